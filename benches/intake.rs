@@ -1,0 +1,232 @@
+//! Intake throughput and latency: many concurrent clients POST signed ~3 KB NetBox deliveries
+//! to a running service (HTTP + signature + parse + durable group-committed enqueue), workers
+//! off. Every request is a distinct object, so each one is a new stored job (no dedupe, no
+//! coalescing).
+//!
+//! cargo bench --bench intake                       # Redis (127.0.0.1:6379/3 or HHS_TEST_REDIS_URL)
+//! BENCH_BACKEND=embedded cargo bench --bench intake
+//! Knobs: BENCH_CLIENTS (default 64), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
+//! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hedgehog_sidecar::api::{AppOptions, spawn_app};
+use hedgehog_sidecar::config::Settings;
+use hedgehog_sidecar::intake::sign;
+use hedgehog_sidecar::queue::RecordingHandler;
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+const SECRET: &str = "netbox-webhook-secret";
+
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The first real delivery (a 3.1 KB device), split around its object id and request id so
+/// each request can be a different object.
+struct Template {
+    parts: Vec<String>,
+}
+
+impl Template {
+    fn load() -> Self {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/netbox/webhook-samples/fabric-lifecycle.jsonl"
+        );
+        let text = std::fs::read_to_string(path).expect("webhook samples");
+        let first: serde_json::Value =
+            serde_json::from_str(text.lines().next().expect("a sample")).expect("JSON");
+        let body = first["body"].as_str().expect("body").to_owned();
+        let body = body
+            .replacen(r#""data": {"id": 2,"#, r#""data": {"id": @@,"#, 1)
+            .replacen("60d334b1-8c1e-41b9-a412-2675816e7996", "bench-@@", 1);
+        Self {
+            parts: body.split("@@").map(str::to_owned).collect(),
+        }
+    }
+
+    fn render(&self, n: u64) -> String {
+        let n = n.to_string();
+        self.parts.join(&n)
+    }
+}
+
+fn main() {
+    let backend = std::env::var("BENCH_BACKEND").unwrap_or_else(|_| "redis".into());
+    let clients = knob("BENCH_CLIENTS", 64);
+    let seconds = knob("BENCH_SECONDS", 10) as u64;
+    let warmup = knob("BENCH_WARMUP_SECONDS", 2) as u64;
+    let http_threads = knob("BENCH_HTTP_THREADS", 2);
+    let load_threads = knob("BENCH_LOAD_THREADS", 1);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("hhs-bench-{}", uuid::Uuid::new_v4().simple());
+    let redis_url =
+        std::env::var("HHS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        ..Settings::default()
+    };
+    settings.webhook.secret = Some(SecretString::from(SECRET));
+    settings.queue.key_prefix = prefix.clone();
+    settings.queue.data_dir = dir.path().join("queue");
+    if backend == "redis" {
+        settings.redis_url = Some(SecretString::from(redis_url.clone()));
+    }
+
+    // The service: its own runtime (the group-commit flushers and the queue client) plus
+    // actix's HTTP threads.
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let shutdown = CancellationToken::new();
+    let app = server_rt
+        .block_on(spawn_app(
+            &settings,
+            Arc::new(RecordingHandler::new()),
+            shutdown.clone(),
+            AppOptions {
+                workers: false,
+                http_threads: Some(http_threads),
+                ..AppOptions::default()
+            },
+        ))
+        .expect("service starts");
+    let url = format!("http://{}/webhooks/netbox", app.addr);
+
+    let load_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(load_threads)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let template = Arc::new(Template::load());
+    let body_len = template.render(1_000_000).len();
+    let (accepted, failed, mut latencies_us, measured) = load_rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(clients)
+            .build()
+            .expect("client");
+        let next = Arc::new(AtomicU64::new(1_000_000));
+        let measuring = Arc::new(AtomicBool::new(false));
+        let running = Arc::new(AtomicBool::new(true));
+        let accepted = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (client, url, template) = (client.clone(), url.clone(), template.clone());
+            let (next, measuring, running) = (next.clone(), measuring.clone(), running.clone());
+            let (accepted, failed) = (accepted.clone(), failed.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(1 << 16);
+                while running.load(Ordering::Relaxed) {
+                    let body = template.render(next.fetch_add(1, Ordering::Relaxed));
+                    let signature = sign(SECRET, body.as_bytes());
+                    let started = Instant::now();
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("x-hook-signature", signature)
+                        .body(body)
+                        .send()
+                        .await;
+                    let ok = match response {
+                        Ok(r) => r.status().as_u16() == 202 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if measuring.load(Ordering::Relaxed) {
+                        if ok {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                            latencies.push(started.elapsed().as_micros() as u32);
+                        } else {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(warmup)).await;
+        measuring.store(true, Ordering::Relaxed);
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        measuring.store(false, Ordering::Relaxed);
+        let measured = started.elapsed();
+        running.store(false, Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await.expect("client task"));
+        }
+        (
+            accepted.load(Ordering::Relaxed),
+            failed.load(Ordering::Relaxed),
+            latencies,
+            measured,
+        )
+    });
+
+    shutdown.cancel();
+    server_rt.block_on(app.stopped());
+    if backend == "redis" {
+        clean_redis(&redis_url, &prefix);
+    }
+
+    latencies_us.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies_us.len() as f64 * p) as usize).min(latencies_us.len() - 1);
+        f64::from(latencies_us[i]) / 1000.0
+    };
+    println!(
+        "intake bench: backend={backend} clients={clients} http_threads={http_threads} \
+         load_threads={load_threads} body={body_len} B measured={:.1}s",
+        measured.as_secs_f64()
+    );
+    println!(
+        "accepted {accepted} ({:.0}/s), failed {failed}; latency ms p50 {:.2} p90 {:.2} p99 {:.2} p99.9 {:.2} max {:.2}",
+        accepted as f64 / measured.as_secs_f64(),
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(0.999),
+        pct(1.0),
+    );
+}
+
+/// Deletes the bench's keys (one per accepted webhook for dedupe, plus the queue's own).
+fn clean_redis(url: &str, prefix: &str) {
+    let Ok(client) = redis::Client::open(url) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_connection() else {
+        return;
+    };
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}:*"))
+            .arg("COUNT")
+            .arg(10_000)
+            .query(&mut conn)
+            .unwrap_or((0, Vec::new()));
+        if !keys.is_empty() {
+            let _: redis::RedisResult<()> = redis::cmd("UNLINK").arg(keys).query(&mut conn);
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+}

@@ -1,0 +1,120 @@
+//! The generated bench fabric shared by the NetBox-facing benches (`netbox_load`, `reconcile`):
+//! its shape, a client for the real NetBox of `netbox-up`, and seeding it once.
+
+use std::time::{Duration, Instant};
+
+use hedgehog_sidecar::config::FabricConfig;
+use hedgehog_sidecar::netbox::seed::{
+    SeedOptions, create_snapshot_objects, delete_snapshot_objects,
+};
+use hedgehog_sidecar::netbox::setup::ensure_schema;
+use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
+use hedgehog_sidecar::netbox::{ClientOptions, NetBoxClient, load_fabric};
+use hedgehog_sidecar::netbox::{ListQuery, endpoints};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// A client for the NetBox of `netbox-up` (NETBOX_URL, NETBOX_TOKEN_V2).
+pub fn client() -> NetBoxClient {
+    NetBoxClient::new(ClientOptions {
+        url: var("NETBOX_URL"),
+        token: SecretString::from(var("NETBOX_TOKEN_V2")),
+        verify_tls: true,
+        ca_file: None,
+        timeout: Duration::from_secs(300),
+        page_size: 1000,
+        concurrency: 4,
+        max_retries: 3,
+    })
+    .expect("client")
+}
+
+pub fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run `eval \"$(../shared/netbox/netbox-up)\"` first")
+    })
+}
+
+/// The bench fabric: `HHS_BENCH_FABRIC=10k` (default, about 10,400 objects) or `small`
+/// (about 1,300 objects, for a NetBox too busy to seed 10k in reasonable time).
+pub fn spec() -> SyntheticFabric {
+    match std::env::var("HHS_BENCH_FABRIC").as_deref() {
+        Ok("small") => SyntheticFabric {
+            spines: 2,
+            leaves: 8,
+            servers_per_leaf: 16,
+            vpcs: 8,
+            ..SyntheticFabric::new("bench-small", 252, 4_292_000_000)
+        },
+        _ => SyntheticFabric {
+            spines: 4,
+            leaves: 25,
+            servers_per_leaf: 48,
+            vpcs: 20,
+            ..SyntheticFabric::new("bench-10k-v3", 250, 4_290_000_000)
+        },
+    }
+}
+
+/// Seeds the bench fabric unless a complete copy is already in NetBox.
+pub async fn ensure_seeded(client: &NetBoxClient, config: &FabricConfig) {
+    let fabric_name = &config.name;
+    let wanted = spec().generate(&config.mapping);
+    let present = load_fabric(client, config)
+        .await
+        .expect("load bench fabric");
+    if present.len() == wanted.len() {
+        eprintln!(
+            "reusing seeded fabric {fabric_name} ({} objects)",
+            present.len()
+        );
+        return;
+    }
+    if !present.is_empty() {
+        eprintln!(
+            "removing an incomplete {fabric_name} ({} objects)",
+            present.len()
+        );
+        delete_snapshot_objects(client, &present)
+            .await
+            .expect("delete");
+    }
+    remove_leftover_devices(client, fabric_name).await;
+    // Custom fields must exist before objects carry them; no webhook is wanted here.
+    ensure_schema(client, std::slice::from_ref(&config.mapping))
+        .await
+        .expect("custom fields, tags and roles");
+    eprintln!("seeding {fabric_name}: {} objects", wanted.len());
+    let started = Instant::now();
+    let options = SeedOptions {
+        default_site: fabric_name.clone(),
+        ..SeedOptions::default()
+    };
+    create_snapshot_objects(client, &wanted, &options)
+        .await
+        .expect("seed bench fabric");
+    eprintln!("seeded in {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// An interrupted seed can leave servers that no cable ties to the fabric yet (so the fabric's
+/// load does not see them): delete every device of the bench fabric's own site.
+async fn remove_leftover_devices(client: &NetBoxClient, site: &str) {
+    let query = ListQuery::new().filter("site", site).fields(&["id"]);
+    let devices: Vec<Value> = match client.list(endpoints::DEVICES.path, &query).await {
+        Ok(devices) => devices,
+        // NetBox refuses a filter on a site that does not exist: nothing to remove.
+        Err(e) if e.status() == Some(400) => return,
+        Err(e) => panic!("list the bench site's devices: {e}"),
+    };
+    if devices.is_empty() {
+        return;
+    }
+    eprintln!("removing {} leftover devices of site {site}", devices.len());
+    for chunk in devices.chunks(500) {
+        let ids: Vec<Value> = chunk.iter().map(|d| json!({"id": d["id"]})).collect();
+        client
+            .delete(endpoints::DEVICES.path, Some(&ids))
+            .await
+            .expect("delete leftover devices");
+    }
+}

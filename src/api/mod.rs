@@ -1,0 +1,10 @@
+//! The HTTP server: webhook intake, health, metrics and the `/api/v1` operator API.
+
+pub mod fabrics;
+mod health;
+pub mod metrics;
+pub mod server;
+mod state;
+mod webhook;
+
+pub use server::{AppOptions, FabricsApi, RunningApp, StartError, run, spawn_app};

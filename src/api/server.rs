@@ -1,0 +1,237 @@
+//! Builds and runs the whole service: queue, group-commit enqueuer, workers, HTTP server.
+//! [`spawn_app`] is the one entry point `serve`, the tests and the benchmark share; the job
+//! handler is a parameter so rendering and targets plug in later without touching this.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::fabrics::ApiToken;
+use super::state::AppState;
+use super::{health, webhook};
+use crate::config::{Settings, resolve_secret};
+use crate::intake::SignatureVerifier;
+use crate::queue::worker::WorkerConfig;
+use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
+use crate::reconcile::scheduler::Scheduler;
+
+/// How often queue depth gauges are refreshed.
+const DEPTH_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid configuration: {key}: {problem}")]
+    Config { key: String, problem: String },
+    #[error("cannot open the job queue: {0}")]
+    Queue(#[from] QueueError),
+    #[error("listen: cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Knobs that are not configuration: tests and the benchmark use them.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Run the workers (the intake benchmark measures acceptance alone).
+    pub workers: bool,
+    /// HTTP worker threads; None for one per core.
+    pub http_threads: Option<usize>,
+    /// The `/api/v1/fabrics` operator API, when fabrics are served.
+    pub fabrics_api: Option<FabricsApi>,
+}
+
+/// What the operator API serves from.
+#[derive(Clone)]
+pub struct FabricsApi {
+    pub scheduler: Arc<Scheduler>,
+    pub token: ApiToken,
+}
+
+impl std::fmt::Debug for FabricsApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FabricsApi").finish_non_exhaustive()
+    }
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            workers: true,
+            http_threads: None,
+            fabrics_api: None,
+        }
+    }
+}
+
+/// A started service.
+pub struct RunningApp {
+    /// Where the HTTP server listens (the real port when configured with port 0).
+    pub addr: SocketAddr,
+    pub queue: Arc<dyn JobQueue>,
+    task: JoinHandle<()>,
+}
+
+impl RunningApp {
+    /// Resolves once the service has shut down (after `shutdown` was cancelled).
+    pub async fn stopped(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Runs the service until `shutdown` is cancelled, then stops cleanly.
+pub async fn run(
+    settings: Settings,
+    handler: Arc<dyn JobHandler>,
+    shutdown: CancellationToken,
+    options: AppOptions,
+) -> Result<(), StartError> {
+    let app = spawn_app(&settings, handler, shutdown, options).await?;
+    tracing::info!(addr = %app.addr, "hedgehog-sidecar is serving");
+    app.stopped().await;
+    tracing::info!("hedgehog-sidecar stopped");
+    Ok(())
+}
+
+/// Starts everything and returns once the HTTP server listens.
+///
+/// Shutdown order, once `shutdown` is cancelled: readiness fails; the HTTP server stops
+/// accepting and finishes the requests it has (each waits for its job to be stored); the
+/// workers stop claiming and finish or hand back their jobs.
+pub async fn spawn_app(
+    settings: &Settings,
+    handler: Arc<dyn JobHandler>,
+    shutdown: CancellationToken,
+    options: AppOptions,
+) -> Result<RunningApp, StartError> {
+    let verifier = webhook_verifier(settings)?;
+    let queue = open_queue(settings)?;
+    let _ = super::metrics::handle();
+    let (enqueuer, flushers) = Enqueuer::start(queue.clone(), settings.queue.batch_max, 2);
+    let stopping = shutdown.child_token();
+    let state = web::Data::new(AppState {
+        verifier,
+        ignore_users: settings.webhook.ignore_users.clone(),
+        max_body_bytes: settings.webhook.max_body_bytes,
+        enqueuer,
+        queue: queue.clone(),
+        stopping: stopping.clone(),
+    });
+    // Kept to see when the HTTP workers have dropped their copies (see below).
+    let state_watch = state.clone().into_inner();
+    let fabrics_api = options.fabrics_api.clone();
+    let mut server = HttpServer::new(move || {
+        let fabrics_api = fabrics_api.clone();
+        App::new()
+            .app_data(state.clone())
+            .configure(move |cfg| {
+                if let Some(api) = fabrics_api {
+                    cfg.app_data(web::Data::new(api.scheduler))
+                        .app_data(web::Data::new(api.token));
+                    super::fabrics::configure(cfg);
+                }
+            })
+            .route("/webhooks/netbox", web::post().to(webhook::netbox))
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz))
+            .route("/metrics", web::get().to(health::metrics))
+    })
+    .disable_signals()
+    .shutdown_timeout(settings.queue.shutdown_grace_secs.max(1));
+    if let Some(threads) = options.http_threads {
+        server = server.workers(threads);
+    }
+    let server = server
+        .bind(settings.listen)
+        .map_err(|source| StartError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+    let addr = server.addrs().first().copied().unwrap_or(settings.listen);
+    let server = server.run();
+    let http = server.handle();
+    let http_task = tokio::spawn(server);
+
+    let workers = options.workers.then(|| {
+        WorkerPool::spawn(
+            queue.clone(),
+            handler,
+            WorkerConfig::from(&settings.queue),
+            shutdown.clone(),
+        )
+    });
+    let depth = tokio::spawn(report_depth(queue.clone(), shutdown.clone()));
+
+    let task = tokio::spawn(async move {
+        shutdown.cancelled().await;
+        tracing::info!("shutting down: no more webhooks");
+        http.stop(true).await;
+        let _ = http_task.await;
+        // HTTP worker threads drop their app (and its queue handle) a moment after the server
+        // future ends; wait, so the embedded queue's file is closed when this task ends.
+        for _ in 0..500 {
+            if std::sync::Arc::strong_count(&state_watch) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(state_watch);
+        // The server's handlers held the last enqueuers: the flushers end once they drained.
+        for flusher in flushers {
+            let _ = flusher.await;
+        }
+        if let Some(workers) = workers {
+            workers.join().await;
+        }
+        let _ = depth.await;
+    });
+    Ok(RunningApp { addr, queue, task })
+}
+
+fn webhook_verifier(settings: &Settings) -> Result<SignatureVerifier, StartError> {
+    let missing = || StartError::Config {
+        key: "webhook.secret".into(),
+        problem: "not set (HEDGEHOG_SIDECAR_WEBHOOK_SECRET or ..._SECRET_FILE); \
+                  NetBox's webhooks cannot be verified without it"
+            .into(),
+    };
+    let secret = resolve_secret(
+        "webhook.secret",
+        settings.webhook.secret.as_ref(),
+        settings.webhook.secret_file.as_deref(),
+    )
+    .map_err(|problem| StartError::Config {
+        key: "webhook.secret_file".into(),
+        problem,
+    })?
+    .ok_or_else(missing)?;
+    SignatureVerifier::new(&secret).ok_or_else(missing)
+}
+
+/// Keeps the queue depth gauges fresh (and the histogram upkeep done).
+async fn report_depth(queue: Arc<dyn JobQueue>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(DEPTH_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        super::metrics::handle().run_upkeep();
+        if let Ok(stats) = queue.stats().await {
+            for (state, count) in [
+                ("queued", stats.queued),
+                ("running", stats.running),
+                ("retrying", stats.retrying),
+                ("dead", stats.dead),
+            ] {
+                metrics::gauge!(crate::queue::metrics::QUEUE_DEPTH, "state" => state)
+                    .set(count as f64);
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::intake::SignatureVerifier;
+use crate::queue::{Enqueuer, JobQueue};
+
+pub struct AppState {
+    pub verifier: SignatureVerifier,
+    pub ignore_users: Vec<String>,
+    pub max_body_bytes: usize,
+    pub enqueuer: Enqueuer,
+    pub queue: Arc<dyn JobQueue>,
+    /// Cancelled when shutdown starts: readiness fails so load balancers stop sending.
+    pub stopping: CancellationToken,
+}

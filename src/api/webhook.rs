@@ -1,0 +1,141 @@
+//! `POST /webhooks/netbox`: verify, parse, decide, store, and only then answer 202.
+
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures::StreamExt;
+use serde_json::json;
+use tracing::Instrument;
+
+use super::metrics as m;
+use super::state::AppState;
+use crate::intake::{Decision, EventError, SignatureError, decide};
+
+pub async fn netbox(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    metrics::counter!(m::WEBHOOKS_RECEIVED).increment(1);
+    let response = receive(&request, payload, &state).await;
+    metrics::histogram!(m::WEBHOOK_SECONDS).record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState) -> HttpResponse {
+    let body = match read_body(request, payload, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let signature = request
+        .headers()
+        .get("x-hook-signature")
+        .map(|v| v.as_bytes());
+    if let Err(error) = state.verifier.verify(&body, signature) {
+        let reason = match error {
+            SignatureError::Missing => "signature_missing",
+            SignatureError::Mismatch => "signature_mismatch",
+        };
+        return reject(StatusCode::UNAUTHORIZED, reason, &error.to_string());
+    }
+    let new_job = match decide(&body, &state.ignore_users) {
+        Ok(Decision::Queue(job)) => job,
+        Ok(Decision::Skip(reason)) => {
+            metrics::counter!(m::WEBHOOKS_IGNORED, "reason" => reason.label()).increment(1);
+            tracing::debug!(reason = reason.label(), "webhook accepted but not queued");
+            return HttpResponse::Accepted()
+                .json(json!({"status": "ignored", "reason": reason.label()}));
+        }
+        Err(error) => {
+            let reason = match error {
+                EventError::NotJson(_) => "not_json",
+                EventError::NotAnEvent(_) => "not_an_event",
+            };
+            return reject(StatusCode::BAD_REQUEST, reason, &error.to_string());
+        }
+    };
+    // Info level so that warnings about this event carry the request id under the default filter.
+    let span = tracing::info_span!(
+        "webhook",
+        request_id = new_job.request_id.as_deref().unwrap_or("-"),
+        key = %new_job.key,
+        event = %new_job.event,
+    );
+    async {
+        match state.enqueuer.enqueue(*new_job).await {
+            Ok(outcome) => {
+                metrics::counter!(crate::queue::metrics::JOBS_QUEUED, "outcome" => outcome.label())
+                    .increment(1);
+                tracing::debug!(
+                    job_id = outcome.job_id(),
+                    outcome = outcome.label(),
+                    "webhook stored"
+                );
+                HttpResponse::Accepted().json(json!({
+                    "status": outcome.label(),
+                    "job_id": outcome.job_id(),
+                }))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot store the webhook; NetBox gets 503");
+                reject(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_unavailable",
+                    "the job queue cannot store the event; try again later",
+                )
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// The raw body, refused with 413 as soon as it exceeds the limit.
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, HttpResponse> {
+    let too_large = || {
+        reject(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            &format!("body is larger than {limit} bytes (webhook.max_body_bytes)"),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(8192).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            reject(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                &format!("cannot read the body: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn reject(status: StatusCode, reason: &'static str, message: &str) -> HttpResponse {
+    metrics::counter!(m::WEBHOOKS_REJECTED, "reason" => reason).increment(1);
+    tracing::info!(
+        status = status.as_u16(),
+        reason,
+        message,
+        "webhook rejected"
+    );
+    HttpResponse::build(status).json(json!({"error": reason, "message": message}))
+}

@@ -1,0 +1,72 @@
+//! The `hedgehog-sidecar` command line. Each subcommand lives in its own file with its
+//! arguments and its `run` function.
+
+pub mod apply;
+pub mod commit;
+pub mod import;
+pub mod jobs;
+pub mod manifests;
+pub mod reconcile;
+pub mod render;
+pub mod serve;
+pub mod setup;
+pub mod snapshot;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hedgehog-sidecar",
+    version,
+    about = "Run a Hedgehog fabric from stock NetBox"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Environment variables HEDGEHOG_SIDECAR_* override it.
+    #[arg(long, global = true, env = "HEDGEHOG_SIDECAR_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (webhooks, health, metrics, API), the workers and the scheduler.
+    Serve(serve::ServeArgs),
+    /// Inspect the job queues and re-queue dead letters.
+    Jobs(jobs::JobsArgs),
+    /// Print a fabric's rendered objects as YAML.
+    Render(render::RenderArgs),
+    /// Save a fabric's NetBox objects to a snapshot file.
+    Snapshot(snapshot::SnapshotArgs),
+    /// Create the custom fields, tags, webhook and event rule the product needs in NetBox.
+    Setup(setup::SetupArgs),
+    /// Apply a fabric to its cluster once.
+    Apply(apply::ApplyArgs),
+    /// Commit a fabric to its Git repository once.
+    Commit(commit::CommitArgs),
+    /// Reconcile a fabric once and print the drift report.
+    Reconcile(reconcile::ReconcileArgs),
+    /// Create NetBox objects for a fabric that exists in a cluster or a wiring file.
+    Import(import::ImportArgs),
+}
+
+impl Cli {
+    /// Loads the configuration and runs the chosen subcommand.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let settings = crate::config::load(self.config.as_deref())?;
+        crate::telemetry::init(&settings.log);
+        match self.command {
+            Command::Serve(args) => serve::run(settings, args).await,
+            Command::Jobs(args) => jobs::run(settings, args).await,
+            Command::Render(args) => render::run(settings, args).await,
+            Command::Snapshot(args) => snapshot::run(settings, args).await,
+            Command::Setup(args) => setup::run(settings, args).await,
+            Command::Apply(args) => apply::run(settings, args).await,
+            Command::Commit(args) => commit::run(settings, args).await,
+            Command::Reconcile(args) => reconcile::run(settings, args).await,
+            Command::Import(args) => import::run(settings, args).await,
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `hedgehog-sidecar serve`: the HTTP server and the workers until SIGTERM or SIGINT.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::fabrics::ApiToken;
+use crate::api::{AppOptions, FabricsApi};
+use crate::config::{Settings, resolve_secret};
+use crate::pipeline::FabricServices;
+use crate::queue::{JobHandler, RecordingHandler};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {}
+
+pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let mut options = AppOptions::default();
+    let handler: Arc<dyn JobHandler> = if settings.fabrics.is_empty() {
+        tracing::warn!("no [[fabric]] is configured: webhooks are queued and recorded only");
+        Arc::new(RecordingHandler::new())
+    } else {
+        let services = Arc::new(FabricServices::build(&settings, None).await?);
+        let scheduler = Arc::new(services.scheduler(&settings));
+        if settings.reconcile.enabled {
+            tokio::spawn(scheduler.clone().run(shutdown.clone()));
+        }
+        let token = resolve_secret(
+            "api.token",
+            settings.api.token.as_ref(),
+            settings.api.token_file.as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        if token.is_none() {
+            tracing::warn!("api.token is not set: /api/v1 refuses every request");
+        }
+        options.fabrics_api = Some(FabricsApi {
+            scheduler,
+            token: ApiToken(token),
+        });
+        Arc::new(services.job_handler())
+    };
+    crate::api::run(settings, handler, shutdown, options).await?;
+    Ok(())
+}
+
+/// Cancels `shutdown` on the first SIGTERM (systemd, Kubernetes) or SIGINT (Ctrl-C).
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            tracing::warn!("cannot listen for SIGTERM");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    shutdown.cancel();
+}

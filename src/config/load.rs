@@ -1,0 +1,319 @@
+//! Loading and checking the configuration.
+//!
+//! Layers, later wins: built-in defaults, the TOML file, generic environment overrides
+//! (`HEDGEHOG_SIDECAR_<SECTION>__<KEY>`, e.g. `HEDGEHOG_SIDECAR_QUEUE__WORKERS=8`), then the
+//! documented variables (`HEDGEHOG_SIDECAR_LISTEN`, `..._WEBHOOK_SECRET`, ...). The documented
+//! ones are read as plain strings so a secret that happens to look like a number stays a secret.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+
+use super::settings::Settings;
+
+pub const ENV_PREFIX: &str = "HEDGEHOG_SIDECAR_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("invalid configuration: {key}: {problem}")]
+    Key { key: String, problem: String },
+}
+
+impl ConfigError {
+    fn key(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Key {
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Documented environment variables and the setting each one sets.
+const DOCUMENTED_VARS: &[&str] = &[
+    "LISTEN",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_SECRET_FILE",
+    "REDIS_URL",
+    "NETBOX_URL",
+    "NETBOX_TOKEN",
+    "NETBOX_TOKEN_FILE",
+    "API_TOKEN",
+    "API_TOKEN_FILE",
+    "LOG_FORMAT",
+    "DATA_DIR",
+    "CONFIG",
+];
+
+/// Loads the configuration from `file` (if any) and the process environment.
+pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+    load_from(file, |name| std::env::var(name).ok())
+}
+
+/// Like [`load`], with the environment given as a lookup function (for tests).
+pub fn load_from(
+    file: Option<&Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        if !path.exists() {
+            return Err(ConfigError::MissingFile(path.to_owned()));
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    let ignored: Vec<String> = DOCUMENTED_VARS.iter().map(|v| v.to_lowercase()).collect();
+    let ignored: Vec<&str> = ignored.iter().map(String::as_str).collect();
+    figment = figment.merge(Env::prefixed(ENV_PREFIX).ignore(&ignored).split("__"));
+    let mut settings: Settings = figment
+        .extract()
+        .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+    apply_documented_env(&mut settings, &env)?;
+    validate(&settings)?;
+    Ok(settings)
+}
+
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let path = e.path.join(".");
+            if path.is_empty() {
+                e.kind.to_string()
+            } else {
+                format!("{path}: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn apply_documented_env(
+    settings: &mut Settings,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    let var = |name: &str| env(&format!("{ENV_PREFIX}{name}")).filter(|v| !v.is_empty());
+    if let Some(listen) = var("LISTEN") {
+        settings.listen = listen.parse::<SocketAddr>().map_err(|e| {
+            ConfigError::key(
+                format!("{ENV_PREFIX}LISTEN"),
+                format!("`{listen}` is not host:port ({e})"),
+            )
+        })?;
+    }
+    if let Some(secret) = var("WEBHOOK_SECRET") {
+        settings.webhook.secret = Some(SecretString::from(secret));
+    }
+    if let Some(file) = var("WEBHOOK_SECRET_FILE") {
+        settings.webhook.secret_file = Some(file.into());
+    }
+    if let Some(url) = var("REDIS_URL") {
+        settings.redis_url = Some(SecretString::from(url));
+    }
+    if let Some(url) = var("NETBOX_URL") {
+        settings.netbox.url = Some(url);
+    }
+    if let Some(token) = var("NETBOX_TOKEN") {
+        settings.netbox.token = Some(SecretString::from(token));
+    }
+    if let Some(file) = var("NETBOX_TOKEN_FILE") {
+        settings.netbox.token_file = Some(file.into());
+    }
+    if let Some(token) = var("API_TOKEN") {
+        settings.api.token = Some(SecretString::from(token));
+    }
+    if let Some(file) = var("API_TOKEN_FILE") {
+        settings.api.token_file = Some(file.into());
+    }
+    if let Some(dir) = var("DATA_DIR") {
+        settings.queue.data_dir = dir.into();
+    }
+    if let Some(format) = var("LOG_FORMAT") {
+        settings.log.format = match format.as_str() {
+            "json" => super::LogFormat::Json,
+            "text" => super::LogFormat::Text,
+            other => {
+                return Err(ConfigError::key(
+                    format!("{ENV_PREFIX}LOG_FORMAT"),
+                    format!("`{other}` is not `text` or `json`"),
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+fn validate(settings: &Settings) -> Result<(), ConfigError> {
+    if settings.webhook.max_body_bytes == 0 {
+        return Err(ConfigError::key(
+            "webhook.max_body_bytes",
+            "must be greater than 0",
+        ));
+    }
+    if settings.queue.workers == 0 {
+        return Err(ConfigError::key("queue.workers", "must be at least 1"));
+    }
+    if settings.queue.batch_max == 0 {
+        return Err(ConfigError::key("queue.batch_max", "must be at least 1"));
+    }
+    if settings.queue.visibility_timeout_secs == 0 {
+        return Err(ConfigError::key(
+            "queue.visibility_timeout_secs",
+            "must be at least 1",
+        ));
+    }
+    if settings.queue.max_attempts == 0 {
+        return Err(ConfigError::key("queue.max_attempts", "must be at least 1"));
+    }
+    if settings.reconcile.interval_secs == 0 {
+        return Err(ConfigError::key(
+            "reconcile.interval_secs",
+            "must be at least 1",
+        ));
+    }
+    if let Some(url) = &settings.netbox.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(ConfigError::key(
+            "netbox.url",
+            format!("`{url}` must start with http:// or https://"),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, fabric) in settings.fabrics.iter().enumerate() {
+        let key = |k: &str| format!("fabric[{i}].{k}");
+        if !is_dns_label(&fabric.name) {
+            return Err(ConfigError::key(
+                key("name"),
+                format!(
+                    "`{}` must be a lowercase DNS label (a-z, 0-9, -)",
+                    fabric.name
+                ),
+            ));
+        }
+        if !seen.insert(fabric.name.as_str()) {
+            return Err(ConfigError::key(
+                key("name"),
+                format!("fabric `{}` is declared twice", fabric.name),
+            ));
+        }
+        if fabric.mode == super::FabricMode::Commit && fabric.git.is_none() {
+            return Err(ConfigError::key(
+                key("git"),
+                format!(
+                    "fabric `{}` is in commit mode but has no [fabric.git] section",
+                    fabric.name
+                ),
+            ));
+        }
+        if let Some(git) = &fabric.git {
+            if git.url.is_empty() {
+                return Err(ConfigError::key(key("git.url"), "must not be empty"));
+            }
+            if git.path.split('/').any(|part| part == "..") {
+                return Err(ConfigError::key(
+                    key("git.path"),
+                    "must stay inside the repository (no `..`)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        file
+    }
+
+    #[test]
+    fn file_then_documented_env_overrides() {
+        let file = write(
+            r#"
+            listen = "127.0.0.1:9000"
+            [netbox]
+            url = "http://netbox:8000"
+            [[fabric]]
+            name = "lab"
+            mode = "commit"
+            [fabric.git]
+            url = "file:///srv/gitops.git"
+            path = "fabrics/lab"
+            "#,
+        );
+        let env = |name: &str| match name {
+            "HEDGEHOG_SIDECAR_NETBOX_URL" => Some("https://nb.example".to_owned()),
+            "HEDGEHOG_SIDECAR_WEBHOOK_SECRET" => Some("123456".to_owned()),
+            _ => None,
+        };
+        let settings = load_from(Some(file.path()), env).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(settings.netbox.url.as_deref(), Some("https://nb.example"));
+        assert_eq!(
+            settings.webhook.secret.as_ref().unwrap().expose_secret(),
+            "123456"
+        );
+        let fabric = settings.fabric("lab").unwrap();
+        assert_eq!(fabric.git.as_ref().unwrap().branch, "main");
+        assert_eq!(fabric.mapping.switch_roles["leaf"], "server-leaf");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let file = write("[queue]\nworkers = \"many\"\n");
+        let err = load_from(Some(file.path()), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("queue.workers"), "{err}");
+
+        let file = write("[[fabric]]\nname = \"lab\"\nmode = \"commit\"\n");
+        let err = load_from(Some(file.path()), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fabric[0].git"), "{err}");
+
+        let err = load_from(None, |n| {
+            (n == "HEDGEHOG_SIDECAR_LISTEN").then(|| "nope".to_owned())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("HEDGEHOG_SIDECAR_LISTEN"), "{err}");
+
+        let file = write("bogus_key = 1\n");
+        let err = load_from(Some(file.path()), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bogus_key"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let settings = load_from(None, |n| {
+            (n == "HEDGEHOG_SIDECAR_NETBOX_TOKEN").then(|| "super-secret-token".to_owned())
+        })
+        .unwrap();
+        assert!(!format!("{settings:?}").contains("super-secret-token"));
+    }
+}

@@ -1,0 +1,19 @@
+//! Typed, layered configuration: defaults, then the TOML file, then `HEDGEHOG_SIDECAR_*`
+//! environment variables. Secrets are wrapped in [`secrecy::SecretString`] so they never reach a
+//! log through `Debug`. Every problem is reported with the key that causes it.
+
+mod fabric;
+mod load;
+mod secret;
+mod settings;
+
+pub use fabric::{
+    ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
+    MappingConfig, ValidationLevel,
+};
+pub use load::{ConfigError, load};
+pub use secret::{read_secret_file, resolve_secret};
+pub use settings::{
+    ApiSettings, LogFormat, LogSettings, NetBoxSettings, QueueSettings, ReconcileSettings,
+    Settings, WebhookSettings,
+};

@@ -1,0 +1,209 @@
+//! The service-wide settings (everything except the fabrics).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::fabric::FabricConfig;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address of the HTTP server (webhooks, health, metrics, API).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Redis URL; without one the embedded on-disk queue is used.
+    #[serde(default)]
+    pub redis_url: Option<SecretString>,
+    #[serde(default)]
+    pub webhook: WebhookSettings,
+    #[serde(default)]
+    pub queue: QueueSettings,
+    #[serde(default)]
+    pub netbox: NetBoxSettings,
+    #[serde(default)]
+    pub api: ApiSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+    #[serde(default)]
+    pub reconcile: ReconcileSettings,
+    #[serde(default, rename = "fabric")]
+    pub fabrics: Vec<FabricConfig>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            redis_url: None,
+            webhook: WebhookSettings::default(),
+            queue: QueueSettings::default(),
+            netbox: NetBoxSettings::default(),
+            api: ApiSettings::default(),
+            log: LogSettings::default(),
+            reconcile: ReconcileSettings::default(),
+            fabrics: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn fabric(&self, name: &str) -> Option<&FabricConfig> {
+        self.fabrics.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Shared secret(s), comma separated so a secret can be rotated: NetBox signs with one,
+    /// the sidecar accepts any.
+    pub secret: Option<SecretString>,
+    pub secret_file: Option<PathBuf>,
+    /// Largest accepted body; NetBox objects are a few KB.
+    pub max_body_bytes: usize,
+    /// Events made by these NetBox users are skipped (the sidecar's own write-backs).
+    pub ignore_users: Vec<String>,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            secret_file: None,
+            max_body_bytes: 1024 * 1024,
+            ignore_users: vec!["hedgehog-sidecar".into()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueSettings {
+    /// Directory of the embedded queue (used when no Redis URL is set).
+    pub data_dir: PathBuf,
+    /// Prefix of every Redis key, so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// Attempts before a job moves to the dead-letter queue.
+    pub max_attempts: u32,
+    pub backoff_initial_ms: u64,
+    pub backoff_max_ms: u64,
+    /// A job held longer than this by a silent worker is taken over by another.
+    pub visibility_timeout_secs: u64,
+    /// Concurrent workers in this process.
+    pub workers: usize,
+    /// How long identical redeliveries are remembered.
+    pub dedupe_ttl_secs: u64,
+    /// On shutdown, how long running jobs may take to finish before they are handed back.
+    pub shutdown_grace_secs: u64,
+    /// Most webhooks stored in one Redis round trip / one redb transaction (group commit).
+    pub batch_max: usize,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("/var/lib/hedgehog-sidecar"),
+            key_prefix: "hhs".into(),
+            max_attempts: 8,
+            backoff_initial_ms: 500,
+            backoff_max_ms: 300_000,
+            visibility_timeout_secs: 300,
+            workers: 4,
+            dedupe_ttl_secs: 3600,
+            shutdown_grace_secs: 30,
+            batch_max: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetBoxSettings {
+    pub url: Option<String>,
+    /// A v2 (`nbt_...`, sent as Bearer) or v1 token.
+    pub token: Option<SecretString>,
+    pub token_file: Option<PathBuf>,
+    pub verify_tls: bool,
+    pub ca_file: Option<PathBuf>,
+    pub timeout_secs: u64,
+    /// Objects per page when reading (NetBox caps it at MAX_PAGE_SIZE, 1000 by default).
+    pub page_size: usize,
+    /// Pages fetched at once.
+    pub concurrency: usize,
+    pub max_retries: u32,
+}
+
+impl Default for NetBoxSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            token: None,
+            token_file: None,
+            verify_tls: true,
+            ca_file: None,
+            timeout_secs: 30,
+            page_size: 1000,
+            concurrency: 4,
+            max_retries: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSettings {
+    /// Bearer token for `/api/v1` (the NetBox scripts and operators use it).
+    pub token: Option<SecretString>,
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info,hedgehog_sidecar=debug`. `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReconcileSettings {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    /// How long the leader lease lasts before another replica may take over.
+    pub lease_secs: u64,
+}
+
+impl Default for ReconcileSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: 300,
+            lease_secs: 60,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! NetBox webhook bodies (4.7 format) and what the sidecar does with each.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::queue::NewJob;
+
+/// Object types whose changes can affect a fabric.
+pub const HANDLED_OBJECT_TYPES: &[&str] = &[
+    "dcim.device",
+    "dcim.interface",
+    "dcim.cable",
+    "dcim.macaddress",
+    "ipam.ipaddress",
+    "ipam.prefix",
+    "ipam.iprange",
+    "ipam.vlan",
+    "ipam.vlangroup",
+    "ipam.vrf",
+    "ipam.routetarget",
+];
+
+pub const HANDLED_EVENTS: &[&str] = &["created", "updated", "deleted"];
+
+/// A body that is not a NetBox event; the message says what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("body is not JSON: {0}")]
+    NotJson(String),
+    #[error("not a NetBox event: {0}")]
+    NotAnEvent(String),
+}
+
+#[derive(Debug, Deserialize)]
+struct Body {
+    event: String,
+    timestamp: String,
+    object_type: String,
+    #[serde(default)]
+    data: serde_json::Value,
+    #[serde(default)]
+    request: Option<RequestInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestInfo {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// What to do with a verified delivery.
+#[derive(Debug)]
+pub enum Decision {
+    Queue(Box<NewJob>),
+    /// Accepted but not queued; the reason is a metric label.
+    Skip(SkipReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    UnhandledEvent,
+    UnhandledObjectType,
+    /// Made by the sidecar's own NetBox user (a write-back): queuing it would loop.
+    OwnUser,
+}
+
+impl SkipReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::UnhandledEvent => "unhandled_event",
+            Self::UnhandledObjectType => "unhandled_object_type",
+            Self::OwnUser => "own_user",
+        }
+    }
+}
+
+/// Parses a verified body and decides whether it becomes a job.
+pub fn decide(body: &[u8], ignore_users: &[String]) -> Result<Decision, EventError> {
+    let body: Body = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            EventError::NotAnEvent(e.to_string())
+        } else {
+            EventError::NotJson(e.to_string())
+        }
+    })?;
+    let (request_id, user) = match body.request {
+        Some(r) => (r.id, r.user),
+        None => (None, None),
+    };
+    if user.as_ref().is_some_and(|u| ignore_users.contains(u)) {
+        return Ok(Decision::Skip(SkipReason::OwnUser));
+    }
+    if !HANDLED_EVENTS.contains(&body.event.as_str()) {
+        return Ok(Decision::Skip(SkipReason::UnhandledEvent));
+    }
+    if !HANDLED_OBJECT_TYPES.contains(&body.object_type.as_str()) {
+        return Ok(Decision::Skip(SkipReason::UnhandledObjectType));
+    }
+    let object_id = body
+        .data
+        .get("id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| EventError::NotAnEvent("data.id is missing or not an integer".into()))?;
+    let fabric = fabric_of(&body.data);
+    let dedupe_key = dedupe_key(
+        request_id.as_deref(),
+        &body.object_type,
+        object_id,
+        &body.event,
+        &body.timestamp,
+    );
+    Ok(Decision::Queue(Box::new(NewJob {
+        key: format!("{}:{object_id}", body.object_type),
+        object_type: body.object_type,
+        object_id,
+        event: body.event,
+        request_id,
+        user,
+        timestamp: body.timestamp,
+        data: body.data,
+        fabric,
+        dedupe_key,
+    })))
+}
+
+/// `data.custom_fields.hedgehog_fabric`: a plain string, or `{value, label}` for a select field.
+fn fabric_of(data: &serde_json::Value) -> Option<String> {
+    let field = data.get("custom_fields")?.get("hedgehog_fabric")?;
+    let name = field.as_str().or_else(|| field.get("value")?.as_str())?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// Identical redeliveries share request id, object, event and timestamp (NetBox sends no
+/// delivery id). Hashed so the key has a fixed size.
+fn dedupe_key(
+    request_id: Option<&str>,
+    object_type: &str,
+    object_id: i64,
+    event: &str,
+    timestamp: &str,
+) -> String {
+    let mut hash = Sha256::new();
+    for part in [request_id.unwrap_or(""), object_type, event, timestamp] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hash.update(object_id.to_le_bytes());
+    hex::encode(hash.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(event: &str, object_type: &str, user: &str) -> Vec<u8> {
+        serde_json::json!({
+            "event": event, "timestamp": "2026-11-22T02:58:17.049736+00:00",
+            "object_type": object_type,
+            "data": {"id": 7, "custom_fields": {"hedgehog_fabric": {"value": "lab", "label": "Lab"}}},
+            "request": {"id": "r-1", "user": user}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn queues_handled_changes_with_key_fabric_and_dedupe() {
+        let Decision::Queue(job) = decide(&body("updated", "dcim.device", "admin"), &[]).unwrap()
+        else {
+            panic!("not queued")
+        };
+        assert_eq!(job.key, "dcim.device:7");
+        assert_eq!(job.fabric.as_deref(), Some("lab"));
+        assert_eq!(job.request_id.as_deref(), Some("r-1"));
+        let Decision::Queue(again) = decide(&body("updated", "dcim.device", "x"), &[]).unwrap()
+        else {
+            panic!("not queued")
+        };
+        assert_eq!(job.dedupe_key, again.dedupe_key);
+        let Decision::Queue(other) = decide(&body("deleted", "dcim.device", "x"), &[]).unwrap()
+        else {
+            panic!("not queued")
+        };
+        assert_ne!(job.dedupe_key, other.dedupe_key);
+    }
+
+    #[test]
+    fn skips_what_the_product_does_not_handle() {
+        let skip = |b: Vec<u8>| match decide(&b, &["hedgehog-sidecar".into()]).unwrap() {
+            Decision::Skip(reason) => Some(reason),
+            Decision::Queue(_) => None,
+        };
+        assert_eq!(
+            skip(body("updated", "dcim.site", "a")),
+            Some(SkipReason::UnhandledObjectType)
+        );
+        assert_eq!(
+            skip(body("job_ended", "dcim.device", "a")),
+            Some(SkipReason::UnhandledEvent)
+        );
+        assert_eq!(
+            skip(body("updated", "dcim.device", "hedgehog-sidecar")),
+            Some(SkipReason::OwnUser)
+        );
+    }
+
+    #[test]
+    fn explains_bad_bodies() {
+        let err = decide(b"{nope", &[]).unwrap_err().to_string();
+        assert!(err.starts_with("body is not JSON"), "{err}");
+        let err = decide(br#"{"event": "created"}"#, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("timestamp"), "{err}");
+        let err = decide(
+            br#"{"event": "created", "timestamp": "t", "object_type": "dcim.device", "data": {}}"#,
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("data.id"), "{err}");
+    }
+}

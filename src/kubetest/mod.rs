@@ -1,0 +1,26 @@
+//! A Kubernetes API test server for the Hedgehog CRDs (issue #5): no real API server can be
+//! installed here, so tests (kube-rs and kubectl) run against this one. It serves discovery,
+//! CRUD, merge/JSON patch, server-side apply with managedFields, dry-run, finalizers, the
+//! status subresource and watches, with the status codes and `Status` reasons of a real
+//! apiserver.
+//!
+//! One concept per file: [`store`] (objects, the global resourceVersion, watch history),
+//! [`routing`], [`discovery`], [`handlers`] (one file per verb family), [`strategy`] (what
+//! every write goes through), [`apply`] + [`managed_fields`] + [`fieldset`] (server-side
+//! apply), [`validation`], [`selectors`], [`status`] (errors), [`server`] (HTTP, TestServer).
+
+pub mod apply;
+pub mod discovery;
+pub mod fieldset;
+pub mod handlers;
+pub mod managed_fields;
+pub mod resources;
+pub mod routing;
+pub mod selectors;
+pub mod server;
+pub mod status;
+pub mod store;
+pub mod strategy;
+pub mod validation;
+
+pub use server::{ApiServer, KubeTestError, ServerOptions, TestServer, bind, kubeconfig_yaml};

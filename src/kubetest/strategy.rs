@@ -1,0 +1,347 @@
+//! What the apiserver does to every write before storing it (the "strategy" of custom
+//! resources): server-owned metadata (uid, creationTimestamp, generation, resourceVersion),
+//! status/spec reset around the status subresource, optimistic concurrency, finalizer rules,
+//! pruning and validation, managedFields, no-op detection, and dry-run.
+
+use serde_json::{Value, json};
+
+use super::managed_fields::{self, Entry, Writer};
+use super::resources::{Registry, Resource};
+use super::status::{ApiError, Cause};
+use super::store::State;
+use super::validation;
+
+/// How undeclared fields are handled (`fieldValidation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownFields {
+    Strict,
+    Warn,
+    Ignore,
+}
+
+impl UnknownFields {
+    pub fn parse(value: Option<&str>) -> Result<UnknownFields, ApiError> {
+        match value {
+            None | Some("") | Some("Warn") => Ok(UnknownFields::Warn),
+            Some("Strict") => Ok(UnknownFields::Strict),
+            Some("Ignore") => Ok(UnknownFields::Ignore),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation parameter unsupported: {other}"
+            ))),
+        }
+    }
+}
+
+/// One write, after the verb-specific part (body decoding, patching, apply merge).
+pub struct Write<'a> {
+    pub resource: &'a Resource,
+    pub namespace: String,
+    pub name: String,
+    /// The live object; `None` for a create.
+    pub old: Option<Value>,
+    pub new: Value,
+    pub writer: Writer,
+    /// Entries server-side apply already computed; `None` records an Update.
+    pub applied_entries: Option<Vec<Entry>>,
+    pub unknown_fields: UnknownFields,
+    pub dry_run: bool,
+    pub now: String,
+}
+
+/// What a write did.
+pub struct Written {
+    /// 201 for a create, 200 otherwise.
+    pub code: u16,
+    pub object: Value,
+    pub warnings: Vec<String>,
+}
+
+/// Top-level keys the strategy resets (and apply ownership ignores) for this request.
+pub fn reset_keys(resource: &Resource, subresource: &str) -> &'static [&'static str] {
+    match (resource.status_subresource, subresource) {
+        (_, "status") => &["spec", "metadata"],
+        (true, _) => &["status"],
+        (false, _) => &[],
+    }
+}
+
+fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
+    object
+        .pointer(&format!("/metadata/{field}"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn set_meta(object: &mut Value, field: &str, value: Value) {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        if value.is_null() {
+            metadata.remove(field);
+        } else {
+            metadata.insert(field.to_owned(), value);
+        }
+    }
+}
+
+fn without(object: &Value, keys: &[&str]) -> Value {
+    let mut copy = object.clone();
+    if let Some(map) = copy.as_object_mut() {
+        for key in keys {
+            map.remove(*key);
+        }
+    }
+    copy
+}
+
+fn finalizers(object: &Value) -> Vec<String> {
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Runs the strategy and stores the result (unless dry-run).
+pub fn commit(
+    state: &mut State,
+    registry: &Registry,
+    mut write: Write<'_>,
+) -> Result<Written, ApiError> {
+    let resource = write.resource;
+    let subresource = write.writer.subresource;
+    let reset = reset_keys(resource, subresource);
+    let store_key = (write.namespace.clone(), write.name.clone());
+    let qualified = resource.qualified();
+    if !write.new.get("metadata").is_some_and(Value::is_object) {
+        write.new["metadata"] = json!({});
+    }
+    set_meta(&mut write.new, "name", json!(write.name));
+    if resource.namespaced {
+        set_meta(&mut write.new, "namespace", json!(write.namespace));
+    }
+    write.new["apiVersion"] = json!(resource.api_version());
+    write.new["kind"] = json!(resource.kind);
+
+    match &write.old {
+        None => {
+            if meta_str(&write.new, "resourceVersion").is_some() {
+                return Err(ApiError::bad_request(
+                    "resourceVersion should not be set on objects to be created",
+                ));
+            }
+            if resource.status_subresource
+                && let Some(map) = write.new.as_object_mut()
+            {
+                map.remove("status");
+            }
+            if resource.crd.is_none() {
+                // The namespace strategy: Active from birth, with the `kubernetes` finalizer
+                // (there is no namespace controller here to act on it).
+                write.new["status"] = json!({"phase": "Active"});
+                write.new["spec"] = json!({"finalizers": ["kubernetes"]});
+            }
+            for field in [
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+            ] {
+                set_meta(&mut write.new, field, Value::Null);
+            }
+            set_meta(
+                &mut write.new,
+                "uid",
+                json!(uuid::Uuid::new_v4().to_string()),
+            );
+            set_meta(&mut write.new, "creationTimestamp", json!(write.now));
+            set_meta(&mut write.new, "generation", json!(1));
+        }
+        Some(old) => {
+            if let Some(rv) = meta_str(&write.new, "resourceVersion")
+                && Some(rv) != meta_str(old, "resourceVersion")
+            {
+                return Err(ApiError::conflict(
+                    resource,
+                    &write.name,
+                    ApiError::MODIFIED,
+                ));
+            }
+            if let Some(uid) = meta_str(&write.new, "uid")
+                && Some(uid) != meta_str(old, "uid")
+            {
+                return Err(ApiError::conflict(
+                    resource,
+                    &write.name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        meta_str(old, "uid").unwrap_or("")
+                    ),
+                ));
+            }
+            if subresource == "status" {
+                // Only status changes on /status; managedFields are recorded below.
+                let status = write.new.get("status").cloned();
+                write.new = without(old, &["status"]);
+                if let Some(status) = status {
+                    write.new["status"] = status;
+                }
+            } else if resource.status_subresource {
+                match old.get("status") {
+                    Some(status) => write.new["status"] = status.clone(),
+                    None => {
+                        if let Some(map) = write.new.as_object_mut() {
+                            map.remove("status");
+                        }
+                    }
+                }
+            }
+            for field in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "resourceVersion",
+            ] {
+                let value = old.pointer(&format!("/metadata/{field}")).cloned();
+                set_meta(&mut write.new, field, value.unwrap_or(Value::Null));
+            }
+            if meta_str(old, "deletionTimestamp").is_some() {
+                let before = finalizers(old);
+                let added: Vec<String> = finalizers(&write.new)
+                    .into_iter()
+                    .filter(|f| !before.contains(f))
+                    .collect();
+                if !added.is_empty() {
+                    return Err(ApiError::invalid(
+                        resource,
+                        &write.name,
+                        &[Cause {
+                            reason: "FieldValueForbidden".into(),
+                            message: format!(
+                                "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"
+                            ),
+                            field: "metadata.finalizers".into(),
+                        }],
+                    ));
+                }
+            }
+        }
+    }
+
+    // Pruning and validation.
+    let mut warnings = Vec::new();
+    let mut causes = validation::metadata_causes(&write.new, resource.crd.is_none());
+    if let Some(crd) = registry.crd(resource) {
+        let unknown = validation::prune_unknown_fields(&crd.schema, &mut write.new);
+        match write.unknown_fields {
+            UnknownFields::Strict if !unknown.is_empty() => {
+                let message = format!(
+                    "strict decoding error: {}",
+                    unknown
+                        .iter()
+                        .map(|f| format!("unknown field \"{f}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return Err(ApiError::bad_request(message));
+            }
+            UnknownFields::Warn => {
+                warnings.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")));
+            }
+            _ => {}
+        }
+        causes.extend(validation::schema_causes(crd, &write.new));
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::invalid(resource, &write.name, &causes));
+    }
+
+    // managedFields.
+    let empty = json!({});
+    let old_ref = write.old.as_ref().unwrap_or(&empty);
+    let entries = match write.applied_entries.take() {
+        Some(entries) => entries,
+        None => {
+            let sent = write.new.pointer("/metadata/managedFields");
+            let base = match sent {
+                // A client may replace managedFields (e.g. reset them with `[]`).
+                Some(sent) if Some(sent) != old_ref.pointer("/metadata/managedFields") => {
+                    managed_fields::read(&write.new)
+                }
+                _ => managed_fields::read(old_ref),
+            };
+            let strip = |v: &Value| {
+                let mut v = v.clone();
+                set_meta(&mut v, "managedFields", Value::Null);
+                v
+            };
+            managed_fields::record_update(
+                base,
+                &strip(old_ref),
+                &strip(&write.new),
+                &write.writer,
+                reset,
+                &write.now,
+            )
+        }
+    };
+    managed_fields::write(&mut write.new, entries);
+
+    let Some(old) = write.old else {
+        // Create.
+        if state.get(&qualified, &store_key).is_some() {
+            return Err(ApiError::already_exists(resource, &write.name));
+        }
+        if !write.dry_run {
+            let rv = state.next_resource_version();
+            set_meta(&mut write.new, "resourceVersion", json!(rv.to_string()));
+            state.put(&qualified, store_key, write.new.clone(), rv);
+        }
+        return Ok(Written {
+            code: 201,
+            object: write.new,
+            warnings,
+        });
+    };
+
+    // The generation moves only when the content a controller acts on (not metadata, not a
+    // subresource-managed status) changes.
+    let content_keys: &[&str] = if resource.status_subresource {
+        &["metadata", "status"]
+    } else {
+        &["metadata"]
+    };
+    if without(&old, content_keys) != without(&write.new, content_keys) {
+        let generation = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        set_meta(&mut write.new, "generation", json!(generation + 1));
+    }
+    let finished =
+        meta_str(&write.new, "deletionTimestamp").is_some() && finalizers(&write.new).is_empty();
+    if write.new == old && !finished {
+        // No-op: nothing is written and the resourceVersion stays.
+        return Ok(Written {
+            code: 200,
+            object: old,
+            warnings,
+        });
+    }
+    if !write.dry_run {
+        let rv = state.next_resource_version();
+        set_meta(&mut write.new, "resourceVersion", json!(rv.to_string()));
+        if finished {
+            // The last finalizer is gone: the object is deleted now.
+            state.remove(&qualified, &store_key, write.new.clone(), rv);
+        } else {
+            state.put(&qualified, store_key, write.new.clone(), rv);
+        }
+    }
+    Ok(Written {
+        code: 200,
+        object: write.new,
+        warnings,
+    })
+}

@@ -1,0 +1,178 @@
+//! Leases: one holder at a time across replicas (the reconciler of a fabric, the writer of a
+//! Git repository).
+//!
+//! With Redis, a lease is a key set with `SET NX PX` holding the holder's id; renewal and
+//! release are Lua scripts that act only when the key still holds that id, so a replica whose
+//! lease expired can never cut short its successor's. Without Redis there is one process, and
+//! an in-memory table gives the same guarantees to its tasks.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+#[error("lease store unavailable: {0}")]
+pub struct LeaseError(pub String);
+
+#[async_trait]
+pub trait Lease: Send + Sync {
+    /// Takes the lease `name` for `holder` for `ttl`, or renews it if `holder` has it.
+    /// Returns whether `holder` holds it now.
+    async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError>;
+    /// Gives the lease up if `holder` has it.
+    async fn release(&self, name: &str, holder: &str) -> Result<(), LeaseError>;
+}
+
+/// Leases for the tasks of one process.
+#[derive(Default)]
+pub struct LocalLease {
+    held: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+#[async_trait]
+impl Lease for LocalLease {
+    async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        match held.get(name) {
+            Some((owner, expires)) if owner != holder && *expires > now => Ok(false),
+            _ => {
+                held.insert(name.to_owned(), (holder.to_owned(), now + ttl));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), LeaseError> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.get(name).is_some_and(|(owner, _)| owner == holder) {
+            held.remove(name);
+        }
+        Ok(())
+    }
+}
+
+/// Leases shared by every replica through Redis.
+pub struct RedisLease {
+    pool: deadpool_redis::Pool,
+    prefix: String,
+}
+
+const ACQUIRE: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"#;
+
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+impl RedisLease {
+    /// `prefix` namespaces the keys (the queue's key prefix).
+    pub fn new(pool: deadpool_redis::Pool, prefix: impl Into<String>) -> Self {
+        Self {
+            pool,
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The Redis key of lease `name`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}:lease:{name}", self.prefix)
+    }
+
+    async fn run(&self, script: &str, name: &str, args: &[String]) -> Result<i64, LeaseError> {
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| LeaseError(e.to_string()))?;
+        let script = redis::Script::new(script);
+        let mut invocation = script.key(self.key(name));
+        for arg in args {
+            invocation.arg(arg);
+        }
+        invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| LeaseError(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl Lease for RedisLease {
+    async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError> {
+        let millis = ttl.as_millis().max(1).to_string();
+        Ok(self
+            .run(ACQUIRE, name, &[holder.to_owned(), millis])
+            .await?
+            == 1)
+    }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), LeaseError> {
+        self.run(RELEASE, name, &[holder.to_owned()])
+            .await
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn exclusive_and_expiring(lease: &dyn Lease, name: &str) {
+        let ttl = Duration::from_millis(300);
+        assert!(lease.acquire(name, "a", ttl).await.unwrap());
+        assert!(
+            !lease.acquire(name, "b", ttl).await.unwrap(),
+            "b must wait while a holds it"
+        );
+        assert!(
+            lease.acquire(name, "a", ttl).await.unwrap(),
+            "the holder renews"
+        );
+        lease.release(name, "b").await.unwrap();
+        assert!(
+            !lease.acquire(name, "b", ttl).await.unwrap(),
+            "b cannot release a's lease"
+        );
+        lease.release(name, "a").await.unwrap();
+        assert!(
+            lease.acquire(name, "b", ttl).await.unwrap(),
+            "released: b takes it"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            lease.acquire(name, "a", ttl).await.unwrap(),
+            "expired: a takes it over"
+        );
+    }
+
+    #[tokio::test]
+    async fn local_lease_is_exclusive_and_expires() {
+        exclusive_and_expiring(&LocalLease::default(), "fabric-lab").await;
+    }
+
+    #[tokio::test]
+    async fn redis_lease_is_exclusive_and_expires() {
+        let url = std::env::var("HHS_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
+        let pool = deadpool_redis::Config::from_url(url)
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .unwrap();
+        let prefix = format!("test-{}", uuid::Uuid::new_v4());
+        exclusive_and_expiring(&RedisLease::new(pool, prefix), "fabric-lab").await;
+    }
+}

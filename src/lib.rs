@@ -1,0 +1,22 @@
+//! hedgehog-sidecar: runs a Hedgehog open network fabric from stock NetBox.
+//!
+//! The modules follow the data flow:
+//! NetBox webhook → [`intake`] → [`queue`] → worker → [`mapping`] (NetBox → [`model`]) →
+//! [`targets`] (cluster or Git); the [`reconcile`] scheduler compares desired and actual state and
+//! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod import;
+pub mod intake;
+pub mod kubetest;
+pub mod lease;
+pub mod mapping;
+pub mod model;
+pub mod netbox;
+pub mod pipeline;
+pub mod queue;
+pub mod reconcile;
+pub mod targets;
+pub mod telemetry;

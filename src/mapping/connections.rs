@@ -1,0 +1,579 @@
+//! Connections: cables grouped into one Connection per logical link (design doc, "Connections
+//! from cables").
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::connection::{
+    Bundled, ConnectionSpec, ConnectionType, External, ExternalSwitchPort, Fabric, FabricLink,
+    Gateway, GatewayLink, IpPort, Mesh, MeshLink, Port, ServerLink, StaticExternal,
+    StaticExternalLink, StaticExternalSwitch, SwitchPair, Unbundled, VpcLoopback,
+};
+use crate::model::switch::SwitchSpec;
+use crate::netbox::types::{Cable, Interface, NetBoxObject};
+
+use super::index::{DeviceRole, Index};
+use super::naming::{LABEL_NAME_MAX, natural_cmp, shorten, slugify};
+use super::objects::{ConnectionFacts, Draft};
+use super::sources::SourceRef;
+use super::switches::{DeviceNames, device_name};
+use super::validate::Violations;
+
+/// How cables are grouped: one key per logical link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum GroupKey {
+    Fabric {
+        spine: u64,
+        leaf: u64,
+    },
+    Mesh {
+        leaf1: u64,
+        leaf2: u64,
+    },
+    Loopback {
+        switch: u64,
+    },
+    /// `bundle` is the server's LAG interface id, or its only interface when not in a LAG.
+    Server {
+        server: u64,
+        bundle: u64,
+        lag: bool,
+    },
+    External {
+        switch_interface: u64,
+        device: u64,
+    },
+    StaticExternal {
+        switch_interface: u64,
+        device: u64,
+    },
+    Gateway {
+        switch: u64,
+        gateway: u64,
+    },
+}
+
+/// The cabled interface pairs of one group, each oriented as its key says (switch or spine or
+/// first leaf on the left).
+#[derive(Default)]
+struct Group<'a> {
+    links: Vec<(&'a Interface, &'a Interface)>,
+    cables: Vec<&'a Cable>,
+}
+
+/// A connection before its name is final.
+struct Pending<'a> {
+    base: Vec<String>,
+    disambiguator: Option<String>,
+    spec: ConnectionSpec,
+    facts: ConnectionFacts,
+    cables: Vec<&'a Cable>,
+}
+
+pub fn render_connections(
+    index: &Index,
+    switches: &[Draft<SwitchSpec>],
+    names: &DeviceNames,
+    violations: &mut Violations,
+) -> (
+    Vec<Draft<ConnectionSpec>>,
+    BTreeMap<String, ConnectionFacts>,
+) {
+    let groups = group_cables(index, violations);
+    let switch_specs: HashMap<u64, &SwitchSpec> = switches
+        .iter()
+        .filter_map(|d| Some((d.sources.first()?.id, &d.spec)))
+        .collect();
+    let ctx = Ctx {
+        index,
+        names,
+        switch_specs,
+    };
+    let pending: Vec<Pending> = groups
+        .into_iter()
+        .filter_map(|(key, group)| ctx.build(key, group, violations))
+        .collect();
+    finish_names(index, pending, violations)
+}
+
+fn group_cables<'a>(
+    index: &Index<'a>,
+    violations: &mut Violations,
+) -> BTreeMap<GroupKey, Group<'a>> {
+    let spine_leaf = index
+        .roles
+        .values()
+        .any(|r| matches!(r, DeviceRole::Switch(role) if role == "spine"));
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    for link in &index.links {
+        let (mut a, mut b) = (link.a, link.b);
+        let (mut ra, mut rb) = (index.role(a.device.id), index.role(b.device.id));
+        if !matches!(ra, DeviceRole::Switch(_)) {
+            std::mem::swap(&mut a, &mut b);
+            std::mem::swap(&mut ra, &mut rb);
+        }
+        let DeviceRole::Switch(role_a) = ra else {
+            continue; // neither end is a switch of this fabric
+        };
+        let key = match rb {
+            DeviceRole::Switch(_) if a.device.id == b.device.id => {
+                if natural_cmp(&b.name, &a.name).is_lt() {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                GroupKey::Loopback {
+                    switch: a.device.id,
+                }
+            }
+            DeviceRole::Switch(role_b) => match (role_a == "spine", role_b == "spine") {
+                (true, false) => GroupKey::Fabric {
+                    spine: a.device.id,
+                    leaf: b.device.id,
+                },
+                (false, true) => {
+                    std::mem::swap(&mut a, &mut b);
+                    GroupKey::Fabric {
+                        spine: a.device.id,
+                        leaf: b.device.id,
+                    }
+                }
+                (false, false) if !spine_leaf => {
+                    if device_label(index, b) < device_label(index, a) {
+                        std::mem::swap(&mut a, &mut b);
+                    }
+                    GroupKey::Mesh {
+                        leaf1: a.device.id,
+                        leaf2: b.device.id,
+                    }
+                }
+                _ => {
+                    violations.warn(
+                        vec![SourceRef::of(link.cable)],
+                        format!(
+                            "cable between {} and {} is not rendered: in a spine-leaf fabric only spine↔leaf cables form fabric connections (MCLAG domains are not supported)",
+                            a.display_name(),
+                            b.display_name()
+                        ),
+                    );
+                    continue;
+                }
+            },
+            DeviceRole::Server => GroupKey::Server {
+                server: b.device.id,
+                bundle: b.lag.as_ref().map_or(b.id, |l| l.id),
+                lag: b.lag.is_some(),
+            },
+            DeviceRole::External => GroupKey::External {
+                switch_interface: a.id,
+                device: b.device.id,
+            },
+            DeviceRole::StaticExternal => GroupKey::StaticExternal {
+                switch_interface: a.id,
+                device: b.device.id,
+            },
+            DeviceRole::Gateway => GroupKey::Gateway {
+                switch: a.device.id,
+                gateway: b.device.id,
+            },
+            DeviceRole::Other => {
+                violations.warn(
+                    vec![SourceRef::of(link.cable)],
+                    format!(
+                        "cable from switch port {} to {} is not rendered: that device's role is not a server, external or gateway role of the fabric's mapping",
+                        a.display_name(),
+                        b.display_name()
+                    ),
+                );
+                continue;
+            }
+        };
+        let group = groups.entry(key).or_default();
+        group.links.push((a, b));
+        if !group.cables.iter().any(|c| c.id == link.cable.id) {
+            group.cables.push(link.cable);
+        }
+    }
+    groups
+}
+
+fn device_label(index: &Index, interface: &Interface) -> String {
+    index
+        .devices
+        .get(&interface.device.id)
+        .map(|d| device_name(index, d))
+        .unwrap_or_default()
+}
+
+struct Ctx<'i, 'a> {
+    index: &'i Index<'a>,
+    names: &'i DeviceNames,
+    switch_specs: HashMap<u64, &'i SwitchSpec>,
+}
+
+impl<'a> Ctx<'_, 'a> {
+    fn name(&self, device: u64) -> String {
+        self.names.get(&device).cloned().unwrap_or_else(|| {
+            self.index
+                .devices
+                .get(&device)
+                .map(|d| device_name(self.index, d))
+                .unwrap_or_else(|| format!("device-{device}"))
+        })
+    }
+
+    fn port(&self, interface: &Interface) -> String {
+        format!("{}/{}", self.name(interface.device.id), interface.name)
+    }
+
+    fn ip_port(&self, interface: &Interface) -> IpPort {
+        IpPort {
+            port: self.port(interface),
+            ip: self
+                .index
+                .interface_ips(interface.id)
+                .first()
+                .map(|a| a.address.clone()),
+        }
+    }
+
+    fn build(
+        &self,
+        key: GroupKey,
+        mut group: Group<'a>,
+        violations: &mut Violations,
+    ) -> Option<Pending<'a>> {
+        let switch_interfaces: Vec<u64> = group.links.iter().map(|(s, _)| s.id).collect();
+        let facts = |kind| ConnectionFacts {
+            kind,
+            vlan_interfaces: Vec::new(),
+            switch_interfaces: switch_interfaces.clone(),
+        };
+        let mut spec = ConnectionSpec::default();
+        let (base, disambiguator, facts) = match key {
+            GroupKey::Fabric { spine, leaf } => {
+                group.links.sort_by(|x, y| {
+                    natural_cmp(&x.0.name, &y.0.name).then(natural_cmp(&x.1.name, &y.1.name))
+                });
+                spec.fabric = Some(Fabric {
+                    links: group
+                        .links
+                        .iter()
+                        .map(|(s, l)| FabricLink {
+                            spine: self.ip_port(s),
+                            leaf: self.ip_port(l),
+                        })
+                        .collect(),
+                });
+                let base = vec![self.name(spine), "fabric".into(), self.name(leaf)];
+                (base, None, facts(ConnectionType::Fabric))
+            }
+            GroupKey::Mesh { leaf1, leaf2 } => {
+                group
+                    .links
+                    .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
+                spec.mesh = Some(Mesh {
+                    links: group
+                        .links
+                        .iter()
+                        .map(|(a, b)| MeshLink {
+                            leaf1: self.ip_port(a),
+                            leaf2: self.ip_port(b),
+                        })
+                        .collect(),
+                });
+                let base = vec![self.name(leaf1), "mesh".into(), self.name(leaf2)];
+                (base, None, facts(ConnectionType::Mesh))
+            }
+            GroupKey::Loopback { switch } => {
+                group
+                    .links
+                    .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
+                spec.vpc_loopback = Some(VpcLoopback {
+                    links: group
+                        .links
+                        .iter()
+                        .map(|(a, b)| SwitchPair {
+                            switch1: Port { port: self.port(a) },
+                            switch2: Port { port: self.port(b) },
+                        })
+                        .collect(),
+                });
+                (
+                    vec![self.name(switch), "vpc-loopback".into()],
+                    None,
+                    facts(ConnectionType::VpcLoopback),
+                )
+            }
+            GroupKey::Server {
+                server,
+                bundle,
+                lag,
+            } => {
+                return self.server_connection(server, bundle, lag, group, violations);
+            }
+            GroupKey::External {
+                switch_interface,
+                device,
+            } => {
+                let (switch, _) = group.links[0];
+                spec.external = Some(External {
+                    link: ExternalSwitchPort {
+                        switch: Port {
+                            port: self.port(switch),
+                        },
+                    },
+                });
+                let _ = switch_interface;
+                let base = vec![
+                    self.name(switch.device.id),
+                    "external".into(),
+                    self.name(device),
+                ];
+                (
+                    base,
+                    Some(slugify(&switch.name)),
+                    facts(ConnectionType::External),
+                )
+            }
+            GroupKey::StaticExternal { device, .. } => {
+                let (switch, remote) = group.links[0];
+                spec.static_external = Some(self.static_external(switch, remote, device));
+                let base = vec![
+                    self.name(switch.device.id),
+                    "static-external".into(),
+                    self.name(device),
+                ];
+                (
+                    base,
+                    Some(slugify(&switch.name)),
+                    facts(ConnectionType::StaticExternal),
+                )
+            }
+            GroupKey::Gateway { switch, gateway } => {
+                group
+                    .links
+                    .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
+                spec.gateway = Some(Gateway {
+                    links: group
+                        .links
+                        .iter()
+                        .map(|(s, g)| GatewayLink {
+                            switch: self.ip_port(s),
+                            gateway: self.ip_port(g),
+                        })
+                        .collect(),
+                });
+                let base = vec![self.name(switch), "gateway".into(), self.name(gateway)];
+                (base, None, facts(ConnectionType::Gateway))
+            }
+        };
+        Some(Pending {
+            base,
+            disambiguator,
+            spec,
+            facts,
+            cables: group.cables,
+        })
+    }
+
+    fn server_connection(
+        &self,
+        server: u64,
+        bundle: u64,
+        lag: bool,
+        mut group: Group<'a>,
+        violations: &mut Violations,
+    ) -> Option<Pending<'a>> {
+        group.links.sort_by(|x, y| {
+            self.name(x.0.device.id)
+                .cmp(&self.name(y.0.device.id))
+                .then(natural_cmp(&x.0.name, &y.0.name))
+        });
+        let mut switch_ids: Vec<u64> = Vec::new();
+        for (s, _) in &group.links {
+            if !switch_ids.contains(&s.device.id) {
+                switch_ids.push(s.device.id);
+            }
+        }
+        let links: Vec<ServerLink> = group
+            .links
+            .iter()
+            .map(|(s, v)| ServerLink {
+                server: Port { port: self.port(v) },
+                switch: Port { port: self.port(s) },
+            })
+            .collect();
+        let mtu = group.links.iter().find_map(|(s, _)| s.mtu);
+        let bundled = Bundled {
+            links,
+            mtu,
+            fallback: false,
+        };
+        let server_name = self.name(server);
+        let switch_names: Vec<String> = switch_ids.iter().map(|id| self.name(*id)).collect();
+        let bundle_name = self.index.interfaces.get(&bundle).map(|i| slugify(&i.name));
+        let cable_sources = || {
+            group
+                .cables
+                .iter()
+                .map(|c| SourceRef::of(*c))
+                .collect::<Vec<_>>()
+        };
+        let mut spec = ConnectionSpec::default();
+        let kind = if !lag {
+            let mut links = bundled.links;
+            spec.unbundled = Some(Unbundled {
+                link: links.remove(0),
+                mtu,
+            });
+            if !links.is_empty() {
+                violations.source(cable_sources(), format!("server interface {} of {server_name} has several cables; an interface not in a LAG takes exactly one", bundle_name.clone().unwrap_or_default()));
+                return None;
+            }
+            ConnectionType::Unbundled
+        } else if switch_ids.len() == 1 {
+            spec.bundled = Some(bundled);
+            ConnectionType::Bundled
+        } else {
+            let redundancy: Vec<(Option<&str>, Option<&str>)> = switch_ids
+                .iter()
+                .map(|id| {
+                    let r = self.switch_specs.get(id).map(|s| &s.redundancy);
+                    (
+                        r.and_then(|r| r.group.as_deref()),
+                        r.and_then(|r| r.kind.as_deref()),
+                    )
+                })
+                .collect();
+            let shared = redundancy.windows(2).all(|w| w[0] == w[1]);
+            match (shared, redundancy[0]) {
+                (true, (Some(_), Some("eslag"))) => {
+                    spec.eslag = Some(bundled);
+                    ConnectionType::Eslag
+                }
+                (true, (Some(_), Some("mclag"))) if self.index.mapping().render_mclag => {
+                    spec.mclag = Some(bundled);
+                    ConnectionType::Mclag
+                }
+                (true, (Some(_), Some("mclag"))) => {
+                    violations.warn(cable_sources(), format!("the LAG of {server_name} to {} is an MCLAG connection, which is deprecated and not rendered; set render_mclag = true in the fabric's mapping to render it, or change the switches' custom field {} to eslag", switch_names.join(", "), self.index.mapping().custom_fields.redundancy_type));
+                    return None;
+                }
+                _ => {
+                    violations.source(cable_sources(), format!("the LAG of {server_name} is cabled to switches {} that do not share one redundancy group; set the same custom field {} (and {} = eslag) on those switches, or cable the LAG to one switch", switch_names.join(", "), self.index.mapping().custom_fields.redundancy_group, self.index.mapping().custom_fields.redundancy_type));
+                    return None;
+                }
+            }
+        };
+        let mut base = vec![server_name, kind.as_str().to_owned()];
+        base.extend(switch_names);
+        let vlan_interfaces = {
+            let mut ids: Vec<u64> = group
+                .links
+                .iter()
+                .map(|(s, _)| s.lag.as_ref().map_or(s.id, |l| l.id))
+                .collect();
+            ids.dedup();
+            ids
+        };
+        let facts = ConnectionFacts {
+            kind,
+            vlan_interfaces,
+            switch_interfaces: group.links.iter().map(|(s, _)| s.id).collect(),
+        };
+        Some(Pending {
+            base,
+            disambiguator: bundle_name,
+            spec,
+            facts,
+            cables: group.cables,
+        })
+    }
+
+    fn static_external(
+        &self,
+        switch: &Interface,
+        remote: &Interface,
+        device: u64,
+    ) -> StaticExternal {
+        let index = self.index;
+        let switch_ip = index.interface_ips(switch.id).first().copied();
+        let next_hop = index
+            .interface_ips(remote.id)
+            .first()
+            .map(|a| a.address.split('/').next().unwrap_or_default().to_owned());
+        let subnets = index
+            .devices
+            .get(&device)
+            .map(|d| {
+                d.custom_fields
+                    .strings(&index.mapping().custom_fields.static_prefixes)
+            })
+            .unwrap_or_default();
+        let within_vpc = switch_ip
+            .and_then(|a| a.vrf.as_ref())
+            .and_then(|v| index.vrfs.get(&v.id))
+            .filter(|vrf| {
+                index.in_fabric(&vrf.custom_fields)
+                    && !Index::tagged(&vrf.tags, &index.mapping().tag_external)
+            })
+            .map(|vrf| super::vpcs::vrf_name(index, vrf));
+        StaticExternal {
+            link: StaticExternalLink {
+                switch: StaticExternalSwitch {
+                    port: self.port(switch),
+                    ip: switch_ip.map(|a| a.address.clone()),
+                    next_hop,
+                    subnets,
+                    vlan: switch.untagged_vlan.as_ref().and_then(|v| index.vid(v)),
+                },
+            },
+            within_vpc,
+        }
+    }
+}
+
+/// Names every connection: the cables' `hedgehog_name`, else the convention, with the
+/// disambiguator added where two would collide, shortened to 63 characters.
+fn finish_names(
+    index: &Index,
+    pending: Vec<Pending>,
+    violations: &mut Violations,
+) -> (
+    Vec<Draft<ConnectionSpec>>,
+    BTreeMap<String, ConnectionFacts>,
+) {
+    let name_field = &index.mapping().custom_fields.name;
+    let mut base_count: HashMap<String, usize> = HashMap::new();
+    for p in &pending {
+        *base_count.entry(p.base.join("--")).or_default() += 1;
+    }
+    let mut drafts = Vec::with_capacity(pending.len());
+    let mut facts = BTreeMap::new();
+    for p in pending {
+        let base = p.base.join("--");
+        let override_name = p
+            .cables
+            .iter()
+            .find_map(|c| c.custom_fields.string(name_field));
+        let name = match (override_name, &p.disambiguator) {
+            (Some(name), _) => name,
+            (None, Some(extra)) if base_count[&base] > 1 && !extra.is_empty() => {
+                let mut parts = p.base.clone();
+                parts.insert(1, extra.clone());
+                shorten(&parts.join("--"), LABEL_NAME_MAX)
+            }
+            (None, _) => shorten(&base, LABEL_NAME_MAX),
+        };
+        let sources = p.cables.iter().map(|c| SourceRef::of(*c)).collect();
+        let draft = Draft::new(name, p.spec, sources);
+        if facts.insert(draft.name.clone(), p.facts).is_some() {
+            violations.object(
+                &draft,
+                format!("two connections are both named {}; set custom field {name_field} on the cables of one of them", draft.name),
+            );
+            continue;
+        }
+        drafts.push(draft);
+    }
+    drafts.sort_by(|a, b| a.name.cmp(&b.name));
+    (drafts, facts)
+}

@@ -1,0 +1,23 @@
+//! The NetBox → Hedgehog mapping: renders a fabric's objects from a NetBox snapshot and
+//! validates them with the fabric's admission rules.
+//!
+//! Pure and deterministic: the same snapshot and configuration always give byte-identical
+//! output. The snapshot is indexed once ([`index`]); each concern has its own module.
+
+mod connections;
+mod externals;
+pub mod index;
+pub mod labels;
+mod namespaces;
+pub mod naming;
+pub mod objects;
+mod render;
+mod servers;
+pub mod sources;
+mod switches;
+pub mod validate;
+mod vpcs;
+
+pub use render::{RenderError, RenderedFabric, build, render};
+pub use sources::SourceRef;
+pub use validate::Violation;

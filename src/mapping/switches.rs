@@ -1,0 +1,195 @@
+//! Switches and SwitchGroups from the fabric's devices.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::model::SwitchGroupSpec;
+use crate::model::switch::{SwitchBoot, SwitchRedundancy, SwitchSpec};
+use crate::netbox::types::{Device, NetBoxObject};
+
+use super::index::{DeviceRole, Index};
+use super::naming::{LABEL_NAME_MAX, shorten};
+use super::objects::Draft;
+use super::sources::SourceRef;
+use super::validate::Violations;
+
+/// Hedgehog names of devices (switches and servers), by device id.
+pub type DeviceNames = HashMap<u64, String>;
+
+/// The object name of a device: `hedgehog_name` when set, else the device name, shortened.
+pub fn device_name(index: &Index, device: &Device) -> String {
+    let name = device
+        .custom_fields
+        .string(&index.mapping().custom_fields.name)
+        .unwrap_or_else(|| device.display_name());
+    shorten(&name, LABEL_NAME_MAX)
+}
+
+pub fn render_switches(
+    index: &Index,
+    names: &mut DeviceNames,
+    violations: &mut Violations,
+) -> Vec<Draft<SwitchSpec>> {
+    let mut out = Vec::new();
+    for device in &index.snapshot.devices {
+        let DeviceRole::Switch(role) = index.role(device.id) else {
+            continue;
+        };
+        let name = device_name(index, device);
+        names.insert(device.id, name.clone());
+        let spec = switch_spec(index, device, role, violations);
+        out.push(Draft::new(name, spec, vec![SourceRef::of(device)]));
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn switch_spec(
+    index: &Index,
+    device: &Device,
+    role: &str,
+    violations: &mut Violations,
+) -> SwitchSpec {
+    let mapping = index.mapping();
+    let cf = &mapping.custom_fields;
+    let fields = &device.custom_fields;
+    let source = || vec![SourceRef::of(device)];
+
+    let profile = fields.string(&cf.profile).or_else(|| {
+        let slug = device.device_type.as_ref()?.slug.as_ref()?;
+        mapping.device_type_profiles.get(slug).cloned()
+    });
+    let asn = fields
+        .integer(&cf.asn)
+        .and_then(|asn| match u32::try_from(asn) {
+            Ok(asn) => Some(asn),
+            Err(_) => {
+                violations.source(
+                    source(),
+                    format!(
+                        "custom field {} = {asn} is not a valid ASN (0–4294967295)",
+                        cf.asn
+                    ),
+                );
+                None
+            }
+        });
+    let ip = device.primary_ip4.as_ref().and_then(|nested| {
+        nested
+            .address
+            .clone()
+            .or_else(|| index.ips_by_id.get(&nested.id).map(|a| a.address.clone()))
+    });
+    let device_ips = index.device_ips(device.id);
+    let tagged = |tag: &str| {
+        device_ips
+            .iter()
+            .find(|a| Index::tagged(&a.tags, tag))
+            .map(|a| a.address.clone())
+    };
+    let redundancy_group = fields.string(&cf.redundancy_group);
+    // A type without a group is kept (and reported by validation), not silently dropped.
+    let redundancy = SwitchRedundancy {
+        kind: fields
+            .string(&cf.redundancy_type)
+            .or_else(|| redundancy_group.as_ref().map(|_| "eslag".into())),
+        group: redundancy_group.clone(),
+    };
+    let groups: BTreeSet<String> = fields
+        .strings(&cf.groups)
+        .into_iter()
+        .chain(redundancy_group)
+        .collect();
+    let mut vlan_namespaces = fields.strings(&cf.vlan_namespaces);
+    if vlan_namespaces.is_empty() {
+        vlan_namespaces.push("default".into());
+    }
+    let port_breakouts = match fields.raw(&cf.port_breakouts) {
+        None => BTreeMap::new(),
+        Some(value) => match serde_json::from_value::<BTreeMap<String, String>>(value.clone()) {
+            Ok(map) => map,
+            Err(_) => {
+                violations.source(
+                    source(),
+                    format!(
+                        "custom field {} must be a JSON object of port → breakout mode, e.g. {{\"E1/1\": \"4x25G\"}}",
+                        cf.port_breakouts
+                    ),
+                );
+                BTreeMap::new()
+            }
+        },
+    };
+    let interfaces = index
+        .interfaces_by_device
+        .get(&device.id)
+        .map_or(&[][..], Vec::as_slice);
+    let port_speeds = interfaces
+        .iter()
+        .filter(|i| i.mgmt_only != Some(true) && i.parent.is_none())
+        .filter_map(|i| Some((i.name.clone(), speed_name(i.speed?)?)))
+        .collect();
+    let management_mac = interfaces
+        .iter()
+        .filter(|i| i.mgmt_only == Some(true))
+        .min_by_key(|i| i.id)
+        .and_then(|i| {
+            index
+                .macs_by_interface
+                .get(&i.id)?
+                .first()
+                .map(|m| m.to_string())
+        });
+    let mac = fields.string(&cf.boot_mac).or(management_mac);
+    // The fabric boots a switch by MAC or by serial; a MAC is the more specific, so it wins.
+    let boot = SwitchBoot {
+        serial: if mac.is_none() {
+            device.serial.clone().filter(|s| !s.is_empty())
+        } else {
+            None
+        },
+        mac: mac.map(|m| m.to_ascii_lowercase()),
+    };
+    SwitchSpec {
+        role: role.to_owned(),
+        description: device.description.clone().filter(|d| !d.is_empty()),
+        profile,
+        groups: groups.into_iter().collect(),
+        redundancy,
+        vlan_namespaces,
+        asn,
+        ip,
+        protocol_ip: tagged(&mapping.tag_protocol_ip),
+        vtep_ip: tagged(&mapping.tag_vtep_ip),
+        port_speeds,
+        port_breakouts,
+        boot,
+        ..SwitchSpec::default()
+    }
+}
+
+/// NetBox speeds are kbit/s; Hedgehog writes `25G`, `100G`, `100M`.
+fn speed_name(kbps: u64) -> Option<String> {
+    match kbps {
+        0 => None,
+        k if k % 1_000_000 == 0 => Some(format!("{}G", k / 1_000_000)),
+        k if k % 1_000 == 0 => Some(format!("{}M", k / 1_000)),
+        _ => None,
+    }
+}
+
+/// One SwitchGroup per group a switch names, sourced from the switches that name it.
+pub fn render_switch_groups(switches: &[Draft<SwitchSpec>]) -> Vec<Draft<SwitchGroupSpec>> {
+    let mut groups: BTreeMap<&str, Vec<SourceRef>> = BTreeMap::new();
+    for switch in switches {
+        for group in &switch.spec.groups {
+            groups
+                .entry(group)
+                .or_default()
+                .extend(switch.sources.iter().cloned());
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(name, sources)| Draft::new(name, SwitchGroupSpec {}, sources))
+        .collect()
+}

@@ -1,0 +1,129 @@
+//! VPCAttachment and ExternalAttachment rules.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::mapping::objects::{FabricObjects, by_name};
+use crate::model::ConnectionType;
+
+use super::{Violations, addr, cidr};
+
+pub fn check(o: &FabricObjects, out: &mut Violations) {
+    let vpcs = by_name(&o.vpcs);
+    let switches = by_name(&o.switches);
+    let connections = by_name(&o.connections);
+    let externals = by_name(&o.externals);
+    let mut attached: HashSet<(&str, &str)> = HashSet::new();
+    let mut native: HashMap<&str, &str> = HashMap::new();
+    for att in &o.vpc_attachments {
+        let (vpc_name, subnet) = att.spec.vpc_and_subnet();
+        let connection = att.spec.connection.as_str();
+        let Some(vpc) = vpcs.get(vpc_name) else {
+            out.object(att, format!("VPC {vpc_name} does not exist"));
+            continue;
+        };
+        let subnet_spec = vpc.spec.subnets.get(subnet);
+        if subnet_spec.is_none() {
+            out.object(att, format!("VPC {vpc_name} has no subnet {subnet}"));
+        }
+        let Some(conn) = connections.get(connection) else {
+            out.object(att, format!("connection {connection} does not exist"));
+            continue;
+        };
+        let kind = conn.spec.connection_type();
+        if !kind.is_some_and(ConnectionType::is_server_facing) {
+            out.object(att, format!("connection {connection} is not server-facing (unbundled, bundled or eslag); VLANs on that port cannot attach a VPC"));
+        }
+        if kind == Some(ConnectionType::Eslag) && !vpc.spec.mode.is_empty() {
+            out.object(att, format!("ESLAG connection {connection} can only attach an L2VNI VPC, and VPC {vpc_name} is {}; take the VLAN off the ESLAG ports or clear the VRF's custom field hedgehog_vpc_mode", vpc.spec.mode));
+        }
+        if subnet_spec.is_some_and(|s| s.host_bgp) && kind != Some(ConnectionType::Unbundled) {
+            out.object(
+                att,
+                format!("a hostBGP subnet can only be attached through an unbundled connection, and {connection} is not; take the VLAN off these ports or clear the prefix's custom field hedgehog_host_bgp"),
+            );
+        }
+        let vlan_ns = vpc.spec.vlan_namespace.as_deref().unwrap_or("default");
+        for switch in conn.spec.switch_names() {
+            if let Some(sw) = switches.get(switch)
+                && !sw.spec.vlan_namespaces.iter().any(|n| n == vlan_ns)
+            {
+                out.object(att, format!("switch {switch} does not carry VLAN namespace {vlan_ns} of VPC {vpc_name}; add it to the switch's custom field hedgehog_vlan_namespaces"));
+            }
+        }
+        if !attached.insert((connection, att.spec.subnet.as_str())) {
+            out.object(
+                att,
+                format!(
+                    "connection {connection} is attached to {} twice",
+                    att.spec.subnet
+                ),
+            );
+        }
+        if att.spec.native_vlan
+            && let Some(other) = native.insert(connection, &att.name)
+        {
+            out.object(att, format!("connection {connection} already has a native VLAN (attachment {other}); untag only one VLAN on its switch ports"));
+        }
+    }
+    let mut vlans: HashSet<(&str, u16)> = HashSet::new();
+    for att in &o.external_attachments {
+        let s = &att.spec;
+        match connections
+            .get(s.connection.as_str())
+            .and_then(|c| c.spec.connection_type())
+        {
+            Some(ConnectionType::External) => {}
+            _ => out.object(
+                att,
+                format!("connection {} is not an external connection", s.connection),
+            ),
+        }
+        let Some(ext) = externals.get(s.external.as_str()) else {
+            out.object(att, format!("external {} does not exist", s.external));
+            continue;
+        };
+        let ext_static = ext.spec.static_external.is_some();
+        if ext_static != s.static_attachment.is_some() {
+            out.object(
+                att,
+                format!(
+                    "external {} is {} but the attachment is not",
+                    s.external,
+                    if ext_static { "static" } else { "BGP" }
+                ),
+            );
+        }
+        let vlan = match &s.static_attachment {
+            Some(st) => {
+                if !s.switch.is_empty() || !s.neighbor.is_empty() {
+                    out.object(
+                        att,
+                        "a static attachment has no switch or neighbor BGP settings".into(),
+                    );
+                }
+                if st.ip.is_some() == st.proxy {
+                    out.object(att, "a static attachment needs exactly one of an IP address or proxy (custom field hedgehog_static_proxy)".into());
+                }
+                if addr(&st.remote_ip).is_none() {
+                    out.object(att, format!("remote IP {:?} is not an IPv4 address; fix custom field hedgehog_static_remote_ip", st.remote_ip));
+                }
+                st.vlan
+            }
+            None => {
+                if s.switch.ip.as_deref().and_then(cidr).is_none() {
+                    out.object(
+                        att,
+                        "the switch side needs an IPv4 address with prefix length".into(),
+                    );
+                }
+                if s.neighbor.asn.is_none() || s.neighbor.ip.as_deref().and_then(addr).is_none() {
+                    out.object(att, "a BGP attachment needs the neighbor's ASN and IP: set custom fields hedgehog_neighbor_asn and hedgehog_neighbor_ip on the IP address".into());
+                }
+                s.switch.vlan
+            }
+        };
+        if !vlans.insert((s.connection.as_str(), vlan.unwrap_or(0))) {
+            out.object(att, format!("connection {} already has an external attachment on VLAN {}; use another sub-interface VLAN", s.connection, vlan.unwrap_or(0)));
+        }
+    }
+}

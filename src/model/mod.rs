@@ -1,0 +1,41 @@
+//! The Hedgehog kinds as Rust types, and the generic [`Manifest`] form they are rendered into.
+
+pub mod agent;
+pub mod connection;
+pub mod crd;
+pub mod external;
+pub mod external_attachment;
+pub mod external_peering;
+pub mod ipv4_namespace;
+mod kind;
+mod manifest;
+pub mod server;
+pub mod server_profile;
+pub mod switch;
+pub mod switch_group;
+pub mod switch_profile;
+pub mod typed;
+pub mod vlan_namespace;
+pub mod vpc;
+pub mod vpc_attachment;
+pub mod vpc_peering;
+
+pub use agent::Agent;
+pub use connection::{ConnectionSpec, ConnectionType};
+pub use crd::{CrdDefinition, CrdError, CrdSet, FieldValidation, SchemaViolation};
+pub use external::ExternalSpec;
+pub use external_attachment::ExternalAttachmentSpec;
+pub use external_peering::ExternalPeeringSpec;
+pub use ipv4_namespace::IPv4NamespaceSpec;
+pub use kind::{AGENT_GROUP, Kind, VERSION, VPC_GROUP, WIRING_GROUP};
+pub use manifest::{Manifest, ManifestMeta, ObjectKey, sort_keys};
+pub use server::ServerSpec;
+pub use server_profile::ServerProfileSpec;
+pub use switch::SwitchSpec;
+pub use switch_group::SwitchGroupSpec;
+pub use switch_profile::SwitchProfileSpec;
+pub use typed::{HedgehogSpec, ObjectMeta, from_manifest, to_manifest};
+pub use vlan_namespace::VLANNamespaceSpec;
+pub use vpc::VPCSpec;
+pub use vpc_attachment::VPCAttachmentSpec;
+pub use vpc_peering::VPCPeeringSpec;

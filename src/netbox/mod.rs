@@ -1,0 +1,21 @@
+//! Everything the sidecar knows about NetBox: its REST objects, snapshots of a fabric, and the
+//! client that reads and writes them (the sidecar's own pynetbox).
+
+pub mod client;
+pub mod endpoints;
+pub mod error;
+pub mod load;
+pub mod pagination;
+pub mod seed;
+pub mod setup;
+pub mod snapshot;
+pub mod synthetic;
+pub mod token;
+pub mod types;
+pub mod writeback;
+
+pub use client::{ClientOptions, NetBoxClient};
+pub use error::{ApiError, FieldError, NetBoxError};
+pub use load::load_fabric;
+pub use pagination::ListQuery;
+pub use snapshot::{FabricSnapshot, SnapshotError};

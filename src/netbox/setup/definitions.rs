@@ -1,0 +1,393 @@
+//! What the product needs in NetBox (see `design/netbox-model.md`): custom fields on the right
+//! object types, the status choice set, tags, device roles, IPAM roles, the webhook and its
+//! event rule. Names come from the fabrics' [`MappingConfig`], never literals.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::ensure::Desired;
+use crate::config::MappingConfig;
+use crate::netbox::endpoints::{self as ep, Endpoint, FABRIC_OBJECT_TYPES};
+
+/// The choice set of the `hedgehog_status` select field.
+pub const STATUS_CHOICE_SET: &str = "hedgehog-status";
+pub const STATUS_CHOICES: &[(&str, &str)] = &[
+    ("synced", "Synced"),
+    ("pending", "Pending"),
+    ("drifted", "Drifted"),
+    ("error", "Error"),
+    ("unknown", "Unknown"),
+];
+const GROUP: &str = "Hedgehog";
+
+const DEVICE: &[&str] = &["dcim.device"];
+const PREFIX: &[&str] = &["ipam.prefix"];
+const VRF: &[&str] = &["ipam.vrf"];
+const PREFIX_VRF: &[&str] = &["ipam.prefix", "ipam.vrf"];
+const IP: &[&str] = &["ipam.ipaddress"];
+/// Static prefixes: an External's (VRF) and a static-external connection's peer (device).
+const VRF_DEVICE: &[&str] = &["ipam.vrf", "dcim.device"];
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+pub fn status_choice_set() -> Desired {
+    let choices: Vec<Value> = STATUS_CHOICES.iter().map(|(v, l)| json!([v, l])).collect();
+    Desired {
+        endpoint: ep::CHOICE_SETS,
+        key: "name",
+        value: STATUS_CHOICE_SET.into(),
+        body: object(json!({
+            "name": STATUS_CHOICE_SET,
+            "description": "Sync state written back by hedgehog-sidecar",
+            "extra_choices": choices,
+        })),
+        union_fields: &[],
+    }
+}
+
+/// Custom fields of every fabric's mapping, merged by name (object types unioned).
+pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
+    // Every fabric object type except MAC addresses (they carry no product data).
+    let mapped: Vec<&str> = FABRIC_OBJECT_TYPES
+        .iter()
+        .copied()
+        .filter(|t| *t != "dcim.macaddress")
+        .collect();
+    let mut by_name: BTreeMap<String, (Map<String, Value>, Vec<String>)> = BTreeMap::new();
+    for mapping in mappings {
+        let f = &mapping.custom_fields;
+        let fields: Vec<(&String, &str, &[&str], &str)> = vec![
+            (
+                &f.fabric,
+                "text",
+                &mapped,
+                "Hedgehog fabric this object belongs to",
+            ),
+            (
+                &f.role,
+                "text",
+                DEVICE,
+                "Hedgehog switch role, overriding the device role",
+            ),
+            (
+                &f.profile,
+                "text",
+                DEVICE,
+                "Hedgehog SwitchProfile or server profile",
+            ),
+            (&f.asn, "integer", DEVICE, "Switch ASN"),
+            (
+                &f.boot_mac,
+                "text",
+                DEVICE,
+                "Boot MAC when not the management interface's",
+            ),
+            (
+                &f.redundancy_group,
+                "text",
+                DEVICE,
+                "Redundancy group (switch group name)",
+            ),
+            (
+                &f.redundancy_type,
+                "text",
+                DEVICE,
+                "Redundancy type (default eslag)",
+            ),
+            (&f.groups, "text", DEVICE, "Switch groups, comma separated"),
+            (
+                &f.vlan_namespaces,
+                "text",
+                DEVICE,
+                "VLAN namespaces, comma separated",
+            ),
+            (
+                &f.port_breakouts,
+                "json",
+                DEVICE,
+                "Port breakouts, {\"E1/1\": \"4x25G\"}",
+            ),
+            (
+                &f.ipv4_namespace,
+                "text",
+                PREFIX_VRF,
+                "IPv4Namespace name (default `default`)",
+            ),
+            (
+                &f.vlan_namespace,
+                "text",
+                VRF,
+                "VLANNamespace of a VPC (default `default`)",
+            ),
+            (&f.vpc_mode, "text", VRF, "VPC mode (empty, l3vni, l3flat)"),
+            (
+                &f.subnet_name,
+                "text",
+                PREFIX,
+                "VPC subnet name (default: the VLAN's name)",
+            ),
+            (
+                &f.isolated,
+                "boolean",
+                PREFIX_VRF,
+                "VPC subnet isolated (on a VRF: defaultIsolated)",
+            ),
+            (
+                &f.restricted,
+                "boolean",
+                PREFIX_VRF,
+                "VPC subnet restricted (on a VRF: defaultRestricted)",
+            ),
+            (
+                &f.host_bgp,
+                "boolean",
+                PREFIX,
+                "VPC subnet with host BGP (hostBGP)",
+            ),
+            (
+                &f.vpc_permit,
+                "json",
+                VRF,
+                "VPC permit lists, [[\"subnet-1\", \"subnet-2\"]]",
+            ),
+            (
+                &f.vpc_static_routes,
+                "json",
+                VRF,
+                "VPC static routes, [{\"prefix\": ..., \"nextHops\": [...]}]",
+            ),
+            (
+                &f.dhcp_enable,
+                "boolean",
+                PREFIX,
+                "DHCP enabled on the VPC subnet",
+            ),
+            (&f.dhcp_relay, "text", PREFIX, "DHCP relay address"),
+            (
+                &f.dhcp_options,
+                "json",
+                PREFIX,
+                "DHCP options of the VPC subnet",
+            ),
+            (
+                &f.inbound_community,
+                "text",
+                VRF,
+                "External inbound community",
+            ),
+            (
+                &f.outbound_community,
+                "text",
+                VRF,
+                "External outbound community",
+            ),
+            (
+                &f.static_prefixes,
+                "text",
+                VRF_DEVICE,
+                "Static external prefixes, comma separated",
+            ),
+            (&f.neighbor_ip, "text", IP, "External BGP neighbor IP"),
+            (&f.neighbor_asn, "integer", IP, "External BGP neighbor ASN"),
+            (&f.static_remote_ip, "text", IP, "Static external remote IP"),
+            (&f.static_proxy, "boolean", IP, "Static external proxy"),
+            (
+                &f.permit_prefixes,
+                "text",
+                VRF,
+                "External peering permitted prefixes",
+            ),
+            (
+                &f.name,
+                "text",
+                &mapped,
+                "Hedgehog object name when not the conventional one",
+            ),
+            (
+                &f.status,
+                "select",
+                &mapped,
+                "Sync state of the Hedgehog object",
+            ),
+            (
+                &f.synced_at,
+                "datetime",
+                &mapped,
+                "When the Hedgehog object last synced",
+            ),
+            (&f.message, "longtext", &mapped, "Last sync message"),
+            (
+                &f.agent_heartbeat,
+                "datetime",
+                DEVICE,
+                "Switch agent's last heartbeat",
+            ),
+            (
+                &f.agent_generation,
+                "text",
+                DEVICE,
+                "Applied / desired generation",
+            ),
+            (&f.nos_version, "text", DEVICE, "Switch NOS version"),
+        ];
+        for (name, kind, object_types, description) in fields {
+            let entry = by_name.entry(name.clone()).or_insert_with(|| {
+                let mut body = object(json!({
+                    "name": name,
+                    "type": kind,
+                    "group_name": GROUP,
+                    "description": description,
+                    // Loose matching would make `cf_hedgehog_fabric=lab` also match `lab2`.
+                    "filter_logic": "exact",
+                }));
+                if kind == "select" {
+                    body.insert("choice_set".into(), json!({"name": STATUS_CHOICE_SET}));
+                }
+                if is_written_by_sidecar(mapping, name) {
+                    body.insert("ui_editable".into(), json!("no"));
+                }
+                (body, Vec::new())
+            });
+            for object_type in object_types {
+                if !entry.1.iter().any(|t| t == object_type) {
+                    entry.1.push((*object_type).to_owned());
+                }
+            }
+        }
+    }
+    by_name
+        .into_iter()
+        .map(|(name, (mut body, object_types))| {
+            body.insert("object_types".into(), json!(object_types));
+            Desired {
+                endpoint: ep::CUSTOM_FIELDS,
+                key: "name",
+                value: name,
+                body,
+                union_fields: &["object_types"],
+            }
+        })
+        .collect()
+}
+
+fn is_written_by_sidecar(mapping: &MappingConfig, name: &str) -> bool {
+    let f = &mapping.custom_fields;
+    [
+        &f.status,
+        &f.synced_at,
+        &f.message,
+        &f.agent_heartbeat,
+        &f.agent_generation,
+        &f.nos_version,
+    ]
+    .iter()
+    .any(|n| n.as_str() == name)
+}
+
+/// Objects found by slug whose name is their slug, each listed once.
+fn by_slug<'a>(
+    endpoint: Endpoint,
+    items: impl IntoIterator<Item = (&'a str, Value)>,
+) -> Vec<Desired> {
+    let mut out: Vec<Desired> = Vec::new();
+    for (slug, extra) in items {
+        if out.iter().any(|d| d.value == slug) {
+            continue;
+        }
+        let mut body = object(json!({"name": slug, "slug": slug}));
+        body.extend(object(extra));
+        out.push(Desired {
+            endpoint,
+            key: "slug",
+            value: slug.into(),
+            body,
+            union_fields: &[],
+        });
+    }
+    out
+}
+
+pub fn tags(mappings: &[MappingConfig]) -> Vec<Desired> {
+    let items = mappings.iter().flat_map(|m| {
+        [
+            (m.tag_external.as_str(), "ff9800"),
+            (m.tag_protocol_ip.as_str(), "2196f3"),
+            (m.tag_vtep_ip.as_str(), "3f51b5"),
+            (m.tag_imported.as_str(), "9e9e9e"),
+        ]
+        .map(|(slug, color)| (slug, json!({"color": color})))
+    });
+    by_slug(ep::TAGS, items)
+}
+
+pub fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
+    let items = mappings.iter().flat_map(|m| {
+        let role = |color: &str| json!({"color": color, "vm_role": false});
+        m.switch_roles
+            .keys()
+            .map(move |r| (r.as_str(), role("2196f3")))
+            .chain(
+                m.server_roles
+                    .iter()
+                    .map(move |r| (r.as_str(), role("4caf50"))),
+            )
+            .chain(
+                m.external_roles
+                    .iter()
+                    .map(move |r| (r.as_str(), role("ff9800"))),
+            )
+    });
+    by_slug(ep::DEVICE_ROLES, items)
+}
+
+/// Prefix and IP range roles (both are `ipam.role`).
+pub fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
+    let items = mappings.iter().flat_map(|m| {
+        [&m.ipv4_namespace_prefix_role, &m.dhcp_range_role].map(|s| (s.as_str(), json!({})))
+    });
+    by_slug(ep::IPAM_ROLES, items)
+}
+
+/// The webhook that sends NetBox's changes to the sidecar's `/webhooks/netbox`.
+pub fn webhook(name: &str, sidecar_url: &str, secret: &str) -> Desired {
+    Desired {
+        endpoint: ep::WEBHOOKS,
+        key: "name",
+        value: name.into(),
+        body: object(json!({
+            "name": name,
+            "description": "Sends fabric changes to hedgehog-sidecar",
+            "payload_url": format!("{}/webhooks/netbox", sidecar_url.trim_end_matches('/')),
+            "http_method": "POST",
+            "http_content_type": "application/json",
+            "secret": secret,
+        })),
+        union_fields: &[],
+    }
+}
+
+/// The event rule firing the webhook for every change of a fabric object type.
+pub fn event_rule(name: &str, webhook_id: u64) -> Desired {
+    Desired {
+        endpoint: ep::EVENT_RULES,
+        key: "name",
+        value: name.into(),
+        body: object(json!({
+            "name": name,
+            "description": "Fabric object changes to hedgehog-sidecar",
+            "object_types": FABRIC_OBJECT_TYPES,
+            "event_types": ["object_created", "object_updated", "object_deleted"],
+            "enabled": true,
+            "action_type": "webhook",
+            "action_object_type": "extras.webhook",
+            "action_object_id": webhook_id,
+        })),
+        union_fields: &["object_types"],
+    }
+}

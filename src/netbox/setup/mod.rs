@@ -1,0 +1,182 @@
+//! `setup`: creates, idempotently, everything the product needs in NetBox. Running it again
+//! changes nothing; a changed configuration PATCHes only the fields that differ.
+
+mod definitions;
+pub(crate) mod ensure;
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+pub use definitions::{STATUS_CHOICE_SET, STATUS_CHOICES};
+pub use ensure::Outcome;
+
+use super::client::NetBoxClient;
+use super::endpoints;
+use super::error::NetBoxError;
+use super::pagination::ListQuery;
+use crate::config::MappingConfig;
+use ensure::{Desired, ensure};
+
+/// Default name of the webhook and the event rule.
+pub const DEFAULT_NAME: &str = "hedgehog-sidecar";
+
+#[derive(Debug, Clone)]
+pub struct SetupSpec {
+    /// The sidecar's base URL as NetBox reaches it; the webhook posts to `<url>/webhooks/netbox`.
+    pub sidecar_url: String,
+    /// The webhook's signing secret (the first of a comma-separated list).
+    pub webhook_secret: Option<SecretString>,
+    /// The mappings of all configured fabrics (custom field names, tags, roles).
+    pub mappings: Vec<MappingConfig>,
+    /// Name of the webhook and of the event rule.
+    pub name: String,
+}
+
+/// One object setup looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupItem {
+    pub object_type: &'static str,
+    pub name: String,
+    pub id: u64,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SetupReport {
+    pub items: Vec<SetupItem>,
+}
+
+impl SetupReport {
+    pub fn created(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Created))
+    }
+    pub fn updated(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Updated(_)))
+    }
+    pub fn unchanged(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Unchanged))
+    }
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.items.iter().filter(|i| f(&i.outcome)).count()
+    }
+}
+
+impl fmt::Display for SetupReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for item in &self.items {
+            writeln!(
+                f,
+                "{:<28} {:<28} {}",
+                item.object_type, item.name, item.outcome
+            )?;
+        }
+        write!(
+            f,
+            "{} created, {} updated, {} unchanged",
+            self.created(),
+            self.updated(),
+            self.unchanged()
+        )
+    }
+}
+
+/// Brings NetBox in line with `spec`: [`ensure_schema`], then the webhook and its event rule.
+pub async fn run_setup(
+    client: &NetBoxClient,
+    spec: &SetupSpec,
+) -> Result<SetupReport, NetBoxError> {
+    let report = ensure_schema(client, &spec.mappings).await?;
+    ensure_webhook(client, spec, report).await
+}
+
+/// The custom fields, tags and roles the mappings use (what objects need before they can carry
+/// the product's fields), without a webhook: for seeding, imports and benchmarks.
+pub async fn ensure_schema(
+    client: &NetBoxClient,
+    mappings: &[MappingConfig],
+) -> Result<SetupReport, NetBoxError> {
+    let mappings = if mappings.is_empty() {
+        vec![MappingConfig::default()]
+    } else {
+        mappings.to_vec()
+    };
+    let mut report = SetupReport::default();
+    // The choice set first: the select custom field refers to it.
+    apply(client, &mut report, &[definitions::status_choice_set()]).await?;
+    let independent: Vec<Desired> = definitions::custom_fields(&mappings)
+        .into_iter()
+        .chain(definitions::tags(&mappings))
+        .chain(definitions::device_roles(&mappings))
+        .chain(definitions::ipam_roles(&mappings))
+        .collect();
+    apply(client, &mut report, &independent).await?;
+    Ok(report)
+}
+
+async fn ensure_webhook(
+    client: &NetBoxClient,
+    spec: &SetupSpec,
+    mut report: SetupReport,
+) -> Result<SetupReport, NetBoxError> {
+    let secret = spec
+        .webhook_secret
+        .as_ref()
+        .map(|s| {
+            let all = s.expose_secret();
+            all.split(',').next().unwrap_or(all).trim().to_owned()
+        })
+        .unwrap_or_default();
+    if secret.is_empty() {
+        tracing::warn!("no webhook.secret configured: NetBox's webhook will not be signed");
+    }
+    let webhook = definitions::webhook(&spec.name, &spec.sidecar_url, &secret);
+    let webhook_id = apply(client, &mut report, &[webhook]).await?[0];
+    apply(
+        client,
+        &mut report,
+        &[definitions::event_rule(&spec.name, webhook_id)],
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Deletes the event rule and webhook named `name` (the custom fields, tags and roles stay:
+/// objects may still use them). Returns how many objects were deleted.
+pub async fn remove_webhook(client: &NetBoxClient, name: &str) -> Result<usize, NetBoxError> {
+    let mut removed = 0;
+    for endpoint in [endpoints::EVENT_RULES, endpoints::WEBHOOKS] {
+        let query = ListQuery::new().filter("name", name);
+        let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
+        for object in found.iter().filter(|o| o["name"] == name) {
+            if let Some(id) = object["id"].as_u64() {
+                client.delete::<()>(&endpoint.detail(id), None).await?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Ensures the objects concurrently (bounded by the client); returns their ids in order.
+async fn apply(
+    client: &NetBoxClient,
+    report: &mut SetupReport,
+    desired: &[Desired],
+) -> Result<Vec<u64>, NetBoxError> {
+    let results = futures::future::try_join_all(desired.iter().map(|d| ensure(client, d))).await?;
+    let mut ids = Vec::with_capacity(results.len());
+    for (d, (id, outcome)) in desired.iter().zip(results) {
+        if outcome != Outcome::Unchanged {
+            tracing::info!(object_type = d.endpoint.object_type, name = %d.value, %outcome, "setup");
+        }
+        report.items.push(SetupItem {
+            object_type: d.endpoint.object_type,
+            name: d.value.clone(),
+            id,
+            outcome,
+        });
+        ids.push(id);
+    }
+    Ok(ids)
+}

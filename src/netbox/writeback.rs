@@ -1,0 +1,77 @@
+//! Writing results back into NetBox: custom field values in bulk (one PATCH per object type
+//! and chunk) and journal entries.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::client::NetBoxClient;
+use super::endpoints::{self, JOURNAL_ENTRIES};
+use super::error::NetBoxError;
+
+/// Objects per bulk write: large enough to be few requests, small enough to stay well inside
+/// NetBox's (and gunicorn's) request timeout even on a busy NetBox, where creating one device
+/// can take a fraction of a second.
+pub const WRITE_CHUNK: usize = 100;
+
+/// New custom field values for one object. Select fields are written as their raw value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomFieldUpdate {
+    pub id: u64,
+    pub values: Map<String, Value>,
+}
+
+/// PATCHes custom fields of many objects of one type (`dcim.device`), in bulk.
+/// Returns the number of objects written.
+pub async fn patch_custom_fields(
+    client: &NetBoxClient,
+    object_type: &str,
+    updates: &[CustomFieldUpdate],
+) -> Result<usize, NetBoxError> {
+    let endpoint = endpoints::for_object_type(object_type).ok_or_else(|| {
+        NetBoxError::Config(format!("no NetBox endpoint known for `{object_type}`"))
+    })?;
+    for chunk in updates.chunks(WRITE_CHUNK) {
+        let body: Vec<Value> = chunk
+            .iter()
+            .map(|u| serde_json::json!({"id": u.id, "custom_fields": u.values}))
+            .collect();
+        let _: Vec<Value> = client.patch(endpoint.path, &body).await?;
+    }
+    Ok(updates.len())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournalKind {
+    Info,
+    Success,
+    Warning,
+    Danger,
+}
+
+/// A journal entry on one object; `comments` is Markdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub assigned_object_type: String,
+    pub assigned_object_id: u64,
+    pub kind: JournalKind,
+    pub comments: String,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: u64,
+}
+
+/// Writes journal entries (one bulk request per chunk) and returns their ids.
+pub async fn write_journal(
+    client: &NetBoxClient,
+    entries: &[JournalEntry],
+) -> Result<Vec<u64>, NetBoxError> {
+    let mut ids = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(WRITE_CHUNK) {
+        let created: Vec<Created> = client.post(JOURNAL_ENTRIES.path, chunk).await?;
+        ids.extend(created.into_iter().map(|c| c.id));
+    }
+    Ok(ids)
+}

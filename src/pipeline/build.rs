@@ -1,0 +1,141 @@
+//! Builds the fabric side of the service from the configuration: the NetBox client, each
+//! fabric's target, the job handler and the reconcile scheduler. `serve` and the one-shot
+//! commands share it so they behave the same.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use super::{FabricJobHandler, FabricPublisher};
+use crate::config::{FabricConfig, Settings};
+use crate::lease::{Lease, LocalLease, RedisLease};
+use crate::netbox::NetBoxClient;
+use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
+use crate::reconcile::scheduler::{FabricRunner, Scheduler};
+use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
+use crate::targets::{Target, for_fabric};
+
+/// How old an agent's heartbeat may be before the switch counts as down.
+const HEARTBEAT_STALE: chrono::Duration = chrono::Duration::minutes(5);
+/// How often an unchanged heartbeat is refreshed in NetBox (see reconcile::writeback).
+const HEARTBEAT_REFRESH: chrono::Duration = chrono::Duration::hours(1);
+
+/// One fabric's collaborators.
+pub struct FabricParts {
+    pub fabric: FabricConfig,
+    pub target: Arc<dyn Target>,
+}
+
+/// Everything the fabrics need, built once.
+pub struct FabricServices {
+    pub source: Arc<dyn DesiredSource>,
+    pub writer: Arc<dyn StatusWriter>,
+    pub fabrics: Vec<FabricParts>,
+    pub redis: Option<deadpool_redis::Pool>,
+}
+
+impl FabricServices {
+    /// Connects to NetBox and builds each configured fabric's target (or only `only`).
+    pub async fn build(settings: &Settings, only: Option<&str>) -> anyhow::Result<Self> {
+        let client = NetBoxClient::from_settings(&settings.netbox)?;
+        let redis = match &settings.redis_url {
+            Some(url) => Some(
+                deadpool_redis::Config::from_url(url.expose_secret())
+                    .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+                    .map_err(|e| anyhow::anyhow!("redis_url: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut fabrics = Vec::new();
+        for fabric in &settings.fabrics {
+            if only.is_some_and(|name| name != fabric.name) {
+                continue;
+            }
+            let target = for_fabric(settings, fabric, redis.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("fabric `{}`: {e}", fabric.name))?;
+            fabrics.push(FabricParts {
+                fabric: fabric.clone(),
+                target,
+            });
+        }
+        if let Some(name) = only
+            && fabrics.is_empty()
+        {
+            anyhow::bail!("no fabric named `{name}` is configured");
+        }
+        Ok(Self {
+            source: Arc::new(NetBoxDesired {
+                client: client.clone(),
+            }),
+            writer: Arc::new(NetBoxStatusWriter { client }),
+            fabrics,
+            redis,
+        })
+    }
+
+    /// The worker's handler: publish the fabric a change concerns.
+    pub fn job_handler(&self) -> FabricJobHandler {
+        FabricJobHandler::new(
+            self.fabrics
+                .iter()
+                .map(|parts| FabricPublisher {
+                    fabric: parts.fabric.clone(),
+                    source: self.source.clone(),
+                    target: parts.target.clone(),
+                    writer: self.writer.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The reconcile scheduler, with a Redis lease when replicas share a Redis.
+    pub fn scheduler(self: &Arc<Self>, settings: &Settings) -> Scheduler {
+        let lease: Arc<dyn Lease> = match &self.redis {
+            Some(pool) => Arc::new(RedisLease::new(
+                pool.clone(),
+                settings.queue.key_prefix.clone(),
+            )),
+            None => Arc::new(LocalLease::default()),
+        };
+        Scheduler::new(
+            self.fabrics.iter().map(|p| p.fabric.clone()).collect(),
+            self.clone(),
+            lease,
+            Duration::from_secs(settings.reconcile.interval_secs),
+            Duration::from_secs(settings.reconcile.lease_secs),
+        )
+    }
+
+    /// One reconcile pass of one fabric, without the scheduler (the CLI).
+    pub async fn reconcile(&self, fabric: &str, options: ReconcileOptions) -> Option<FabricReport> {
+        let parts = self.fabrics.iter().find(|p| p.fabric.name == fabric)?;
+        Some(self.reconciler(parts).run(options).await)
+    }
+
+    fn reconciler<'a>(&'a self, parts: &'a FabricParts) -> Reconciler<'a> {
+        Reconciler {
+            fabric: &parts.fabric,
+            source: self.source.as_ref(),
+            target: parts.target.as_ref(),
+            writer: self.writer.as_ref(),
+            heartbeat_stale: HEARTBEAT_STALE,
+            heartbeat_refresh: HEARTBEAT_REFRESH,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl FabricRunner for FabricServices {
+    async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport {
+        match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
+            Some(parts) => self.reconciler(parts).run(options).await,
+            None => {
+                let mut report = FabricReport::new(&fabric.name, "apply", options.dry_run);
+                report.errors.push("the fabric has no target".into());
+                report
+            }
+        }
+    }
+}

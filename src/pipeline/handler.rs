@@ -1,0 +1,137 @@
+//! The worker's job handler: which fabrics a change concerns, and publishing each of them.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::sync::Mutex;
+use tracing::Instrument;
+
+use super::publisher::{FabricPublisher, PublishError};
+use crate::queue::{Job, JobError, JobHandler};
+use crate::targets::Cause;
+
+/// A publish that started this long after a change's NetBox timestamp has read that change.
+/// The margin absorbs clock differences between NetBox and the sidecar.
+const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
+
+pub struct FabricJobHandler {
+    fabrics: BTreeMap<String, FabricSlot>,
+}
+
+/// One fabric: its publisher, serialised, and when its last successful publish started.
+struct FabricSlot {
+    publisher: FabricPublisher,
+    last_started: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl FabricJobHandler {
+    pub fn new(publishers: Vec<FabricPublisher>) -> Self {
+        let fabrics = publishers
+            .into_iter()
+            .map(|p| {
+                (
+                    p.fabric.name.clone(),
+                    FabricSlot {
+                        publisher: p,
+                        last_started: Mutex::new(None),
+                    },
+                )
+            })
+            .collect();
+        Self { fabrics }
+    }
+
+    /// The fabrics a job concerns: the one its object names, else every fabric (an
+    /// interface, cable or address does not name its fabric; re-reading decides).
+    fn fabrics_of(&self, job: &Job) -> Vec<&FabricSlot> {
+        match job.fabric.as_deref() {
+            Some(name) => self.fabrics.get(name).into_iter().collect(),
+            None => self.fabrics.values().collect(),
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for FabricJobHandler {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let span = tracing::info_span!("job", job_id = %job.id, key = %job.key,
+            request_id = job.request_id.as_deref().unwrap_or("-"));
+        async {
+            let changed_at = DateTime::parse_from_rfc3339(&job.timestamp)
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
+            let cause = Cause {
+                request_id: job.request_id.clone(),
+                user: job.user.clone(),
+                reason: format!(
+                    "webhook {} {} {}",
+                    job.object_type, job.object_id, job.event
+                ),
+            };
+            let slots = self.fabrics_of(job);
+            if slots.is_empty() {
+                tracing::debug!(
+                    fabric = job.fabric.as_deref().unwrap_or("-"),
+                    "no configured fabric concerned"
+                );
+            }
+            for slot in slots {
+                publish_one(slot, &cause, changed_at).await?;
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+async fn publish_one(
+    slot: &FabricSlot,
+    cause: &Cause,
+    changed_at: Option<DateTime<Utc>>,
+) -> Result<(), JobError> {
+    let fabric = &slot.publisher.fabric.name;
+    // One publish per fabric at a time; a burst of changes queues here and most of them find
+    // that the publish before them already read their change.
+    let mut last_started = slot.last_started.lock().await;
+    if let (Some(changed), Some(started)) = (changed_at, *last_started)
+        && started > changed + CLOCK_MARGIN
+    {
+        tracing::debug!(fabric, "already published after this change");
+        return Ok(());
+    }
+    let started = Utc::now();
+    match slot.publisher.publish(cause).await {
+        Ok(outcome) => {
+            *last_started = Some(started);
+            match &outcome.report {
+                Some(report) => tracing::info!(
+                    fabric,
+                    created = report.created.len(),
+                    updated = report.updated.len(),
+                    deleted = report.deleted.len(),
+                    unchanged = report.unchanged,
+                    failures = report.failures.len(),
+                    commit = report.commit.as_deref().unwrap_or("-"),
+                    netbox_updates = outcome.netbox_updates,
+                    "published"
+                ),
+                None => tracing::warn!(
+                    fabric,
+                    problems = outcome.problems,
+                    "not published: validation problems reported in NetBox"
+                ),
+            }
+            Ok(())
+        }
+        Err(PublishError::Unavailable(message)) => {
+            tracing::warn!(fabric, error = %message, "publish failed; will retry");
+            Err(JobError::Retryable(format!("fabric {fabric}: {message}")))
+        }
+        Err(PublishError::Failed(message)) => {
+            tracing::error!(fabric, error = %message, "publish failed");
+            Err(JobError::Permanent(format!("fabric {fabric}: {message}")))
+        }
+    }
+}

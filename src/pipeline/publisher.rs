@@ -1,0 +1,198 @@
+//! Publishing one fabric: render from NetBox, publish to the target, write the result back.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::config::{FabricConfig, FabricMode};
+use crate::model::ObjectKey;
+use crate::reconcile::sources::custom_fields_index;
+use crate::reconcile::writeback::{JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan};
+use crate::reconcile::{DesiredSource, SourceRef, StatusWriter};
+use crate::targets::{Cause, PublishReport, Target};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// NetBox or the target is unreachable: the job is retried later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Retrying cannot help (misconfiguration, refused credentials).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// What one publish did, for the job's log line.
+#[derive(Debug, Clone, Default)]
+pub struct PublishOutcome {
+    pub report: Option<PublishReport>,
+    /// Validation problems that blocked publishing (reported on the NetBox objects).
+    pub problems: usize,
+    pub netbox_updates: usize,
+}
+
+pub struct FabricPublisher {
+    pub fabric: FabricConfig,
+    pub source: Arc<dyn DesiredSource>,
+    pub target: Arc<dyn Target>,
+    pub writer: Arc<dyn StatusWriter>,
+}
+
+impl FabricPublisher {
+    /// Renders the fabric from NetBox's current state and publishes it.
+    pub async fn publish(&self, cause: &Cause) -> Result<PublishOutcome, PublishError> {
+        let desired = self
+            .source
+            .desired(&self.fabric)
+            .await
+            .map_err(|e| PublishError::Unavailable(format!("cannot read NetBox: {e}")))?;
+        let now = Utc::now();
+        let names = &self.fabric.mapping.custom_fields;
+        let current = custom_fields_index(&desired.snapshot);
+        let cause_text = describe(cause);
+        let mut outcomes = BTreeMap::new();
+
+        if !desired.problems.is_empty() {
+            // Nothing of an invalid fabric leaves the sidecar; the users learn why on the
+            // objects they must change.
+            for problem in &desired.problems {
+                merge(
+                    &mut outcomes,
+                    &problem.objects,
+                    Outcome {
+                        status: NetBoxStatus::Error,
+                        message: problem.message.clone(),
+                    },
+                );
+            }
+            tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
+                "not published: the fabric breaks admission rules");
+            let writeback = plan(&outcomes, &current, names, now, &cause_text);
+            let updates = writeback.updates.len();
+            self.write(&writeback).await?;
+            return Ok(PublishOutcome {
+                report: None,
+                problems: desired.problems.len(),
+                netbox_updates: updates,
+            });
+        }
+
+        let report = self
+            .target
+            .publish(&desired.manifests, cause, false)
+            .await
+            .map_err(|e| {
+                if e.is_retryable() {
+                    PublishError::Unavailable(e.to_string())
+                } else {
+                    PublishError::Failed(e.to_string())
+                }
+            })?;
+
+        let target = self.target.kind();
+        let failed: BTreeMap<&ObjectKey, &str> = report
+            .failures
+            .iter()
+            .map(|f| (&f.key, f.message.as_str()))
+            .collect();
+        for manifest in &desired.manifests {
+            let Some(key) = manifest.key() else { continue };
+            let sources = desired.sources.get(&key).map_or(&[][..], Vec::as_slice);
+            let outcome = match failed.get(&key) {
+                Some(message) => Outcome {
+                    status: NetBoxStatus::Error,
+                    message: format!("the {target} refused {key}: {message}"),
+                },
+                None => Outcome {
+                    status: NetBoxStatus::Synced,
+                    message: format!("{key} is in sync with the {target}"),
+                },
+            };
+            merge(&mut outcomes, sources, outcome);
+        }
+        let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
+        writeback.journal.extend(change_journal(
+            &report,
+            &desired.sources,
+            self.fabric.mode,
+            &cause_text,
+        ));
+        let updates = writeback.updates.len();
+        self.write(&writeback).await?;
+        Ok(PublishOutcome {
+            report: Some(report),
+            problems: 0,
+            netbox_updates: updates,
+        })
+    }
+
+    async fn write(
+        &self,
+        writeback: &crate::reconcile::writeback::WritebackPlan,
+    ) -> Result<(), PublishError> {
+        if writeback.is_empty() {
+            return Ok(());
+        }
+        // The target already holds the change; failing the job now would publish it again,
+        // which is harmless (publishing is idempotent) and gets the status written.
+        self.writer.write(writeback).await.map_err(|e| {
+            PublishError::Unavailable(format!("cannot write status back to NetBox: {e}"))
+        })
+    }
+}
+
+/// One journal entry per NetBox object whose rendered objects changed in the target.
+fn change_journal(
+    report: &PublishReport,
+    sources: &BTreeMap<ObjectKey, Vec<SourceRef>>,
+    mode: FabricMode,
+    cause: &str,
+) -> Vec<JournalEntry> {
+    let verb = match mode {
+        FabricMode::Apply => "Applied",
+        FabricMode::Commit => "Committed",
+    };
+    let commit = report
+        .commit
+        .as_deref()
+        .map(|c| format!(" in commit {c}"))
+        .unwrap_or_default();
+    let mut by_object: BTreeMap<&SourceRef, Vec<String>> = BTreeMap::new();
+    let changes = [("created", &report.created), ("updated", &report.updated)];
+    for (what, keys) in changes {
+        for key in keys {
+            for source in sources.get(key).into_iter().flatten() {
+                by_object
+                    .entry(source)
+                    .or_default()
+                    .push(format!("{key} ({what})"));
+            }
+        }
+    }
+    by_object
+        .into_iter()
+        .map(|(source, changes)| JournalEntry {
+            assigned_object_type: source.object_type.clone(),
+            assigned_object_id: source.id,
+            kind: JournalKind::Success,
+            comments: format!("{verb} {}{commit} ({cause})", changes.join(", ")),
+        })
+        .collect()
+}
+
+/// `request 4e77… by admin: webhook dcim.device 12 updated`.
+pub fn describe(cause: &Cause) -> String {
+    let mut parts = Vec::new();
+    if let Some(id) = &cause.request_id {
+        parts.push(format!("request {id}"));
+    }
+    if let Some(user) = &cause.user {
+        parts.push(format!("by {user}"));
+    }
+    let who = parts.join(" ");
+    if who.is_empty() {
+        cause.reason.clone()
+    } else {
+        format!("{who}: {}", cause.reason)
+    }
+}

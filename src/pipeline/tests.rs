@@ -1,0 +1,170 @@
+//! The job handler with the real mapping (the docs sample's NetBox snapshot) and in-memory
+//! target and NetBox writer.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use super::*;
+use crate::config::FabricConfig;
+use crate::netbox::FabricSnapshot;
+use crate::netbox::writeback::JournalKind;
+use crate::queue::job::NewJob;
+use crate::queue::{Job, JobError, JobHandler};
+use crate::reconcile::netbox_io::desired_from_snapshot;
+use crate::reconcile::testing::{FixedSource, MemoryTarget, RecordingWriter};
+use crate::reconcile::{Problem, SourceRef};
+
+fn fabric() -> FabricConfig {
+    serde_json::from_value(json!({"name": "docs", "validation": "wiring"})).unwrap()
+}
+
+fn snapshot() -> FabricSnapshot {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/docs-wiring.snapshot.json");
+    FabricSnapshot::load(&path).unwrap()
+}
+
+fn job(timestamp: &str) -> Job {
+    let new = NewJob {
+        key: "dcim.device:2".into(),
+        object_type: "dcim.device".into(),
+        object_id: 2,
+        event: "updated".into(),
+        request_id: Some("4e77df11-e59b-4ef5-83c9-d67826627b71".into()),
+        user: Some("alice".into()),
+        timestamp: timestamp.into(),
+        data: json!({"id": 2}),
+        fabric: Some("docs".into()),
+        dedupe_key: timestamp.into(),
+    };
+    Job::from_parts("1".into(), new, 1, None)
+}
+
+struct Setup {
+    handler: FabricJobHandler,
+    target: Arc<MemoryTarget>,
+    writer: Arc<RecordingWriter>,
+}
+
+fn setup(desired: crate::reconcile::Desired, target: MemoryTarget) -> Setup {
+    let target = Arc::new(target);
+    let writer = Arc::new(RecordingWriter::default());
+    let publisher = FabricPublisher {
+        fabric: fabric(),
+        source: Arc::new(FixedSource(Mutex::new(Some(desired)))),
+        target: target.clone(),
+        writer: writer.clone(),
+    };
+    Setup {
+        handler: FabricJobHandler::new(vec![publisher]),
+        target,
+        writer,
+    }
+}
+
+#[tokio::test]
+async fn a_change_is_published_and_reported_on_its_netbox_objects() {
+    let desired = desired_from_snapshot(&fabric(), snapshot());
+    assert!(desired.problems.is_empty(), "{:?}", desired.problems);
+    let manifests = desired.manifests.len();
+    let s = setup(desired, MemoryTarget::new(vec![]));
+
+    s.handler
+        .handle(&job("2026-11-22T02:58:17.049736+00:00"))
+        .await
+        .unwrap();
+    assert_eq!(s.target.objects.lock().unwrap().len(), manifests);
+    let plans = s.writer.0.lock().unwrap().clone();
+    assert_eq!(plans.len(), 1);
+    let spine = plans[0]
+        .updates
+        .iter()
+        .find(|u| u.object.name == "spine-01" && u.object.object_type == "dcim.device")
+        .expect("spine-01's device gets a status");
+    assert_eq!(spine.custom_fields["hedgehog_status"], json!("synced"));
+    let entry = plans[0]
+        .journal
+        .iter()
+        .find(|j| j.comments.contains("Switch/spine-01 (created)"))
+        .expect("a journal entry names the applied object");
+    assert_eq!(entry.kind, JournalKind::Success);
+    assert!(
+        entry
+            .comments
+            .contains("request 4e77df11-e59b-4ef5-83c9-d67826627b71 by alice"),
+        "{}",
+        entry.comments
+    );
+}
+
+#[tokio::test]
+async fn changes_older_than_the_last_publish_are_not_published_again() {
+    let s = setup(
+        desired_from_snapshot(&fabric(), snapshot()),
+        MemoryTarget::new(vec![]),
+    );
+    s.handler
+        .handle(&job("2020-01-01T00:00:00+00:00"))
+        .await
+        .unwrap();
+    s.handler
+        .handle(&job("2020-01-01T00:00:01+00:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        *s.target.publishes.lock().unwrap(),
+        1,
+        "the first publish already read the second change"
+    );
+    s.handler
+        .handle(&job(
+            &(chrono::Utc::now() + chrono::Duration::seconds(10)).to_rfc3339()
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        *s.target.publishes.lock().unwrap(),
+        2,
+        "a newer change is published"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_fabric_is_not_published_and_the_error_lands_in_netbox() {
+    let mut desired = desired_from_snapshot(&fabric(), snapshot());
+    desired.problems.push(Problem {
+        objects: vec![SourceRef {
+            object_type: "dcim.device".into(),
+            id: 2,
+            name: "spine-01".into(),
+        }],
+        message: "VLAN 3000 is reserved".into(),
+    });
+    let s = setup(desired, MemoryTarget::new(vec![]));
+    s.handler
+        .handle(&job("2026-11-22T02:58:17+00:00"))
+        .await
+        .unwrap();
+    assert_eq!(*s.target.publishes.lock().unwrap(), 0);
+    let plan = s.writer.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        plan.updates[0].custom_fields["hedgehog_status"],
+        json!("error")
+    );
+    assert!(plan.journal[0].comments.contains("VLAN 3000 is reserved"));
+}
+
+#[tokio::test]
+async fn an_unreachable_target_makes_the_job_retryable() {
+    let mut target = MemoryTarget::new(vec![]);
+    target.reachable = false;
+    let s = setup(desired_from_snapshot(&fabric(), snapshot()), target);
+    let error = s
+        .handler
+        .handle(&job("2026-11-22T02:58:17+00:00"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
+    assert!(s.writer.0.lock().unwrap().is_empty());
+}

@@ -1,0 +1,657 @@
+//! The embedded on-disk queue for a single process (no Redis): every job is one redb record,
+//! the indexes (order, coalescing, per-object locks) are rebuilt in memory when it opens.
+//! Each operation updates memory and writes the changed records in one transaction; a failed
+//! write reloads memory from disk so the two never drift apart.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use super::backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+use super::job::{Job, JobState, NewJob, new_job_id};
+
+const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
+/// Dedupe key → `"<expiry ms>:<job id>"`.
+const DEDUPE: TableDefinition<&str, &str> = TableDefinition::new("dedupe");
+
+/// Purge expired dedupe keys every this many enqueues.
+const DEDUPE_PURGE_EVERY: u64 = 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Slot {
+    Queued { seq: u64 },
+    Running { until_ms: u64, token: String },
+    Retrying { due_ms: u64 },
+    Dead { at_ms: u64 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    job: Job,
+    dedupe_key: String,
+    slot: Slot,
+}
+
+/// Sequence numbers start high so handed-back jobs can be put in front of the queue.
+const FIRST_SEQ: u64 = 1 << 40;
+
+struct State {
+    jobs: HashMap<String, Stored>,
+    /// Queued jobs in arrival order.
+    queued: BTreeMap<u64, String>,
+    /// Key → the queued job later events for that key merge into.
+    pending: HashMap<String, String>,
+    /// Key → the job running or waiting to retry: it blocks later jobs for the key.
+    active: HashMap<String, String>,
+    /// Dedupe key → (job id, expiry ms).
+    dedupe: HashMap<String, (String, u64)>,
+    next_seq: u64,
+    enqueued_since_purge: u64,
+}
+
+/// Records an operation changed, to be written in one transaction.
+#[derive(Default)]
+struct Changes {
+    jobs: HashSet<String>,
+    dedupe_set: Vec<String>,
+    dedupe_removed: Vec<String>,
+    durable: bool,
+}
+
+pub struct EmbeddedQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    state: Mutex<State>,
+    notify: Notify,
+    visibility: Duration,
+    dedupe_ttl: Duration,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn storage(e: impl std::fmt::Display) -> QueueError {
+    QueueError::Unavailable(format!("embedded queue: {e}"))
+}
+
+impl EmbeddedQueue {
+    /// Opens (or creates) the queue in `dir`. Fails if another process has it open.
+    pub fn open(
+        dir: &Path,
+        visibility: Duration,
+        dedupe_ttl: Duration,
+    ) -> Result<Self, QueueError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| storage(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("queue.redb");
+        let db = Database::create(&path)
+            .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
+        let state = load(&db)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                state: Mutex::new(state),
+                notify: Notify::new(),
+                visibility,
+                dedupe_ttl,
+            }),
+        })
+    }
+
+    /// Runs `op` on the state off the async threads (redb writes block on fsync).
+    async fn with_state<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut State, &mut Changes, &Inner) -> Result<T, QueueError> + Send + 'static,
+    ) -> Result<T, QueueError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut state = inner
+                .state
+                .lock()
+                .map_err(|_| storage("state lock poisoned"))?;
+            let mut changes = Changes {
+                durable: true,
+                ..Changes::default()
+            };
+            let result = op(&mut state, &mut changes, &inner)?;
+            if let Err(e) = write(&inner.db, &state, &changes) {
+                // Memory is ahead of the disk now; the disk is the truth.
+                *state = load(&inner.db).unwrap_or_else(|_| State::new());
+                return Err(e);
+            }
+            Ok(result)
+        })
+        .await
+        .map_err(|e| storage(format!("task failed: {e}")))?
+    }
+
+    fn lease_slot<'a>(state: &'a mut State, lease: &Lease) -> Result<&'a mut Stored, QueueError> {
+        match state.jobs.get_mut(&lease.job.id) {
+            Some(stored) if matches!(&stored.slot, Slot::Running { token, .. } if *token == lease.token) => {
+                Ok(stored)
+            }
+            _ => Err(QueueError::LeaseLost(lease.job.id.clone())),
+        }
+    }
+}
+
+fn load(db: &Database) -> Result<State, QueueError> {
+    let mut state = State::new();
+    let mut interrupted = Vec::new();
+    let txn = db.begin_read().map_err(storage)?;
+    let now = now_ms();
+    match txn.open_table(JOBS) {
+        Ok(table) => {
+            for row in table.iter().map_err(storage)? {
+                let (id, bytes) = row.map_err(storage)?;
+                let mut stored: Stored = serde_json::from_slice(bytes.value())
+                    .map_err(|e| QueueError::Corrupt(format!("job {}: {e}", id.value())))?;
+                // The process that held it is gone: it runs again first.
+                let was_running = matches!(stored.slot, Slot::Running { .. });
+                if was_running {
+                    // Indexed as nothing for now; requeue_front places it below.
+                    stored.slot = Slot::Dead { at_ms: 0 };
+                    interrupted.push(stored.job.id.clone());
+                }
+                index(&mut state, &stored);
+                state.jobs.insert(stored.job.id.clone(), stored);
+            }
+            for id in interrupted {
+                state.requeue_front(&id);
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(storage(e)),
+    }
+    match txn.open_table(DEDUPE) {
+        Ok(table) => {
+            for row in table.iter().map_err(storage)? {
+                let (key, value) = row.map_err(storage)?;
+                if let Some((expiry, id)) = value.value().split_once(':')
+                    && let Ok(expiry) = expiry.parse::<u64>()
+                    && expiry > now
+                {
+                    state
+                        .dedupe
+                        .insert(key.value().to_owned(), (id.to_owned(), expiry));
+                }
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(storage(e)),
+    }
+    Ok(state)
+}
+
+fn index(state: &mut State, stored: &Stored) {
+    let (id, key) = (&stored.job.id, &stored.job.key);
+    match stored.slot {
+        Slot::Queued { seq } => {
+            state.queued.insert(seq, id.clone());
+            // Later events merge into the newest queued job of the key.
+            let newer = match state.pending.get(key).and_then(|p| state.jobs.get(p)) {
+                Some(Stored {
+                    slot: Slot::Queued { seq: current },
+                    ..
+                }) => seq > *current,
+                _ => true,
+            };
+            if newer {
+                state.pending.insert(key.clone(), id.clone());
+            }
+            state.next_seq = state.next_seq.max(seq + 1);
+        }
+        Slot::Running { .. } | Slot::Retrying { .. } => {
+            state.active.insert(key.clone(), id.clone());
+        }
+        Slot::Dead { .. } => {}
+    }
+}
+
+fn write(db: &Database, state: &State, changes: &Changes) -> Result<(), QueueError> {
+    if changes.jobs.is_empty() && changes.dedupe_set.is_empty() && changes.dedupe_removed.is_empty()
+    {
+        return Ok(());
+    }
+    let mut txn = db.begin_write().map_err(storage)?;
+    let durability = if changes.durable {
+        Durability::Immediate
+    } else {
+        // Heartbeats: losing one in a crash changes nothing (the process is gone anyway).
+        Durability::None
+    };
+    txn.set_durability(durability).map_err(storage)?;
+    {
+        let mut jobs = txn.open_table(JOBS).map_err(storage)?;
+        for id in &changes.jobs {
+            match state.jobs.get(id) {
+                Some(stored) => {
+                    let bytes = serde_json::to_vec(stored).map_err(storage)?;
+                    jobs.insert(id.as_str(), bytes.as_slice())
+                        .map_err(storage)?;
+                }
+                None => {
+                    jobs.remove(id.as_str()).map_err(storage)?;
+                }
+            }
+        }
+        let mut dedupe = txn.open_table(DEDUPE).map_err(storage)?;
+        for key in &changes.dedupe_set {
+            if let Some((id, expiry)) = state.dedupe.get(key) {
+                dedupe
+                    .insert(key.as_str(), format!("{expiry}:{id}").as_str())
+                    .map_err(storage)?;
+            }
+        }
+        for key in &changes.dedupe_removed {
+            dedupe.remove(key.as_str()).map_err(storage)?;
+        }
+    }
+    txn.commit().map_err(storage)
+}
+
+impl State {
+    fn new() -> Self {
+        Self {
+            jobs: HashMap::new(),
+            queued: BTreeMap::new(),
+            pending: HashMap::new(),
+            active: HashMap::new(),
+            dedupe: HashMap::new(),
+            next_seq: FIRST_SEQ,
+            enqueued_since_purge: 0,
+        }
+    }
+
+    /// Puts a job that was running back at the head of the queue (hand-back, crash).
+    fn requeue_front(&mut self, id: &str) {
+        let seq = self
+            .queued
+            .first_key_value()
+            .map_or(FIRST_SEQ, |(seq, _)| *seq)
+            .saturating_sub(1);
+        let Some(stored) = self.jobs.get_mut(id) else {
+            return;
+        };
+        stored.slot = Slot::Queued { seq };
+        let key = stored.job.key.clone();
+        self.queued.insert(seq, id.to_owned());
+        self.release_key(&key, id);
+    }
+
+    fn enqueue(
+        &mut self,
+        new: NewJob,
+        now: u64,
+        ttl_ms: u64,
+        changes: &mut Changes,
+    ) -> EnqueueOutcome {
+        if let Some((id, expiry)) = self.dedupe.get(&new.dedupe_key)
+            && *expiry > now
+        {
+            return EnqueueOutcome::Duplicate(id.clone());
+        }
+        let dedupe_key = new.dedupe_key.clone();
+        let outcome = match self.pending.get(&new.key).cloned() {
+            Some(id) => {
+                if let Some(stored) = self.jobs.get_mut(&id) {
+                    let (attempts, last_error) =
+                        (stored.job.attempts, stored.job.last_error.take());
+                    stored.dedupe_key = new.dedupe_key.clone();
+                    stored.job = Job::from_parts(id.clone(), new, attempts, last_error);
+                }
+                changes.jobs.insert(id.clone());
+                EnqueueOutcome::Coalesced(id)
+            }
+            None => {
+                let id = new_job_id();
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let stored = Stored {
+                    dedupe_key: new.dedupe_key.clone(),
+                    job: Job::from_parts(id.clone(), new, 0, None),
+                    slot: Slot::Queued { seq },
+                };
+                index(self, &stored);
+                self.jobs.insert(id.clone(), stored);
+                changes.jobs.insert(id.clone());
+                EnqueueOutcome::Queued(id)
+            }
+        };
+        self.dedupe.insert(
+            dedupe_key.clone(),
+            (outcome.job_id().to_owned(), now + ttl_ms),
+        );
+        changes.dedupe_set.push(dedupe_key);
+        outcome
+    }
+
+    fn purge_dedupe(&mut self, now: u64, changes: &mut Changes) {
+        self.dedupe.retain(|key, (_, expiry)| {
+            let keep = *expiry > now;
+            if !keep {
+                changes.dedupe_removed.push(key.clone());
+            }
+            keep
+        });
+    }
+
+    /// The next job a worker may run: a retry that is due or a job whose worker went silent,
+    /// else the oldest queued job whose key is free.
+    fn next_runnable(&self, now: u64) -> Option<String> {
+        let overdue = self.active.values().find(|id| {
+            matches!(self.jobs.get(*id).map(|s| &s.slot),
+                Some(Slot::Retrying { due_ms }) if *due_ms <= now)
+                || matches!(self.jobs.get(*id).map(|s| &s.slot),
+                Some(Slot::Running { until_ms, .. }) if *until_ms <= now)
+        });
+        if let Some(id) = overdue {
+            return Some(id.clone());
+        }
+        let mut blocked: HashSet<&str> = HashSet::new();
+        for id in self.queued.values() {
+            let key = self.jobs.get(id)?.job.key.as_str();
+            if self.active.contains_key(key) || !blocked.insert(key) {
+                continue;
+            }
+            return Some(id.clone());
+        }
+        None
+    }
+
+    /// When something not runnable now becomes runnable by itself (a retry or a lease expiry).
+    fn next_due(&self) -> Option<u64> {
+        self.active
+            .values()
+            .filter_map(|id| match self.jobs.get(id).map(|s| &s.slot) {
+                Some(Slot::Retrying { due_ms }) => Some(*due_ms),
+                Some(Slot::Running { until_ms, .. }) => Some(*until_ms),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn start(&mut self, id: &str, until_ms: u64, changes: &mut Changes) -> Option<Lease> {
+        let stored = self.jobs.get_mut(id)?;
+        if let Slot::Queued { seq } = stored.slot {
+            self.queued.remove(&seq);
+            if self.pending.get(&stored.job.key).is_some_and(|p| p == id) {
+                self.pending.remove(&stored.job.key);
+            }
+        }
+        self.active.insert(stored.job.key.clone(), id.to_owned());
+        let token = new_job_id();
+        stored.slot = Slot::Running {
+            until_ms,
+            token: token.clone(),
+        };
+        stored.job.attempts += 1;
+        // Durable, so a job that crashes the process still counts its attempts.
+        changes.jobs.insert(id.to_owned());
+        Some(Lease {
+            job: stored.job.clone(),
+            consumer: String::new(),
+            token,
+        })
+    }
+
+    fn release_key(&mut self, key: &str, id: &str) {
+        if self.active.get(key).is_some_and(|a| a == id) {
+            self.active.remove(key);
+        }
+    }
+
+    fn state_of(slot: &Slot) -> JobState {
+        match slot {
+            Slot::Queued { .. } => JobState::Queued,
+            Slot::Running { .. } => JobState::Running,
+            Slot::Retrying { .. } => JobState::Retrying,
+            Slot::Dead { .. } => JobState::Dead,
+        }
+    }
+}
+
+#[async_trait]
+impl JobQueue for EmbeddedQueue {
+    async fn enqueue_batch(&self, jobs: Vec<NewJob>) -> Result<Vec<EnqueueOutcome>, QueueError> {
+        let outcomes = self
+            .with_state(move |state, changes, inner| {
+                let now = now_ms();
+                let ttl = inner.dedupe_ttl.as_millis() as u64;
+                state.enqueued_since_purge += jobs.len() as u64;
+                if state.enqueued_since_purge >= DEDUPE_PURGE_EVERY {
+                    state.enqueued_since_purge = 0;
+                    state.purge_dedupe(now, changes);
+                }
+                Ok(jobs
+                    .into_iter()
+                    .map(|job| state.enqueue(job, now, ttl, changes))
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        self.inner.notify.notify_waiters();
+        Ok(outcomes)
+    }
+
+    async fn claim(&self, consumer: &str, wait: Duration) -> Result<Option<Lease>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = self.inner.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (lease, next_due) = self
+                .with_state(|state, changes, inner| {
+                    let now = now_ms();
+                    let until = now + inner.visibility.as_millis() as u64;
+                    let lease = state
+                        .next_runnable(now)
+                        .and_then(|id| state.start(&id, until, changes));
+                    Ok((lease, state.next_due()))
+                })
+                .await?;
+            if let Some(mut lease) = lease {
+                lease.consumer = consumer.to_owned();
+                return Ok(Some(lease));
+            }
+            let mut until = deadline;
+            if let Some(due) = next_due {
+                let in_ms = due.saturating_sub(now_ms());
+                until = until.min(tokio::time::Instant::now() + Duration::from_millis(in_ms));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(until) => {}
+            }
+        }
+    }
+
+    async fn heartbeat(&self, lease: &Lease) -> Result<(), QueueError> {
+        let lease = lease.clone();
+        self.with_state(move |state, changes, inner| {
+            let stored = Self::lease_slot(state, &lease)?;
+            if let Slot::Running { until_ms, .. } = &mut stored.slot {
+                *until_ms = now_ms() + inner.visibility.as_millis() as u64;
+            }
+            changes.jobs.insert(lease.job.id.clone());
+            changes.durable = false;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ack(&self, lease: &Lease) -> Result<(), QueueError> {
+        let lease = lease.clone();
+        self.with_state(move |state, changes, _| {
+            Self::lease_slot(state, &lease)?;
+            state.jobs.remove(&lease.job.id);
+            state.release_key(&lease.job.key, &lease.job.id);
+            changes.jobs.insert(lease.job.id.clone());
+            Ok(())
+        })
+        .await?;
+        self.inner.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn retry_later(
+        &self,
+        lease: &Lease,
+        error: &str,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
+        let (lease, error) = (lease.clone(), error.to_owned());
+        self.with_state(move |state, changes, _| {
+            let stored = Self::lease_slot(state, &lease)?;
+            stored.slot = Slot::Retrying {
+                due_ms: now_ms() + delay.as_millis() as u64,
+            };
+            stored.job.last_error = Some(error);
+            changes.jobs.insert(lease.job.id.clone());
+            Ok(())
+        })
+        .await?;
+        self.inner.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn dead_letter(&self, lease: &Lease, error: &str) -> Result<(), QueueError> {
+        let (lease, error) = (lease.clone(), error.to_owned());
+        self.with_state(move |state, changes, _| {
+            let stored = Self::lease_slot(state, &lease)?;
+            stored.slot = Slot::Dead { at_ms: now_ms() };
+            stored.job.last_error = Some(error);
+            state.release_key(&lease.job.key, &lease.job.id);
+            changes.jobs.insert(lease.job.id.clone());
+            Ok(())
+        })
+        .await?;
+        self.inner.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), QueueError> {
+        let lease = lease.clone();
+        self.with_state(move |state, changes, _| {
+            let stored = Self::lease_slot(state, &lease)?;
+            stored.job.attempts = stored.job.attempts.saturating_sub(1);
+            state.requeue_front(&lease.job.id);
+            changes.jobs.insert(lease.job.id.clone());
+            Ok(())
+        })
+        .await?;
+        self.inner.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn list(&self, wanted: JobState, limit: usize) -> Result<Vec<Job>, QueueError> {
+        self.with_state(move |state, _, _| {
+            let mut jobs: Vec<(u64, &Stored)> = state
+                .jobs
+                .values()
+                .filter(|s| State::state_of(&s.slot) == wanted)
+                .map(|s| {
+                    let order = match &s.slot {
+                        Slot::Queued { seq } => *seq,
+                        Slot::Running { until_ms, .. } => *until_ms,
+                        Slot::Retrying { due_ms } => *due_ms,
+                        Slot::Dead { at_ms } => *at_ms,
+                    };
+                    (order, s)
+                })
+                .collect();
+            jobs.sort_by_key(|(order, _)| *order);
+            Ok(jobs
+                .into_iter()
+                .take(limit)
+                .map(|(_, s)| s.job.clone())
+                .collect())
+        })
+        .await
+    }
+
+    async fn show(&self, id: &str) -> Result<Option<(JobState, Job)>, QueueError> {
+        let id = id.to_owned();
+        self.with_state(move |state, _, _| {
+            Ok(state
+                .jobs
+                .get(&id)
+                .map(|s| (State::state_of(&s.slot), s.job.clone())))
+        })
+        .await
+    }
+
+    async fn retry_dead(&self, id: &str) -> Result<bool, QueueError> {
+        let id = id.to_owned();
+        let moved = self
+            .with_state(move |state, changes, _| {
+                let seq = state.next_seq;
+                let Some(stored) = state.jobs.get_mut(&id) else {
+                    return Ok(false);
+                };
+                if !matches!(stored.slot, Slot::Dead { .. }) {
+                    return Ok(false);
+                }
+                stored.slot = Slot::Queued { seq };
+                stored.job.attempts = 0;
+                state.next_seq += 1;
+                state.queued.insert(seq, id.clone());
+                changes.jobs.insert(id);
+                Ok(true)
+            })
+            .await?;
+        self.inner.notify.notify_waiters();
+        Ok(moved)
+    }
+
+    async fn drop_dead(&self, id: &str) -> Result<bool, QueueError> {
+        let id = id.to_owned();
+        self.with_state(move |state, changes, _| {
+            if !matches!(
+                state.jobs.get(&id).map(|s| &s.slot),
+                Some(Slot::Dead { .. })
+            ) {
+                return Ok(false);
+            }
+            state.jobs.remove(&id);
+            changes.jobs.insert(id);
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<QueueStats, QueueError> {
+        self.with_state(|state, _, _| {
+            let mut stats = QueueStats::default();
+            for stored in state.jobs.values() {
+                match State::state_of(&stored.slot) {
+                    JobState::Queued => stats.queued += 1,
+                    JobState::Running => stats.running += 1,
+                    JobState::Retrying => stats.retrying += 1,
+                    JobState::Dead => stats.dead += 1,
+                }
+            }
+            Ok(stats)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), QueueError> {
+        Ok(())
+    }
+}

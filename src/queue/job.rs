@@ -1,0 +1,95 @@
+//! A job: one NetBox object that changed and must be processed.
+
+use serde::{Deserialize, Serialize};
+
+/// What intake hands to the queue: everything about the event, nothing about its processing.
+/// This is also what the back-ends store; coalescing replaces it with a newer one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    /// `<object_type>:<object id>`; events with the same key coalesce and run in order.
+    pub key: String,
+    pub object_type: String,
+    pub object_id: i64,
+    /// `created`, `updated` or `deleted`.
+    pub event: String,
+    /// NetBox's `request.id`, carried into every log line about the job.
+    pub request_id: Option<String>,
+    /// NetBox's `request.user`.
+    pub user: Option<String>,
+    /// NetBox's `timestamp`, exactly as sent.
+    pub timestamp: String,
+    /// The webhook's `data` (the object as NetBox's REST API shows it).
+    pub data: serde_json::Value,
+    /// `data.custom_fields.hedgehog_fabric`, when the object names its fabric.
+    pub fabric: Option<String>,
+    /// Recognises identical redeliveries (there is no delivery id header).
+    pub dedupe_key: String,
+}
+
+/// A job as a worker sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub key: String,
+    pub object_type: String,
+    pub object_id: i64,
+    pub event: String,
+    pub request_id: Option<String>,
+    pub user: Option<String>,
+    pub timestamp: String,
+    pub data: serde_json::Value,
+    pub fabric: Option<String>,
+    /// Attempts started so far, this one included.
+    pub attempts: u32,
+    /// The error of the previous failed attempt.
+    pub last_error: Option<String>,
+}
+
+impl Job {
+    pub fn from_parts(id: String, new: NewJob, attempts: u32, last_error: Option<String>) -> Self {
+        Self {
+            id,
+            key: new.key,
+            object_type: new.object_type,
+            object_id: new.object_id,
+            event: new.event,
+            request_id: new.request_id,
+            user: new.user,
+            timestamp: new.timestamp,
+            data: new.data,
+            fabric: new.fabric,
+            attempts,
+            last_error,
+        }
+    }
+}
+
+/// A fresh job id.
+pub fn new_job_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued,
+    /// Held by a worker.
+    Running,
+    /// Failed, waiting for its next attempt.
+    Retrying,
+    /// Gave up; kept with its last error until retried or dropped.
+    Dead,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Retrying => "retrying",
+            Self::Dead => "dead",
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The durable job queue (Redis Streams or embedded on disk) and its workers.
+
+pub mod backend;
+pub mod backoff;
+pub mod batcher;
+pub mod embedded;
+pub mod handler;
+pub mod job;
+pub mod metrics;
+pub mod open;
+pub mod redis;
+pub mod worker;
+
+pub use backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+pub use batcher::Enqueuer;
+pub use handler::{JobError, JobHandler, RecordingHandler};
+pub use job::{Job, JobState, NewJob};
+pub use open::open_queue;
+pub use worker::WorkerPool;

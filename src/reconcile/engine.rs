@@ -1,0 +1,334 @@
+//! One reconcile pass of one fabric: render NetBox, read the target, compare, heal, write back.
+//!
+//! Each step's failure is contained: NetBox unreadable or the target unreadable gives `Unknown`
+//! (never `Synced`), a failed heal or write-back is reported in `errors` and the pass still
+//! returns its comparison.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::compare::{ObjectReport, ObjectState, compare};
+use super::health::{Health, SwitchHealth, SyncStatus, fabric_health, switch_health, sync_status};
+use super::sources::{SourceMap, SourceRef, custom_fields_index};
+use super::writeback::{
+    JournalEntry, JournalKind, NetBoxStatus, Outcome, WritebackPlan, merge, outcomes_from_reports,
+    plan, plan_switch_health,
+};
+use crate::config::{FabricConfig, FabricMode};
+use crate::model::{Kind, Manifest};
+use crate::netbox::FabricSnapshot;
+use crate::targets::{Cause, PublishReport, Target};
+
+/// A rendering problem attributed to the NetBox objects that cause it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub objects: Vec<SourceRef>,
+    pub message: String,
+}
+
+/// NetBox's side of a fabric: the snapshot and what it renders to.
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    pub snapshot: FabricSnapshot,
+    pub manifests: Vec<Manifest>,
+    pub sources: SourceMap,
+    /// Switch name → its NetBox device, for agent health.
+    pub switch_devices: std::collections::BTreeMap<String, SourceRef>,
+    /// Validation problems; when not empty nothing may be published.
+    pub problems: Vec<Problem>,
+}
+
+/// Loads and renders a fabric from NetBox.
+#[async_trait]
+pub trait DesiredSource: Send + Sync {
+    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, String>;
+}
+
+/// Applies a write-back plan to NetBox (bulk custom-field PATCHes, journal entries).
+#[async_trait]
+pub trait StatusWriter: Send + Sync {
+    async fn write(&self, plan: &WritebackPlan) -> Result<(), String>;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReconcileOptions {
+    /// Compare and report only: no heal, no write-back.
+    pub dry_run: bool,
+}
+
+/// The result of one pass, served by the API and printed by the CLI.
+#[derive(Debug, Clone, Serialize)]
+pub struct FabricReport {
+    pub fabric: String,
+    pub mode: &'static str,
+    pub sync: SyncStatus,
+    pub health: Health,
+    pub objects: Vec<ObjectReport>,
+    pub switches: Vec<SwitchHealth>,
+    pub problems: Vec<Problem>,
+    pub errors: Vec<String>,
+    pub healed: Option<PublishReport>,
+    pub netbox_updates: usize,
+    pub journal_entries: usize,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub dry_run: bool,
+}
+
+impl FabricReport {
+    /// A report with nothing known yet: `Unknown` until a comparison succeeds.
+    pub fn new(fabric: &str, mode: &'static str, dry_run: bool) -> Self {
+        FabricReport {
+            fabric: fabric.to_owned(),
+            mode,
+            sync: SyncStatus::Unknown,
+            health: Health::Unknown,
+            objects: vec![],
+            switches: vec![],
+            problems: vec![],
+            errors: vec![],
+            healed: None,
+            netbox_updates: 0,
+            journal_entries: 0,
+            started_at: Utc::now(),
+            duration_ms: 0,
+            dry_run,
+        }
+    }
+
+    pub fn count(&self, state: ObjectState) -> usize {
+        self.objects.iter().filter(|o| o.state == state).count()
+    }
+}
+
+pub struct Reconciler<'a> {
+    pub fabric: &'a FabricConfig,
+    pub source: &'a dyn DesiredSource,
+    pub target: &'a dyn Target,
+    pub writer: &'a dyn StatusWriter,
+    /// Age after which an agent's heartbeat counts as stale.
+    pub heartbeat_stale: chrono::Duration,
+    /// How often an unchanged heartbeat is refreshed in NetBox.
+    pub heartbeat_refresh: chrono::Duration,
+}
+
+impl Reconciler<'_> {
+    pub async fn run(&self, options: ReconcileOptions) -> FabricReport {
+        let started = Instant::now();
+        let mode = match self.fabric.mode {
+            FabricMode::Apply => "apply",
+            FabricMode::Commit => "commit",
+        };
+        let mut report = FabricReport::new(&self.fabric.name, mode, options.dry_run);
+        let (desired, actual) =
+            tokio::join!(self.source.desired(self.fabric), self.target.actual());
+        let desired = match desired {
+            Ok(desired) => desired,
+            Err(e) => {
+                report.errors.push(format!("cannot read NetBox: {e}"));
+                return finish(report, started);
+            }
+        };
+        report.problems = desired.problems.clone();
+        let target_name = self.target.kind();
+        let actual = match actual {
+            Ok(actual) => actual,
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("cannot read the {target_name}: {e}"));
+                self.write_back(&desired, &[], &[], false, &mut report, options)
+                    .await;
+                return finish(report, started);
+            }
+        };
+
+        report.objects = compare(
+            &desired.manifests,
+            &actual,
+            &self.fabric.name,
+            &self.fabric.mapping.label_domain,
+        );
+        if self.fabric.mode == FabricMode::Apply {
+            let switches: Vec<String> = desired
+                .manifests
+                .iter()
+                .filter(|m| m.kind() == Some(Kind::Switch))
+                .map(|m| m.metadata.name.clone())
+                .collect();
+            let agents: Vec<Value> = actual
+                .iter()
+                .filter(|o| o.get("kind").and_then(Value::as_str) == Some(Kind::Agent.as_str()))
+                .cloned()
+                .collect();
+            report.switches = switch_health(&switches, &agents, Utc::now(), self.heartbeat_stale);
+        }
+        report.sync = if desired.problems.is_empty() {
+            sync_status(&report.objects)
+        } else {
+            SyncStatus::OutOfSync
+        };
+        report.health = fabric_health(&report.objects, &report.switches);
+
+        let healed = self.heal(&desired, &mut report, options).await;
+        let objects = report.objects.clone();
+        let switches = report.switches.clone();
+        self.write_back(&desired, &objects, &switches, healed, &mut report, options)
+            .await;
+        finish(report, started)
+    }
+
+    /// Re-applies drifted and missing objects (and prunes managed orphans) when allowed.
+    async fn heal(
+        &self,
+        desired: &Desired,
+        report: &mut FabricReport,
+        options: ReconcileOptions,
+    ) -> bool {
+        let options_allow = !options.dry_run
+            && self.fabric.mode == FabricMode::Apply
+            && self.fabric.cluster.self_heal
+            && desired.problems.is_empty();
+        let needed = report.sync == SyncStatus::OutOfSync;
+        if !(options_allow && needed) {
+            return false;
+        }
+        let cause = Cause {
+            request_id: None,
+            user: None,
+            reason: "reconcile: self-heal".into(),
+        };
+        match self.target.publish(&desired.manifests, &cause, false).await {
+            Ok(published) if published.failures.is_empty() => {
+                tracing::info!(fabric = %self.fabric.name, created = published.created.len(),
+                    updated = published.updated.len(), deleted = published.deleted.len(), "self-healed");
+                report.healed = Some(published);
+                report.sync = SyncStatus::Synced;
+                true
+            }
+            Ok(published) => {
+                for failure in &published.failures {
+                    report
+                        .errors
+                        .push(format!("re-applying {}: {}", failure.key, failure.message));
+                }
+                report.healed = Some(published);
+                false
+            }
+            Err(e) => {
+                report.errors.push(format!("self-heal failed: {e}"));
+                false
+            }
+        }
+    }
+
+    async fn write_back(
+        &self,
+        desired: &Desired,
+        objects: &[ObjectReport],
+        switches: &[SwitchHealth],
+        healed: bool,
+        report: &mut FabricReport,
+        options: ReconcileOptions,
+    ) {
+        if options.dry_run {
+            return;
+        }
+        let target = self.target.kind();
+        let mut outcomes = if objects.is_empty() {
+            // The target could not be read: every mapped object is unknown.
+            let mut unknown = std::collections::BTreeMap::new();
+            for refs in desired.sources.values() {
+                merge(
+                    &mut unknown,
+                    refs,
+                    Outcome {
+                        status: NetBoxStatus::Unknown,
+                        message: format!("the {target} could not be read"),
+                    },
+                );
+            }
+            unknown
+        } else {
+            outcomes_from_reports(objects, &desired.sources, healed, target)
+        };
+        for problem in &desired.problems {
+            merge(
+                &mut outcomes,
+                &problem.objects,
+                Outcome {
+                    status: NetBoxStatus::Error,
+                    message: problem.message.clone(),
+                },
+            );
+        }
+        let current = custom_fields_index(&desired.snapshot);
+        let names = &self.fabric.mapping.custom_fields;
+        let mut writeback = plan(&outcomes, &current, names, Utc::now(), "reconcile");
+        writeback.updates.extend(plan_switch_health(
+            switches,
+            &desired.switch_devices,
+            &current,
+            names,
+            self.heartbeat_refresh,
+        ));
+        if healed {
+            // Drift repaired in the same pass leaves the status `synced`, so the status
+            // transition journals nothing: record the drift and its repair explicitly.
+            writeback
+                .journal
+                .extend(healed_drift_journal(objects, &desired.sources, target));
+        }
+        report.netbox_updates = writeback.updates.len();
+        report.journal_entries = writeback.journal.len();
+        if writeback.is_empty() {
+            return;
+        }
+        if let Err(e) = self.writer.write(&writeback).await {
+            report
+                .errors
+                .push(format!("cannot write status back to NetBox: {e}"));
+        }
+    }
+}
+
+fn healed_drift_journal(
+    objects: &[ObjectReport],
+    sources: &crate::reconcile::SourceMap,
+    target: &str,
+) -> Vec<JournalEntry> {
+    let mut entries = Vec::new();
+    for object in objects.iter().filter(|o| o.state == ObjectState::Drifted) {
+        let fields: Vec<String> = object
+            .diffs
+            .iter()
+            .map(|d| format!("{} (NetBox {}, {target} {})", d.path, d.desired, d.actual))
+            .collect();
+        for source in sources.get(&object.key).into_iter().flatten() {
+            entries.push(JournalEntry {
+                assigned_object_type: source.object_type.clone(),
+                assigned_object_id: source.id,
+                kind: JournalKind::Warning,
+                comments: format!(
+                    "Drift detected on {} in the {target} and repaired by re-applying NetBox's values: {} (reconcile)",
+                    object.key,
+                    fields.join("; ")
+                ),
+            });
+        }
+    }
+    entries
+}
+
+fn finish(mut report: FabricReport, started: Instant) -> FabricReport {
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    if !report.errors.is_empty() && report.objects.is_empty() {
+        report.sync = SyncStatus::Unknown;
+        report.health = Health::Unknown;
+    }
+    report
+}

@@ -1,0 +1,238 @@
+//! Engine behaviour with an in-memory target and recorded NetBox state.
+
+use std::sync::Mutex;
+
+use serde_json::json;
+
+use super::engine::*;
+use super::health::SyncStatus;
+use super::sources::SourceRef;
+use super::testing::{FixedSource, MemoryTarget, RecordingWriter};
+use super::writeback::WritebackPlan;
+use crate::config::FabricConfig;
+use crate::model::{Kind, Manifest, ManifestMeta, ObjectKey};
+use crate::netbox::types::Device;
+
+fn fabric() -> FabricConfig {
+    toml_fabric("name = \"lab\"")
+}
+
+fn toml_fabric(text: &str) -> FabricConfig {
+    #[derive(serde::Deserialize)]
+    struct Wrapper {
+        fabric: Vec<FabricConfig>,
+    }
+    let wrapper: Wrapper = figment::Figment::new()
+        .merge(
+            <figment::providers::Toml as figment::providers::Format>::string(&format!(
+                "[[fabric]]\n{text}"
+            )),
+        )
+        .extract()
+        .unwrap();
+    wrapper.fabric.into_iter().next().unwrap()
+}
+
+fn desired() -> Desired {
+    let mut meta = ManifestMeta {
+        name: "leaf-01".into(),
+        ..Default::default()
+    };
+    meta.labels.insert(
+        "app.kubernetes.io/managed-by".into(),
+        "hedgehog-sidecar".into(),
+    );
+    meta.labels
+        .insert("hedgehog-sidecar.io/fabric".into(), "lab".into());
+    let switch = Manifest {
+        api_version: Kind::Switch.api_version(),
+        kind: "Switch".into(),
+        metadata: meta,
+        spec: json!({"role": "server-leaf", "asn": 65101}),
+    };
+    let device = SourceRef {
+        object_type: "dcim.device".into(),
+        id: 7,
+        name: "leaf-01".into(),
+    };
+    let mut desired = Desired::default();
+    desired.snapshot.devices.push(Device {
+        id: 7,
+        name: Some("leaf-01".into()),
+        ..Default::default()
+    });
+    desired.sources.insert(
+        ObjectKey {
+            kind: Kind::Switch,
+            name: "leaf-01".into(),
+        },
+        vec![device.clone()],
+    );
+    desired.switch_devices.insert("leaf-01".into(), device);
+    desired.manifests.push(switch);
+    desired
+}
+
+/// Writes the plan's fields into the snapshot, as NetBox would store them.
+fn store(desired: &mut Desired, plan: &WritebackPlan) {
+    for update in &plan.updates {
+        let device = desired
+            .snapshot
+            .devices
+            .iter_mut()
+            .find(|d| d.id == update.object.id)
+            .unwrap();
+        for (k, v) in &update.custom_fields {
+            device.custom_fields.0.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+fn reconciler<'a>(
+    fabric: &'a FabricConfig,
+    source: &'a FixedSource,
+    target: &'a MemoryTarget,
+    writer: &'a RecordingWriter,
+) -> Reconciler<'a> {
+    Reconciler {
+        fabric,
+        source,
+        target,
+        writer,
+        heartbeat_stale: chrono::Duration::minutes(5),
+        heartbeat_refresh: chrono::Duration::hours(1),
+    }
+}
+
+#[tokio::test]
+async fn drift_is_detected_healed_and_a_steady_fabric_writes_nothing() {
+    let fabric = fabric();
+    let mut drifted = desired().manifests[0].to_value();
+    drifted["spec"]["asn"] = json!(65199);
+    let target = MemoryTarget {
+        objects: Mutex::new(vec![drifted]),
+        reachable: true,
+        publishes: Mutex::new(0),
+    };
+    let source = FixedSource(Mutex::new(Some(desired())));
+    let writer = RecordingWriter::default();
+    let r = reconciler(&fabric, &source, &target, &writer);
+
+    let dry = r.run(ReconcileOptions { dry_run: true }).await;
+    assert_eq!(dry.sync, SyncStatus::OutOfSync);
+    assert_eq!(dry.objects[0].diffs[0].path, "spec.asn");
+    assert_eq!(
+        *target.publishes.lock().unwrap(),
+        0,
+        "a dry run never publishes"
+    );
+    assert!(
+        writer.0.lock().unwrap().is_empty(),
+        "a dry run never writes to NetBox"
+    );
+
+    let first = r.run(ReconcileOptions::default()).await;
+    assert_eq!(first.sync, SyncStatus::Synced, "{first:?}");
+    assert!(first.healed.is_some());
+    assert_eq!(*target.publishes.lock().unwrap(), 1);
+    let plan = writer.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        plan.updates[0].custom_fields["hedgehog_status"],
+        json!("synced")
+    );
+    assert!(
+        plan.journal
+            .iter()
+            .any(|j| j.comments.contains("Drift detected") && j.comments.contains("spec.asn")),
+        "the repaired drift is journalled: {:?}",
+        plan.journal
+    );
+
+    // NetBox now holds the written status: the next pass compares clean and writes nothing.
+    let mut held = desired();
+    store(&mut held, &plan);
+    *source.0.lock().unwrap() = Some(held);
+    let second = r.run(ReconcileOptions::default()).await;
+    assert_eq!(second.sync, SyncStatus::Synced);
+    assert_eq!(
+        second.netbox_updates + second.journal_entries,
+        0,
+        "{second:?}"
+    );
+    assert_eq!(writer.0.lock().unwrap().len(), 1);
+    assert_eq!(*target.publishes.lock().unwrap(), 1, "nothing to heal");
+}
+
+#[tokio::test]
+async fn unreadable_cluster_or_netbox_is_unknown_never_synced() {
+    let fabric = fabric();
+    let target = MemoryTarget {
+        objects: Mutex::new(vec![]),
+        reachable: false,
+        publishes: Mutex::new(0),
+    };
+    let source = FixedSource(Mutex::new(Some(desired())));
+    let writer = RecordingWriter::default();
+    let report = reconciler(&fabric, &source, &target, &writer)
+        .run(ReconcileOptions::default())
+        .await;
+    assert_eq!(report.sync, SyncStatus::Unknown);
+    assert!(
+        report.errors[0].contains("connection refused"),
+        "{:?}",
+        report.errors
+    );
+    let plan = writer.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        plan.updates[0].custom_fields["hedgehog_status"],
+        json!("unknown")
+    );
+
+    let source = FixedSource(Mutex::new(None));
+    let target = MemoryTarget {
+        objects: Mutex::new(vec![]),
+        reachable: true,
+        publishes: Mutex::new(0),
+    };
+    let report = reconciler(&fabric, &source, &target, &writer)
+        .run(ReconcileOptions::default())
+        .await;
+    assert_eq!(report.sync, SyncStatus::Unknown);
+    assert!(report.errors[0].contains("NetBox"), "{:?}", report.errors);
+}
+
+#[tokio::test]
+async fn validation_problems_block_healing_and_mark_objects_error() {
+    let fabric = toml_fabric("name = \"lab\"\nself_heal = true");
+    let mut bad = desired();
+    bad.problems.push(Problem {
+        objects: vec![SourceRef {
+            object_type: "dcim.device".into(),
+            id: 7,
+            name: "leaf-01".into(),
+        }],
+        message: "ASN 70000 is outside 65101-65533".into(),
+    });
+    let target = MemoryTarget {
+        objects: Mutex::new(vec![]),
+        reachable: true,
+        publishes: Mutex::new(0),
+    };
+    let source = FixedSource(Mutex::new(Some(bad)));
+    let writer = RecordingWriter::default();
+    let report = reconciler(&fabric, &source, &target, &writer)
+        .run(ReconcileOptions::default())
+        .await;
+    assert_eq!(report.sync, SyncStatus::OutOfSync);
+    assert_eq!(*target.publishes.lock().unwrap(), 0);
+    let plan = writer.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        plan.updates[0].custom_fields["hedgehog_status"],
+        json!("error")
+    );
+    assert!(
+        plan.journal
+            .iter()
+            .any(|j| j.comments.contains("ASN 70000"))
+    );
+}

@@ -1,0 +1,140 @@
+//! Per-fabric reconcile metrics (Prometheus, `hhs_*` like the queue's): what a dashboard or an
+//! alert needs without calling the API: the fabric's sync status and health as one-hot gauges
+//! (Argo CD's `argocd_app_info` style), its objects by state, its switches by health, and how
+//! long the last pass took.
+
+use super::compare::ObjectState;
+use super::engine::FabricReport;
+use super::health::{Health, SyncStatus};
+
+pub const RUNS: &str = "hhs_reconcile_runs_total";
+pub const DURATION: &str = "hhs_reconcile_last_duration_seconds";
+pub const SYNC: &str = "hhs_fabric_sync_status";
+pub const HEALTH: &str = "hhs_fabric_health";
+pub const OBJECTS: &str = "hhs_fabric_objects";
+pub const SWITCHES: &str = "hhs_fabric_switches";
+
+const SYNC_STATES: [SyncStatus; 3] = [
+    SyncStatus::Synced,
+    SyncStatus::OutOfSync,
+    SyncStatus::Unknown,
+];
+const HEALTH_STATES: [Health; 5] = [
+    Health::Healthy,
+    Health::Progressing,
+    Health::Missing,
+    Health::Degraded,
+    Health::Unknown,
+];
+const OBJECT_STATES: [ObjectState; 4] = [
+    ObjectState::InSync,
+    ObjectState::Drifted,
+    ObjectState::Missing,
+    ObjectState::Orphan,
+];
+
+/// Records one finished pass (dry runs too: they read the same truth).
+pub fn record(report: &FabricReport) {
+    let fabric = report.fabric.clone();
+    metrics::counter!(RUNS, "fabric" => fabric.clone(), "sync" => label(report.sync)).increment(1);
+    metrics::gauge!(DURATION, "fabric" => fabric.clone()).set(report.duration_ms as f64 / 1000.0);
+    // Every state is set (1 for the current one, 0 for the others) so a state that ends does
+    // not linger in Prometheus.
+    for state in SYNC_STATES {
+        metrics::gauge!(SYNC, "fabric" => fabric.clone(), "status" => label(state))
+            .set(f64::from(u8::from(state == report.sync)));
+    }
+    for state in HEALTH_STATES {
+        metrics::gauge!(HEALTH, "fabric" => fabric.clone(), "health" => label(state))
+            .set(f64::from(u8::from(state == report.health)));
+        let switches = report.switches.iter().filter(|s| s.health == state).count();
+        metrics::gauge!(SWITCHES, "fabric" => fabric.clone(), "health" => label(state))
+            .set(switches as f64);
+    }
+    // An Unknown pass compared nothing: keep the last known counts rather than claim zero.
+    if report.sync != SyncStatus::Unknown {
+        for state in OBJECT_STATES {
+            let count = report.objects.iter().filter(|o| o.state == state).count();
+            metrics::gauge!(OBJECTS, "fabric" => fabric.clone(), "state" => label(state))
+                .set(count as f64);
+        }
+    }
+}
+
+/// The serialised (API) name of a state, so metrics and `/api/v1` agree.
+fn label(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, ObjectKey};
+    use crate::reconcile::compare::ObjectReport;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    fn object(state: ObjectState) -> ObjectReport {
+        ObjectReport {
+            key: ObjectKey {
+                kind: Kind::Switch,
+                name: "spine-01".into(),
+            },
+            state,
+            diffs: vec![],
+            managed: true,
+        }
+    }
+
+    #[test]
+    fn a_pass_sets_one_hot_status_and_counts_objects_by_state() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let mut report = FabricReport::new("lab", "apply", false);
+        report.sync = SyncStatus::OutOfSync;
+        report.health = Health::Healthy;
+        report.objects = vec![
+            object(ObjectState::InSync),
+            object(ObjectState::InSync),
+            object(ObjectState::Drifted),
+        ];
+        metrics::with_local_recorder(&recorder, || record(&report));
+        let text = handle.render();
+        for line in [
+            r#"hhs_fabric_sync_status{fabric="lab",status="OutOfSync"} 1"#,
+            r#"hhs_fabric_sync_status{fabric="lab",status="Synced"} 0"#,
+            r#"hhs_fabric_health{fabric="lab",health="Healthy"} 1"#,
+            r#"hhs_fabric_objects{fabric="lab",state="in_sync"} 2"#,
+            r#"hhs_fabric_objects{fabric="lab",state="drifted"} 1"#,
+            r#"hhs_fabric_objects{fabric="lab",state="orphan"} 0"#,
+            r#"hhs_reconcile_runs_total{fabric="lab",sync="OutOfSync"} 1"#,
+        ] {
+            assert!(text.contains(line), "missing {line} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_pass_does_not_zero_the_object_counts() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let mut known = FabricReport::new("lab", "apply", false);
+        known.sync = SyncStatus::Synced;
+        known.objects = vec![object(ObjectState::InSync)];
+        let unknown = FabricReport::new("lab", "apply", false);
+        metrics::with_local_recorder(&recorder, || {
+            record(&known);
+            record(&unknown);
+        });
+        let text = handle.render();
+        assert!(
+            text.contains(r#"hhs_fabric_objects{fabric="lab",state="in_sync"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"hhs_fabric_sync_status{fabric="lab",status="Unknown"} 1"#),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! In-memory stand-ins for the reconciler's and the pipeline's collaborators (tests only).
+//! NetBox itself is never faked: these replace the sidecar's own traits.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::compare::key_of;
+use super::engine::{Desired, DesiredSource, StatusWriter};
+use super::writeback::WritebackPlan;
+use crate::config::FabricConfig;
+use crate::model::Manifest;
+use crate::targets::{Cause, PublishReport, Target, TargetError};
+
+/// A target holding objects in memory; `reachable = false` makes every call fail.
+pub struct MemoryTarget {
+    pub objects: Mutex<Vec<Value>>,
+    pub reachable: bool,
+    pub publishes: Mutex<usize>,
+}
+
+impl MemoryTarget {
+    pub fn new(objects: Vec<Value>) -> Self {
+        Self {
+            objects: Mutex::new(objects),
+            reachable: true,
+            publishes: Mutex::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl Target for MemoryTarget {
+    fn kind(&self) -> &'static str {
+        "cluster"
+    }
+    async fn health_check(&self) -> Result<(), TargetError> {
+        Ok(())
+    }
+    async fn publish(
+        &self,
+        desired: &[Manifest],
+        _: &Cause,
+        _: bool,
+    ) -> Result<PublishReport, TargetError> {
+        if !self.reachable {
+            return Err(unreachable());
+        }
+        *self.publishes.lock().unwrap() += 1;
+        let mut objects = self.objects.lock().unwrap();
+        let mut report = PublishReport::default();
+        for manifest in desired {
+            let Some(key) = manifest.key() else { continue };
+            match objects.iter().find(|o| key_of(o).as_ref() == Some(&key)) {
+                None => report.created.push(key),
+                Some(existing) if *existing != manifest.to_value() => report.updated.push(key),
+                Some(_) => report.unchanged += 1,
+            }
+        }
+        *objects = desired.iter().map(Manifest::to_value).collect();
+        Ok(report)
+    }
+    async fn actual(&self) -> Result<Vec<Value>, TargetError> {
+        if !self.reachable {
+            return Err(unreachable());
+        }
+        Ok(self.objects.lock().unwrap().clone())
+    }
+}
+
+pub struct FixedSource(pub Mutex<Option<Desired>>);
+
+#[async_trait]
+impl DesiredSource for FixedSource {
+    async fn desired(&self, _: &FabricConfig) -> Result<Desired, String> {
+        self.0
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| "NetBox is unreachable".to_owned())
+    }
+}
+
+/// Applies plans to the snapshot it was given, as NetBox would, and counts writes.
+#[derive(Default)]
+pub struct RecordingWriter(pub Mutex<Vec<WritebackPlan>>);
+
+#[async_trait]
+impl StatusWriter for RecordingWriter {
+    async fn write(&self, plan: &WritebackPlan) -> Result<(), String> {
+        self.0.lock().unwrap().push(plan.clone());
+        Ok(())
+    }
+}
+
+fn unreachable() -> TargetError {
+    TargetError::Unavailable {
+        target: "cluster".into(),
+        message: "connection refused".into(),
+    }
+}

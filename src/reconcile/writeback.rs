@@ -1,0 +1,399 @@
+//! What to write back into NetBox after a reconcile: status custom fields on every mapped object
+//! and journal entries for new drift, errors and repairs.
+//!
+//! Only values that differ from what NetBox already holds are planned, so reconciling a steady
+//! fabric writes nothing and NetBox's change log does not grow. For the same reason
+//! `hedgehog_synced_at` is the time an object *became* synced, and a switch's heartbeat is only
+//! refreshed when its health changes or the stored value is older than `heartbeat_refresh`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::compare::{ObjectReport, ObjectState};
+use super::health::SwitchHealth;
+use super::sources::{SourceMap, SourceRef};
+use crate::config::CustomFieldNames;
+use crate::netbox::types::CustomFields;
+pub use crate::netbox::writeback::{JournalEntry, JournalKind};
+
+/// The `hedgehog_status` values (the custom field's choice set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetBoxStatus {
+    // Ordered from best to worst: an object feeding several rendered objects shows the worst.
+    Synced,
+    Pending,
+    Drifted,
+    Unknown,
+    Error,
+}
+
+impl NetBoxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetBoxStatus::Synced => "synced",
+            NetBoxStatus::Pending => "pending",
+            NetBoxStatus::Drifted => "drifted",
+            NetBoxStatus::Unknown => "unknown",
+            NetBoxStatus::Error => "error",
+        }
+    }
+}
+
+/// The outcome for one NetBox object, before comparing with NetBox's current values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: NetBoxStatus,
+    pub message: String,
+}
+
+/// A PATCH of custom fields on one object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldUpdate {
+    pub object: SourceRef,
+    pub custom_fields: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WritebackPlan {
+    pub updates: Vec<FieldUpdate>,
+    pub journal: Vec<JournalEntry>,
+}
+
+impl WritebackPlan {
+    pub fn is_empty(&self) -> bool {
+        self.updates.is_empty() && self.journal.is_empty()
+    }
+}
+
+/// Outcomes per NetBox object from the comparison: each source object gets the worst state of
+/// the rendered objects it feeds. `healed` objects were re-applied successfully in this pass.
+pub fn outcomes_from_reports(
+    reports: &[ObjectReport],
+    sources: &SourceMap,
+    healed: bool,
+    target: &str,
+) -> BTreeMap<SourceRef, Outcome> {
+    let mut outcomes: BTreeMap<SourceRef, Outcome> = BTreeMap::new();
+    for report in reports {
+        let Some(refs) = sources.get(&report.key) else {
+            continue;
+        };
+        let outcome = match (report.state, healed) {
+            // A healed object reads like any synced one, so the pass after the heal finds
+            // nothing to write; the heal itself is journalled by the status transition.
+            (ObjectState::InSync, _) | (ObjectState::Drifted | ObjectState::Missing, true) => {
+                Outcome {
+                    status: NetBoxStatus::Synced,
+                    message: format!("{} is in sync with the {target}", report.key),
+                }
+            }
+            (ObjectState::Drifted, false) => Outcome {
+                status: NetBoxStatus::Drifted,
+                message: drift_message(report, target),
+            },
+            (ObjectState::Missing, false) => Outcome {
+                status: NetBoxStatus::Pending,
+                message: format!("{} is not in the {target} yet", report.key),
+            },
+            (ObjectState::Orphan, _) => continue,
+        };
+        merge(&mut outcomes, refs, outcome);
+    }
+    outcomes
+}
+
+/// Adds `outcome` to every object in `refs`, keeping the worst per object.
+pub fn merge(outcomes: &mut BTreeMap<SourceRef, Outcome>, refs: &[SourceRef], outcome: Outcome) {
+    for r in refs {
+        match outcomes.get(r) {
+            Some(existing) if existing.status >= outcome.status => {}
+            _ => {
+                outcomes.insert(r.clone(), outcome.clone());
+            }
+        }
+    }
+}
+
+fn drift_message(report: &ObjectReport, target: &str) -> String {
+    let fields: Vec<String> = report
+        .diffs
+        .iter()
+        .take(5)
+        .map(|d| format!("{} (NetBox: {}, {target}: {})", d.path, d.desired, d.actual))
+        .collect();
+    let more = report.diffs.len().saturating_sub(5);
+    let suffix = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} drifted in the {target}: {}{suffix}",
+        report.key,
+        fields.join("; ")
+    )
+}
+
+/// Compares outcomes with NetBox's current values and plans only the changes.
+pub fn plan(
+    outcomes: &BTreeMap<SourceRef, Outcome>,
+    current: &BTreeMap<(&'static str, u64), &CustomFields>,
+    names: &CustomFieldNames,
+    now: DateTime<Utc>,
+    cause: &str,
+) -> WritebackPlan {
+    let empty = CustomFields::default();
+    let mut result = WritebackPlan::default();
+    for (object, outcome) in outcomes {
+        let fields = current
+            .get(&(object.object_type.as_str(), object.id))
+            .copied()
+            .unwrap_or(&empty);
+        let old_status = fields.string(&names.status);
+        let old_message = fields.string(&names.message).unwrap_or_default();
+        let mut changes = BTreeMap::new();
+        if old_status.as_deref() != Some(outcome.status.as_str()) {
+            changes.insert(names.status.clone(), json!(outcome.status.as_str()));
+            if outcome.status == NetBoxStatus::Synced {
+                changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
+            }
+        }
+        if old_message != outcome.message {
+            changes.insert(names.message.clone(), json!(outcome.message));
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        let newly =
+            |s: NetBoxStatus| outcome.status == s && old_status.as_deref() != Some(s.as_str());
+        let journal_kind = if newly(NetBoxStatus::Drifted) {
+            Some(JournalKind::Warning)
+        } else if newly(NetBoxStatus::Error) || (outcome.status == NetBoxStatus::Error) {
+            Some(JournalKind::Danger)
+        } else if outcome.status == NetBoxStatus::Synced
+            && old_status.as_deref().is_some_and(|s| s != "synced")
+        {
+            Some(JournalKind::Success)
+        } else {
+            None
+        };
+        if let Some(kind) = journal_kind {
+            result.journal.push(JournalEntry {
+                assigned_object_type: object.object_type.clone(),
+                assigned_object_id: object.id,
+                kind,
+                comments: format!("{} ({cause})", outcome.message),
+            });
+        }
+        result.updates.push(FieldUpdate {
+            object: object.clone(),
+            custom_fields: changes,
+        });
+    }
+    result
+}
+
+/// Agent health fields for each switch's device, only where they changed. `devices` maps a
+/// switch name to its NetBox device.
+pub fn plan_switch_health(
+    switches: &[SwitchHealth],
+    devices: &BTreeMap<String, SourceRef>,
+    current: &BTreeMap<(&'static str, u64), &CustomFields>,
+    names: &CustomFieldNames,
+    heartbeat_refresh: chrono::Duration,
+) -> Vec<FieldUpdate> {
+    let empty = CustomFields::default();
+    let mut updates = Vec::new();
+    for health in switches {
+        let Some(device) = devices.get(&health.switch) else {
+            continue;
+        };
+        let fields = current
+            .get(&("dcim.device", device.id))
+            .copied()
+            .unwrap_or(&empty);
+        let generation = match (health.applied_generation, health.desired_generation) {
+            (Some(applied), Some(desired)) => format!("{applied}/{desired}"),
+            (None, Some(desired)) => format!("none/{desired}"),
+            _ => String::new(),
+        };
+        let mut changes = BTreeMap::new();
+        if fields.string(&names.agent_generation).unwrap_or_default() != generation {
+            changes.insert(names.agent_generation.clone(), json!(generation));
+        }
+        let nos = health.nos_version.clone().unwrap_or_default();
+        if fields.string(&names.nos_version).unwrap_or_default() != nos {
+            changes.insert(names.nos_version.clone(), json!(nos));
+        }
+        if let Some(beat) = health.last_heartbeat {
+            let stored = fields
+                .string(&names.agent_heartbeat)
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc));
+            let stale = stored.is_none_or(|s| beat - s > heartbeat_refresh);
+            if stale || !changes.is_empty() {
+                changes.insert(names.agent_heartbeat.clone(), json!(beat.to_rfc3339()));
+            }
+        }
+        if !changes.is_empty() {
+            updates.push(FieldUpdate {
+                object: device.clone(),
+                custom_fields: changes,
+            });
+        }
+    }
+    updates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, ObjectKey};
+    use crate::reconcile::diff::FieldDiff;
+
+    fn device(id: u64) -> SourceRef {
+        SourceRef {
+            object_type: "dcim.device".into(),
+            id,
+            name: format!("leaf-{id:02}"),
+        }
+    }
+
+    fn key(name: &str) -> ObjectKey {
+        ObjectKey {
+            kind: Kind::Switch,
+            name: name.into(),
+        }
+    }
+
+    fn report(name: &str, state: ObjectState) -> ObjectReport {
+        let diffs = if state == ObjectState::Drifted {
+            vec![FieldDiff {
+                path: "spec.asn".into(),
+                desired: json!(65101),
+                actual: json!(65199),
+            }]
+        } else {
+            vec![]
+        };
+        ObjectReport {
+            key: key(name),
+            state,
+            diffs,
+            managed: true,
+        }
+    }
+
+    #[test]
+    fn steady_state_plans_nothing_and_changes_plan_only_differences() {
+        let names = CustomFieldNames::default();
+        let sources: SourceMap = [
+            (key("leaf-01"), vec![device(1)]),
+            (key("leaf-02"), vec![device(2)]),
+        ]
+        .into_iter()
+        .collect();
+        let reports = vec![
+            report("leaf-01", ObjectState::InSync),
+            report("leaf-02", ObjectState::Drifted),
+        ];
+        let outcomes = outcomes_from_reports(&reports, &sources, false, "cluster");
+        let now = Utc::now();
+
+        let first = plan(&outcomes, &BTreeMap::new(), &names, now, "reconcile");
+        assert_eq!(first.updates.len(), 2);
+        assert_eq!(
+            first.updates[0].custom_fields["hedgehog_status"],
+            json!("synced")
+        );
+        assert!(
+            first.updates[0]
+                .custom_fields
+                .contains_key("hedgehog_synced_at")
+        );
+        assert_eq!(
+            first.updates[1].custom_fields["hedgehog_status"],
+            json!("drifted")
+        );
+        assert!(
+            first.updates[1].custom_fields["hedgehog_message"]
+                .as_str()
+                .unwrap()
+                .contains("spec.asn")
+        );
+        assert_eq!(
+            first.journal.len(),
+            1,
+            "only the new drift is journalled: {:?}",
+            first.journal
+        );
+        assert_eq!(first.journal[0].kind, JournalKind::Warning);
+
+        // NetBox now holds what was written: the next pass plans nothing.
+        let held: Vec<CustomFields> = first
+            .updates
+            .iter()
+            .map(|u| CustomFields(u.custom_fields.clone().into_iter().collect()))
+            .collect();
+        let current: BTreeMap<(&'static str, u64), &CustomFields> = [
+            (("dcim.device", 1), &held[0]),
+            (("dcim.device", 2), &held[1]),
+        ]
+        .into_iter()
+        .collect();
+        assert!(plan(&outcomes, &current, &names, now, "reconcile").is_empty());
+
+        // Healing the drift flips leaf-02 to synced with a success entry.
+        let healed = outcomes_from_reports(&reports, &sources, true, "cluster");
+        let third = plan(&healed, &current, &names, now, "reconcile");
+        assert_eq!(third.updates.len(), 1);
+        assert_eq!(third.journal[0].kind, JournalKind::Success);
+    }
+
+    #[test]
+    fn the_worst_state_of_several_rendered_objects_wins() {
+        let sources: SourceMap = [(key("a"), vec![device(1)]), (key("b"), vec![device(1)])]
+            .into_iter()
+            .collect();
+        let reports = vec![
+            report("a", ObjectState::Drifted),
+            report("b", ObjectState::InSync),
+        ];
+        let outcomes = outcomes_from_reports(&reports, &sources, false, "cluster");
+        assert_eq!(outcomes[&device(1)].status, NetBoxStatus::Drifted);
+    }
+
+    #[test]
+    fn heartbeats_refresh_only_when_stale_or_health_changed() {
+        let names = CustomFieldNames::default();
+        let beat = Utc::now();
+        let health = vec![SwitchHealth {
+            switch: "leaf-01".into(),
+            health: crate::reconcile::Health::Healthy,
+            desired_generation: Some(3),
+            applied_generation: Some(3),
+            last_heartbeat: Some(beat),
+            nos_version: Some("4.5".into()),
+            message: String::new(),
+        }];
+        let devices: BTreeMap<String, SourceRef> = [("leaf-01".to_string(), device(1))].into();
+        let refresh = chrono::Duration::hours(1);
+        let first = plan_switch_health(&health, &devices, &BTreeMap::new(), &names, refresh);
+        assert_eq!(first.len(), 1);
+        let held = CustomFields(first[0].custom_fields.clone().into_iter().collect());
+        let current: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 1), &held)].into();
+        let mut later = health.clone();
+        later[0].last_heartbeat = Some(beat + chrono::Duration::minutes(5));
+        assert!(plan_switch_health(&later, &devices, &current, &names, refresh).is_empty());
+        later[0].last_heartbeat = Some(beat + chrono::Duration::hours(2));
+        assert_eq!(
+            plan_switch_health(&later, &devices, &current, &names, refresh).len(),
+            1
+        );
+    }
+}

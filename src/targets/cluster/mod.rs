@@ -1,0 +1,117 @@
+//! The cluster target: server-side apply of a fabric's objects to its Kubernetes cluster
+//! with field manager `hedgehog-sidecar`, in dependency order; pruning of the sidecar's own
+//! objects (by label) in reverse order; reading back everything for the reconciler.
+
+mod connect;
+mod errors;
+pub mod labels;
+mod publish;
+
+use async_trait::async_trait;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use serde_json::Value;
+
+use crate::config::{ClusterOptions, FabricConfig};
+use crate::model::{Kind, Manifest, VERSION};
+use crate::targets::{Cause, PublishReport, Target, TargetError};
+
+pub use labels::FabricLabels;
+
+/// The field manager of every apply.
+pub const FIELD_MANAGER: &str = "hedgehog-sidecar";
+
+pub struct ClusterTarget {
+    client: kube::Client,
+    fabric: String,
+    options: ClusterOptions,
+    labels: FabricLabels,
+}
+
+impl ClusterTarget {
+    /// Connects with the fabric's kubeconfig and context, or the in-cluster service account.
+    pub async fn connect(fabric: &FabricConfig) -> Result<ClusterTarget, TargetError> {
+        let client = connect::client(
+            fabric.kubeconfig.as_deref(),
+            fabric.cluster.context.as_deref(),
+        )
+        .await?;
+        Ok(ClusterTarget::new(
+            client,
+            &fabric.name,
+            fabric.cluster.clone(),
+            &fabric.mapping.label_domain,
+        ))
+    }
+
+    pub fn new(
+        client: kube::Client,
+        fabric: &str,
+        options: ClusterOptions,
+        label_domain: &str,
+    ) -> ClusterTarget {
+        ClusterTarget {
+            client,
+            fabric: fabric.to_owned(),
+            labels: FabricLabels::new(label_domain, fabric),
+            options,
+        }
+    }
+
+    fn api(&self, kind: Kind) -> Api<DynamicObject> {
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk(kind.group(), VERSION, kind.as_str()),
+            kind.plural(),
+        );
+        Api::namespaced_with(self.client.clone(), &self.options.namespace, &resource)
+    }
+
+    /// Every object of a kind in the fabric's namespace, optionally filtered by labels.
+    async fn list(&self, kind: Kind, selector: Option<&str>) -> Result<Vec<Value>, TargetError> {
+        let mut params = ListParams::default();
+        if let Some(selector) = selector {
+            params = params.labels(selector);
+        }
+        let list = self.api(kind).list(&params).await.map_err(errors::abort)?;
+        list.items
+            .into_iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()
+            .map_err(|e| TargetError::Other {
+                target: "cluster".into(),
+                message: format!("cannot encode a {}: {e}", kind.as_str()),
+            })
+    }
+}
+
+#[async_trait]
+impl Target for ClusterTarget {
+    fn kind(&self) -> &'static str {
+        "cluster"
+    }
+
+    async fn health_check(&self) -> Result<(), TargetError> {
+        self.client
+            .apiserver_version()
+            .await
+            .map(|_| ())
+            .map_err(errors::abort)
+    }
+
+    async fn publish(
+        &self,
+        desired: &[Manifest],
+        cause: &Cause,
+        dry_run: bool,
+    ) -> Result<PublishReport, TargetError> {
+        publish::publish(self, desired, cause, dry_run).await
+    }
+
+    /// The twelve rendered kinds and the Agents, all of them (labelled or not).
+    async fn actual(&self) -> Result<Vec<Value>, TargetError> {
+        let mut objects = Vec::new();
+        for kind in Kind::RENDERED.into_iter().chain([Kind::Agent]) {
+            objects.extend(self.list(kind, None).await?);
+        }
+        Ok(objects)
+    }
+}

@@ -1,0 +1,110 @@
+//! Where a fabric's rendered objects go: the fabric's cluster (server-side apply) or a Git
+//! repository (GitOps). Both sit behind [`Target`], each with its own health check, so the
+//! worker and the reconciler do not care which one a fabric uses.
+
+pub mod cluster;
+pub mod git;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::model::{Manifest, ObjectKey};
+
+/// Why a publish happens, carried into commit messages, journal entries and logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    /// NetBox's request id (`X-Request-ID`, webhook `request.id`), when a NetBox change caused it.
+    pub request_id: Option<String>,
+    /// The NetBox user who made the change.
+    pub user: Option<String>,
+    /// A short phrase: "webhook dcim.device 12 updated", "reconcile", "cli apply".
+    pub reason: String,
+}
+
+/// One object the target could not take, with the target's own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectFailure {
+    pub key: ObjectKey,
+    pub message: String,
+}
+
+/// What one publish did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PublishReport {
+    pub created: Vec<ObjectKey>,
+    pub updated: Vec<ObjectKey>,
+    pub deleted: Vec<ObjectKey>,
+    pub unchanged: usize,
+    pub failures: Vec<ObjectFailure>,
+    /// The commit made (Git target), if any.
+    pub commit: Option<String>,
+    /// A unified diff of what changed (Git target, and dry-runs).
+    pub diff: Option<String>,
+}
+
+impl PublishReport {
+    pub fn changed(&self) -> bool {
+        !(self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The target could not be reached or answered with a server error: try again later.
+    #[error("{target} is unavailable: {message}")]
+    Unavailable { target: String, message: String },
+    /// Credentials were refused. Never contains the credential itself.
+    #[error("{target} refused the credentials: {message}")]
+    Unauthorized { target: String, message: String },
+    /// The target's configuration is wrong (bad kubeconfig, bad repository URL).
+    #[error("{target} is misconfigured: {message}")]
+    Config { target: String, message: String },
+    /// Anything else the target reports.
+    #[error("{target}: {message}")]
+    Other { target: String, message: String },
+}
+
+impl TargetError {
+    /// Whether retrying the same work later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TargetError::Unavailable { .. })
+    }
+}
+
+#[async_trait]
+pub trait Target: Send + Sync {
+    /// `cluster` or `git`, for logs and metrics.
+    fn kind(&self) -> &'static str;
+
+    /// Can the target be reached with the configured credentials?
+    async fn health_check(&self) -> Result<(), TargetError>;
+
+    /// Brings the target to `desired`, the complete set of the fabric's rendered objects:
+    /// creates and updates what differs, removes managed objects no longer desired.
+    async fn publish(
+        &self,
+        desired: &[Manifest],
+        cause: &Cause,
+        dry_run: bool,
+    ) -> Result<PublishReport, TargetError>;
+
+    /// The fabric's objects as the target holds them now (for the reconciler).
+    async fn actual(&self) -> Result<Vec<serde_json::Value>, TargetError>;
+}
+
+/// The target of a fabric: its cluster in `apply` mode, its Git repository in `commit` mode.
+/// `redis` (when several replicas share one) backs the Git repository lock.
+pub async fn for_fabric(
+    settings: &crate::config::Settings,
+    fabric: &crate::config::FabricConfig,
+    redis: Option<deadpool_redis::Pool>,
+) -> Result<std::sync::Arc<dyn Target>, TargetError> {
+    Ok(match fabric.mode {
+        crate::config::FabricMode::Apply => {
+            std::sync::Arc::new(cluster::ClusterTarget::connect(fabric).await?)
+        }
+        crate::config::FabricMode::Commit => {
+            std::sync::Arc::new(git::GitTarget::from_settings(settings, fabric, redis)?)
+        }
+    })
+}

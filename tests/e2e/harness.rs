@@ -1,0 +1,221 @@
+//! Shared set-up: a fabric seeded into the real NetBox under a unique name and site, the
+//! sidecar's settings for it, and clean-up.
+
+use std::path::{Path, PathBuf};
+
+use std::time::Duration;
+
+use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
+use hedgehog_sidecar::netbox::seed::{
+    IdMap, SeedOptions, create_snapshot_objects, delete_snapshot_objects,
+};
+use hedgehog_sidecar::netbox::setup::ensure_schema;
+use hedgehog_sidecar::netbox::types::NestedRef;
+use hedgehog_sidecar::netbox::{ClientOptions, FabricSnapshot, NetBoxClient, load_fabric};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// NetBox is shared by every scenario of this binary: one at a time.
+pub static NETBOX: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: end-to-end tests need the real NetBox. Run \
+             `eval \"$(../shared/netbox/netbox-up)\"` first (scripts/test does)."
+        )
+    })
+}
+
+pub fn client() -> NetBoxClient {
+    NetBoxClient::new(ClientOptions {
+        url: env("NETBOX_URL"),
+        token: SecretString::from(env("NETBOX_TOKEN_V2")),
+        verify_tls: true,
+        ca_file: None,
+        timeout: Duration::from_secs(60),
+        page_size: 1000,
+        concurrency: 4,
+        max_retries: 2,
+    })
+    .expect("client")
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
+
+pub fn crds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/hedgehog/crds")
+}
+
+/// The docs sample's NetBox objects, moved to fabric `fabric` in its own site.
+pub fn docs_snapshot(fabric: &str) -> FabricSnapshot {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs-wiring.snapshot.json");
+    let mut snapshot = FabricSnapshot::load(&path).expect("fixture");
+    let site = NestedRef {
+        id: 1,
+        name: Some(fabric.into()),
+        slug: Some(fabric.into()),
+        display: None,
+    };
+    for device in &mut snapshot.devices {
+        device.site = Some(site.clone());
+    }
+    let retarget = |cf: &mut hedgehog_sidecar::netbox::types::CustomFields| {
+        if cf.0.contains_key("hedgehog_fabric") {
+            cf.0.insert("hedgehog_fabric".into(), json!(fabric));
+        }
+    };
+    // NetBox keeps prefixes unique in the global table: each scenario gets its own /16.
+    let octet = 1 + rand::random::<u8>() % 250;
+    for prefix in &mut snapshot.prefixes {
+        prefix.prefix = prefix.prefix.replacen("10.0.", &format!("10.{octet}."), 1);
+    }
+    snapshot
+        .devices
+        .iter_mut()
+        .for_each(|o| retarget(&mut o.custom_fields));
+    snapshot
+        .vlan_groups
+        .iter_mut()
+        .for_each(|o| retarget(&mut o.custom_fields));
+    snapshot
+        .prefixes
+        .iter_mut()
+        .for_each(|o| retarget(&mut o.custom_fields));
+    snapshot
+        .vrfs
+        .iter_mut()
+        .for_each(|o| retarget(&mut o.custom_fields));
+    snapshot
+}
+
+/// A fabric in NetBox for one scenario; deleted again by [`Seeded::remove`].
+pub struct Seeded {
+    pub name: String,
+    pub ids: IdMap,
+    pub snapshot: FabricSnapshot,
+}
+
+impl Seeded {
+    pub async fn create(prefix: &str) -> Seeded {
+        let name = unique(prefix);
+        let snapshot = docs_snapshot(&name);
+        let options = SeedOptions {
+            default_site: name.clone(),
+            manufacturer: "hedgehog".into(),
+        };
+        let fabric: FabricConfig = serde_json::from_value(json!({"name": name})).unwrap();
+        ensure_schema(&client(), std::slice::from_ref(&fabric.mapping))
+            .await
+            .expect("custom fields, tags and roles");
+        let ids = create_snapshot_objects(&client(), &snapshot, &options)
+            .await
+            .expect("seed NetBox");
+        Seeded {
+            name,
+            ids,
+            snapshot,
+        }
+    }
+
+    /// The NetBox id of the fixture's device called `name`.
+    pub fn device_id(&self, name: &str) -> u64 {
+        let old = self
+            .snapshot
+            .devices
+            .iter()
+            .find(|d| d.name.as_deref() == Some(name))
+            .expect("device")
+            .id;
+        self.ids.get("dcim.device", old).expect("seeded")
+    }
+
+    pub fn fabric(&self, mode: FabricMode) -> FabricConfig {
+        let mut fabric: FabricConfig = serde_json::from_value(json!({"name": self.name})).unwrap();
+        fabric.mode = mode;
+        fabric.validation = ValidationLevel::Wiring;
+        fabric
+    }
+
+    pub async fn remove(self) {
+        let client = client();
+        let fabric = self.fabric(FabricMode::Apply);
+        if let Ok(loaded) = load_fabric(&client, &fabric).await {
+            let _ = delete_snapshot_objects(&client, &loaded).await;
+        }
+    }
+}
+
+/// Settings for the sidecar serving `fabric`, with its data in `data_dir`.
+pub fn settings(fabric: FabricConfig, data_dir: &Path) -> Settings {
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fabrics: vec![fabric],
+        ..Settings::default()
+    };
+    settings.webhook.secret = Some(SecretString::from(unique("secret")));
+    settings.webhook.ignore_users = vec![];
+    settings.queue.data_dir = data_dir.to_owned();
+    settings.queue.backoff_initial_ms = 200;
+    settings.netbox.url = Some(env("NETBOX_URL"));
+    settings.netbox.token = Some(SecretString::from(env("NETBOX_TOKEN_V2")));
+    settings
+}
+
+/// PATCHes one NetBox object (as a user would in the UI).
+pub async fn patch(path: &str, body: Value) {
+    let _: Value = client().patch(path, &body).await.expect("PATCH NetBox");
+}
+
+pub async fn get(path: &str) -> Value {
+    client().get(path, &[]).await.expect("GET NetBox")
+}
+
+/// Polls `check` every 250 ms until it returns Some, or panics after `limit` with `what`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A Switch as the Kubernetes test server holds it.
+pub async fn cluster_object(
+    client: &kube::Client,
+    plural: &str,
+    kind: &str,
+    group: &str,
+    name: &str,
+) -> Option<Value> {
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+    let resource =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1beta1", kind), plural);
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &resource);
+    api.get_opt(name)
+        .await
+        .ok()
+        .flatten()
+        .map(|o| serde_json::to_value(o).unwrap())
+}
+
+/// Logs of the sidecar under test, shown for failing tests.
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}

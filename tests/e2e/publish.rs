@@ -1,0 +1,208 @@
+//! A change in NetBox reaches the fabric's target through NetBox's own webhook: signature
+//! checked, queued, rendered from NetBox's current state, applied or committed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hedgehog_sidecar::api::{AppOptions, spawn_app};
+use hedgehog_sidecar::config::{FabricMode, GitConfig};
+use hedgehog_sidecar::kubetest::TestServer;
+use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
+use hedgehog_sidecar::pipeline::FabricServices;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::harness::*;
+
+/// Starts the sidecar for `settings` and points NetBox's webhook `webhook` at it. The name is
+/// fixed per scenario, so a run that failed before removing it leaves one stale webhook at most.
+async fn serve(
+    settings: &hedgehog_sidecar::config::Settings,
+    shutdown: &CancellationToken,
+    webhook: &str,
+) -> String {
+    let services = FabricServices::build(settings, None)
+        .await
+        .expect("services");
+    let app = spawn_app(
+        settings,
+        Arc::new(services.job_handler()),
+        shutdown.clone(),
+        AppOptions::default(),
+    )
+    .await
+    .expect("the sidecar starts");
+    let name = webhook.to_owned();
+    let spec = SetupSpec {
+        sidecar_url: format!("http://{}", app.addr),
+        webhook_secret: settings.webhook.secret.clone(),
+        mappings: vec![settings.fabrics[0].mapping.clone()],
+        name: name.clone(),
+    };
+    run_setup(&client(), &spec)
+        .await
+        .expect("setup creates the webhook and event rule");
+    name
+}
+
+#[tokio::test]
+async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
+    init_logs();
+    let _netbox = NETBOX.lock().await;
+    let seeded = Seeded::create("e2e-apply").await;
+    let server = TestServer::start(&crds_dir()).await.expect("test server");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let mut fabric = seeded.fabric(FabricMode::Apply);
+    fabric.kubeconfig = Some(kubeconfig);
+    let settings = settings(fabric, dir.path());
+    let shutdown = CancellationToken::new();
+    let webhook = serve(&settings, &shutdown, "e2e-apply").await;
+
+    let description = unique("changed in NetBox");
+    let spine = seeded.device_id("spine-01");
+    patch(
+        &format!("/dcim/devices/{spine}/"),
+        json!({"description": description}),
+    )
+    .await;
+
+    let kube = server.client().await.unwrap();
+    let switch = eventually(
+        Duration::from_secs(180),
+        "the change in the cluster",
+        || async {
+            let switch = cluster_object(
+                &kube,
+                "switches",
+                "Switch",
+                "wiring.githedgehog.com",
+                "spine-01",
+            )
+            .await?;
+            (switch["spec"]["description"] == json!(description)).then_some(switch)
+        },
+    )
+    .await;
+    assert_eq!(switch["spec"]["role"], "spine");
+    assert_eq!(
+        switch["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "hedgehog-sidecar"
+    );
+    assert!(
+        cluster_object(
+            &kube,
+            "connections",
+            "Connection",
+            "wiring.githedgehog.com",
+            "spine-01--fabric--leaf-01"
+        )
+        .await
+        .is_some(),
+        "the whole fabric was rendered from NetBox, not just the changed object"
+    );
+
+    // The outcome is written back onto the device, with a journal entry naming the request.
+    let device = eventually(Duration::from_secs(30), "the status in NetBox", || async {
+        let device = get(&format!("/dcim/devices/{spine}/")).await;
+        (device["custom_fields"]["hedgehog_status"]["value"] == "synced").then_some(device)
+    })
+    .await;
+    assert!(device["custom_fields"]["hedgehog_synced_at"].is_string());
+    // The journal is written after the statuses (one bulk POST): poll for it too.
+    let comments = eventually(Duration::from_secs(30), "the journal entry", || async {
+        let journal = get(&format!(
+            "/extras/journal-entries/?assigned_object_type=dcim.device&assigned_object_id={spine}"
+        ))
+        .await;
+        let comments: Vec<String> = journal["results"]
+            .as_array()?
+            .iter()
+            .map(|e| e["comments"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (!comments.is_empty()).then_some(comments)
+    })
+    .await;
+    assert!(
+        comments
+            .iter()
+            .any(|c| c.contains("Switch/spine-01") && c.contains("request ")),
+        "the journal names the object and the request: {comments:?}"
+    );
+
+    shutdown.cancel();
+    remove_webhook(&client(), &webhook).await.unwrap();
+    seeded.remove().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webhook() {
+    init_logs();
+    let _netbox = NETBOX.lock().await;
+    let seeded = Seeded::create("e2e-commit").await;
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    git2::Repository::init_bare(&remote).unwrap();
+    let mut fabric = seeded.fabric(FabricMode::Commit);
+    let git: GitConfig = serde_json::from_value(json!({
+        "url": remote.to_str().unwrap(),
+        "path": "fabrics/lab",
+        "batch_window_ms": 200,
+    }))
+    .unwrap();
+    fabric.git = Some(git);
+    let settings = settings(fabric, &dir.path().join("data"));
+    let shutdown = CancellationToken::new();
+    let webhook = serve(&settings, &shutdown, "e2e-commit").await;
+
+    let description = unique("committed from NetBox");
+    let leaf = seeded.device_id("leaf-01");
+    patch(
+        &format!("/dcim/devices/{leaf}/"),
+        json!({"description": description}),
+    )
+    .await;
+
+    let text = eventually(
+        Duration::from_secs(180),
+        "the file in the repository",
+        || async {
+            let repo = git2::Repository::open_bare(&remote).ok()?;
+            let tip = repo
+                .find_reference("refs/heads/main")
+                .ok()?
+                .peel_to_commit()
+                .ok()?;
+            let entry = tip
+                .tree()
+                .ok()?
+                .get_path(std::path::Path::new("fabrics/lab/switches/leaf-01.yaml"))
+                .ok()?;
+            let blob = repo.find_blob(entry.id()).ok()?;
+            let text = String::from_utf8(blob.content().to_vec()).ok()?;
+            text.contains(&description).then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        text.contains("kind: Switch") && text.contains("role: server-leaf"),
+        "{text}"
+    );
+    let repo = git2::Repository::open_bare(&remote).unwrap();
+    let tip = repo
+        .find_reference("refs/heads/main")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let tree = tip.tree().unwrap();
+    assert!(
+        tree.get_path(std::path::Path::new("fabrics/lab/kustomization.yaml"))
+            .is_ok()
+    );
+
+    shutdown.cancel();
+    remove_webhook(&client(), &webhook).await.unwrap();
+    seeded.remove().await;
+}

@@ -1,0 +1,207 @@
+//! The reconcile against the real NetBox and the Kubernetes test server: drift found and
+//! healed, a change whose webhook never came repaired, orphans, write-back, a steady fabric
+//! writing nothing, and Unknown when the cluster cannot be read.
+
+use std::time::Duration;
+
+use hedgehog_sidecar::config::FabricMode;
+use hedgehog_sidecar::kubetest::TestServer;
+use hedgehog_sidecar::pipeline::FabricServices;
+use hedgehog_sidecar::reconcile::{ObjectState, ReconcileOptions, SyncStatus};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
+use serde_json::{Value, json};
+
+use super::harness::*;
+
+fn switches(kube: &kube::Client) -> Api<DynamicObject> {
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("wiring.githedgehog.com", "v1beta1", "Switch"),
+        "switches",
+    );
+    Api::namespaced_with(kube.clone(), "default", &resource)
+}
+
+async fn changelog_count() -> u64 {
+    get("/core/object-changes/?limit=1").await["count"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
+    init_logs();
+    let _netbox = NETBOX.lock().await;
+    let seeded = Seeded::create("e2e-reconcile").await;
+    let server = TestServer::start(&crds_dir()).await.expect("test server");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let mut fabric = seeded.fabric(FabricMode::Apply);
+    fabric.kubeconfig = Some(kubeconfig);
+    // The drift below is made by another field manager, which then owns the field: healing
+    // it takes forcing (without it the conflict is reported, as the cluster target tests show).
+    fabric.cluster.force_conflicts = true;
+    let settings = settings(fabric, dir.path());
+    let services = FabricServices::build(&settings, None)
+        .await
+        .expect("services");
+    let name = seeded.name.clone();
+    let run = |dry_run| {
+        let services = &services;
+        let name = name.clone();
+        async move {
+            services
+                .reconcile(&name, ReconcileOptions { dry_run })
+                .await
+                .unwrap()
+        }
+    };
+
+    // First pass: nothing in the cluster yet; everything is applied and written back.
+    let first = run(false).await;
+    assert!(first.count(ObjectState::Missing) > 10, "{first:?}");
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.errors);
+    let spine = seeded.device_id("spine-01");
+    let device = get(&format!("/dcim/devices/{spine}/")).await;
+    assert_eq!(
+        device["custom_fields"]["hedgehog_status"]["value"],
+        "synced"
+    );
+    assert!(
+        device["custom_fields"]["hedgehog_message"]
+            .as_str()
+            .unwrap()
+            .contains("Switch/spine-01")
+    );
+
+    // Drift: someone edits the cluster directly.
+    let kube = server.client().await.unwrap();
+    let edit = Patch::Merge(json!({"spec": {"description": "edited with kubectl"}}));
+    switches(&kube)
+        .patch("spine-01", &PatchParams::default(), &edit)
+        .await
+        .unwrap();
+    let dry = run(true).await;
+    assert_eq!(dry.sync, SyncStatus::OutOfSync);
+    let drifted = dry
+        .objects
+        .iter()
+        .find(|o| o.state == ObjectState::Drifted)
+        .expect("drift found");
+    assert_eq!(drifted.key.to_string(), "Switch/spine-01");
+    assert_eq!(drifted.diffs[0].path, "spec.description");
+    assert_eq!(drifted.diffs[0].actual, json!("edited with kubectl"));
+    let healed = run(false).await;
+    assert_eq!(healed.sync, SyncStatus::Synced, "{:?}", healed.errors);
+    let live = serde_json::to_value(switches(&kube).get("spine-01").await.unwrap()).unwrap();
+    assert_eq!(
+        live["spec"]["description"],
+        json!("spine-01"),
+        "NetBox's value is back"
+    );
+    let journal = get(&format!(
+        "/extras/journal-entries/?assigned_object_type=dcim.device&assigned_object_id={spine}"
+    ))
+    .await;
+    assert!(
+        journal["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["comments"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Drift detected on Switch/spine-01")),
+        "{journal}"
+    );
+
+    // A change whose webhook never came (no webhook points at this sidecar).
+    let leaf = seeded.device_id("leaf-02");
+    patch(
+        &format!("/dcim/devices/{leaf}/"),
+        json!({"description": "renamed without a webhook"}),
+    )
+    .await;
+    let repaired = run(false).await;
+    assert!(
+        repaired
+            .objects
+            .iter()
+            .any(|o| o.state == ObjectState::Drifted && o.key.name == "leaf-02")
+    );
+    let live = serde_json::to_value(switches(&kube).get("leaf-02").await.unwrap()).unwrap();
+    assert_eq!(live["spec"]["description"], "renamed without a webhook");
+
+    // Orphans: one labelled as ours (pruned), one made by hand (left alone, reported).
+    let orphan = |name: &str, labels: Value| -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Switch",
+            "metadata": {"name": name, "namespace": "default", "labels": labels},
+            "spec": {"role": "server-leaf", "profile": "vs"}
+        }))
+        .unwrap()
+    };
+    let ours = json!({"app.kubernetes.io/managed-by": "hedgehog-sidecar", "hedgehog-sidecar.io/fabric": name});
+    switches(&kube)
+        .create(&PostParams::default(), &orphan("old-leaf", ours))
+        .await
+        .unwrap();
+    switches(&kube)
+        .create(&PostParams::default(), &orphan("handmade", json!({})))
+        .await
+        .unwrap();
+    let pruned = run(false).await;
+    assert!(
+        switches(&kube).get_opt("old-leaf").await.unwrap().is_none(),
+        "the managed orphan is pruned"
+    );
+    assert!(
+        switches(&kube).get_opt("handmade").await.unwrap().is_some(),
+        "an unlabelled object is never touched"
+    );
+    let handmade = pruned
+        .objects
+        .iter()
+        .find(|o| o.key.name == "handmade")
+        .expect("reported");
+    assert_eq!(
+        (handmade.state, handmade.managed),
+        (ObjectState::Orphan, false)
+    );
+
+    // Steady: nothing to write, NetBox's change log does not grow.
+    let _ = run(false).await;
+    let before = changelog_count().await;
+    let steady = run(false).await;
+    assert_eq!(
+        (steady.netbox_updates, steady.journal_entries),
+        (0, 0),
+        "{steady:?}"
+    );
+    assert!(steady.healed.is_none());
+    assert_eq!(
+        changelog_count().await,
+        before,
+        "a steady fabric adds nothing to the change log"
+    );
+
+    // The cluster goes away: Unknown, never Synced, and NetBox says so.
+    server.shutdown().await;
+    let unknown = run(false).await;
+    assert_eq!(unknown.sync, SyncStatus::Unknown, "{unknown:?}");
+    let device = eventually(Duration::from_secs(5), "unknown status", || async {
+        let device = get(&format!("/dcim/devices/{spine}/")).await;
+        (device["custom_fields"]["hedgehog_status"]["value"] == "unknown").then_some(device)
+    })
+    .await;
+    assert!(
+        device["custom_fields"]["hedgehog_message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read")
+    );
+
+    seeded.remove().await;
+}

@@ -1,0 +1,52 @@
+//! Log lines about a job carry NetBox's request id; no secret ever reaches a log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hedgehog_sidecar::queue::RecordingHandler;
+use secrecy::SecretString;
+
+use crate::support::{Backend, Storage, TestApp, captured_logs, eventually, netbox_deliveries};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_logs_carry_the_request_id_and_secrets_never_appear() {
+    let storage = Storage::new(Backend::Redis);
+    let mut settings = storage.settings();
+    let second_secret = "rotated-secret-must-stay-hidden";
+    settings.webhook.secret = Some(SecretString::from(format!(
+        "{},{second_secret}",
+        crate::support::SECRET
+    )));
+    let handler = Arc::new(RecordingHandler::new());
+    let app = TestApp::spawn(&settings, handler.clone()).await;
+    let delivery = &netbox_deliveries()[0];
+    let (status, json) = app.post(&delivery.body, Some(&delivery.signature)).await;
+    assert_eq!(status, 202);
+    app.post(&delivery.body, Some("deadbeef")).await;
+    eventually(Duration::from_secs(10), "the job runs", || async {
+        !handler.jobs().is_empty()
+    })
+    .await;
+    app.stop().await;
+
+    let logs = captured_logs();
+    let job_id = json["job_id"].as_str().unwrap();
+    let request_id = "60d334b1-8c1e-41b9-a412-2675816e7996";
+    let job_lines: Vec<&str> = logs.lines().filter(|l| l.contains(job_id)).collect();
+    assert!(job_lines.len() >= 2, "the job was logged:\n{logs}");
+    for line in &job_lines {
+        assert!(line.contains(request_id), "no request id in: {line}");
+    }
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("would render") && l.contains(request_id)),
+        "the handler's own lines carry it too"
+    );
+    for secret in [crate::support::SECRET, second_secret] {
+        assert!(!logs.contains(secret), "a secret was logged");
+    }
+    assert!(
+        !logs.contains(&delivery.signature),
+        "a signature was logged"
+    );
+}

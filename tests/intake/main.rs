@@ -1,0 +1,10 @@
+//! Integration tests of intake and the job queue, against the real Redis (database 3 of
+//! 127.0.0.1:6379, or HHS_TEST_REDIS_URL) and the embedded redb queue. Every queue test runs
+//! on both back-ends (see `both_backends!`).
+
+mod support;
+
+mod conformance;
+mod logs;
+mod redis_outage;
+mod webhook;

@@ -1,0 +1,380 @@
+//! The cluster target against the test server: apply order, pruning (only labelled objects),
+//! reverse-order deletes, conflicts, error reporting, dry-run, and reading back.
+
+use hedgehog_sidecar::cli::manifests::parse_manifests;
+use hedgehog_sidecar::config::{ClusterOptions, FabricConfig};
+use hedgehog_sidecar::model::{Kind, Manifest, ObjectKey};
+use hedgehog_sidecar::targets::cluster::ClusterTarget;
+use hedgehog_sidecar::targets::{Cause, Target};
+use kube::api::{ListParams, PostParams};
+use serde_json::json;
+
+use super::*;
+
+fn sample() -> Vec<Manifest> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
+    parse_manifests(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn switch_manifest(name: &str, role: &str) -> Manifest {
+    serde_json::from_value(switch_json(name, role)).unwrap()
+}
+
+async fn target(server: &TestServer, fabric: &str, options: ClusterOptions) -> ClusterTarget {
+    ClusterTarget::new(
+        server.client().await.unwrap(),
+        fabric,
+        options,
+        "hedgehog-sidecar.io",
+    )
+}
+
+fn cause() -> Cause {
+    Cause {
+        reason: "test".into(),
+        ..Default::default()
+    }
+}
+
+fn key(kind: Kind, name: &str) -> ObjectKey {
+    ObjectKey {
+        kind,
+        name: name.into(),
+    }
+}
+
+async fn resource_versions(server: &TestServer, kind: Kind) -> Vec<(u64, Kind)> {
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(kind.group(), "v1beta1", kind.as_str()),
+        kind.plural(),
+    );
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(server.client().await.unwrap(), "default", &resource);
+    api.list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|o| (rv(o), kind))
+        .collect()
+}
+
+#[tokio::test]
+async fn objects_are_applied_in_dependency_order_and_labelled() {
+    let server = start().await;
+    let target = target(&server, "east", ClusterOptions::default()).await;
+    let mut desired = sample();
+    desired.reverse();
+    let report = target.publish(&desired, &cause(), false).await.unwrap();
+    assert_eq!(
+        (report.created.len(), report.failures.len()),
+        (8, 0),
+        "{report:?}"
+    );
+    let mut writes = Vec::new();
+    for kind in [
+        Kind::VPC,
+        Kind::VPCAttachment,
+        Kind::VPCPeering,
+        Kind::ExternalPeering,
+    ] {
+        writes.extend(resource_versions(&server, kind).await);
+    }
+    writes.sort();
+    let kinds: Vec<Kind> = writes.iter().map(|(_, k)| *k).collect();
+    let mut ordered = kinds.clone();
+    ordered.sort();
+    assert_eq!(kinds, ordered, "written in Kind order");
+
+    let vpc = target
+        .actual()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o["kind"] == "VPC")
+        .unwrap();
+    assert_eq!(
+        vpc["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "hedgehog-sidecar"
+    );
+    assert_eq!(
+        vpc["metadata"]["labels"]["hedgehog-sidecar.io/fabric"],
+        "east"
+    );
+    assert_eq!(
+        vpc["metadata"]["managedFields"][0]["manager"],
+        "hedgehog-sidecar"
+    );
+
+    let again = target.publish(&desired, &cause(), false).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+    assert_eq!(again.unchanged, 8);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pruning_deletes_only_this_fabrics_objects_in_reverse_order() {
+    let server = start().await;
+    let east = target(&server, "east", ClusterOptions::default()).await;
+    let west = target(&server, "west", ClusterOptions::default()).await;
+    east.publish(&sample(), &cause(), false).await.unwrap();
+    west.publish(&[switch_manifest("west-leaf", "spine")], &cause(), false)
+        .await
+        .unwrap();
+    let api = switches(&server).await;
+    api.create(&PostParams::default(), &switch("by-hand", "spine"))
+        .await
+        .unwrap();
+
+    let keep: Vec<Manifest> = sample()
+        .into_iter()
+        .filter(|m| m.kind == "VPC" && m.metadata.name == "demo-vpc-1")
+        .collect();
+    let report = east.publish(&keep, &cause(), false).await.unwrap();
+    assert_eq!(report.unchanged, 1);
+    let deleted: Vec<String> = report.deleted.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        deleted,
+        [
+            "ExternalPeering/demo-vpc-1--default",
+            "VPCPeering/demo-vpc-1--demo-vpc-2",
+            "VPCAttachment/demo-vpc-3--server-3--bundled--s5248-01",
+            "VPCAttachment/demo-vpc-2--server-4--unbundled--s5248-02",
+            "VPCAttachment/demo-vpc-1--server-1--mclag--s5248-01--s5248-02",
+            "VPC/demo-vpc-3",
+            "VPC/demo-vpc-2",
+        ],
+        "dependents first: the exact reverse of the apply order"
+    );
+    assert!(
+        api.get("by-hand").await.is_ok(),
+        "unlabelled objects are never touched"
+    );
+    assert!(
+        api.get("west-leaf").await.is_ok(),
+        "another fabric's objects are never touched"
+    );
+
+    let no_prune = target(
+        &server,
+        "west",
+        ClusterOptions {
+            prune: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let report = no_prune.publish(&[], &cause(), false).await.unwrap();
+    assert!(report.deleted.is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn conflicts_are_reported_unless_the_fabric_forces_them() {
+    let server = start().await;
+    let east = target(&server, "east", ClusterOptions::default()).await;
+    let desired = [switch_manifest("leaf-01", "server-leaf")];
+    east.publish(&desired, &cause(), false).await.unwrap();
+    edit_as(
+        &switches(&server).await,
+        "kubectl-edit",
+        "leaf-01",
+        json!({"spec": {"role": "spine"}}),
+    )
+    .await;
+
+    let report = east.publish(&desired, &cause(), false).await.unwrap();
+    assert_eq!(report.failures.len(), 1, "{report:?}");
+    assert_eq!(report.failures[0].key, key(Kind::Switch, "leaf-01"));
+    let message = &report.failures[0].message;
+    assert!(
+        message.starts_with("Apply failed with 1 conflict: conflict with \"kubectl-edit\" using wiring.githedgehog.com/v1beta1 at "),
+        "{message}"
+    );
+    assert!(message.ends_with(": .spec.role"), "{message}");
+
+    let forcing = target(
+        &server,
+        "east",
+        ClusterOptions {
+            force_conflicts: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let report = forcing.publish(&desired, &cause(), false).await.unwrap();
+    assert_eq!(report.updated, vec![key(Kind::Switch, "leaf-01")]);
+    assert_eq!(
+        switches(&server).await.get("leaf-01").await.unwrap().data["spec"]["role"],
+        "server-leaf"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_objects_quote_the_cluster_and_the_rest_is_applied() {
+    let server = start().await;
+    let east = target(&server, "east", ClusterOptions::default()).await;
+    let desired = [
+        switch_manifest("good", "spine"),
+        switch_manifest("bad", "core"),
+    ];
+    let report = east.publish(&desired, &cause(), false).await.unwrap();
+    assert_eq!(report.created, vec![key(Kind::Switch, "good")]);
+    assert_eq!(report.failures.len(), 1);
+    assert!(report.failures[0].message.starts_with("Switch.wiring.githedgehog.com \"bad\" is invalid: spec.role: Unsupported value: \"core\""), "{}", report.failures[0].message);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn dry_runs_report_without_changing_anything() {
+    let server = start().await;
+    let east = target(&server, "east", ClusterOptions::default()).await;
+    let report = east.publish(&sample(), &cause(), true).await.unwrap();
+    assert_eq!(report.created.len(), 8);
+    assert!(
+        east.actual().await.unwrap().is_empty(),
+        "a dry-run stores nothing"
+    );
+
+    // dry_run_first: one refused object means nothing is applied.
+    let careful = target(
+        &server,
+        "east",
+        ClusterOptions {
+            dry_run_first: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let report = careful
+        .publish(
+            &[
+                switch_manifest("good", "spine"),
+                switch_manifest("bad", "core"),
+            ],
+            &cause(),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.failures.len(), 1);
+    assert!(report.created.is_empty());
+    assert!(east.actual().await.unwrap().is_empty());
+    let report = careful
+        .publish(&[switch_manifest("good", "spine")], &cause(), false)
+        .await
+        .unwrap();
+    assert_eq!(report.created, vec![key(Kind::Switch, "good")]);
+
+    // A dry-run of a change and of a prune.
+    let report = east
+        .publish(&[switch_manifest("good", "server-leaf")], &cause(), true)
+        .await
+        .unwrap();
+    assert_eq!(report.updated, vec![key(Kind::Switch, "good")]);
+    let report = east.publish(&[], &cause(), true).await.unwrap();
+    assert_eq!(report.deleted, vec![key(Kind::Switch, "good")]);
+    assert_eq!(
+        switches(&server).await.get("good").await.unwrap().data["spec"]["role"],
+        "spine"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connects_through_a_kubeconfig_file_and_context() {
+    let server = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&path).unwrap();
+    let fabric: FabricConfig =
+        serde_json::from_value(json!({"name": "east", "kubeconfig": path, "context": "kubetest"}))
+            .unwrap();
+    let target = ClusterTarget::connect(&fabric).await.unwrap();
+    target.health_check().await.unwrap();
+    let wrong: FabricConfig =
+        serde_json::from_value(json!({"name": "east", "kubeconfig": path, "context": "nope"}))
+            .unwrap();
+    let error = ClusterTarget::connect(&wrong)
+        .await
+        .err()
+        .expect("an unknown context fails");
+    assert!(!error.is_retryable(), "{error}");
+
+    let agents = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("agent.githedgehog.com", "v1beta1", "Agent"),
+        "agents",
+    );
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(server.client().await.unwrap(), "default", &agents);
+    api.create(&PostParams::default(), &serde_json::from_value(json!({"apiVersion": "agent.githedgehog.com/v1beta1", "kind": "Agent", "metadata": {"name": "leaf-01"}, "spec": {}})).unwrap()).await.unwrap();
+    let actual = target.actual().await.unwrap();
+    assert!(actual.iter().any(|o| o["kind"] == "Agent"), "{actual:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
+    let server = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let config = dir.path().join("sidecar.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[fabric]]\nname = \"east\"\nkubeconfig = {:?}\ncontext = \"kubetest\"\n",
+            kubeconfig.display().to_string()
+        ),
+    )
+    .unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
+    let run = |dry_run: bool| {
+        let (config, sample) = (config.clone(), sample.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"));
+            command
+                .arg("--config")
+                .arg(&config)
+                .args(["apply", "--fabric", "east", "--from-yaml"])
+                .arg(&sample);
+            if dry_run {
+                command.arg("--dry-run");
+            }
+            command
+                .env_remove("HEDGEHOG_SIDECAR_CONFIG")
+                .output()
+                .expect("the binary runs")
+        })
+    };
+    let dry = run(true).await.unwrap();
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(report["created"].as_array().unwrap().len(), 8);
+    assert!(
+        names(&switches(&server).await, &ListParams::default())
+            .await
+            .is_empty()
+    );
+
+    let applied = run(false).await.unwrap();
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&applied.stdout).unwrap();
+    assert_eq!(
+        report["created"][0],
+        json!({"kind": "VPC", "name": "demo-vpc-1"})
+    );
+    assert_eq!(resource_versions(&server, Kind::VPC).await.len(), 3);
+    server.shutdown().await;
+}

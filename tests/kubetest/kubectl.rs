@@ -1,0 +1,143 @@
+//! kubectl against the test server: `apply --server-side`, `get`, `get --watch`, `delete`.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use super::*;
+
+fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().expect("kubectl finishes")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+const SWITCH_YAML: &str = "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: leaf-01\nspec:\n  role: server-leaf\n  profile: vs\n  description: first\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_applies_gets_watches_and_deletes() {
+    let server = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let config = kubeconfig.clone();
+    let run = move |args: Vec<&'static str>, stdin: Option<String>| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || kubectl(&config, &args, stdin.as_deref()))
+    };
+
+    let applied = run(
+        vec!["apply", "--server-side", "-f", "-"],
+        Some(SWITCH_YAML.into()),
+    )
+    .await
+    .unwrap();
+    assert!(applied.status.success(), "{}", text(&applied));
+    assert_eq!(
+        text(&applied).trim(),
+        "switch.wiring.githedgehog.com/leaf-01 serverside-applied"
+    );
+
+    let listed = run(vec!["get", "switches"], None).await.unwrap();
+    let listed = text(&listed);
+    assert!(listed.starts_with("NAME"), "{listed}");
+    assert!(
+        listed.lines().nth(1).unwrap().starts_with("leaf-01") && listed.contains("server-leaf"),
+        "{listed}"
+    );
+
+    let yaml = run(
+        vec![
+            "get",
+            "switch",
+            "leaf-01",
+            "-o",
+            "jsonpath={.spec.description} {.metadata.managedFields[0].manager}",
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(text(&yaml), "first kubectl");
+
+    // A conflicting apply by another manager fails like against a real cluster.
+    let conflicting = run(
+        vec!["apply", "--server-side", "--field-manager=other", "-f", "-"],
+        Some(SWITCH_YAML.replace("first", "second")),
+    )
+    .await
+    .unwrap();
+    assert!(!conflicting.status.success());
+    assert!(
+        text(&conflicting)
+            .contains("Apply failed with 1 conflict: conflict with \"kubectl\": .spec.description"),
+        "{}",
+        text(&conflicting)
+    );
+
+    let invalid = run(
+        vec!["apply", "--server-side", "-f", "-"],
+        Some(SWITCH_YAML.replace("server-leaf", "core")),
+    )
+    .await
+    .unwrap();
+    assert!(
+        text(&invalid).contains("spec.role: Unsupported value: \"core\""),
+        "{}",
+        text(&invalid)
+    );
+
+    let watcher = run(
+        vec!["get", "switches", "--watch", "--request-timeout=6s"],
+        None,
+    );
+    assert!(
+        server.wait_for_watchers(1, Duration::from_secs(10)).await,
+        "kubectl opened its watch"
+    );
+    let deleted = run(vec!["delete", "switch", "leaf-01"], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&deleted).trim(),
+        "switch.wiring.githedgehog.com \"leaf-01\" deleted"
+    );
+    let watched = text(&watcher.await.unwrap());
+    let rows: Vec<&str> = watched
+        .lines()
+        .filter(|l| l.starts_with("leaf-01"))
+        .collect();
+    assert_eq!(rows.len(), 2, "the initial row and the deletion: {watched}");
+
+    let missing = run(vec!["get", "switch", "leaf-01"], None).await.unwrap();
+    assert_eq!(
+        text(&missing).trim(),
+        "Error from server (NotFound): switches.wiring.githedgehog.com \"leaf-01\" not found"
+    );
+    server.shutdown().await;
+}

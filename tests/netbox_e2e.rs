@@ -1,0 +1,672 @@
+//! End-to-end tests of the NetBox client against a real NetBox 4.7 (`scripts/test` starts one
+//! with `netbox-up`). NETBOX_URL, NETBOX_TOKEN (v1) and NETBOX_TOKEN_V2 must be set.
+//!
+//! NetBox is shared with other tests running at the same time: every test uses its own fabric
+//! name, address space, route-target namespace and webhook name, and deletes what it made.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use hedgehog_sidecar::config::{FabricConfig, MappingConfig};
+use hedgehog_sidecar::netbox::endpoints as ep;
+use hedgehog_sidecar::netbox::seed::{
+    SeedOptions, create_snapshot_objects, delete_snapshot_objects,
+};
+use hedgehog_sidecar::netbox::setup::{SetupSpec, ensure_schema, remove_webhook, run_setup};
+use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
+use hedgehog_sidecar::netbox::types::CustomFields;
+use hedgehog_sidecar::netbox::writeback::{
+    CustomFieldUpdate, JournalEntry, JournalKind, patch_custom_fields, write_journal,
+};
+use hedgehog_sidecar::netbox::{
+    ClientOptions, FabricSnapshot, ListQuery, NetBoxClient, NetBoxError, load_fabric,
+};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// Held by tests that add custom fields for a while and by tests that compare whole objects:
+/// every object shows every custom field, so the first would change what the second reads.
+static CUSTOM_FIELDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Env {
+    url: String,
+    v1: String,
+    v2: String,
+}
+
+fn env() -> Env {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set: these tests need a real NetBox. Run \
+                 `eval \"$(../shared/netbox/netbox-up)\"` first (scripts/test does)."
+            )
+        })
+    };
+    Env {
+        url: var("NETBOX_URL"),
+        v1: var("NETBOX_TOKEN"),
+        v2: var("NETBOX_TOKEN_V2"),
+    }
+}
+
+fn options(url: &str, token: &str) -> ClientOptions {
+    ClientOptions {
+        url: url.into(),
+        token: SecretString::from(token.to_owned()),
+        verify_tls: true,
+        ca_file: None,
+        timeout: Duration::from_secs(60),
+        page_size: 1000,
+        concurrency: 4,
+        max_retries: 2,
+    }
+}
+
+fn client_v2() -> NetBoxClient {
+    let env = env();
+    NetBoxClient::new(options(&env.url, &env.v2)).unwrap()
+}
+
+fn client_v1() -> NetBoxClient {
+    let env = env();
+    NetBoxClient::new(options(&env.url, &env.v1)).unwrap()
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
+
+fn setup_spec(name: &str) -> SetupSpec {
+    SetupSpec {
+        sidecar_url: "http://127.0.0.1:9".into(),
+        webhook_secret: Some(SecretString::from("e2e-secret".to_owned())),
+        mappings: vec![MappingConfig::default()],
+        name: name.into(),
+    }
+}
+
+/// The product's custom fields, tags and roles, so seeded objects can carry them.
+async fn ensure_product_setup(client: &NetBoxClient) {
+    ensure_schema(client, &[MappingConfig::default()])
+        .await
+        .unwrap();
+}
+
+/// A second octet whose 10.x.0.0/16 holds no IP address yet (NetBox enforces global uniqueness).
+async fn free_octet(client: &NetBoxClient) -> u8 {
+    for _ in 0..50 {
+        let octet = rand::random::<u8>();
+        let query = ListQuery::new()
+            .filter("parent", format!("10.{octet}.0.0/16"))
+            .fields(&["id"]);
+        let used: Vec<Value> = client.list(ep::IP_ADDRESSES.path, &query).await.unwrap();
+        if used.is_empty() {
+            return octet;
+        }
+    }
+    panic!("no free 10.x.0.0/16 left in the test NetBox");
+}
+
+#[tokio::test]
+async fn setup_twice_changes_nothing_the_second_time() {
+    let client = client_v2();
+    let name = unique("e2e-setup");
+    let spec = setup_spec(&name);
+    let first = run_setup(&client, &spec).await.unwrap();
+    let second = run_setup(&client, &spec).await.unwrap();
+    remove_webhook(&client, &name).await.unwrap();
+
+    // The webhook and event rule are new (unique name); the rest may pre-exist.
+    assert!(first.created() >= 2, "{first}");
+    assert_eq!((second.created(), second.updated()), (0, 0), "{second}");
+    assert_eq!(second.unchanged(), first.items.len());
+    let names: BTreeSet<&str> = second.items.iter().map(|i| i.name.as_str()).collect();
+    for expected in [
+        "hedgehog_fabric",
+        "hedgehog_status",
+        "hedgehog_synced_at",
+        "hedgehog-external",
+        "hedgehog-vtep-ip",
+        "spine",
+        "server",
+        "hedgehog-ipv4-namespace",
+        "dhcp",
+    ] {
+        assert!(names.contains(expected), "setup did not handle {expected}");
+    }
+    let status: Vec<Value> = client
+        .list(
+            ep::CUSTOM_FIELDS.path,
+            &ListQuery::new().filter("name", "hedgehog_status"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status[0]["type"]["value"], "select");
+    assert_eq!(status[0]["choice_set"]["name"], "hedgehog-status");
+}
+
+/// A mapping whose custom fields, tags and roles all carry `prefix`: to setup, a NetBox that
+/// holds none of them is empty, without emptying the NetBox other tests share.
+fn mapping_named(prefix: &str) -> MappingConfig {
+    let mut m = MappingConfig::default();
+    let cf = &mut m.custom_fields;
+    for name in [
+        &mut cf.fabric,
+        &mut cf.role,
+        &mut cf.profile,
+        &mut cf.asn,
+        &mut cf.boot_mac,
+        &mut cf.redundancy_group,
+        &mut cf.redundancy_type,
+        &mut cf.groups,
+        &mut cf.vlan_namespaces,
+        &mut cf.port_breakouts,
+        &mut cf.ipv4_namespace,
+        &mut cf.vlan_namespace,
+        &mut cf.vpc_mode,
+        &mut cf.subnet_name,
+        &mut cf.isolated,
+        &mut cf.restricted,
+        &mut cf.dhcp_enable,
+        &mut cf.dhcp_relay,
+        &mut cf.dhcp_options,
+        &mut cf.inbound_community,
+        &mut cf.outbound_community,
+        &mut cf.static_prefixes,
+        &mut cf.neighbor_ip,
+        &mut cf.neighbor_asn,
+        &mut cf.static_remote_ip,
+        &mut cf.static_proxy,
+        &mut cf.permit_prefixes,
+        &mut cf.vpc_permit,
+        &mut cf.vpc_static_routes,
+        &mut cf.host_bgp,
+        &mut cf.name,
+        &mut cf.status,
+        &mut cf.synced_at,
+        &mut cf.message,
+        &mut cf.agent_heartbeat,
+        &mut cf.agent_generation,
+        &mut cf.nos_version,
+    ] {
+        *name = format!("{prefix}_{name}");
+    }
+    for name in [
+        &mut m.tag_external,
+        &mut m.tag_protocol_ip,
+        &mut m.tag_vtep_ip,
+        &mut m.tag_imported,
+        &mut m.ipv4_namespace_prefix_role,
+        &mut m.dhcp_range_role,
+    ]
+    .into_iter()
+    .chain(m.server_roles.iter_mut())
+    .chain(m.external_roles.iter_mut())
+    {
+        *name = format!("{prefix}-{name}");
+    }
+    m.switch_roles = m
+        .switch_roles
+        .into_iter()
+        .map(|(slug, role)| (format!("{prefix}-{slug}"), role))
+        .collect();
+    m
+}
+
+#[tokio::test]
+async fn setup_creates_everything_the_product_needs_where_none_of_it_exists() {
+    let _fields = CUSTOM_FIELDS.lock().await;
+    let client = client_v2();
+    let name = unique("e2e-empty");
+    let mut spec = setup_spec(&name);
+    spec.mappings = vec![mapping_named(&name.replace('-', "_"))];
+    let first = run_setup(&client, &spec).await.unwrap();
+    let second = run_setup(&client, &spec).await.unwrap();
+    // Clean up before asserting: custom fields left behind would slow every later test.
+    for item in first.items.iter().rev() {
+        let endpoint = ep::ALL
+            .iter()
+            .find(|e| e.object_type == item.object_type)
+            .expect("a known endpoint");
+        if item.outcome == hedgehog_sidecar::netbox::setup::Outcome::Created {
+            client
+                .delete::<()>(&endpoint.detail(item.id), None)
+                .await
+                .unwrap();
+        }
+    }
+
+    // Only the shared status choice set can pre-exist (its name is the product's own).
+    let not_created: Vec<String> = first
+        .items
+        .iter()
+        .filter(|i| i.outcome != hedgehog_sidecar::netbox::setup::Outcome::Created)
+        .map(|i| format!("{} {} {}", i.object_type, i.name, i.outcome))
+        .collect();
+    assert!(
+        not_created
+            .iter()
+            .all(|i| i.starts_with("extras.customfieldchoiceset ")),
+        "setup did not create: {not_created:?}"
+    );
+    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 IPAM roles, the webhook, the event rule.
+    assert!(first.created() >= 37 + 4 + 7 + 2 + 2, "{first}");
+    assert_eq!((second.created(), second.updated()), (0, 0), "{second}");
+}
+
+#[tokio::test]
+async fn setup_patches_only_what_differs() {
+    let client = client_v2();
+    let name = unique("e2e-setup");
+    run_setup(&client, &setup_spec(&name)).await.unwrap();
+    let mut changed = setup_spec(&name);
+    changed.sidecar_url = "http://127.0.0.1:10".into();
+    let report = run_setup(&client, &changed).await.unwrap();
+    remove_webhook(&client, &name).await.unwrap();
+    let updated: Vec<String> = report
+        .items
+        .iter()
+        .filter(|i| i.outcome != hedgehog_sidecar::netbox::setup::Outcome::Unchanged)
+        .map(|i| format!("{} {}", i.name, i.outcome))
+        .collect();
+    assert_eq!(updated, vec![format!("{name} updated (payload_url)")]);
+}
+
+#[tokio::test]
+async fn seeded_fabric_loads_back_and_takes_writebacks() {
+    let _fields = CUSTOM_FIELDS.lock().await;
+    let client = client_v2();
+    ensure_product_setup(&client).await;
+    let fabric = unique("e2e");
+    let mut spec = SyntheticFabric::new(
+        &fabric,
+        free_octet(&client).await,
+        4_200_000_000 + rand::random::<u32>() % 90_000_000,
+    );
+    spec.servers_per_leaf = 3;
+    let config = spec.fabric_config();
+    let input = spec.generate(&config.mapping);
+    let options = SeedOptions {
+        default_site: fabric.clone(),
+        ..SeedOptions::default()
+    };
+    create_snapshot_objects(&client, &input, &options)
+        .await
+        .unwrap();
+
+    let loaded = load_fabric(&client, &config).await.unwrap();
+    // Same objects, whichever token reads them.
+    let loaded_v1 = load_fabric(&client_v1(), &config).await.unwrap();
+    let result = std::panic::AssertUnwindSafe(async {
+        assert_same_objects(&input, &loaded);
+        assert_eq!(loaded, loaded_v1, "a v1 token reads the same fabric");
+        select_fields_read_as_value_and_label(&loaded);
+        writeback_round_trip(&client, &config, &loaded).await;
+    });
+    let outcome = futures::FutureExt::catch_unwind(result).await;
+    delete_snapshot_objects(&client, &loaded).await.unwrap();
+    let after = load_fabric(&client, &config).await.unwrap();
+    assert!(after.is_empty(), "cleanup left {} objects", after.len());
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn select_fields_read_as_value_and_label(loaded: &FabricSnapshot) {
+    let spine = loaded
+        .devices
+        .iter()
+        .find(|d| d.name.as_deref() == Some("spine-01"))
+        .unwrap();
+    let raw = spine.custom_fields.raw("hedgehog_status").unwrap();
+    assert_eq!(raw, &json!({"value": "synced", "label": "Synced"}));
+    assert_eq!(
+        spine.custom_fields.string("hedgehog_status").as_deref(),
+        Some("synced")
+    );
+}
+
+async fn writeback_round_trip(
+    client: &NetBoxClient,
+    config: &FabricConfig,
+    loaded: &FabricSnapshot,
+) {
+    let updates: Vec<CustomFieldUpdate> = loaded
+        .devices
+        .iter()
+        .filter(|d| d.custom_fields.string("hedgehog_fabric").is_some())
+        .map(|d| CustomFieldUpdate {
+            id: d.id,
+            values: json!({"hedgehog_status": "drifted", "hedgehog_message": "leaf-01 differs",
+                           "hedgehog_synced_at": "2026-11-22T04:00:00Z"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        })
+        .collect();
+    let written = patch_custom_fields(client, "dcim.device", &updates)
+        .await
+        .unwrap();
+    assert_eq!(written, 4);
+    let reloaded = load_fabric(client, config).await.unwrap();
+    for device in reloaded
+        .devices
+        .iter()
+        .filter(|d| d.custom_fields.string("hedgehog_fabric").is_some())
+    {
+        assert_eq!(
+            device.custom_fields.string("hedgehog_status").as_deref(),
+            Some("drifted")
+        );
+        assert_eq!(
+            device.custom_fields.string("hedgehog_message").as_deref(),
+            Some("leaf-01 differs")
+        );
+    }
+
+    let device = &loaded.devices[0];
+    let ids = write_journal(
+        client,
+        &[JournalEntry {
+            assigned_object_type: "dcim.device".into(),
+            assigned_object_id: device.id,
+            kind: JournalKind::Warning,
+            comments: "drift detected (request e2e)".into(),
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 1);
+    let entry: Value = client
+        .get(&ep::JOURNAL_ENTRIES.detail(ids[0]), &[])
+        .await
+        .unwrap();
+    assert_eq!(entry["assigned_object_id"], device.id);
+    assert_eq!(entry["kind"]["value"], "warning");
+    assert_eq!(entry["comments"], "drift detected (request e2e)");
+}
+
+#[tokio::test]
+async fn v1_and_v2_tokens_both_authenticate() {
+    for client in [client_v1(), client_v2()] {
+        let status: Value = client.get("status/", &[]).await.unwrap();
+        assert!(status["netbox-version"].as_str().unwrap().starts_with("4."));
+        // An authenticated-only list: a wrong header would give 403.
+        let _: Vec<Value> = client
+            .list(ep::TAGS.path, &ListQuery::new().filter("limit", 1))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn wrong_token_is_a_clear_auth_error() {
+    let env = env();
+    for token in [
+        "nbt_AAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+        "ffffffffffffffffffffffffffffffffffffffff",
+    ] {
+        let client = NetBoxClient::new(options(&env.url, token)).unwrap();
+        let error = client
+            .list::<Value>(ep::DEVICES.path, &ListQuery::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, NetBoxError::Auth { status: 403, .. }),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains("refused the token"), "{text}");
+        assert!(
+            text.to_lowercase().contains("invalid"),
+            "NetBox's reason is kept: {text}"
+        );
+        assert!(!text.contains(token), "the token never shows in errors");
+    }
+}
+
+#[tokio::test]
+async fn unreachable_netbox_is_a_clear_error() {
+    let mut opts = options("http://127.0.0.1:1", "nbt_x.y");
+    opts.max_retries = 1;
+    let client = NetBoxClient::new(opts).unwrap();
+    let error = client.get::<Value>("status/", &[]).await.unwrap_err();
+    assert!(
+        matches!(error, NetBoxError::Unreachable { .. }),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("cannot reach NetBox at http://127.0.0.1:1/"),
+        "{text}"
+    );
+    assert!(text.to_lowercase().contains("connect"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_request_carries_netbox_field_messages() {
+    let client = client_v2();
+    let error = client
+        .post::<_, Value>(ep::SITES.path, &json!({"name": unique("e2e-site")}))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    let slug = error
+        .field_errors()
+        .iter()
+        .find(|f| f.field == "slug")
+        .unwrap();
+    assert!(slug.messages[0].contains("required"), "{slug}");
+    assert!(
+        error.to_string().contains("slug: This field is required."),
+        "{error}"
+    );
+
+    // 4.7 bulk shape: the failing object's index is kept, and nothing is created.
+    let name = unique("e2e-vlan");
+    let error = client
+        .post::<_, Value>(
+            ep::VLANS.path,
+            &json!([{"vid": 10, "name": name}, {"vid": 5000, "name": name}]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    let vid = &error.field_errors()[0];
+    assert_eq!((vid.index, vid.field.as_str()), (Some(1), "vid"), "{error}");
+    let left: Vec<Value> = client
+        .list(ep::VLANS.path, &ListQuery::new().filter("name", &name))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "bulk writes are all-or-none");
+}
+
+// ---- comparing snapshots by what they mean, not by ids ----
+
+fn assert_same_objects(expected: &FabricSnapshot, actual: &FabricSnapshot) {
+    let (want, have) = (describe(expected), describe(actual));
+    let missing: Vec<&String> = want.difference(&have).collect();
+    let extra: Vec<&String> = have.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "loaded fabric differs from the seeded one\nmissing: {missing:#?}\nextra: {extra:#?}"
+    );
+    assert_eq!(expected.len(), actual.len());
+}
+
+fn fields(cf: &CustomFields) -> String {
+    cf.0.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            let v = v.get("value").unwrap_or(v);
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn tags(tags: &[hedgehog_sidecar::netbox::types::TagRef]) -> String {
+    let mut slugs: Vec<&str> = tags.iter().filter_map(|t| t.slug.as_deref()).collect();
+    slugs.sort();
+    slugs.join(",")
+}
+
+/// One line per object, references spelled by name.
+fn describe(s: &FabricSnapshot) -> BTreeSet<String> {
+    let devices: BTreeMap<u64, String> = s
+        .devices
+        .iter()
+        .map(|d| (d.id, d.name.clone().unwrap_or_default()))
+        .collect();
+    let ifaces: BTreeMap<u64, String> = s
+        .interfaces
+        .iter()
+        .map(|i| (i.id, format!("{}/{}", devices[&i.device.id], i.name)))
+        .collect();
+    let ips: BTreeMap<u64, &str> = s
+        .ip_addresses
+        .iter()
+        .map(|a| (a.id, a.address.as_str()))
+        .collect();
+    let vrfs: BTreeMap<u64, &str> = s.vrfs.iter().map(|v| (v.id, v.name.as_str())).collect();
+    let rts: BTreeMap<u64, &str> = s
+        .route_targets
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let groups: BTreeMap<u64, &str> = s
+        .vlan_groups
+        .iter()
+        .map(|g| (g.id, g.slug.as_str()))
+        .collect();
+    let vrf = |r: &Option<hedgehog_sidecar::netbox::types::NestedRef>| {
+        r.as_ref().map(|r| vrfs[&r.id]).unwrap_or("-").to_owned()
+    };
+    let slug = |r: &Option<hedgehog_sidecar::netbox::types::NestedRef>| {
+        r.as_ref().and_then(|r| r.slug.clone()).unwrap_or_default()
+    };
+    let choice = |c: &Option<hedgehog_sidecar::netbox::types::Choice>| {
+        c.as_ref().map(|c| c.value.clone()).unwrap_or_default()
+    };
+    let assigned = |t: &Option<String>, id: Option<u64>| match (t.as_deref(), id) {
+        (Some("dcim.interface"), Some(id)) => ifaces[&id].clone(),
+        _ => "-".into(),
+    };
+    let mut out = BTreeSet::new();
+    for d in &s.devices {
+        out.insert(format!(
+            "device {} role={} type={} site={} status={} serial={:?} ip4={} cf[{}] tags[{}]",
+            devices[&d.id],
+            slug(&d.role),
+            slug(&d.device_type),
+            slug(&d.site),
+            choice(&d.status),
+            d.serial,
+            d.primary_ip4.as_ref().map(|p| ips[&p.id]).unwrap_or("-"),
+            fields(&d.custom_fields),
+            tags(&d.tags)
+        ));
+    }
+    for i in &s.interfaces {
+        let vid = |v: &hedgehog_sidecar::netbox::types::NestedVlan| v.vid.unwrap_or_default();
+        out.insert(format!(
+            "interface {} type={} lag={} mode={} untagged={:?} tagged={:?} mtu={:?} speed={:?} mac={:?} mgmt={}",
+            ifaces[&i.id],
+            choice(&i.r#type),
+            i.lag.as_ref().map(|l| ifaces[&l.id].clone()).unwrap_or_default(),
+            choice(&i.mode),
+            i.untagged_vlan.as_ref().map(vid),
+            i.tagged_vlans.iter().map(vid).collect::<Vec<_>>(),
+            i.mtu,
+            i.speed,
+            i.mac_address.as_ref().map(|m| m.to_lowercase()),
+            i.mgmt_only.unwrap_or(false),
+        ));
+    }
+    for m in &s.mac_addresses {
+        out.insert(format!(
+            "mac {} on {}",
+            m.mac_address.to_lowercase(),
+            assigned(&m.assigned_object_type, m.assigned_object_id)
+        ));
+    }
+    for a in &s.ip_addresses {
+        out.insert(format!(
+            "ip {} vrf={} role={} on {} tags[{}] cf[{}]",
+            a.address,
+            vrf(&a.vrf),
+            choice(&a.role),
+            assigned(&a.assigned_object_type, a.assigned_object_id),
+            tags(&a.tags),
+            fields(&a.custom_fields)
+        ));
+    }
+    for c in &s.cables {
+        let end = |t: &[hedgehog_sidecar::netbox::types::CableTermination]| {
+            t.iter()
+                .map(|t| ifaces[&t.object_id].clone())
+                .collect::<Vec<_>>()
+                .join("+")
+        };
+        let mut ends = [end(&c.a_terminations), end(&c.b_terminations)];
+        ends.sort();
+        out.insert(format!(
+            "cable {} <-> {} status={}",
+            ends[0],
+            ends[1],
+            choice(&c.status)
+        ));
+    }
+    for g in &s.vlan_groups {
+        out.insert(format!(
+            "vlan-group {} {} {:?} cf[{}]",
+            g.name,
+            g.slug,
+            g.vid_ranges,
+            fields(&g.custom_fields)
+        ));
+    }
+    for v in &s.vlans {
+        let group = v.group.as_ref().map(|g| groups[&g.id]).unwrap_or("-");
+        out.insert(format!("vlan {} {} group={group}", v.vid, v.name));
+    }
+    for v in &s.vrfs {
+        let names = |list: &[hedgehog_sidecar::netbox::types::NestedRef]| {
+            let mut n: Vec<&str> = list.iter().map(|r| rts[&r.id]).collect();
+            n.sort();
+            n.join(",")
+        };
+        out.insert(format!(
+            "vrf {} import={} export={} tags[{}] cf[{}]",
+            v.name,
+            names(&v.import_targets),
+            names(&v.export_targets),
+            tags(&v.tags),
+            fields(&v.custom_fields)
+        ));
+    }
+    for r in &s.route_targets {
+        out.insert(format!("rt {} cf[{}]", r.name, fields(&r.custom_fields)));
+    }
+    for p in &s.prefixes {
+        out.insert(format!(
+            "prefix {} vrf={} vlan={:?} role={} cf[{}]",
+            p.prefix,
+            vrf(&p.vrf),
+            p.vlan.as_ref().and_then(|v| v.vid),
+            slug(&p.role),
+            fields(&p.custom_fields)
+        ));
+    }
+    for r in &s.ip_ranges {
+        out.insert(format!(
+            "range {}-{} vrf={} role={}",
+            r.start_address,
+            r.end_address,
+            vrf(&r.vrf),
+            slug(&r.role)
+        ));
+    }
+    out
+}
