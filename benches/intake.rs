@@ -1,15 +1,16 @@
 //! Intake throughput and latency: many concurrent clients POST signed ~3 KB NetBox deliveries
 //! to a running service (HTTP + signature + parse + durable group-committed enqueue), workers
 //! off. Every request is a distinct object, so each one is a new stored job (no dedupe, no
-//! coalescing).
+//! coalescing). The load generator is wrk-like (support/raw_load.rs): requests are prepared and
+//! signed before the clock starts, and only a 202 that says `queued` counts.
 //!
 //! cargo bench --bench intake                       # Redis (127.0.0.1:6379/3 or HHS_TEST_REDIS_URL)
 //! BENCH_BACKEND=embedded cargo bench --bench intake
 //! Knobs: BENCH_CLIENTS (default 64), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
-//! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1).
+//! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1), BENCH_REQUESTS (30,000/s of the run).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
@@ -18,6 +19,9 @@ use hedgehog_sidecar::intake::sign;
 use hedgehog_sidecar::queue::RecordingHandler;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
+
+#[path = "support/raw_load.rs"]
+mod raw_load;
 
 const SECRET: &str = "netbox-webhook-secret";
 
@@ -65,6 +69,7 @@ fn main() {
     let warmup = knob("BENCH_WARMUP_SECONDS", 2) as u64;
     let http_threads = knob("BENCH_HTTP_THREADS", 2);
     let load_threads = knob("BENCH_LOAD_THREADS", 1);
+    let requests_total = knob("BENCH_REQUESTS", 30_000 * (seconds + warmup) as usize);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let prefix = format!("hhs-bench-{}", uuid::Uuid::new_v4().simple());
@@ -101,77 +106,66 @@ fn main() {
             },
         ))
         .expect("service starts");
-    let url = format!("http://{}/webhooks/netbox", app.addr);
+
+    // Every request is built and signed before the clock starts (see support/raw_load.rs).
+    let template = Template::load();
+    let body_len = template.render(1_000_000).len();
+    let prepared = Instant::now();
+    let requests: Vec<Vec<u8>> = (0..requests_total as u64)
+        .map(|n| {
+            let body = template.render(1_000_000 + n);
+            let signature = sign(SECRET, body.as_bytes());
+            raw_load::post_request(
+                app.addr,
+                "/webhooks/netbox",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("X-Hook-Signature", &signature),
+                ],
+                body.as_bytes(),
+            )
+        })
+        .collect();
+    eprintln!(
+        "prepared {requests_total} signed requests in {:.1}s",
+        prepared.elapsed().as_secs_f64()
+    );
+    // Only a 202 saying the job was newly stored counts (not a duplicate or an ignored event).
+    let load = raw_load::Load::new(requests, 202, br#""queued""#);
 
     let load_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(load_threads)
         .enable_all()
         .build()
         .expect("runtime");
-    let template = Arc::new(Template::load());
-    let body_len = template.render(1_000_000).len();
-    let (accepted, failed, mut latencies_us, measured) = load_rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(clients)
-            .build()
-            .expect("client");
-        let next = Arc::new(AtomicU64::new(1_000_000));
-        let measuring = Arc::new(AtomicBool::new(false));
-        let running = Arc::new(AtomicBool::new(true));
-        let accepted = Arc::new(AtomicU64::new(0));
-        let failed = Arc::new(AtomicU64::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let (client, url, template) = (client.clone(), url.clone(), template.clone());
-            let (next, measuring, running) = (next.clone(), measuring.clone(), running.clone());
-            let (accepted, failed) = (accepted.clone(), failed.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(1 << 16);
-                while running.load(Ordering::Relaxed) {
-                    let body = template.render(next.fetch_add(1, Ordering::Relaxed));
-                    let signature = sign(SECRET, body.as_bytes());
-                    let started = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("x-hook-signature", signature)
-                        .body(body)
-                        .send()
-                        .await;
-                    let ok = match response {
-                        Ok(r) => r.status().as_u16() == 202 && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
-                    if measuring.load(Ordering::Relaxed) {
-                        if ok {
-                            accepted.fetch_add(1, Ordering::Relaxed);
-                            latencies.push(started.elapsed().as_micros() as u32);
-                        } else {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-                latencies
-            }));
-        }
+    let (failed, mut latencies_us, measured, exhausted) = load_rt.block_on(async {
+        let tasks: Vec<_> = (0..clients)
+            .map(|_| tokio::spawn(load.clone().client(app.addr)))
+            .collect();
         tokio::time::sleep(Duration::from_secs(warmup)).await;
-        measuring.store(true, Ordering::Relaxed);
+        load.measuring.store(true, Ordering::Relaxed);
         let started = Instant::now();
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
-        measuring.store(false, Ordering::Relaxed);
-        let measured = started.elapsed();
-        running.store(false, Ordering::Relaxed);
-        let mut latencies = Vec::new();
-        for task in tasks {
-            latencies.extend(task.await.expect("client task"));
+        while started.elapsed() < Duration::from_secs(seconds) && !load.exhausted() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        (
-            accepted.load(Ordering::Relaxed),
-            failed.load(Ordering::Relaxed),
-            latencies,
-            measured,
-        )
+        load.measuring.store(false, Ordering::Relaxed);
+        let measured = started.elapsed();
+        load.running.store(false, Ordering::Relaxed);
+        let (mut failed, mut latencies) = (0, Vec::new());
+        for task in tasks {
+            let report = task.await.expect("client task");
+            failed += report.failed;
+            latencies.extend(report.latencies_us);
+        }
+        (failed, latencies, measured, load.exhausted())
     });
+    let accepted = latencies_us.len();
+    if exhausted {
+        eprintln!(
+            "warning: all {requests_total} prepared requests were sent before the window ended; \
+             raise BENCH_REQUESTS"
+        );
+    }
 
     shutdown.cancel();
     server_rt.block_on(app.stopped());

@@ -1,9 +1,11 @@
 //! NetBox webhook bodies (4.7 format) and what the sidecar does with each.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::queue::NewJob;
+use crate::queue::job::EventData;
 
 /// Object types whose changes can affect a fabric.
 pub const HANDLED_OBJECT_TYPES: &[&str] = &[
@@ -36,10 +38,26 @@ struct Body {
     event: String,
     timestamp: String,
     object_type: String,
+    /// Kept as text: intake reads only `id` and the fabric (see `DataFields`).
     #[serde(default)]
-    data: serde_json::Value,
+    data: Option<Box<RawValue>>,
     #[serde(default)]
     request: Option<RequestInfo>,
+}
+
+/// The only parts of `data` intake needs; everything else is skipped, not parsed into values.
+#[derive(Deserialize)]
+struct DataFields<'a> {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default, borrow)]
+    custom_fields: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct CustomFields {
+    #[serde(default)]
+    hedgehog_fabric: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,12 +116,16 @@ pub fn decide(body: &[u8], ignore_users: &[String]) -> Result<Decision, EventErr
     if !HANDLED_OBJECT_TYPES.contains(&body.object_type.as_str()) {
         return Ok(Decision::Skip(SkipReason::UnhandledObjectType));
     }
-    let object_id = body
-        .data
-        .get("id")
+    let no_id = || EventError::NotAnEvent("data.id is missing or not an integer".into());
+    let data = body.data.ok_or_else(no_id)?;
+    let fields: DataFields = serde_json::from_str(data.get())
+        .map_err(|e| EventError::NotAnEvent(format!("data is not an object: {e}")))?;
+    let object_id = fields
+        .id
+        .as_ref()
         .and_then(serde_json::Value::as_i64)
-        .ok_or_else(|| EventError::NotAnEvent("data.id is missing or not an integer".into()))?;
-    let fabric = fabric_of(&body.data);
+        .ok_or_else(no_id)?;
+    let fabric = fields.custom_fields.and_then(fabric_of);
     let dedupe_key = dedupe_key(
         request_id.as_deref(),
         &body.object_type,
@@ -119,15 +141,17 @@ pub fn decide(body: &[u8], ignore_users: &[String]) -> Result<Decision, EventErr
         request_id,
         user,
         timestamp: body.timestamp,
-        data: body.data,
+        data: EventData::from_raw(data),
         fabric,
         dedupe_key,
     })))
 }
 
 /// `data.custom_fields.hedgehog_fabric`: a plain string, or `{value, label}` for a select field.
-fn fabric_of(data: &serde_json::Value) -> Option<String> {
-    let field = data.get("custom_fields")?.get("hedgehog_fabric")?;
+/// Custom fields that are not an object simply name no fabric.
+fn fabric_of(custom_fields: &RawValue) -> Option<String> {
+    let fields: CustomFields = serde_json::from_str(custom_fields.get()).ok()?;
+    let field = fields.hedgehog_fabric?;
     let name = field.as_str().or_else(|| field.get("value")?.as_str())?;
     (!name.is_empty()).then(|| name.to_owned())
 }

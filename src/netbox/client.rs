@@ -110,6 +110,10 @@ impl NetBoxClient {
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // NetBox's usual server, gunicorn, closes idle keep-alive connections after 2 s.
+            // A request sent on such a connection as it closes gets "connection reset"; not
+            // keeping idle connections that long avoids the race.
+            .pool_idle_timeout(Duration::from_secs(1))
             .user_agent(concat!("hedgehog-sidecar/", env!("CARGO_PKG_VERSION")))
             .tls_danger_accept_invalid_certs(!options.verify_tls);
         if let Some(path) = &options.ca_file {
@@ -230,17 +234,10 @@ impl NetBoxClient {
         body: Option<Bytes>,
     ) -> Result<Reply, NetBoxError> {
         let attempt = || self.attempt(method.clone(), url.clone(), body.clone());
-        let is_read = method == Method::GET;
         attempt
             .retry(self.inner.backoff)
             .sleep(tokio::time::sleep)
-            .when(|error| {
-                if is_read {
-                    error.is_retryable()
-                } else {
-                    error.is_retryable_write()
-                }
-            })
+            .when(|error| may_retry(&method, error))
             .adjust(|error, delay| {
                 // Honour NetBox's (or a proxy's) Retry-After when it asks for longer.
                 let asked = match error {
@@ -333,6 +330,17 @@ impl NetBoxClient {
     }
 }
 
+/// Whether a failed request may be sent again. GET, PUT and PATCH may always be repeated:
+/// NetBox's PATCH sets fields to the values sent, so a second one leaves the same object. A
+/// POST or DELETE is repeated only when NetBox certainly did not act on it.
+fn may_retry(method: &Method, error: &NetBoxError) -> bool {
+    if matches!(*method, Method::GET | Method::PUT | Method::PATCH) {
+        error.is_retryable()
+    } else {
+        error.is_retryable_write()
+    }
+}
+
 fn unreachable_error(url: &Url, error: &reqwest::Error, sent: bool) -> NetBoxError {
     // reqwest's top-level message is generic; the cause chain says what actually failed.
     let mut message = error.to_string();
@@ -377,6 +385,21 @@ mod tests {
             url: Some("https://netbox.example/".into()),
             token: Some(SecretString::from("nbt_abc.def".to_owned())),
             ..NetBoxSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_connection_lost_after_sending_is_retried_only_for_repeatable_methods() {
+        let lost = NetBoxError::Unreachable {
+            url: "http://nb/".into(),
+            message: "connection reset by peer".into(),
+            sent: true,
+        };
+        for method in [Method::GET, Method::PUT, Method::PATCH] {
+            assert!(may_retry(&method, &lost), "{method} is repeatable");
+        }
+        for method in [Method::POST, Method::DELETE] {
+            assert!(!may_retry(&method, &lost), "{method} may have been applied");
         }
     }
 

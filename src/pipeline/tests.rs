@@ -34,7 +34,7 @@ fn job(timestamp: &str) -> Job {
         request_id: Some("4e77df11-e59b-4ef5-83c9-d67826627b71".into()),
         user: Some("alice".into()),
         timestamp: timestamp.into(),
-        data: json!({"id": 2}),
+        data: json!({"id": 2}).into(),
         fabric: Some("docs".into()),
         dedupe_key: timestamp.into(),
     };

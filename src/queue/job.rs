@@ -1,6 +1,43 @@
 //! A job: one NetBox object that changed and must be processed.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A webhook's `data` (the object as NetBox's REST API shows it), kept as the JSON text NetBox
+/// sent. Intake reads only a few fields of it; keeping the text spares parsing and
+/// re-serialising a 3 KB object on the hot path, and stores it exactly as delivered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventData(Box<RawValue>);
+
+impl EventData {
+    pub fn from_raw(raw: Box<RawValue>) -> Self {
+        Self(raw)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The object as a JSON value (for code that inspects it; intake never needs to).
+    pub fn parse(&self) -> serde_json::Value {
+        // The text was JSON when it was stored, so this cannot fail.
+        serde_json::from_str(self.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl From<serde_json::Value> for EventData {
+    fn from(value: serde_json::Value) -> Self {
+        Self(serde_json::value::to_raw_value(&value).expect("a JSON value serialises"))
+    }
+}
+
+impl PartialEq for EventData {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
 
 /// What intake hands to the queue: everything about the event, nothing about its processing.
 /// This is also what the back-ends store; coalescing replaces it with a newer one.
@@ -19,7 +56,7 @@ pub struct NewJob {
     /// NetBox's `timestamp`, exactly as sent.
     pub timestamp: String,
     /// The webhook's `data` (the object as NetBox's REST API shows it).
-    pub data: serde_json::Value,
+    pub data: EventData,
     /// `data.custom_fields.hedgehog_fabric`, when the object names its fabric.
     pub fabric: Option<String>,
     /// Recognises identical redeliveries (there is no delivery id header).
@@ -37,7 +74,7 @@ pub struct Job {
     pub request_id: Option<String>,
     pub user: Option<String>,
     pub timestamp: String,
-    pub data: serde_json::Value,
+    pub data: EventData,
     pub fabric: Option<String>,
     /// Attempts started so far, this one included.
     pub attempts: u32,
