@@ -6,7 +6,7 @@
 //!
 //! cargo bench --bench intake                       # Redis (127.0.0.1:6379/3 or HHS_TEST_REDIS_URL)
 //! BENCH_BACKEND=embedded cargo bench --bench intake
-//! Knobs: BENCH_CLIENTS (default 64), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
+//! Knobs: BENCH_CLIENTS (default 32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
 //! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1), BENCH_REQUESTS (30,000/s of the run).
 
 use std::sync::Arc;
@@ -64,7 +64,7 @@ impl Template {
 
 fn main() {
     let backend = std::env::var("BENCH_BACKEND").unwrap_or_else(|_| "redis".into());
-    let clients = knob("BENCH_CLIENTS", 64);
+    let clients = knob("BENCH_CLIENTS", 32);
     let seconds = knob("BENCH_SECONDS", 10) as u64;
     let warmup = knob("BENCH_WARMUP_SECONDS", 2) as u64;
     let http_threads = knob("BENCH_HTTP_THREADS", 2);

@@ -18,6 +18,7 @@ both_backends!(
     permanent_failures_go_straight_to_dead_letters,
     events_for_a_waiting_job_coalesce,
     jobs_for_one_object_run_in_order_never_concurrently,
+    a_retried_job_still_holds_its_object_and_releases_it,
     shutdown_finishes_running_jobs,
     shutdown_hands_back_jobs_that_overrun_the_grace_period,
 );
@@ -292,6 +293,63 @@ async fn jobs_for_one_object_run_in_order_never_concurrently(backend: Backend) {
         handler.overlaps.lock().unwrap().is_empty(),
         "ran concurrently"
     );
+    app.stop().await;
+}
+
+/// Fails the first attempt at each object, and records what it runs.
+#[derive(Default)]
+struct FailsFirstAttempt {
+    failed: std::sync::Mutex<Vec<String>>,
+    ran: std::sync::Mutex<Vec<(String, i64)>>,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for FailsFirstAttempt {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let version = job.data.parse()["version"].as_i64().unwrap_or(0);
+        self.ran.lock().unwrap().push((job.key.clone(), version));
+        let mut failed = self.failed.lock().unwrap();
+        if !failed.contains(&job.key) {
+            failed.push(job.key.clone());
+            return Err(JobError::Retryable("NetBox unreachable".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A job that fails and is retried later must come back under its object's key: the object's
+/// next event waits for it, and runs after the retry succeeded. Two objects are retried, so a
+/// retry under a wrong (shared) key would leave the second one waiting forever.
+async fn a_retried_job_still_holds_its_object_and_releases_it(backend: Backend) {
+    let storage = Storage::new(backend);
+    let handler = Arc::new(FailsFirstAttempt::default());
+    let app = TestApp::spawn(&storage.settings(), handler.clone()).await;
+    app.post_signed(&event("ipam.vlan", 9, "updated", 1)).await;
+    eventually(
+        Duration::from_secs(5),
+        "the first attempt failed",
+        || async { !handler.failed.lock().unwrap().is_empty() },
+    )
+    .await;
+    app.post_signed(&event("ipam.vlan", 9, "updated", 2)).await;
+    app.post_signed(&event("ipam.vlan", 10, "updated", 1)).await;
+    let ran = |key: &str| -> Vec<i64> {
+        let ran = handler.ran.lock().unwrap();
+        ran.iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    eventually(Duration::from_secs(10), "both objects are done", || async {
+        ran("ipam.vlan:9").len() == 3 && ran("ipam.vlan:10").len() == 2
+    })
+    .await;
+    assert_eq!(
+        ran("ipam.vlan:9"),
+        vec![1, 1, 2],
+        "the retry ran before the object's next event"
+    );
+    assert_eq!(ran("ipam.vlan:10"), vec![1, 1]);
     app.stop().await;
 }
 

@@ -6,5 +6,6 @@ mod support;
 
 mod conformance;
 mod logs;
+mod redis_layout;
 mod redis_outage;
 mod webhook;

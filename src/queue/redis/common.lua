@@ -26,7 +26,21 @@ local function release_key(key, id)
 end
 
 local function forget(id)
-  for _, h in ipairs({'jobs', 'attempts', 'errors', 'keys'}) do
+  for _, h in ipairs({'jobs', 'attempts', 'errors'}) do
     redis.call('HDEL', p .. h, id)
   end
+end
+
+-- The key of job `id`, read from its stored body (only retries and dead letters need it, so
+-- enqueue does not keep a separate id -> key index).
+local function key_of(id)
+  local body = redis.call('HGET', p .. 'jobs', id)
+  if not body then
+    return ''
+  end
+  local ok, job = pcall(cjson.decode, body)
+  if ok and type(job) == 'table' and type(job.key) == 'string' then
+    return job.key
+  end
+  return ''
 end

@@ -6,7 +6,7 @@ if redis.call('ZREM', p .. 'dead', id) == 0 then
 end
 if action == 'requeue' then
   redis.call('HSET', p .. 'attempts', id, 0)
-  redis.call('XADD', stream, '*', 'id', id, 'key', redis.call('HGET', p .. 'keys', id) or '')
+  redis.call('XADD', stream, '*', 'id', id, 'key', key_of(id))
 else
   forget(id)
 end

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingCountReply, StreamReadReply};
 use redis::{AsyncCommands, Script, Value};
 use secrecy::{ExposeSecret, SecretString};
@@ -39,6 +40,11 @@ fn script(body: &str) -> Script {
 
 pub struct RedisQueue {
     pool: Pool,
+    client: redis::Client,
+    /// Intake's connection, made on first use. Multiplexed, so concurrent batches share it,
+    /// and without the pool's health check: a pooled connection is PINGed at every checkout,
+    /// which on the webhook path cost a round trip per batch.
+    intake: tokio::sync::OnceCell<ConnectionManager>,
     /// `<key_prefix>:`
     prefix: String,
     visibility: Duration,
@@ -84,8 +90,12 @@ impl RedisQueue {
         let pool = config
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| unavailable(format!("invalid redis_url ({e})")))?;
+        let client = redis::Client::open(url.expose_secret())
+            .map_err(|e| unavailable(format!("invalid redis_url ({e})")))?;
         Ok(Self {
             pool,
+            client,
+            intake: tokio::sync::OnceCell::new(),
             prefix: format!("{key_prefix}:"),
             visibility,
             dedupe_ttl,
@@ -108,6 +118,20 @@ impl RedisQueue {
 
     async fn conn(&self) -> Result<deadpool_redis::Connection, QueueError> {
         self.pool.get().await.map_err(unavailable)
+    }
+
+    /// The intake connection; it reconnects by itself after Redis comes back.
+    async fn intake_conn(&self) -> Result<ConnectionManager, QueueError> {
+        let limit = Some(Duration::from_secs(2));
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(limit)
+            .set_response_timeout(limit)
+            .set_number_of_retries(1);
+        self.intake
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
+            .await
+            .cloned()
+            .map_err(unavailable)
     }
 
     /// Creates the consumer group (and the stream) if missing, e.g. after Redis lost its data.
@@ -402,7 +426,7 @@ impl JobQueue for RedisQueue {
                 .arg(&job.dedupe_key)
                 .arg(body);
         }
-        let mut conn = self.conn().await?;
+        let mut conn = self.intake_conn().await?;
         let reply: Vec<(String, String)> = invocation
             .invoke_async(&mut conn)
             .await

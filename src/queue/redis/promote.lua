@@ -2,6 +2,6 @@
 local due = redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', ARGV[2], 'LIMIT', 0, 100)
 for _, id in ipairs(due) do
   redis.call('ZREM', p .. 'delayed', id)
-  redis.call('XADD', stream, '*', 'id', id, 'key', redis.call('HGET', p .. 'keys', id) or '')
+  redis.call('XADD', stream, '*', 'id', id, 'key', key_of(id))
 end
 return #due
