@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
 
 use crate::config::{FabricConfig, FabricMode};
@@ -11,6 +13,11 @@ use crate::reconcile::sources::custom_fields_index;
 use crate::reconcile::writeback::{JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan};
 use crate::reconcile::{DesiredSource, SourceRef, StatusWriter};
 use crate::targets::{Cause, PublishReport, Target};
+
+/// Write-back attempts after a publish, on top of the NetBox client's own per-request retries.
+const WRITEBACK_RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(500))
+    .with_max_times(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -133,11 +140,21 @@ impl FabricPublisher {
         if writeback.is_empty() {
             return Ok(());
         }
-        // The target already holds the change; failing the job now would publish it again,
-        // which is harmless (publishing is idempotent) and gets the status written.
-        self.writer.write(writeback).await.map_err(|e| {
-            PublishError::Unavailable(format!("cannot write status back to NetBox: {e}"))
-        })
+        // The target already holds the change. Failing the job would publish again (harmless:
+        // publishing is idempotent) and write the statuses, but that second publish changes
+        // nothing, so it would not journal this change: the write-back is retried here first.
+        let write = || self.writer.write(writeback);
+        write
+            .retry(WRITEBACK_RETRY)
+            .sleep(tokio::time::sleep)
+            .notify(|error, delay| {
+                tracing::warn!(fabric = %self.fabric.name, %error, ?delay,
+                    "status write-back to NetBox failed; retrying");
+            })
+            .await
+            .map_err(|e| {
+                PublishError::Unavailable(format!("cannot write status back to NetBox: {e}"))
+            })
     }
 }
 

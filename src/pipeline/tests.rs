@@ -168,3 +168,57 @@ async fn an_unreachable_target_makes_the_job_retryable() {
     assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
     assert!(s.writer.0.lock().unwrap().is_empty());
 }
+
+/// Fails its first `failures` writes (NetBox briefly unreachable), then records plans.
+#[derive(Default)]
+struct FlakyWriter {
+    failures: std::sync::atomic::AtomicU32,
+    written: Mutex<Vec<crate::reconcile::writeback::WritebackPlan>>,
+}
+
+#[async_trait::async_trait]
+impl crate::reconcile::StatusWriter for FlakyWriter {
+    async fn write(&self, plan: &crate::reconcile::writeback::WritebackPlan) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        let left = self.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::SeqCst);
+            return Err("connection reset by peer".into());
+        }
+        self.written.lock().unwrap().push(plan.clone());
+        Ok(())
+    }
+}
+
+/// A write-back that fails once after a successful apply is retried with the same plan, so
+/// the journal entry of the change is not lost (a job-level retry would find nothing left to
+/// apply, and journal nothing).
+#[tokio::test(start_paused = true)]
+async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
+    let writer = Arc::new(FlakyWriter {
+        failures: 1.into(),
+        ..FlakyWriter::default()
+    });
+    let publisher = FabricPublisher {
+        fabric: fabric(),
+        source: Arc::new(FixedSource(Mutex::new(Some(desired_from_snapshot(
+            &fabric(),
+            snapshot(),
+        ))))),
+        target: Arc::new(MemoryTarget::new(vec![])),
+        writer: writer.clone(),
+    };
+    FabricJobHandler::new(vec![publisher])
+        .handle(&job("2026-11-22T02:58:17.049736+00:00"))
+        .await
+        .expect("the job succeeds once the write-back went through");
+    let written = writer.written.lock().unwrap();
+    assert_eq!(written.len(), 1);
+    assert!(
+        written[0]
+            .journal
+            .iter()
+            .any(|j| j.comments.contains("Switch/spine-01 (created)")),
+        "the change is journalled"
+    );
+}
