@@ -245,5 +245,12 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("data.id"), "{err}");
+        let err = decide(
+            br#"{"event": "created", "timestamp": "t", "object_type": "dcim.device", "data": "x"}"#,
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("data is not an object"), "{err}");
     }
 }
