@@ -125,7 +125,12 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
                 VRF,
                 "VLANNamespace of a VPC (default `default`)",
             ),
-            (&f.vpc_mode, "text", VRF, "VPC mode (empty, l3vni, l3flat)"),
+            (
+                &f.vpc_mode,
+                "text",
+                VRF,
+                "VPC mode: empty for L2VNI, or l3vni (l3flat is not supported)",
+            ),
             (
                 &f.subnet_name,
                 "text",
