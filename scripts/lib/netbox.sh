@@ -12,10 +12,13 @@ start_test_netbox() {
   out=$(mktemp -d)
   if ! timeout 900 "$up" >"$out/env" 2>"$out/log" </dev/null; then
     cat "$out/log" >&2
+    rm -rf "$out"
     echo "the test NetBox did not start (see above)" >&2
     return 1
   fi
   cat "$out/log" >&2
   # shellcheck disable=SC1091
   . "$out/env"
+  # NetBox's processes may still hold the log open; unlinking it is harmless.
+  rm -rf "$out"
 }

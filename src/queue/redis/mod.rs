@@ -122,13 +122,16 @@ impl RedisQueue {
 
     /// The intake connection; it reconnects by itself after Redis comes back.
     async fn intake_conn(&self) -> Result<ConnectionManager, QueueError> {
-        let limit = Some(Duration::from_secs(2));
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(limit)
-            .set_response_timeout(limit)
-            .set_number_of_retries(1);
+        let connect = || {
+            let limit = Some(Duration::from_secs(2));
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(limit)
+                .set_response_timeout(limit)
+                .set_number_of_retries(1);
+            ConnectionManager::new_with_config(self.client.clone(), config)
+        };
         self.intake
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
+            .get_or_try_init(connect)
             .await
             .cloned()
             .map_err(unavailable)
