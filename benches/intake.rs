@@ -7,7 +7,7 @@
 //! cargo bench --bench intake                       # Redis (127.0.0.1:6379/3 or HHS_TEST_REDIS_URL)
 //! BENCH_BACKEND=embedded cargo bench --bench intake
 //! Knobs: BENCH_CLIENTS (default 32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
-//! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1), BENCH_REQUESTS (30,000/s of the run).
+//! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1), BENCH_REQUESTS (40,000/s of the run).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -69,12 +69,15 @@ fn main() {
     let warmup = knob("BENCH_WARMUP_SECONDS", 2) as u64;
     let http_threads = knob("BENCH_HTTP_THREADS", 2);
     let load_threads = knob("BENCH_LOAD_THREADS", 1);
-    let requests_total = knob("BENCH_REQUESTS", 30_000 * (seconds + warmup) as usize);
+    let requests_total = knob("BENCH_REQUESTS", 40_000 * (seconds + warmup) as usize);
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let prefix = format!("hhs-bench-{}", uuid::Uuid::new_v4().simple());
     let redis_url =
         std::env::var("HHS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
+    if backend == "redis" {
+        wait_for_lazy_free(&redis_url);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("hhs-bench-{}", uuid::Uuid::new_v4().simple());
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().expect("addr"),
         ..Settings::default()
@@ -222,5 +225,30 @@ fn clean_redis(url: &str, prefix: &str) {
             break;
         }
         cursor = next;
+    }
+    wait_for_lazy_free(url);
+}
+
+/// Waits until Redis has freed what UNLINK handed to its background thread (hundreds of MB
+/// after a run), so that work does not compete with the next measurement.
+fn wait_for_lazy_free(url: &str) {
+    let Ok(mut conn) = redis::Client::open(url).and_then(|c| c.get_connection()) else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query(&mut conn)
+            .unwrap_or_default();
+        let pending = info
+            .lines()
+            .find_map(|line| line.strip_prefix("lazyfree_pending_objects:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if pending == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

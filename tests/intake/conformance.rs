@@ -6,8 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
+use hedgehog_sidecar::intake::{Decision, decide};
 use hedgehog_sidecar::queue::worker::WorkerConfig;
-use hedgehog_sidecar::queue::{Job, JobError, JobHandler, JobState, RecordingHandler, WorkerPool};
+use hedgehog_sidecar::queue::{
+    EnqueueOutcome, Job, JobError, JobHandler, JobState, NewJob, RecordingHandler, WorkerPool,
+};
 
 use crate::support::{Backend, SlowHandler, Storage, TestApp, both_backends, event, eventually};
 
@@ -17,6 +20,8 @@ both_backends!(
     failures_retry_then_dead_letter_and_jobs_retry_brings_them_back,
     permanent_failures_go_straight_to_dead_letters,
     events_for_a_waiting_job_coalesce,
+    one_batch_dedupes_and_coalesces_within_itself,
+    redeliveries_are_recognised_for_the_dedupe_ttl_only,
     jobs_for_one_object_run_in_order_never_concurrently,
     a_retried_job_still_holds_its_object_and_releases_it,
     shutdown_finishes_running_jobs,
@@ -238,6 +243,86 @@ async fn events_for_a_waiting_job_coalesce(backend: Backend) {
         "the job carries the newest event"
     );
     assert_eq!(merged.request_id.as_deref(), Some("req-1-3"));
+    app.stop().await;
+}
+
+fn new_job(body: &str) -> NewJob {
+    match decide(body.as_bytes(), &[]) {
+        Ok(Decision::Queue(job)) => *job,
+        other => panic!("not a job: {other:?}"),
+    }
+}
+
+/// Group commit stores many deliveries at once: within one batch, as across batches, a
+/// redelivery is a duplicate, later events for a waiting job coalesce into it (its body
+/// becomes the newest), and other objects get their own jobs.
+async fn one_batch_dedupes_and_coalesces_within_itself(backend: Backend) {
+    let storage = Storage::new(backend);
+    let app = TestApp::spawn_without_workers(&storage.settings()).await;
+    let device_v1 = new_job(&event("dcim.device", 1, "created", 1));
+    let batch = vec![
+        device_v1.clone(),
+        device_v1.clone(),
+        new_job(&event("dcim.device", 1, "updated", 2)),
+        new_job(&event("ipam.vlan", 1, "created", 1)),
+        new_job(&event("dcim.device", 1, "updated", 3)),
+    ];
+    let outcomes = app.queue.enqueue_batch(batch).await.unwrap();
+    let labels: Vec<&str> = outcomes.iter().map(|o| o.label()).collect();
+    assert_eq!(
+        labels,
+        ["queued", "duplicate", "coalesced", "queued", "coalesced"]
+    );
+    let device = outcomes[0].job_id();
+    for outcome in [&outcomes[1], &outcomes[2], &outcomes[4]] {
+        assert_eq!(
+            outcome.job_id(),
+            device,
+            "{outcome:?} names the device's job"
+        );
+    }
+    assert_ne!(outcomes[3].job_id(), device);
+
+    // A later batch sees what the first one recorded.
+    let again = app
+        .queue
+        .enqueue_batch(vec![
+            new_job(&event("dcim.device", 1, "updated", 2)),
+            new_job(&event("dcim.device", 1, "updated", 4)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(again[0], EnqueueOutcome::Duplicate(device.into()));
+    assert_eq!(again[1], EnqueueOutcome::Coalesced(device.into()));
+
+    let jobs = app.queue.list(JobState::Queued, 10).await.unwrap();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let merged = jobs.iter().find(|j| j.id == device).unwrap();
+    assert_eq!(
+        merged.data.parse()["version"],
+        4,
+        "the job carries the newest event"
+    );
+    app.stop().await;
+}
+
+/// A redelivery is recognised while its mark lives (`queue.dedupe_ttl_secs`, here 1 s); once the
+/// mark has expired the same delivery counts as a new event (it coalesces into the waiting job).
+async fn redeliveries_are_recognised_for_the_dedupe_ttl_only(backend: Backend) {
+    let storage = Storage::new(backend);
+    let mut settings = storage.settings();
+    settings.queue.dedupe_ttl_secs = 1;
+    let app = TestApp::spawn_without_workers(&settings).await;
+    let body = event("ipam.vrf", 3, "created", 1);
+    let (_, first) = app.post_signed(&body).await;
+    let (_, again) = app.post_signed(&body).await;
+    assert_eq!(first["status"], "queued");
+    assert_eq!(again["status"], "duplicate");
+    // Marks live at least the TTL and at most twice it (Redis keeps them per TTL window).
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let (_, late) = app.post_signed(&body).await;
+    assert_eq!(late["status"], "coalesced", "{late}");
+    assert_eq!(late["job_id"], first["job_id"]);
     app.stop().await;
 }
 

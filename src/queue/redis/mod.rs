@@ -1,10 +1,11 @@
 //! The production queue: Redis Streams with one consumer group shared by every replica.
 //!
 //! Keys, all under `<key_prefix>:`: `stream` (runnable jobs, group `workers`), `jobs` (id →
-//! event body), `keys`, `attempts`, `errors` (per-job hashes), `pending` (key → the job not yet
+//! event body), `attempts`, `errors` (per-job hashes), `pending` (key → the job not yet
 //! started, which later events coalesce into), `locks` (key → the job running or retrying),
 //! `waiting:<key>` (jobs that arrived while their key was locked), `delayed` and `dead` (sorted
-//! sets), `dedupe:<hash>`. Every state change is one Lua script, so it is atomic.
+//! sets), `dedupe:<window>` (dedupe marks of one TTL window, see enqueue.lua). Every state
+//! change is one Lua script, so it is atomic.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
