@@ -98,7 +98,7 @@ pub struct QueueSettings {
     pub visibility_timeout_secs: u64,
     /// Concurrent workers in this process.
     pub workers: usize,
-    /// How long identical redeliveries are remembered.
+    /// How long identical redeliveries are remembered (at least; up to twice as long on Redis).
     pub dedupe_ttl_secs: u64,
     /// On shutdown, how long running jobs may take to finish before they are handed back.
     pub shutdown_grace_secs: u64,
