@@ -11,7 +11,7 @@ use crate::config::{FabricConfig, FabricMode};
 use crate::model::ObjectKey;
 use crate::reconcile::sources::custom_fields_index;
 use crate::reconcile::writeback::{JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan};
-use crate::reconcile::{DesiredSource, SourceRef, StatusWriter};
+use crate::reconcile::{DesiredSource, SourceRef, StatusWriter, WriteBackError};
 use crate::targets::{Cause, PublishReport, Target};
 
 /// Write-back attempts after a publish, on top of the NetBox client's own per-request retries.
@@ -142,18 +142,28 @@ impl FabricPublisher {
         }
         // The target already holds the change. Failing the job would publish again (harmless:
         // publishing is idempotent) and write the statuses, but that second publish changes
-        // nothing, so it would not journal this change: the write-back is retried here first.
+        // nothing, so it would not journal this change: the write-back is retried here first,
+        // when retrying can help and cannot duplicate a journal entry.
         let write = || self.writer.write(writeback);
         write
             .retry(WRITEBACK_RETRY)
             .sleep(tokio::time::sleep)
+            .when(|error| matches!(error, WriteBackError::Unavailable(_)))
             .notify(|error, delay| {
                 tracing::warn!(fabric = %self.fabric.name, %error, ?delay,
                     "status write-back to NetBox failed; retrying");
             })
             .await
             .map_err(|e| {
-                PublishError::Unavailable(format!("cannot write status back to NetBox: {e}"))
+                let message = format!("cannot write status back to NetBox: {e}");
+                match e {
+                    // The job runs again later; its publish then finds the change already in
+                    // the target and journals nothing twice.
+                    WriteBackError::Unavailable(_) | WriteBackError::Uncertain(_) => {
+                        PublishError::Unavailable(message)
+                    }
+                    WriteBackError::Refused(_) => PublishError::Failed(message),
+                }
             })
     }
 }

@@ -169,36 +169,45 @@ async fn an_unreachable_target_makes_the_job_retryable() {
     assert!(s.writer.0.lock().unwrap().is_empty());
 }
 
-/// Fails its first `failures` writes (NetBox briefly unreachable), then records plans.
-#[derive(Default)]
+/// Fails its first `failures` writes with `error`, then records plans.
 struct FlakyWriter {
     failures: std::sync::atomic::AtomicU32,
+    error: crate::reconcile::WriteBackError,
+    attempts: std::sync::atomic::AtomicU32,
     written: Mutex<Vec<crate::reconcile::writeback::WritebackPlan>>,
+}
+
+impl FlakyWriter {
+    fn new(failures: u32, error: crate::reconcile::WriteBackError) -> Arc<Self> {
+        Arc::new(Self {
+            failures: failures.into(),
+            error,
+            attempts: 0.into(),
+            written: Mutex::default(),
+        })
+    }
 }
 
 #[async_trait::async_trait]
 impl crate::reconcile::StatusWriter for FlakyWriter {
-    async fn write(&self, plan: &crate::reconcile::writeback::WritebackPlan) -> Result<(), String> {
+    async fn write(
+        &self,
+        plan: &crate::reconcile::writeback::WritebackPlan,
+    ) -> Result<(), crate::reconcile::WriteBackError> {
         use std::sync::atomic::Ordering;
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         let left = self.failures.load(Ordering::SeqCst);
         if left > 0 {
             self.failures.store(left - 1, Ordering::SeqCst);
-            return Err("connection reset by peer".into());
+            return Err(self.error.clone());
         }
         self.written.lock().unwrap().push(plan.clone());
         Ok(())
     }
 }
 
-/// A write-back that fails once after a successful apply is retried with the same plan, so
-/// the journal entry of the change is not lost (a job-level retry would find nothing left to
-/// apply, and journal nothing).
-#[tokio::test(start_paused = true)]
-async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
-    let writer = Arc::new(FlakyWriter {
-        failures: 1.into(),
-        ..FlakyWriter::default()
-    });
+/// Publishes the test snapshot (a new switch) to an empty target through `writer`.
+async fn publish_with(writer: Arc<FlakyWriter>) -> Result<(), JobError> {
     let publisher = FabricPublisher {
         fabric: fabric(),
         source: Arc::new(FixedSource(Mutex::new(Some(desired_from_snapshot(
@@ -206,10 +215,21 @@ async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
             snapshot(),
         ))))),
         target: Arc::new(MemoryTarget::new(vec![])),
-        writer: writer.clone(),
+        writer,
     };
     FabricJobHandler::new(vec![publisher])
         .handle(&job("2026-11-22T02:58:17.049736+00:00"))
+        .await
+}
+
+/// A write-back that fails once after a successful apply is retried with the same plan, so
+/// the journal entry of the change is not lost (a job-level retry would find nothing left to
+/// apply, and journal nothing).
+#[tokio::test(start_paused = true)]
+async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
+    let unreachable = crate::reconcile::WriteBackError::Unavailable("connection refused".into());
+    let writer = FlakyWriter::new(1, unreachable);
+    publish_with(writer.clone())
         .await
         .expect("the job succeeds once the write-back went through");
     let written = writer.written.lock().unwrap();
@@ -221,4 +241,23 @@ async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
             .any(|j| j.comments.contains("Switch/spine-01 (created)")),
         "the change is journalled"
     );
+}
+
+/// Writing the plan again is left out when it cannot help (NetBox refused it: the job fails
+/// for good) or could duplicate journal entries (the connection failed after they were sent:
+/// the job is retried later, and its publish finds nothing new to journal).
+#[tokio::test(start_paused = true)]
+async fn a_refused_or_uncertain_write_back_is_not_written_again() {
+    use crate::reconcile::WriteBackError::{Refused, Uncertain};
+    use std::sync::atomic::Ordering;
+
+    let writer = FlakyWriter::new(5, Refused("HTTP 403: read-only token".into()));
+    let error = publish_with(writer.clone()).await.unwrap_err();
+    assert!(matches!(error, JobError::Permanent(_)), "{error:?}");
+    assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);
+
+    let writer = FlakyWriter::new(5, Uncertain("timed out after sending".into()));
+    let error = publish_with(writer.clone()).await.unwrap_err();
+    assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
+    assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);
 }

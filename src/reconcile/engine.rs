@@ -51,7 +51,24 @@ pub trait DesiredSource: Send + Sync {
 /// Applies a write-back plan to NetBox (bulk custom-field PATCHes, journal entries).
 #[async_trait]
 pub trait StatusWriter: Send + Sync {
-    async fn write(&self, plan: &WritebackPlan) -> Result<(), String>;
+    async fn write(&self, plan: &WritebackPlan) -> Result<(), WriteBackError>;
+}
+
+/// A write-back NetBox did not take, classified by what a retry may do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteBackError {
+    /// NetBox was unreachable or overloaded and wrote nothing a second write would
+    /// duplicate: writing the same plan again is safe.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The connection failed after journal entries were sent, so NetBox may have created
+    /// them: the same plan must not be written again (a later pass may write what is still
+    /// needed).
+    #[error("{0}")]
+    Uncertain(String),
+    /// NetBox refused the write (token, permission, invalid value): retrying cannot help.
+    #[error("{0}")]
+    Refused(String),
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -23,4 +23,5 @@ pub(crate) mod testing;
 
 pub use engine::{
     Desired, DesiredSource, FabricReport, Problem, ReconcileOptions, Reconciler, StatusWriter,
+    WriteBackError,
 };

@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde_json::Map;
 
-use super::engine::{Desired, DesiredSource, Problem, StatusWriter};
+use super::engine::{Desired, DesiredSource, Problem, StatusWriter, WriteBackError};
 use super::writeback::WritebackPlan;
 use crate::config::FabricConfig;
 use crate::mapping;
 use crate::model::Kind;
-use crate::netbox::writeback::{CustomFieldUpdate, patch_custom_fields, write_journal};
-use crate::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
+use crate::netbox::writeback::{
+    CustomFieldUpdate, WRITE_CHUNK, patch_custom_fields, write_journal,
+};
+use crate::netbox::{FabricSnapshot, NetBoxClient, NetBoxError, load_fabric};
 
 /// Renders a fabric from a NetBox snapshot, keeping violations as problems instead of failing.
 pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) -> Desired {
@@ -74,7 +76,7 @@ pub struct NetBoxStatusWriter {
 
 #[async_trait]
 impl StatusWriter for NetBoxStatusWriter {
-    async fn write(&self, plan: &WritebackPlan) -> Result<(), String> {
+    async fn write(&self, plan: &WritebackPlan) -> Result<(), WriteBackError> {
         let mut by_type: BTreeMap<&str, Vec<CustomFieldUpdate>> = BTreeMap::new();
         for update in &plan.updates {
             by_type
@@ -92,13 +94,75 @@ impl StatusWriter for NetBoxStatusWriter {
         for (object_type, updates) in by_type {
             patch_custom_fields(&self.client, object_type, &updates)
                 .await
-                .map_err(|e| format!("updating {object_type} status: {e}"))?;
+                .map_err(|e| {
+                    let message = format!("updating {object_type} status: {e}");
+                    // Setting the same custom fields again is harmless.
+                    if e.is_retryable() {
+                        WriteBackError::Unavailable(message)
+                    } else {
+                        WriteBackError::Refused(message)
+                    }
+                })?;
         }
         if !plan.journal.is_empty() {
             write_journal(&self.client, &plan.journal)
                 .await
-                .map_err(|e| format!("writing journal entries: {e}"))?;
+                .map_err(|e| journal_error(&e, plan.journal.len()))?;
         }
         Ok(())
+    }
+}
+
+/// Journal entries are created, so writing them again is safe only if NetBox certainly
+/// created none: the request failed before NetBox acted on it, and it was the only one (a
+/// longer journal is posted in chunks, and an earlier chunk may have been created).
+fn journal_error(error: &NetBoxError, entries: usize) -> WriteBackError {
+    let message = format!("writing journal entries: {error}");
+    if error.is_retryable_write() && entries <= WRITE_CHUNK {
+        WriteBackError::Unavailable(message)
+    } else if error.is_retryable() {
+        WriteBackError::Uncertain(message)
+    } else {
+        WriteBackError::Refused(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unreachable(sent: bool) -> NetBoxError {
+        NetBoxError::Unreachable {
+            url: "http://netbox".into(),
+            message: "connection reset".into(),
+            sent,
+        }
+    }
+
+    #[test]
+    fn a_journal_is_written_again_only_when_netbox_certainly_created_none() {
+        let class = |error: &NetBoxError, entries| match journal_error(error, entries) {
+            WriteBackError::Unavailable(_) => "write again",
+            WriteBackError::Uncertain(_) => "do not write again",
+            WriteBackError::Refused(_) => "refused",
+        };
+        assert_eq!(class(&unreachable(false), 3), "write again");
+        assert_eq!(
+            class(&unreachable(true), 3),
+            "do not write again",
+            "the lost request may have created the entries"
+        );
+        assert_eq!(
+            class(&unreachable(false), WRITE_CHUNK + 1),
+            "do not write again",
+            "an earlier chunk may have been created"
+        );
+        let refused = NetBoxError::Auth {
+            method: "POST".into(),
+            path: "/api/extras/journal-entries/".into(),
+            status: 403,
+            detail: "read-only token".into(),
+        };
+        assert_eq!(class(&refused, 1), "refused");
     }
 }

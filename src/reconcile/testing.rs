@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::compare::key_of;
-use super::engine::{Desired, DesiredSource, StatusWriter};
+use super::engine::{Desired, DesiredSource, StatusWriter, WriteBackError};
 use super::writeback::WritebackPlan;
 use crate::config::FabricConfig;
 use crate::model::Manifest;
@@ -88,7 +88,7 @@ pub struct RecordingWriter(pub Mutex<Vec<WritebackPlan>>);
 
 #[async_trait]
 impl StatusWriter for RecordingWriter {
-    async fn write(&self, plan: &WritebackPlan) -> Result<(), String> {
+    async fn write(&self, plan: &WritebackPlan) -> Result<(), WriteBackError> {
         self.0.lock().unwrap().push(plan.clone());
         Ok(())
     }
