@@ -6,4 +6,5 @@ mod e2e {
     mod publish;
     mod reconcile;
     mod render;
+    mod scripts;
 }

@@ -6,11 +6,25 @@
 # command substitution (or a CI runner reading our output through a pipe) then waits for an
 # end of file that never comes. Files have no such reader to block, so both streams go to files.
 start_test_netbox() {
-  local up=../shared/netbox/netbox-up
-  [ -x "$up" ] || return 0
+  local dir=../shared/netbox
+  [ -x "$dir/netbox-up" ] || return 0
+  netbox_up "$dir" || return 1
+  # NetBox runs custom scripts only while its background worker is registered in its Redis
+  # (database 14); otherwise it answers 503 "RQ worker process not running". netbox-reset
+  # flushes that database, and the worker that keeps running may take many minutes to
+  # register again. A restart registers it at once.
+  if [ "$(redis-cli -h 127.0.0.1 -n 14 scard rq:workers 2>/dev/null)" = 0 ]; then
+    echo "NetBox's worker is not registered (after a netbox-reset?); restarting NetBox" >&2
+    "$dir/netbox-down" >/dev/null 2>&1 || true
+    netbox_up "$dir" || return 1
+  fi
+}
+
+# Runs netbox-up with both streams in files, then exports what it printed.
+netbox_up() {
   local out
   out=$(mktemp -d)
-  if ! timeout 900 "$up" >"$out/env" 2>"$out/log" </dev/null; then
+  if ! timeout 900 "$1/netbox-up" >"$out/env" 2>"$out/log" </dev/null; then
     cat "$out/log" >&2
     rm -rf "$out"
     echo "the test NetBox did not start (see above)" >&2

@@ -1,0 +1,342 @@
+//! The NetBox custom scripts of `netbox-scripts/`, inside the real NetBox 4.7 that
+//! `scripts/test` starts. NetBox accepts the module, lists its three scripts with the
+//! variables users fill in, and runs them: in its background worker, where (as here) NetBox's
+//! processes lack the sidecar's settings and a script says what to set; and with the settings,
+//! through NetBox's `runscript` command, against a running sidecar serving a seeded fabric.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hedgehog_sidecar::api::fabrics::ApiToken;
+use hedgehog_sidecar::api::{AppOptions, FabricsApi, spawn_app};
+use hedgehog_sidecar::config::FabricMode;
+use hedgehog_sidecar::kubetest::TestServer;
+use hedgehog_sidecar::pipeline::FabricServices;
+use hedgehog_sidecar::queue::RecordingHandler;
+use hedgehog_sidecar::reconcile::{ReconcileOptions, SyncStatus};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::harness::*;
+
+/// The module's name in NetBox: the file's name, as an operator would upload it.
+const MODULE: &str = "hedgehog_sidecar";
+
+struct NetBox {
+    url: String,
+    auth: String,
+    http: reqwest::Client,
+}
+
+impl NetBox {
+    fn from_env() -> Self {
+        Self {
+            url: env("NETBOX_URL"),
+            // Running a script needs a write-enabled v2 token in NetBox 4.7.
+            auth: env("NETBOX_TOKEN_V2"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request
+            .header("Authorization", &self.auth)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("NetBox answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/{path}", self.url)
+    }
+
+    /// Uploads the module, or replaces it when an earlier run uploaded it (NetBox's API
+    /// cannot delete a script module).
+    async fn upload_scripts(&self) {
+        let source = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/netbox-scripts/hedgehog_sidecar.py"
+        ))
+        .expect("netbox-scripts/hedgehog_sidecar.py");
+        let form = || {
+            let file = reqwest::multipart::Part::bytes(source.clone())
+                .file_name(format!("{MODULE}.py"))
+                .mime_str("text/x-python")
+                .expect("a MIME type");
+            reqwest::multipart::Form::new().part("file", file)
+        };
+        let (created, first) = self
+            .send(
+                self.http
+                    .post(self.api("extras/scripts/upload/"))
+                    .multipart(form()),
+            )
+            .await;
+        if created == 201 {
+            return;
+        }
+        let (replaced, second) = self
+            .send(
+                self.http
+                    .put(self.api(&format!("extras/scripts/upload/{MODULE}.py/")))
+                    .multipart(form()),
+            )
+            .await;
+        assert_eq!(
+            replaced, 200,
+            "NetBox refused the scripts module: upload {created} {first}, replace {second}"
+        );
+    }
+
+    /// Runs `<module>.<class>` in NetBox's worker and returns the finished job.
+    async fn run_script(&self, class: &str, data: Value) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let body = loop {
+            let (status, body) = self
+                .send(
+                    self.http
+                        .post(self.api(&format!("extras/scripts/{MODULE}.{class}/")))
+                        .json(&json!({"data": data, "commit": false})),
+                )
+                .await;
+            if status == 503 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            assert_eq!(
+                status, 200,
+                "NetBox did not start {class}: {body}. A 503 means NetBox's worker is not \
+                 registered in its Redis (netbox-reset flushes that): restart NetBox with \
+                 netbox-down and netbox-up, as scripts/test does"
+            );
+            break body;
+        };
+        let job_url = body["result"]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no job in {body}"))
+            .to_owned();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, job) = self.send(self.http.get(&job_url)).await;
+            let state = job["status"]["value"].as_str().unwrap_or("").to_owned();
+            if ["completed", "errored", "failed"].contains(&state.as_str()) {
+                return job;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{class} still {state} after 60 s: is NetBox's rq worker running?"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn netbox_lists_the_scripts_and_runs_them_in_its_worker() {
+    let netbox = NetBox::from_env();
+    netbox.upload_scripts().await;
+
+    let (status, listed) = netbox
+        .send(netbox.http.get(netbox.api("extras/scripts/?limit=1000")))
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let ours: Vec<&Value> = listed["results"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|s| {
+            s["display"]
+                .as_str()
+                .is_some_and(|d| d.ends_with(&format!("({MODULE})")))
+        })
+        .collect();
+    let vars_of = |name: &str| -> Vec<String> {
+        let script = ours
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("NetBox does not list {name}: {ours:?}"));
+        assert_eq!(script["is_executable"], true, "{script}");
+        let mut vars: Vec<String> = script["vars"]
+            .as_object()
+            .map(|v| v.keys().cloned().collect())
+            .unwrap_or_default();
+        vars.sort();
+        vars
+    };
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    assert!(vars_of("FabricStatus").is_empty());
+    assert_eq!(vars_of("FabricDrift"), ["fabric", "refresh"]);
+    assert_eq!(vars_of("ReconcileFabric"), ["dry_run", "fabric"]);
+
+    let job = netbox.run_script("FabricStatus", json!({})).await;
+    assert_eq!(job["status"]["value"], "errored", "{job}");
+    let log = job["data"]["log"].to_string();
+    assert!(
+        log.contains("Set HEDGEHOG_SIDECAR_URL and HEDGEHOG_SIDECAR_API_TOKEN"),
+        "the script says what to configure: {log}"
+    );
+
+    // A variable NetBox validates itself: the fabric name is required.
+    let (status, refused) = netbox
+        .send(
+            netbox
+                .http
+                .post(netbox.api(&format!("extras/scripts/{MODULE}.FabricDrift/")))
+                .json(&json!({"data": {}, "commit": false})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("fabric"), "{refused}");
+}
+
+/// Runs NetBox's management command `netbox <args>` where `netbox-up` installed NetBox (on
+/// this machine, or in its Debian root), with `vars` added to its environment. Returns what it
+/// printed.
+async fn netbox_command(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let root = PathBuf::from(env("NETBOX_E2E_ROOT"));
+    let mode = std::fs::read_to_string(root.join("mode")).unwrap_or_default();
+    let mut command = if mode.trim() == "chroot" {
+        let mut command = tokio::process::Command::new("chroot");
+        command
+            .arg(root.join("trixie"))
+            .args(["env", "NETBOX_ROOT=/opt/netbox", "HOME=/root"])
+            .args(vars.iter().map(|(k, v)| format!("{k}={v}")))
+            .args([
+                "sh",
+                "-c",
+                "cd /opt/netbox && exec /opt/nb/bin/netbox \"$@\"",
+                "netbox",
+            ]);
+        command
+    } else {
+        let netbox_root = root.join("netbox");
+        let mut command = tokio::process::Command::new(root.join("venv/bin/netbox"));
+        command
+            .current_dir(&netbox_root)
+            .env("NETBOX_ROOT", &netbox_root)
+            .envs(vars.iter().copied());
+        command
+    };
+    let output = tokio::time::timeout(Duration::from_secs(180), command.args(args).output())
+        .await
+        .expect("netbox finishes within 3 minutes")
+        .expect("netbox runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// With the sidecar's settings (here given to NetBox's `runscript` command, in production to
+/// NetBox's processes), the status script shows the fabric's last reconcile and the drift
+/// script compares NetBox with the cluster on demand.
+#[tokio::test]
+async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() {
+    init_logs();
+    let _netbox = NETBOX.lock().await;
+    let netbox = NetBox::from_env();
+    netbox.upload_scripts().await;
+    let seeded = Seeded::create("e2e-scripts").await;
+    let server = TestServer::start(&crds_dir()).await.expect("test server");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let mut fabric = seeded.fabric(FabricMode::Apply);
+    fabric.kubeconfig = Some(kubeconfig);
+    let settings = settings(fabric, dir.path());
+    let services = Arc::new(
+        FabricServices::build(&settings, None)
+            .await
+            .expect("services"),
+    );
+    let scheduler = Arc::new(services.scheduler(&settings));
+    let first = scheduler
+        .reconcile_now(&seeded.name, ReconcileOptions::default())
+        .await
+        .expect("a first pass");
+    assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.errors);
+    let api_token = unique("api-token");
+    let shutdown = CancellationToken::new();
+    let app = spawn_app(
+        &settings,
+        Arc::new(RecordingHandler::new()),
+        shutdown.clone(),
+        AppOptions {
+            workers: false,
+            fabrics_api: Some(FabricsApi {
+                scheduler,
+                token: ApiToken(Some(SecretString::from(api_token.clone()))),
+            }),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    .expect("sidecar starts");
+    let sidecar_url = format!("http://{}", app.addr);
+    let vars = [
+        ("HEDGEHOG_SIDECAR_URL", sidecar_url.as_str()),
+        ("HEDGEHOG_SIDECAR_API_TOKEN", api_token.as_str()),
+    ];
+
+    let status = netbox_command(
+        &[
+            "runscript",
+            "--loglevel",
+            "info",
+            &format!("{MODULE}.FabricStatus"),
+        ],
+        &vars,
+    )
+    .await;
+    assert!(
+        status.contains(&format!("{} (apply): Synced,", seeded.name)),
+        "FabricStatus shows the fabric as synced:\n{status}"
+    );
+    assert!(!status.contains("Script aborted"), "{status}");
+
+    let data = json!({"fabric": seeded.name, "refresh": true}).to_string();
+    let drift = netbox_command(
+        &[
+            "runscript",
+            "--loglevel",
+            "info",
+            "--data",
+            &data,
+            &format!("{MODULE}.FabricDrift"),
+        ],
+        &vars,
+    )
+    .await;
+    assert!(
+        drift.contains(&format!("{} is Synced", seeded.name)),
+        "FabricDrift finds nothing to report:\n{drift}"
+    );
+
+    // A wrong token is refused by the sidecar, and the script says so.
+    let refused = netbox_command(
+        &[
+            "runscript",
+            "--loglevel",
+            "info",
+            &format!("{MODULE}.FabricStatus"),
+        ],
+        &[vars[0], ("HEDGEHOG_SIDECAR_API_TOKEN", "not-the-token")],
+    )
+    .await;
+    assert!(
+        refused.contains("The sidecar answered 401"),
+        "the refusal is shown:\n{refused}"
+    );
+
+    shutdown.cancel();
+    app.stopped().await;
+    seeded.remove().await;
+}
