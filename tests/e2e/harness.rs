@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
+use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::netbox::seed::{
     IdMap, SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
@@ -145,6 +146,33 @@ impl Seeded {
         let fabric = self.fabric(FabricMode::Apply);
         if let Ok(loaded) = load_fabric(&client, &fabric).await {
             let _ = delete_snapshot_objects(&client, &loaded).await;
+        }
+    }
+}
+
+/// A fabric seeded into NetBox, in apply mode to a fresh Kubernetes test server whose
+/// kubeconfig is in `dir`.
+pub struct ClusterFabric {
+    pub seeded: Seeded,
+    pub server: TestServer,
+    pub dir: tempfile::TempDir,
+    pub fabric: FabricConfig,
+}
+
+impl ClusterFabric {
+    pub async fn create(prefix: &str) -> Self {
+        let seeded = Seeded::create(prefix).await;
+        let server = TestServer::start(&crds_dir()).await.expect("test server");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        server.write_kubeconfig(&kubeconfig).unwrap();
+        let mut fabric = seeded.fabric(FabricMode::Apply);
+        fabric.kubeconfig = Some(kubeconfig);
+        Self {
+            seeded,
+            server,
+            dir,
+            fabric,
         }
     }
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::config::{FabricMode, GitConfig};
-use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
 use hedgehog_sidecar::pipeline::FabricServices;
 use serde_json::json;
@@ -49,13 +48,12 @@ async fn serve(
 async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
     init_logs();
     let _netbox = NETBOX.lock().await;
-    let seeded = Seeded::create("e2e-apply").await;
-    let server = TestServer::start(&crds_dir()).await.expect("test server");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
-    let mut fabric = seeded.fabric(FabricMode::Apply);
-    fabric.kubeconfig = Some(kubeconfig);
+    let ClusterFabric {
+        seeded,
+        server,
+        dir,
+        fabric,
+    } = ClusterFabric::create("e2e-apply").await;
     let settings = settings(fabric, dir.path());
     let shutdown = CancellationToken::new();
     let webhook = serve(&settings, &shutdown, "e2e-apply").await;

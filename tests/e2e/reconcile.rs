@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use hedgehog_sidecar::config::FabricMode;
-use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::reconcile::{ObjectState, ReconcileOptions, SyncStatus};
 use kube::api::{
@@ -33,13 +31,12 @@ async fn changelog_count() -> u64 {
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
     init_logs();
     let _netbox = NETBOX.lock().await;
-    let seeded = Seeded::create("e2e-reconcile").await;
-    let server = TestServer::start(&crds_dir()).await.expect("test server");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
-    let mut fabric = seeded.fabric(FabricMode::Apply);
-    fabric.kubeconfig = Some(kubeconfig);
+    let ClusterFabric {
+        seeded,
+        server,
+        dir,
+        mut fabric,
+    } = ClusterFabric::create("e2e-reconcile").await;
     // The drift below is made by another field manager, which then owns the field: healing
     // it takes forcing (without it the conflict is reported, as the cluster target tests show).
     fabric.cluster.force_conflicts = true;

@@ -10,8 +10,6 @@ use std::time::Duration;
 
 use hedgehog_sidecar::api::fabrics::ApiToken;
 use hedgehog_sidecar::api::{AppOptions, FabricsApi, spawn_app};
-use hedgehog_sidecar::config::FabricMode;
-use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::queue::RecordingHandler;
 use hedgehog_sidecar::reconcile::{ReconcileOptions, SyncStatus};
@@ -235,6 +233,18 @@ async fn netbox_command(args: &[&str], vars: &[(&str, &str)]) -> String {
     )
 }
 
+/// `netbox runscript` of one of the module's scripts with `data` (JSON), logging at info level.
+async fn runscript(class: &str, data: Option<Value>, vars: &[(&str, &str)]) -> String {
+    let data = data.map(|d| d.to_string());
+    let mut args = vec!["runscript", "--loglevel", "info"];
+    if let Some(data) = &data {
+        args.extend(["--data", data]);
+    }
+    let script = format!("{MODULE}.{class}");
+    args.push(&script);
+    netbox_command(&args, vars).await
+}
+
 /// With the sidecar's settings (here given to NetBox's `runscript` command, in production to
 /// NetBox's processes), the status script shows the fabric's last reconcile and the drift
 /// script compares NetBox with the cluster on demand.
@@ -244,13 +254,12 @@ async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() 
     let _netbox = NETBOX.lock().await;
     let netbox = NetBox::from_env();
     netbox.upload_scripts().await;
-    let seeded = Seeded::create("e2e-scripts").await;
-    let server = TestServer::start(&crds_dir()).await.expect("test server");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
-    let mut fabric = seeded.fabric(FabricMode::Apply);
-    fabric.kubeconfig = Some(kubeconfig);
+    let ClusterFabric {
+        seeded,
+        server: _server,
+        dir,
+        fabric,
+    } = ClusterFabric::create("e2e-scripts").await;
     let settings = settings(fabric, dir.path());
     let services = Arc::new(
         FabricServices::build(&settings, None)
@@ -286,51 +295,23 @@ async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() 
         ("HEDGEHOG_SIDECAR_API_TOKEN", api_token.as_str()),
     ];
 
-    let status = netbox_command(
-        &[
-            "runscript",
-            "--loglevel",
-            "info",
-            &format!("{MODULE}.FabricStatus"),
-        ],
-        &vars,
-    )
-    .await;
+    let status = runscript("FabricStatus", None, &vars).await;
     assert!(
         status.contains(&format!("{} (apply): Synced,", seeded.name)),
         "FabricStatus shows the fabric as synced:\n{status}"
     );
     assert!(!status.contains("Script aborted"), "{status}");
 
-    let data = json!({"fabric": seeded.name, "refresh": true}).to_string();
-    let drift = netbox_command(
-        &[
-            "runscript",
-            "--loglevel",
-            "info",
-            "--data",
-            &data,
-            &format!("{MODULE}.FabricDrift"),
-        ],
-        &vars,
-    )
-    .await;
+    let data = json!({"fabric": seeded.name, "refresh": true});
+    let drift = runscript("FabricDrift", Some(data), &vars).await;
     assert!(
         drift.contains(&format!("{} is Synced", seeded.name)),
         "FabricDrift finds nothing to report:\n{drift}"
     );
 
     // A wrong token is refused by the sidecar, and the script says so.
-    let refused = netbox_command(
-        &[
-            "runscript",
-            "--loglevel",
-            "info",
-            &format!("{MODULE}.FabricStatus"),
-        ],
-        &[vars[0], ("HEDGEHOG_SIDECAR_API_TOKEN", "not-the-token")],
-    )
-    .await;
+    let wrong_token = [vars[0], ("HEDGEHOG_SIDECAR_API_TOKEN", "not-the-token")];
+    let refused = runscript("FabricStatus", None, &wrong_token).await;
     assert!(
         refused.contains("The sidecar answered 401"),
         "the refusal is shown:\n{refused}"
