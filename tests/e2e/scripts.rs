@@ -22,129 +22,85 @@ use super::harness::*;
 /// The module's name in NetBox: the file's name, as an operator would upload it.
 const MODULE: &str = "hedgehog_sidecar";
 
-struct NetBox {
-    url: String,
-    auth: String,
-    http: reqwest::Client,
+/// Uploads the module, or replaces it when an earlier run uploaded it (NetBox's API cannot
+/// delete a script module). Multipart, which the sidecar's NetBox client does not speak.
+async fn upload_scripts() {
+    let source = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/netbox-scripts/hedgehog_sidecar.py"
+    ))
+    .expect("netbox-scripts/hedgehog_sidecar.py");
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/extras/scripts/upload/", env("NETBOX_URL"));
+    let send = |request: reqwest::RequestBuilder| {
+        let file = reqwest::multipart::Part::bytes(source.clone())
+            .file_name(format!("{MODULE}.py"))
+            .mime_str("text/x-python")
+            .expect("a MIME type");
+        async move {
+            let response = request
+                .header("Authorization", env("NETBOX_TOKEN_V2"))
+                .header("Accept", "application/json")
+                .multipart(reqwest::multipart::Form::new().part("file", file))
+                .send()
+                .await
+                .expect("NetBox answers");
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
+    let (created, first) = send(http.post(&url)).await;
+    if created == 201 {
+        return;
+    }
+    let (replaced, second) = send(http.put(format!("{url}{MODULE}.py/"))).await;
+    assert_eq!(
+        replaced, 200,
+        "NetBox refused the scripts module: upload {created} {first}, replace {second}"
+    );
 }
 
-impl NetBox {
-    fn from_env() -> Self {
-        Self {
-            url: env("NETBOX_URL"),
-            // Running a script needs a write-enabled v2 token in NetBox 4.7.
-            auth: env("NETBOX_TOKEN_V2"),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = request
-            .header("Authorization", &self.auth)
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .expect("NetBox answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("a body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
-    }
-
-    fn api(&self, path: &str) -> String {
-        format!("{}/api/{path}", self.url)
-    }
-
-    /// Uploads the module, or replaces it when an earlier run uploaded it (NetBox's API
-    /// cannot delete a script module).
-    async fn upload_scripts(&self) {
-        let source = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/netbox-scripts/hedgehog_sidecar.py"
-        ))
-        .expect("netbox-scripts/hedgehog_sidecar.py");
-        let form = || {
-            let file = reqwest::multipart::Part::bytes(source.clone())
-                .file_name(format!("{MODULE}.py"))
-                .mime_str("text/x-python")
-                .expect("a MIME type");
-            reqwest::multipart::Form::new().part("file", file)
-        };
-        let (created, first) = self
-            .send(
-                self.http
-                    .post(self.api("extras/scripts/upload/"))
-                    .multipart(form()),
-            )
-            .await;
-        if created == 201 {
-            return;
-        }
-        let (replaced, second) = self
-            .send(
-                self.http
-                    .put(self.api(&format!("extras/scripts/upload/{MODULE}.py/")))
-                    .multipart(form()),
-            )
-            .await;
-        assert_eq!(
-            replaced, 200,
-            "NetBox refused the scripts module: upload {created} {first}, replace {second}"
-        );
-    }
-
-    /// Runs `<module>.<class>` in NetBox's worker and returns the finished job.
-    async fn run_script(&self, class: &str, data: Value) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        let body = loop {
-            let (status, body) = self
-                .send(
-                    self.http
-                        .post(self.api(&format!("extras/scripts/{MODULE}.{class}/")))
-                        .json(&json!({"data": data, "commit": false})),
-                )
-                .await;
-            if status == 503 && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
+/// Runs `<module>.<class>` in NetBox's worker and returns the finished job.
+async fn run_script(class: &str, data: Value) -> Value {
+    let path = format!("/extras/scripts/{MODULE}.{class}/");
+    let body = json!({"data": data, "commit": false});
+    // Running a script needs a write-enabled v2 token in NetBox 4.7 (the harness's client).
+    let started: Value = eventually(
+        Duration::from_secs(30),
+        "NetBox to accept a script run: a 503 means its worker is not registered in its Redis \
+         (netbox-reset flushes that); restart NetBox with netbox-down and netbox-up, as \
+         scripts/test does",
+        || async {
+            match client().post::<_, Value>(&path, &body).await {
+                Ok(started) => Some(started),
+                Err(e) if e.status() == Some(503) => None,
+                Err(e) => panic!("NetBox did not start {class}: {e}"),
             }
-            assert_eq!(
-                status, 200,
-                "NetBox did not start {class}: {body}. A 503 means NetBox's worker is not \
-                 registered in its Redis (netbox-reset flushes that): restart NetBox with \
-                 netbox-down and netbox-up, as scripts/test does"
-            );
-            break body;
-        };
-        let job_url = body["result"]["url"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no job in {body}"))
-            .to_owned();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            let (_, job) = self.send(self.http.get(&job_url)).await;
-            let state = job["status"]["value"].as_str().unwrap_or("").to_owned();
-            if ["completed", "errored", "failed"].contains(&state.as_str()) {
-                return job;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{class} still {state} after 60 s: is NetBox's rq worker running?"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+        },
+    )
+    .await;
+    let job = started["result"]["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no job in {started}"));
+    eventually(
+        Duration::from_secs(60),
+        &format!("{class} to finish: is NetBox's rq worker running?"),
+        || async {
+            let job = get(&format!("/core/jobs/{job}/")).await;
+            let state = job["status"]["value"].as_str().unwrap_or("");
+            ["completed", "errored", "failed"]
+                .contains(&state)
+                .then_some(job)
+        },
+    )
+    .await
 }
 
 #[tokio::test]
 async fn netbox_lists_the_scripts_and_runs_them_in_its_worker() {
-    let netbox = NetBox::from_env();
-    netbox.upload_scripts().await;
+    upload_scripts().await;
 
-    let (status, listed) = netbox
-        .send(netbox.http.get(netbox.api("extras/scripts/?limit=1000")))
-        .await;
-    assert_eq!(status, 200, "{listed}");
+    let listed = get("/extras/scripts/?limit=1000").await;
     let ours: Vec<&Value> = listed["results"]
         .as_array()
         .expect("a list")
@@ -173,7 +129,7 @@ async fn netbox_lists_the_scripts_and_runs_them_in_its_worker() {
     assert_eq!(vars_of("FabricDrift"), ["fabric", "refresh"]);
     assert_eq!(vars_of("ReconcileFabric"), ["dry_run", "fabric"]);
 
-    let job = netbox.run_script("FabricStatus", json!({})).await;
+    let job = run_script("FabricStatus", json!({})).await;
     assert_eq!(job["status"]["value"], "errored", "{job}");
     let log = job["data"]["log"].to_string();
     assert!(
@@ -182,15 +138,14 @@ async fn netbox_lists_the_scripts_and_runs_them_in_its_worker() {
     );
 
     // A variable NetBox validates itself: the fabric name is required.
-    let (status, refused) = netbox
-        .send(
-            netbox
-                .http
-                .post(netbox.api(&format!("extras/scripts/{MODULE}.FabricDrift/")))
-                .json(&json!({"data": {}, "commit": false})),
+    let refused = client()
+        .post::<_, Value>(
+            &format!("/extras/scripts/{MODULE}.FabricDrift/"),
+            &json!({"data": {}, "commit": false}),
         )
-        .await;
-    assert_eq!(status, 400, "{refused}");
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(400), "{refused}");
     assert!(refused.to_string().contains("fabric"), "{refused}");
 }
 
@@ -252,8 +207,7 @@ async fn runscript(class: &str, data: Option<Value>, vars: &[(&str, &str)]) -> S
 async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() {
     init_logs();
     let _netbox = NETBOX.lock().await;
-    let netbox = NetBox::from_env();
-    netbox.upload_scripts().await;
+    upload_scripts().await;
     let ClusterFabric {
         seeded,
         server: _server,
