@@ -29,7 +29,7 @@ async fn changelog_count() -> u64 {
 
 #[tokio::test]
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let ClusterFabric {
         seeded,
@@ -188,7 +188,7 @@ async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_not
     server.shutdown().await;
     let unknown = run(false).await;
     assert_eq!(unknown.sync, SyncStatus::Unknown, "{unknown:?}");
-    let device = eventually(Duration::from_secs(5), "unknown status", || async {
+    let device = eventually_some(Duration::from_secs(5), "unknown status", || async {
         let device = get(&format!("/dcim/devices/{spine}/")).await;
         (device["custom_fields"]["hedgehog_status"]["value"] == "unknown").then_some(device)
     })
