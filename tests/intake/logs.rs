@@ -13,10 +13,7 @@ async fn job_logs_carry_the_request_id_and_secrets_never_appear() {
     let storage = Storage::new(Backend::Redis);
     let mut settings = storage.settings();
     let second_secret = "rotated-secret-must-stay-hidden";
-    settings.webhook.secret = Some(SecretString::from(format!(
-        "{},{second_secret}",
-        crate::support::SECRET
-    )));
+    settings.webhook.previous_secrets = vec![SecretString::from(second_secret)];
     let handler = Arc::new(RecordingHandler::new());
     let app = TestApp::spawn(&settings, handler.clone()).await;
     let delivery = &netbox_deliveries()[0];
