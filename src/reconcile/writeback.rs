@@ -18,6 +18,7 @@ use super::compare::{ObjectReport, ObjectState};
 use super::health::SwitchHealth;
 use super::sources::{SourceMap, SourceRef};
 use crate::config::CustomFieldNames;
+use crate::model::ObjectKey;
 use crate::netbox::types::CustomFields;
 pub use crate::netbox::writeback::{JournalEntry, JournalKind};
 
@@ -71,12 +72,26 @@ impl WritebackPlan {
     }
 }
 
+/// What the pass's self-heal did, which decides how drifted and missing objects read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Heal {
+    /// Not attempted (dry run, self-heal off, commit mode, nothing to heal): objects read as
+    /// they were found.
+    #[default]
+    NotTried,
+    /// The target took the fabric; these objects it refused, with its message.
+    Applied(BTreeMap<ObjectKey, String>),
+    /// The re-apply as a whole failed: a fabric-wide condition, reported on the fabric's
+    /// record, so no object's status changes.
+    Failed,
+}
+
 /// Outcomes per NetBox object from the comparison: each source object gets the worst state of
-/// the rendered objects it feeds. `healed` objects were re-applied successfully in this pass.
+/// the rendered objects it feeds.
 pub fn outcomes_from_reports(
     reports: &[ObjectReport],
     sources: &SourceMap,
-    healed: bool,
+    heal: &Heal,
     target: &str,
 ) -> BTreeMap<SourceRef, Outcome> {
     let mut outcomes: BTreeMap<SourceRef, Outcome> = BTreeMap::new();
@@ -84,24 +99,30 @@ pub fn outcomes_from_reports(
         let Some(refs) = sources.get(&report.key) else {
             continue;
         };
-        let outcome = match (report.state, healed) {
-            // A healed object reads like any synced one, so the pass after the heal finds
-            // nothing to write; the heal itself is journalled by the status transition.
-            (ObjectState::InSync, _) | (ObjectState::Drifted | ObjectState::Missing, true) => {
-                Outcome {
-                    status: NetBoxStatus::Synced,
-                    message: format!("{} is in sync with the {target}", report.key),
-                }
-            }
-            (ObjectState::Drifted, false) => Outcome {
+        let in_sync = Outcome {
+            status: NetBoxStatus::Synced,
+            message: format!("{} is in sync with the {target}", report.key),
+        };
+        let outcome = match (report.state, heal) {
+            (ObjectState::InSync, _) => in_sync,
+            (ObjectState::Orphan, _) | (_, Heal::Failed) => continue,
+            (_, Heal::Applied(refused)) => match refused.get(&report.key) {
+                Some(message) => Outcome {
+                    status: NetBoxStatus::Error,
+                    message: format!("the {target} refused {}: {message}", report.key),
+                },
+                // A healed object reads like any synced one, so the pass after the heal finds
+                // nothing to write; the heal itself is journalled by the engine.
+                None => in_sync,
+            },
+            (ObjectState::Drifted, Heal::NotTried) => Outcome {
                 status: NetBoxStatus::Drifted,
                 message: drift_message(report, target),
             },
-            (ObjectState::Missing, false) => Outcome {
+            (ObjectState::Missing, Heal::NotTried) => Outcome {
                 status: NetBoxStatus::Pending,
                 message: format!("{} is not in the {target} yet", report.key),
             },
-            (ObjectState::Orphan, _) => continue,
         };
         merge(&mut outcomes, refs, outcome);
     }
@@ -201,7 +222,8 @@ impl Stored {
     }
 }
 
-type Changes = (BTreeMap<String, Value>, Option<JournalKind>);
+/// Custom field values to write, and the kind of journal entry the change deserves.
+pub type Changes = (BTreeMap<String, Value>, Option<JournalKind>);
 
 /// An object in sync: remove whatever status it still carries.
 fn clear(stored: &Stored, names: &CustomFieldNames, now: DateTime<Utc>) -> Changes {
@@ -233,6 +255,33 @@ fn raise(stored: &Stored, outcome: &Outcome, names: &CustomFieldNames) -> Change
         NetBoxStatus::Drifted if !stored.is(NetBoxStatus::Drifted) => Some(JournalKind::Warning),
         NetBoxStatus::Error => Some(JournalKind::Danger),
         _ => None,
+    };
+    (changes, kind)
+}
+
+/// The changes to a fabric's own record: its status written explicitly (one object, so a
+/// confirmation costs nothing), `hedgehog_synced_at` when the fabric becomes synced, and a
+/// journal entry for each transition.
+pub fn plan_fabric_record(
+    fields: &CustomFields,
+    outcome: &Outcome,
+    names: &CustomFieldNames,
+    now: DateTime<Utc>,
+) -> Changes {
+    let stored = Stored {
+        status: fields.string(&names.status),
+        message: fields.string(&names.message).unwrap_or_default(),
+    };
+    let (mut changes, _) = raise(&stored, outcome, names);
+    let transition = !stored.is(outcome.status);
+    let kind = match outcome.status {
+        _ if !transition => None,
+        NetBoxStatus::Synced => {
+            changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
+            stored.status.is_some().then_some(JournalKind::Success)
+        }
+        NetBoxStatus::Error | NetBoxStatus::Unknown => Some(JournalKind::Danger),
+        NetBoxStatus::Drifted | NetBoxStatus::Pending => Some(JournalKind::Warning),
     };
     (changes, kind)
 }
@@ -292,7 +341,7 @@ pub fn plan_switch_health(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, ObjectKey};
+    use crate::model::Kind;
     use crate::reconcile::diff::FieldDiff;
 
     fn device(id: u64) -> SourceRef {
@@ -349,7 +398,7 @@ mod tests {
             report("leaf-01", ObjectState::InSync),
             report("leaf-02", ObjectState::Drifted),
         ];
-        let outcomes = outcomes_from_reports(&reports, &sources, false, "cluster");
+        let outcomes = outcomes_from_reports(&reports, &sources, &Heal::NotTried, "cluster");
         let now = Utc::now();
 
         let first = plan(&outcomes, &BTreeMap::new(), &names, now, "reconcile");
@@ -381,7 +430,12 @@ mod tests {
 
         // Healing the drift clears leaf-02's status once, records when it became synced and
         // journals the repair; after that nothing is written again.
-        let healed = outcomes_from_reports(&reports, &sources, true, "cluster");
+        let healed = outcomes_from_reports(
+            &reports,
+            &sources,
+            &Heal::Applied(BTreeMap::new()),
+            "cluster",
+        );
         let third = plan(&healed, &current, &names, now, "reconcile");
         assert_eq!(third.updates.len(), 1);
         let fields = &third.updates[0].custom_fields;
@@ -406,7 +460,7 @@ mod tests {
         let outcomes = outcomes_from_reports(
             &[report("leaf-01", ObjectState::InSync)],
             &sources,
-            false,
+            &Heal::NotTried,
             "cluster",
         );
         let old = CustomFields(
@@ -446,7 +500,7 @@ mod tests {
             report("a", ObjectState::Drifted),
             report("b", ObjectState::InSync),
         ];
-        let outcomes = outcomes_from_reports(&reports, &sources, false, "cluster");
+        let outcomes = outcomes_from_reports(&reports, &sources, &Heal::NotTried, "cluster");
         assert_eq!(outcomes[&device(1)].status, NetBoxStatus::Drifted);
     }
 
