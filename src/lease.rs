@@ -14,9 +14,14 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+/// The lease store (Redis) could not be asked; the lease's state is unknown.
 #[derive(Debug, thiserror::Error)]
-#[error("lease store unavailable: {0}")]
-pub struct LeaseError(pub String);
+pub enum LeaseError {
+    #[error("lease store unavailable: {0}")]
+    Connection(#[source] deadpool_redis::PoolError),
+    #[error("lease store unavailable: {0}")]
+    Redis(#[source] redis::RedisError),
+}
 
 #[async_trait]
 pub trait Lease: Send + Sync {
@@ -176,11 +181,7 @@ impl RedisLease {
     }
 
     async fn run(&self, script: &str, name: &str, args: &[String]) -> Result<i64, LeaseError> {
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| LeaseError(e.to_string()))?;
+        let mut conn = self.pool.get().await.map_err(LeaseError::Connection)?;
         let script = redis::Script::new(script);
         let mut invocation = script.key(self.key(name));
         for arg in args {
@@ -189,7 +190,7 @@ impl RedisLease {
         invocation
             .invoke_async(&mut conn)
             .await
-            .map_err(|e| LeaseError(e.to_string()))
+            .map_err(LeaseError::Redis)
     }
 }
 
