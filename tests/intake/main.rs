@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod conformance;
+mod hostile_bodies;
 mod logs;
 mod redis_layout;
 mod redis_outage;
