@@ -4,6 +4,7 @@
 pub mod client;
 pub mod endpoints;
 pub mod error;
+pub mod fabric_record;
 pub mod load;
 pub mod pagination;
 pub mod seed;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
 use hedgehog_sidecar::kubetest::TestServer;
+use hedgehog_sidecar::netbox::fabric_record::find_record;
 use hedgehog_sidecar::netbox::seed::{
     IdMap, SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
@@ -147,6 +148,12 @@ impl Seeded {
         if let Ok(loaded) = load_fabric(&client, &fabric).await {
             let _ = delete_snapshot_objects(&client, &loaded).await;
         }
+        let record_type = &fabric.mapping.fabric_record_type;
+        if let Ok(Some(record)) = find_record(&client, record_type, &self.name).await {
+            let _ = client
+                .delete::<()>(&format!("virtualization/clusters/{}/", record.id), None)
+                .await;
+        }
     }
 }
 
@@ -191,6 +198,15 @@ pub fn settings(fabric: FabricConfig, data_dir: &Path) -> Settings {
     settings.netbox.url = Some(env("NETBOX_URL"));
     settings.netbox.token = Some(SecretString::from(env("NETBOX_TOKEN_V2")));
     settings
+}
+
+/// Fabric `name`'s own record (a cluster of type `hedgehog-fabric`), as NetBox serves it.
+pub async fn fabric_record(name: &str) -> Value {
+    let found = get(&format!(
+        "/virtualization/clusters/?type=hedgehog-fabric&name={name}"
+    ))
+    .await;
+    found["results"][0].clone()
 }
 
 /// PATCHes one NetBox object (as a user would in the UI).

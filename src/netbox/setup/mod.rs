@@ -109,6 +109,7 @@ pub async fn ensure_schema(
         .chain(definitions::tags(&mappings))
         .chain(definitions::device_roles(&mappings))
         .chain(definitions::ipam_roles(&mappings))
+        .chain(definitions::fabric_record_types(&mappings))
         .collect();
     apply(client, &mut report, &independent).await?;
     Ok(report)
