@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures::StreamExt;
 use serde_json::json;
 use tracing::Instrument;
 
@@ -25,7 +24,7 @@ pub async fn netbox(
 }
 
 async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState) -> HttpResponse {
-    let body = match read_body(request, payload, state.max_body_bytes).await {
+    let body = match super::body::read(request, payload, state).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -33,7 +32,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
         .headers()
         .get("x-hook-signature")
         .map(|v| v.as_bytes());
-    if let Err(error) = state.verifier.verify(&body, signature) {
+    if let Err(error) = state.verifier.verify(&body.bytes, signature) {
         let reason = match error {
             SignatureError::Missing => "signature_missing",
             SignatureError::Mismatch => "signature_mismatch",
@@ -45,6 +44,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
             &error.to_string(),
         );
     }
+    let body = body.verified();
     let new_job = match decide(&body, &state.ignore_users) {
         Ok(Decision::Queue(job)) => job,
         Ok(Decision::Skip(reason)) => {
@@ -98,46 +98,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
     .await
 }
 
-/// The raw body, refused with 413 as soon as it exceeds the limit.
-async fn read_body(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, HttpResponse> {
-    let too_large = || {
-        reject(
-            request,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            &format!("body is larger than {limit} bytes (webhook.max_body_bytes)"),
-        )
-    };
-    let declared = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(8192).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            reject(
-                request,
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                &format!("cannot read the body: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn reject(
+pub(super) fn reject(
     request: &HttpRequest,
     status: StatusCode,
     reason: &'static str,

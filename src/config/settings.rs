@@ -73,6 +73,11 @@ pub struct WebhookSettings {
     pub previous_secret_file: Option<PathBuf>,
     /// Largest accepted body; NetBox objects are a few KB.
     pub max_body_bytes: usize,
+    /// Most bytes held at once, over all requests, for bodies whose signature is not checked
+    /// yet; a request that would exceed it gets 503 with `Retry-After`.
+    pub max_unverified_bytes: usize,
+    /// A body must arrive within this long after the request's headers, else 408.
+    pub body_timeout_secs: u64,
     /// Events made by these NetBox users are skipped (the sidecar's own write-backs).
     pub ignore_users: Vec<String>,
 }
@@ -85,6 +90,8 @@ impl Default for WebhookSettings {
             previous_secrets: Vec::new(),
             previous_secret_file: None,
             max_body_bytes: 1024 * 1024,
+            max_unverified_bytes: 64 * 1024 * 1024,
+            body_timeout_secs: 10,
             ignore_users: vec!["hedgehog-sidecar".into()],
         }
     }

@@ -4,10 +4,12 @@
 
 mod support;
 
+mod binary;
 mod cli;
 mod conformance;
 mod hostile_bodies;
 mod logs;
 mod redis_layout;
 mod redis_outage;
+mod slow_clients;
 mod webhook;
