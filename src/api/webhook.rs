@@ -10,6 +10,10 @@ use tracing::Instrument;
 use super::metrics as m;
 use super::state::AppState;
 use crate::intake::{Decision, EventError, SignatureError, decide};
+use crate::queue::QueueError;
+
+/// Seconds a client is told to wait when the queue is full: workers need time to drain it.
+const QUEUE_FULL_RETRY_AFTER: &str = "5";
 
 pub async fn netbox(
     request: HttpRequest,
@@ -82,6 +86,20 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
                     "status": outcome.label(),
                     "job_id": outcome.job_id(),
                 }))
+            }
+            Err(error @ QueueError::Full(_)) => {
+                tracing::warn!(%error, "queue full; NetBox gets 503");
+                let mut response = reject(
+                    request,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_full",
+                    &error.to_string(),
+                );
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from_static(QUEUE_FULL_RETRY_AFTER),
+                );
+                response
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot store the webhook; NetBox gets 503");

@@ -261,6 +261,9 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
     if settings.queue.workers == 0 {
         return Err(ConfigError::key("queue.workers", "must be at least 1"));
     }
+    if settings.queue.max_queued == 0 {
+        return Err(ConfigError::key("queue.max_queued", "must be at least 1"));
+    }
     if settings.queue.batch_max == 0 {
         return Err(ConfigError::key("queue.batch_max", "must be at least 1"));
     }

@@ -156,6 +156,9 @@ pub struct QueueSettings {
     pub shutdown_grace_secs: u64,
     /// Most webhooks stored in one Redis round trip / one redb transaction (group commit).
     pub batch_max: usize,
+    /// Embedded queue: most jobs waiting for a worker. Past it, new events get 503 with
+    /// `Retry-After` (events that merge into a waiting job are still taken).
+    pub max_queued: usize,
 }
 
 impl Default for QueueSettings {
@@ -171,6 +174,7 @@ impl Default for QueueSettings {
             dedupe_ttl_secs: 3600,
             shutdown_grace_secs: 30,
             batch_max: 512,
+            max_queued: 20_000,
         }
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod binary;
+mod bounds;
 mod cli;
 mod conformance;
 mod hostile_bodies;
