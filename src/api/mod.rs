@@ -1,5 +1,6 @@
 //! The HTTP server: webhook intake, health, metrics and the `/api/v1` operator API.
 
+mod body;
 pub mod fabrics;
 mod health;
 pub mod metrics;

@@ -119,6 +119,13 @@ pub async fn spawn_app(
         verifier,
         ignore_users: settings.webhook.ignore_users.clone(),
         max_body_bytes: settings.webhook.max_body_bytes,
+        unverified_budget: Arc::new(tokio::sync::Semaphore::new(
+            settings
+                .webhook
+                .max_unverified_bytes
+                .min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
+        body_timeout: Duration::from_secs(settings.webhook.body_timeout_secs),
         enqueuer,
         queue: queue.clone(),
         stopping: stopping.clone(),

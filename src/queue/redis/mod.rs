@@ -1,7 +1,8 @@
 //! The production queue: Redis Streams with one consumer group shared by every replica.
 //!
 //! Keys, all under `<key_prefix>:`: `stream` (runnable jobs, group `workers`), `jobs` (id →
-//! event body), `attempts`, `errors` (per-job hashes), `pending` (key → the job not yet
+//! event body), `keys` (id → object key, so scripts never decode a body), `attempts`,
+//! `errors` (per-job hashes), `pending` (key → the job not yet
 //! started, which later events coalesce into), `locks` (key → the job running or retrying),
 //! `waiting:<key>` (jobs that arrived while their key was locked), `delayed` and `dead` (sorted
 //! sets), `dedupe:<window>` (dedupe marks of one TTL window, see enqueue.lua). Every state
@@ -171,7 +172,10 @@ impl RedisQueue {
                 .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
                 .unwrap_or_default()
         };
-        let (id, key) = (field("id"), field("key"));
+        let (id, mut key) = (field("id"), field("key"));
+        if key.is_empty() {
+            key = self.recover_key(conn, &id).await?;
+        }
         let reply: Vec<Value> = self
             .scripts
             .start
@@ -203,6 +207,25 @@ impl RedisQueue {
             consumer: consumer.to_owned(),
             token: entry.id.clone(),
         }))
+    }
+
+    /// The key of a job whose stream entry does not name it (its `keys` entry is missing),
+    /// decoded from the body here rather than in Lua, and recorded for the scripts.
+    async fn recover_key(
+        &self,
+        conn: &mut deadpool_redis::Connection,
+        id: &str,
+    ) -> Result<String, QueueError> {
+        let body: Option<String> = conn.hget(self.key("jobs"), id).await.map_err(unavailable)?;
+        let Some(body) = body else {
+            return Ok(String::new());
+        };
+        let key = decode_job(id.to_owned(), &body, 0, None)?.key;
+        let _: () = conn
+            .hset(self.key("keys"), id, &key)
+            .await
+            .map_err(unavailable)?;
+        Ok(key)
     }
 
     async fn finish(
