@@ -6,6 +6,7 @@ pub mod crd;
 pub mod external;
 pub mod external_attachment;
 pub mod external_peering;
+pub mod fabric_config;
 pub mod ipv4_namespace;
 mod kind;
 mod manifest;
