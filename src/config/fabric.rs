@@ -166,6 +166,9 @@ pub struct MappingConfig {
     pub tag_protocol_ip: String,
     pub tag_vtep_ip: String,
     pub tag_imported: String,
+    /// Cluster type slug of each fabric's own NetBox record (a cluster named after the fabric),
+    /// which carries fabric-wide status and journal entries.
+    pub fabric_record_type: String,
     /// Custom field names, by purpose.
     pub custom_fields: CustomFieldNames,
     /// Render deprecated MCLAG connections.
@@ -205,6 +208,7 @@ impl Default for MappingConfig {
             tag_protocol_ip: "hedgehog-protocol-ip".into(),
             tag_vtep_ip: "hedgehog-vtep-ip".into(),
             tag_imported: "hedgehog-imported".into(),
+            fabric_record_type: "hedgehog-fabric".into(),
             custom_fields: CustomFieldNames::default(),
             render_mclag: false,
             label_domain: "hedgehog-sidecar.io".into(),

@@ -46,6 +46,8 @@ endpoints! {
     WEBHOOKS = "extras/webhooks/", "extras.webhook";
     EVENT_RULES = "extras/event-rules/", "extras.eventrule";
     JOURNAL_ENTRIES = "extras/journal-entries/", "extras.journalentry";
+    CLUSTER_TYPES = "virtualization/cluster-types/", "virtualization.clustertype";
+    CLUSTERS = "virtualization/clusters/", "virtualization.cluster";
 }
 
 /// The endpoint serving an object type (`ipam.prefix` → `ipam/prefixes/`).

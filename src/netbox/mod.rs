@@ -4,12 +4,12 @@
 pub mod client;
 pub mod endpoints;
 pub mod error;
+pub mod fabric_record;
 pub mod load;
 pub mod pagination;
 pub mod seed;
 pub mod setup;
 pub mod snapshot;
-pub mod synthetic;
 pub mod token;
 pub mod types;
 pub mod writeback;

@@ -25,6 +25,17 @@ pub enum ObjectState {
     Orphan,
 }
 
+impl ObjectState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectState::InSync => "in_sync",
+            ObjectState::Drifted => "drifted",
+            ObjectState::Missing => "missing",
+            ObjectState::Orphan => "orphan",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectReport {
     pub key: ObjectKey,

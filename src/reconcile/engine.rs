@@ -4,6 +4,7 @@
 //! (never `Synced`), a failed heal or write-back is reported in `errors` and the pass still
 //! returns its comparison.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -12,14 +13,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::{ObjectReport, ObjectState, compare};
+use super::fabric_status::fabric_outcome;
 use super::health::{Health, SwitchHealth, SyncStatus, fabric_health, switch_health, sync_status};
 use super::sources::{SourceMap, SourceRef, custom_fields_index};
 use super::writeback::{
-    JournalEntry, JournalKind, NetBoxStatus, Outcome, WritebackPlan, merge, outcomes_from_reports,
-    plan, plan_switch_health,
+    Heal, JournalEntry, JournalKind, NetBoxStatus, Outcome, WritebackPlan, merge,
+    outcomes_from_reports, plan, plan_switch_health,
 };
 use crate::config::{FabricConfig, FabricMode};
-use crate::model::{Kind, Manifest};
+use crate::model::{Kind, Manifest, ObjectKey};
 use crate::netbox::FabricSnapshot;
 use crate::targets::{Cause, PublishReport, Target};
 
@@ -52,6 +54,16 @@ pub trait DesiredSource: Send + Sync {
 #[async_trait]
 pub trait StatusWriter: Send + Sync {
     async fn write(&self, plan: &WritebackPlan) -> Result<(), WriteBackError>;
+
+    /// Writes a fabric-wide outcome onto the fabric's own record (only what changed).
+    /// Returns whether anything was written.
+    async fn write_fabric(
+        &self,
+        _fabric: &FabricConfig,
+        _outcome: &Outcome,
+    ) -> Result<bool, WriteBackError> {
+        Ok(false)
+    }
 }
 
 /// A write-back NetBox did not take, classified by what a retry may do.
@@ -135,6 +147,12 @@ pub struct Reconciler<'a> {
 
 impl Reconciler<'_> {
     pub async fn run(&self, options: ReconcileOptions) -> FabricReport {
+        let mut report = self.pass(options).await;
+        self.record_fabric(&mut report, options).await;
+        report
+    }
+
+    async fn pass(&self, options: ReconcileOptions) -> FabricReport {
         let started = Instant::now();
         let mode = match self.fabric.mode {
             FabricMode::Apply => "apply",
@@ -158,7 +176,9 @@ impl Reconciler<'_> {
                 report
                     .errors
                     .push(format!("cannot read the {target_name}: {e}"));
-                self.write_back(&desired, &[], &[], false, &mut report, options)
+                // Only the objects' own problems are written; the unreadable target is a
+                // fabric-wide condition for the fabric's record.
+                self.write_back(&desired, &[], &[], &Heal::NotTried, &mut report, options)
                     .await;
                 return finish(report, started);
             }
@@ -191,12 +211,27 @@ impl Reconciler<'_> {
         };
         report.health = fabric_health(&report.objects, &report.switches);
 
-        let healed = self.heal(&desired, &mut report, options).await;
+        let heal = self.heal(&desired, &mut report, options).await;
         let objects = report.objects.clone();
         let switches = report.switches.clone();
-        self.write_back(&desired, &objects, &switches, healed, &mut report, options)
+        self.write_back(&desired, &objects, &switches, &heal, &mut report, options)
             .await;
         finish(report, started)
+    }
+
+    /// Writes the pass's fabric-wide outcome onto the fabric's own record.
+    async fn record_fabric(&self, report: &mut FabricReport, options: ReconcileOptions) {
+        if options.dry_run {
+            return;
+        }
+        let outcome = fabric_outcome(report, self.target.kind());
+        match self.writer.write_fabric(self.fabric, &outcome).await {
+            Ok(true) => report.netbox_updates += 1,
+            Ok(false) => {}
+            Err(e) => report
+                .errors
+                .push(format!("cannot write the fabric's status to NetBox: {e}")),
+        }
     }
 
     /// Re-applies drifted and missing objects (and prunes managed orphans) when allowed.
@@ -205,14 +240,14 @@ impl Reconciler<'_> {
         desired: &Desired,
         report: &mut FabricReport,
         options: ReconcileOptions,
-    ) -> bool {
+    ) -> Heal {
         let options_allow = !options.dry_run
             && self.fabric.mode == FabricMode::Apply
             && self.fabric.cluster.self_heal
             && desired.problems.is_empty();
         let needed = report.sync == SyncStatus::OutOfSync;
         if !(options_allow && needed) {
-            return false;
+            return Heal::NotTried;
         }
         let cause = Cause {
             request_id: None,
@@ -220,25 +255,27 @@ impl Reconciler<'_> {
             reason: "reconcile: self-heal".into(),
         };
         match self.target.publish(&desired.manifests, &cause, false).await {
-            Ok(published) if published.failures.is_empty() => {
-                tracing::info!(fabric = %self.fabric.name, created = published.created.len(),
-                    updated = published.updated.len(), deleted = published.deleted.len(), "self-healed");
-                report.healed = Some(published);
-                report.sync = SyncStatus::Synced;
-                true
-            }
             Ok(published) => {
-                for failure in &published.failures {
-                    report
-                        .errors
-                        .push(format!("re-applying {}: {}", failure.key, failure.message));
+                tracing::info!(fabric = %self.fabric.name, created = published.created.len(),
+                    updated = published.updated.len(), deleted = published.deleted.len(),
+                    refused = published.failures.len(), "self-healed");
+                let refused: BTreeMap<ObjectKey, String> = published
+                    .failures
+                    .iter()
+                    .map(|f| (f.key.clone(), f.message.clone()))
+                    .collect();
+                for (key, message) in &refused {
+                    report.errors.push(format!("re-applying {key}: {message}"));
+                }
+                if refused.is_empty() {
+                    report.sync = SyncStatus::Synced;
                 }
                 report.healed = Some(published);
-                false
+                Heal::Applied(refused)
             }
             Err(e) => {
                 report.errors.push(format!("self-heal failed: {e}"));
-                false
+                Heal::Failed
             }
         }
     }
@@ -248,7 +285,7 @@ impl Reconciler<'_> {
         desired: &Desired,
         objects: &[ObjectReport],
         switches: &[SwitchHealth],
-        healed: bool,
+        heal: &Heal,
         report: &mut FabricReport,
         options: ReconcileOptions,
     ) {
@@ -256,23 +293,7 @@ impl Reconciler<'_> {
             return;
         }
         let target = self.target.kind();
-        let mut outcomes = if objects.is_empty() {
-            // The target could not be read: every mapped object is unknown.
-            let mut unknown = std::collections::BTreeMap::new();
-            for refs in desired.sources.values() {
-                merge(
-                    &mut unknown,
-                    refs,
-                    Outcome {
-                        status: NetBoxStatus::Unknown,
-                        message: format!("the {target} could not be read"),
-                    },
-                );
-            }
-            unknown
-        } else {
-            outcomes_from_reports(objects, &desired.sources, healed, target)
-        };
+        let mut outcomes = outcomes_from_reports(objects, &desired.sources, heal, target);
         for problem in &desired.problems {
             merge(
                 &mut outcomes,
@@ -293,12 +314,15 @@ impl Reconciler<'_> {
             names,
             self.heartbeat_refresh,
         ));
-        if healed {
-            // Drift repaired in the same pass leaves the status `synced`, so the status
-            // transition journals nothing: record the drift and its repair explicitly.
-            writeback
-                .journal
-                .extend(healed_drift_journal(objects, &desired.sources, target));
+        if let Heal::Applied(refused) = heal {
+            // Drift repaired in the same pass leaves the object without a status, so the
+            // status journals nothing: record the drift and its repair explicitly.
+            writeback.journal.extend(healed_drift_journal(
+                objects,
+                refused,
+                &desired.sources,
+                target,
+            ));
         }
         report.netbox_updates = writeback.updates.len();
         report.journal_entries = writeback.journal.len();
@@ -315,11 +339,15 @@ impl Reconciler<'_> {
 
 fn healed_drift_journal(
     objects: &[ObjectReport],
+    refused: &BTreeMap<ObjectKey, String>,
     sources: &crate::reconcile::SourceMap,
     target: &str,
 ) -> Vec<JournalEntry> {
     let mut entries = Vec::new();
-    for object in objects.iter().filter(|o| o.state == ObjectState::Drifted) {
+    let repaired = objects
+        .iter()
+        .filter(|o| o.state == ObjectState::Drifted && !refused.contains_key(&o.key));
+    for object in repaired {
         let fields: Vec<String> = object
             .diffs
             .iter()

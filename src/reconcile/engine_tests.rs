@@ -8,7 +8,7 @@ use super::engine::*;
 use super::health::SyncStatus;
 use super::sources::SourceRef;
 use super::testing::{FixedSource, MemoryTarget, RecordingWriter};
-use super::writeback::WritebackPlan;
+use super::writeback::{NetBoxStatus, WritebackPlan};
 use crate::config::FabricConfig;
 use crate::model::{Kind, Manifest, ManifestMeta, ObjectKey};
 use crate::netbox::types::Device;
@@ -136,9 +136,10 @@ async fn drift_is_detected_healed_and_a_steady_fabric_writes_nothing() {
     assert!(first.healed.is_some());
     assert_eq!(*target.publishes.lock().unwrap(), 1);
     let plan = writer.0.lock().unwrap()[0].clone();
-    assert_eq!(
-        plan.updates[0].custom_fields["hedgehog_status"],
-        json!("synced")
+    assert!(
+        plan.updates.is_empty(),
+        "an object in sync carries no status: {:?}",
+        plan.updates
     );
     assert!(
         plan.journal
@@ -182,11 +183,13 @@ async fn unreadable_cluster_or_netbox_is_unknown_never_synced() {
         "{:?}",
         report.errors
     );
-    let plan = writer.0.lock().unwrap()[0].clone();
-    assert_eq!(
-        plan.updates[0].custom_fields["hedgehog_status"],
-        json!("unknown")
+    assert!(
+        writer.0.lock().unwrap().is_empty(),
+        "no object gets the fabric-wide condition"
     );
+    let fabric_outcome = writer.1.lock().unwrap()[0].clone();
+    assert_eq!(fabric_outcome.status, NetBoxStatus::Unknown);
+    assert!(fabric_outcome.message.contains("connection refused"));
 
     let source = FixedSource(Mutex::new(None));
     let target = MemoryTarget {

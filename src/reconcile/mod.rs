@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod fabric_status;
 pub mod health;
 pub mod metrics;
 

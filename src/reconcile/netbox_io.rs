@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use serde_json::Map;
+use chrono::Utc;
+use serde_json::{Map, Value};
 
 use super::engine::{Desired, DesiredSource, Problem, StatusWriter, WriteBackError};
-use super::writeback::WritebackPlan;
+use super::writeback::{JournalEntry, Outcome, WritebackPlan, plan_fabric_record};
 use crate::config::FabricConfig;
 use crate::mapping;
 use crate::model::Kind;
+use crate::netbox::fabric_record::{RECORD_OBJECT_TYPE, ensure_record, patch_record};
 use crate::netbox::writeback::{
     CustomFieldUpdate, WRITE_CHUNK, patch_custom_fields, write_journal,
 };
@@ -110,6 +112,50 @@ impl StatusWriter for NetBoxStatusWriter {
                 .map_err(|e| journal_error(&e, plan.journal.len()))?;
         }
         Ok(())
+    }
+
+    async fn write_fabric(
+        &self,
+        fabric: &FabricConfig,
+        outcome: &Outcome,
+    ) -> Result<bool, WriteBackError> {
+        let classify = |what: &str, e: NetBoxError| {
+            let message = format!("{what} fabric {}'s record: {e}", fabric.name);
+            if e.is_retryable() {
+                WriteBackError::Unavailable(message)
+            } else {
+                WriteBackError::Refused(message)
+            }
+        };
+        let mapping = &fabric.mapping;
+        let record = ensure_record(&self.client, &mapping.fabric_record_type, &fabric.name)
+            .await
+            .map_err(|e| classify("finding", e))?;
+        let (changes, journal) = plan_fabric_record(
+            &record.custom_fields,
+            outcome,
+            &mapping.custom_fields,
+            Utc::now(),
+        );
+        if changes.is_empty() {
+            return Ok(false);
+        }
+        let values: Map<String, Value> = changes.into_iter().collect();
+        patch_record(&self.client, record.id, &values)
+            .await
+            .map_err(|e| classify("updating", e))?;
+        if let Some(kind) = journal {
+            let entry = JournalEntry {
+                assigned_object_type: RECORD_OBJECT_TYPE.into(),
+                assigned_object_id: record.id,
+                kind,
+                comments: format!("Fabric {}: {} (reconcile)", fabric.name, outcome.message),
+            };
+            write_journal(&self.client, &[entry])
+                .await
+                .map_err(|e| journal_error(&e, 1))?;
+        }
+        Ok(true)
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::compare::key_of;
 use super::engine::{Desired, DesiredSource, StatusWriter, WriteBackError};
-use super::writeback::WritebackPlan;
+use super::writeback::{Outcome, WritebackPlan};
 use crate::config::FabricConfig;
 use crate::model::Manifest;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
@@ -82,15 +82,29 @@ impl DesiredSource for FixedSource {
     }
 }
 
-/// Applies plans to the snapshot it was given, as NetBox would, and counts writes.
+/// Records the plans and the fabric-wide outcomes it is asked to write.
 #[derive(Default)]
-pub struct RecordingWriter(pub Mutex<Vec<WritebackPlan>>);
+pub struct RecordingWriter(pub Mutex<Vec<WritebackPlan>>, pub Mutex<Vec<Outcome>>);
 
 #[async_trait]
 impl StatusWriter for RecordingWriter {
     async fn write(&self, plan: &WritebackPlan) -> Result<(), WriteBackError> {
         self.0.lock().unwrap().push(plan.clone());
         Ok(())
+    }
+
+    async fn write_fabric(
+        &self,
+        _fabric: &FabricConfig,
+        outcome: &Outcome,
+    ) -> Result<bool, WriteBackError> {
+        // Like the fabric's record in NetBox: only a changed outcome is written.
+        let mut written = self.1.lock().unwrap();
+        if written.last() == Some(outcome) {
+            return Ok(false);
+        }
+        written.push(outcome.clone());
+        Ok(true)
     }
 }
 

@@ -1,10 +1,12 @@
-//! What to write back into NetBox after a reconcile: status custom fields on every mapped object
-//! and journal entries for new drift, errors and repairs.
+//! What to write back into NetBox after a reconcile: status custom fields on the mapped objects
+//! that are not in sync, and journal entries for new drift, errors and repairs.
 //!
-//! Only values that differ from what NetBox already holds are planned, so reconciling a steady
-//! fabric writes nothing and NetBox's change log does not grow. For the same reason
-//! `hedgehog_synced_at` is the time an object *became* synced, and a switch's heartbeat is only
-//! refreshed when its health changes or the stored value is older than `heartbeat_refresh`.
+//! Every write to a NetBox object is an update event that NetBox's single webhook worker has to
+//! deliver before any user's next change, so only exceptions are written: "in sync" is the
+//! absence of a status. Only values that differ from what NetBox already holds are planned, so
+//! reconciling a steady fabric writes nothing. `hedgehog_synced_at` is the time an object's
+//! problem ended, and a switch's heartbeat is only refreshed when its health changes or the
+//! stored value is older than `heartbeat_refresh`.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,7 @@ use super::compare::{ObjectReport, ObjectState};
 use super::health::SwitchHealth;
 use super::sources::{SourceMap, SourceRef};
 use crate::config::CustomFieldNames;
+use crate::model::ObjectKey;
 use crate::netbox::types::CustomFields;
 pub use crate::netbox::writeback::{JournalEntry, JournalKind};
 
@@ -69,12 +72,26 @@ impl WritebackPlan {
     }
 }
 
+/// What the pass's self-heal did, which decides how drifted and missing objects read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Heal {
+    /// Not attempted (dry run, self-heal off, commit mode, nothing to heal): objects read as
+    /// they were found.
+    #[default]
+    NotTried,
+    /// The target took the fabric; these objects it refused, with its message.
+    Applied(BTreeMap<ObjectKey, String>),
+    /// The re-apply as a whole failed: a fabric-wide condition, reported on the fabric's
+    /// record, so no object's status changes.
+    Failed,
+}
+
 /// Outcomes per NetBox object from the comparison: each source object gets the worst state of
-/// the rendered objects it feeds. `healed` objects were re-applied successfully in this pass.
+/// the rendered objects it feeds.
 pub fn outcomes_from_reports(
     reports: &[ObjectReport],
     sources: &SourceMap,
-    healed: bool,
+    heal: &Heal,
     target: &str,
 ) -> BTreeMap<SourceRef, Outcome> {
     let mut outcomes: BTreeMap<SourceRef, Outcome> = BTreeMap::new();
@@ -82,24 +99,30 @@ pub fn outcomes_from_reports(
         let Some(refs) = sources.get(&report.key) else {
             continue;
         };
-        let outcome = match (report.state, healed) {
-            // A healed object reads like any synced one, so the pass after the heal finds
-            // nothing to write; the heal itself is journalled by the status transition.
-            (ObjectState::InSync, _) | (ObjectState::Drifted | ObjectState::Missing, true) => {
-                Outcome {
-                    status: NetBoxStatus::Synced,
-                    message: format!("{} is in sync with the {target}", report.key),
-                }
-            }
-            (ObjectState::Drifted, false) => Outcome {
+        let in_sync = Outcome {
+            status: NetBoxStatus::Synced,
+            message: format!("{} is in sync with the {target}", report.key),
+        };
+        let outcome = match (report.state, heal) {
+            (ObjectState::InSync, _) => in_sync,
+            (ObjectState::Orphan, _) | (_, Heal::Failed) => continue,
+            (_, Heal::Applied(refused)) => match refused.get(&report.key) {
+                Some(message) => Outcome {
+                    status: NetBoxStatus::Error,
+                    message: format!("the {target} refused {}: {message}", report.key),
+                },
+                // A healed object reads like any synced one, so the pass after the heal finds
+                // nothing to write; the heal itself is journalled by the engine.
+                None => in_sync,
+            },
+            (ObjectState::Drifted, Heal::NotTried) => Outcome {
                 status: NetBoxStatus::Drifted,
                 message: drift_message(report, target),
             },
-            (ObjectState::Missing, false) => Outcome {
+            (ObjectState::Missing, Heal::NotTried) => Outcome {
                 status: NetBoxStatus::Pending,
                 message: format!("{} is not in the {target} yet", report.key),
             },
-            (ObjectState::Orphan, _) => continue,
         };
         merge(&mut outcomes, refs, outcome);
     }
@@ -139,6 +162,12 @@ fn drift_message(report: &ObjectReport, target: &str) -> String {
 }
 
 /// Compares outcomes with NetBox's current values and plans only the changes.
+///
+/// Only exceptions are written: an object in sync carries no status at all, so a first
+/// reconcile of a healthy fabric writes nothing and NetBox's webhook worker gets nothing to
+/// send. A status left from an earlier problem (or an old `synced` confirmation) is cleared
+/// once; `hedgehog_synced_at` is set in that same write when a problem ends, never on a steady
+/// object.
 pub fn plan(
     outcomes: &BTreeMap<SourceRef, Outcome>,
     current: &BTreeMap<(&'static str, u64), &CustomFields>,
@@ -153,34 +182,18 @@ pub fn plan(
             .get(&(object.object_type.as_str(), object.id))
             .copied()
             .unwrap_or(&empty);
-        let old_status = fields.string(&names.status);
-        let old_message = fields.string(&names.message).unwrap_or_default();
-        let mut changes = BTreeMap::new();
-        if old_status.as_deref() != Some(outcome.status.as_str()) {
-            changes.insert(names.status.clone(), json!(outcome.status.as_str()));
-            if outcome.status == NetBoxStatus::Synced {
-                changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
-            }
-        }
-        if old_message != outcome.message {
-            changes.insert(names.message.clone(), json!(outcome.message));
-        }
+        let stored = Stored {
+            status: fields.string(&names.status),
+            message: fields.string(&names.message).unwrap_or_default(),
+        };
+        let (changes, journal_kind) = if outcome.status == NetBoxStatus::Synced {
+            clear(&stored, names, now)
+        } else {
+            raise(&stored, outcome, names)
+        };
         if changes.is_empty() {
             continue;
         }
-        let newly =
-            |s: NetBoxStatus| outcome.status == s && old_status.as_deref() != Some(s.as_str());
-        let journal_kind = if newly(NetBoxStatus::Drifted) {
-            Some(JournalKind::Warning)
-        } else if newly(NetBoxStatus::Error) || (outcome.status == NetBoxStatus::Error) {
-            Some(JournalKind::Danger)
-        } else if outcome.status == NetBoxStatus::Synced
-            && old_status.as_deref().is_some_and(|s| s != "synced")
-        {
-            Some(JournalKind::Success)
-        } else {
-            None
-        };
         if let Some(kind) = journal_kind {
             result.journal.push(JournalEntry {
                 assigned_object_type: object.object_type.clone(),
@@ -195,6 +208,82 @@ pub fn plan(
         });
     }
     result
+}
+
+/// What NetBox holds for one object.
+struct Stored {
+    status: Option<String>,
+    message: String,
+}
+
+impl Stored {
+    fn is(&self, status: NetBoxStatus) -> bool {
+        self.status.as_deref() == Some(status.as_str())
+    }
+}
+
+/// Custom field values to write, and the kind of journal entry the change deserves.
+pub type Changes = (BTreeMap<String, Value>, Option<JournalKind>);
+
+/// An object in sync: remove whatever status it still carries.
+fn clear(stored: &Stored, names: &CustomFieldNames, now: DateTime<Utc>) -> Changes {
+    let mut changes = BTreeMap::new();
+    if stored.status.is_none() && stored.message.is_empty() {
+        return (changes, None);
+    }
+    changes.insert(names.status.clone(), Value::Null);
+    changes.insert(names.message.clone(), Value::Null);
+    // An old confirmation is only removed; a problem that ended is the object becoming synced.
+    let problem_ended = stored.status.is_some() && !stored.is(NetBoxStatus::Synced);
+    if problem_ended {
+        changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
+    }
+    (changes, problem_ended.then_some(JournalKind::Success))
+}
+
+/// An object with a problem: write its status and message where they differ.
+fn raise(stored: &Stored, outcome: &Outcome, names: &CustomFieldNames) -> Changes {
+    let mut changes = BTreeMap::new();
+    if !stored.is(outcome.status) {
+        changes.insert(names.status.clone(), json!(outcome.status.as_str()));
+    }
+    if stored.message != outcome.message {
+        changes.insert(names.message.clone(), json!(outcome.message));
+    }
+    let kind = match outcome.status {
+        _ if changes.is_empty() => None,
+        NetBoxStatus::Drifted if !stored.is(NetBoxStatus::Drifted) => Some(JournalKind::Warning),
+        NetBoxStatus::Error => Some(JournalKind::Danger),
+        _ => None,
+    };
+    (changes, kind)
+}
+
+/// The changes to a fabric's own record: its status written explicitly (one object, so a
+/// confirmation costs nothing), `hedgehog_synced_at` when the fabric becomes synced, and a
+/// journal entry for each transition.
+pub fn plan_fabric_record(
+    fields: &CustomFields,
+    outcome: &Outcome,
+    names: &CustomFieldNames,
+    now: DateTime<Utc>,
+) -> Changes {
+    let stored = Stored {
+        status: fields.string(&names.status),
+        message: fields.string(&names.message).unwrap_or_default(),
+    };
+    let (mut changes, _) = raise(&stored, outcome, names);
+    let transition = !stored.is(outcome.status);
+    let kind = match outcome.status {
+        _ if !transition => None,
+        NetBoxStatus::Synced => {
+            changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
+            stored.status.is_some().then_some(JournalKind::Success)
+        }
+        NetBoxStatus::Error | NetBoxStatus::Unknown => Some(JournalKind::Danger),
+        NetBoxStatus::Drifted | NetBoxStatus::Pending => Some(JournalKind::Warning),
+    };
+    (changes, kind)
 }
 
 /// Agent health fields for each switch's device, only where they changed. `devices` maps a
@@ -252,7 +341,7 @@ pub fn plan_switch_health(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, ObjectKey};
+    use crate::model::Kind;
     use crate::reconcile::diff::FieldDiff;
 
     fn device(id: u64) -> SourceRef {
@@ -288,8 +377,16 @@ mod tests {
         }
     }
 
+    /// Custom field values as NetBox holds them after `plan` was written.
+    fn stored(plan: &WritebackPlan) -> Vec<CustomFields> {
+        plan.updates
+            .iter()
+            .map(|u| CustomFields(u.custom_fields.clone().into_iter().collect()))
+            .collect()
+    }
+
     #[test]
-    fn steady_state_plans_nothing_and_changes_plan_only_differences() {
+    fn only_problems_are_written_and_a_steady_fabric_plans_nothing() {
         let names = CustomFieldNames::default();
         let sources: SourceMap = [
             (key("leaf-01"), vec![device(1)]),
@@ -301,57 +398,97 @@ mod tests {
             report("leaf-01", ObjectState::InSync),
             report("leaf-02", ObjectState::Drifted),
         ];
-        let outcomes = outcomes_from_reports(&reports, &sources, false, "cluster");
+        let outcomes = outcomes_from_reports(&reports, &sources, &Heal::NotTried, "cluster");
         let now = Utc::now();
 
         let first = plan(&outcomes, &BTreeMap::new(), &names, now, "reconcile");
-        assert_eq!(first.updates.len(), 2);
+        assert_eq!(
+            first.updates.len(),
+            1,
+            "the object in sync gets no write: {:?}",
+            first.updates
+        );
+        assert_eq!(first.updates[0].object, device(2));
         assert_eq!(
             first.updates[0].custom_fields["hedgehog_status"],
-            json!("synced")
-        );
-        assert!(
-            first.updates[0]
-                .custom_fields
-                .contains_key("hedgehog_synced_at")
-        );
-        assert_eq!(
-            first.updates[1].custom_fields["hedgehog_status"],
             json!("drifted")
         );
         assert!(
-            first.updates[1].custom_fields["hedgehog_message"]
+            first.updates[0].custom_fields["hedgehog_message"]
                 .as_str()
                 .unwrap()
                 .contains("spec.asn")
         );
-        assert_eq!(
-            first.journal.len(),
-            1,
-            "only the new drift is journalled: {:?}",
-            first.journal
-        );
+        assert_eq!(first.journal.len(), 1, "{:?}", first.journal);
         assert_eq!(first.journal[0].kind, JournalKind::Warning);
 
         // NetBox now holds what was written: the next pass plans nothing.
-        let held: Vec<CustomFields> = first
-            .updates
-            .iter()
-            .map(|u| CustomFields(u.custom_fields.clone().into_iter().collect()))
-            .collect();
-        let current: BTreeMap<(&'static str, u64), &CustomFields> = [
-            (("dcim.device", 1), &held[0]),
-            (("dcim.device", 2), &held[1]),
-        ]
-        .into_iter()
-        .collect();
+        let held = stored(&first);
+        let current: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 2), &held[0])].into_iter().collect();
         assert!(plan(&outcomes, &current, &names, now, "reconcile").is_empty());
 
-        // Healing the drift flips leaf-02 to synced with a success entry.
-        let healed = outcomes_from_reports(&reports, &sources, true, "cluster");
+        // Healing the drift clears leaf-02's status once, records when it became synced and
+        // journals the repair; after that nothing is written again.
+        let healed = outcomes_from_reports(
+            &reports,
+            &sources,
+            &Heal::Applied(BTreeMap::new()),
+            "cluster",
+        );
         let third = plan(&healed, &current, &names, now, "reconcile");
         assert_eq!(third.updates.len(), 1);
+        let fields = &third.updates[0].custom_fields;
+        assert_eq!(fields["hedgehog_status"], Value::Null);
+        assert_eq!(fields["hedgehog_message"], Value::Null);
+        assert_eq!(fields["hedgehog_synced_at"], json!(now.to_rfc3339()));
         assert_eq!(third.journal[0].kind, JournalKind::Success);
+        let cleared = CustomFields(fields.clone().into_iter().collect());
+        let current: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 2), &cleared)].into_iter().collect();
+        let later = now + chrono::Duration::hours(1);
+        assert!(
+            plan(&healed, &current, &names, later, "reconcile").is_empty(),
+            "hedgehog_synced_at is not refreshed on a steady object"
+        );
+    }
+
+    #[test]
+    fn an_old_synced_confirmation_is_cleared_once_without_a_new_sync_time() {
+        let names = CustomFieldNames::default();
+        let sources: SourceMap = [(key("leaf-01"), vec![device(1)])].into_iter().collect();
+        let outcomes = outcomes_from_reports(
+            &[report("leaf-01", ObjectState::InSync)],
+            &sources,
+            &Heal::NotTried,
+            "cluster",
+        );
+        let old = CustomFields(
+            [
+                (
+                    "hedgehog_status".to_string(),
+                    json!({"value": "synced", "label": "Synced"}),
+                ),
+                (
+                    "hedgehog_message".to_string(),
+                    json!("Switch/leaf-01 is in sync"),
+                ),
+                (
+                    "hedgehog_synced_at".to_string(),
+                    json!("2026-11-22T04:00:00Z"),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let current: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 1), &old)].into_iter().collect();
+        let cleared = plan(&outcomes, &current, &names, Utc::now(), "reconcile");
+        assert_eq!(cleared.updates.len(), 1);
+        let fields = &cleared.updates[0].custom_fields;
+        assert_eq!(fields["hedgehog_status"], Value::Null);
+        assert!(!fields.contains_key("hedgehog_synced_at"), "{fields:?}");
+        assert!(cleared.journal.is_empty(), "nothing happened to the object");
     }
 
     #[test]
@@ -363,7 +500,7 @@ mod tests {
             report("a", ObjectState::Drifted),
             report("b", ObjectState::InSync),
         ];
-        let outcomes = outcomes_from_reports(&reports, &sources, false, "cluster");
+        let outcomes = outcomes_from_reports(&reports, &sources, &Heal::NotTried, "cluster");
         assert_eq!(outcomes[&device(1)].status, NetBoxStatus::Drifted);
     }
 

@@ -2,8 +2,6 @@
 //! healed, a change whose webhook never came repaired, orphans, write-back, a steady fabric
 //! writing nothing, and Unknown when the cluster cannot be read.
 
-use std::time::Duration;
-
 use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::reconcile::{ObjectState, ReconcileOptions, SyncStatus};
 use kube::api::{
@@ -29,7 +27,7 @@ async fn changelog_count() -> u64 {
 
 #[tokio::test]
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let ClusterFabric {
         seeded,
@@ -61,17 +59,20 @@ async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_not
     assert!(first.count(ObjectState::Missing) > 10, "{first:?}");
     assert_eq!(first.sync, SyncStatus::Synced, "{:?}", first.errors);
     let spine = seeded.device_id("spine-01");
-    let device = get(&format!("/dcim/devices/{spine}/")).await;
     assert_eq!(
-        device["custom_fields"]["hedgehog_status"]["value"],
+        (first.netbox_updates, first.journal_entries),
+        (1, 0),
+        "a fabric applied in full writes only its own record: {first:?}"
+    );
+    let device = get(&format!("/dcim/devices/{spine}/")).await;
+    assert!(device["custom_fields"]["hedgehog_status"].is_null());
+
+    let record = fabric_record(&name).await;
+    assert_eq!(
+        record["custom_fields"]["hedgehog_status"]["value"],
         "synced"
     );
-    assert!(
-        device["custom_fields"]["hedgehog_message"]
-            .as_str()
-            .unwrap()
-            .contains("Switch/spine-01")
-    );
+    assert!(record["custom_fields"]["hedgehog_synced_at"].is_string());
 
     // Drift: someone edits the cluster directly.
     let kube = server.client().await.unwrap();
@@ -184,20 +185,37 @@ async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_not
         "a steady fabric adds nothing to the change log"
     );
 
-    // The cluster goes away: Unknown, never Synced, and NetBox says so.
+    // The cluster goes away: Unknown, never Synced, said once on the fabric's record and
+    // not copied onto every object.
     server.shutdown().await;
     let unknown = run(false).await;
     assert_eq!(unknown.sync, SyncStatus::Unknown, "{unknown:?}");
-    let device = eventually(Duration::from_secs(5), "unknown status", || async {
-        let device = get(&format!("/dcim/devices/{spine}/")).await;
-        (device["custom_fields"]["hedgehog_status"]["value"] == "unknown").then_some(device)
-    })
-    .await;
+    assert_eq!(
+        unknown.netbox_updates, 1,
+        "only the fabric's record: {unknown:?}"
+    );
+    let record = fabric_record(&name).await;
+    assert_eq!(
+        record["custom_fields"]["hedgehog_status"]["value"],
+        "unknown"
+    );
     assert!(
-        device["custom_fields"]["hedgehog_message"]
+        record["custom_fields"]["hedgehog_message"]
             .as_str()
             .unwrap()
-            .contains("could not be read")
+            .contains("cannot read the cluster"),
+        "{record}"
+    );
+    let device = get(&format!("/dcim/devices/{spine}/")).await;
+    assert!(
+        device["custom_fields"]["hedgehog_status"].is_null(),
+        "{}",
+        device["custom_fields"]
+    );
+    let again = run(false).await;
+    assert_eq!(
+        again.netbox_updates, 0,
+        "the same condition is not written twice"
     );
 
     seeded.remove().await;

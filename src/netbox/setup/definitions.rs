@@ -59,6 +59,12 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
         .copied()
         .filter(|t| *t != "dcim.macaddress")
         .collect();
+    // The status fields also sit on each fabric's own record.
+    let with_record: Vec<&str> = mapped
+        .iter()
+        .copied()
+        .chain([crate::netbox::fabric_record::RECORD_OBJECT_TYPE])
+        .collect();
     let mut by_name: BTreeMap<String, (Map<String, Value>, Vec<String>)> = BTreeMap::new();
     for mapping in mappings {
         let f = &mapping.custom_fields;
@@ -217,16 +223,16 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
             (
                 &f.status,
                 "select",
-                &mapped,
+                &with_record,
                 "Sync state of the Hedgehog object",
             ),
             (
                 &f.synced_at,
                 "datetime",
-                &mapped,
+                &with_record,
                 "When the Hedgehog object last synced",
             ),
-            (&f.message, "longtext", &mapped, "Last sync message"),
+            (&f.message, "longtext", &with_record, "Last sync message"),
             (
                 &f.agent_heartbeat,
                 "datetime",
@@ -357,6 +363,19 @@ pub fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
         [&m.ipv4_namespace_prefix_role, &m.dhcp_range_role].map(|s| (s.as_str(), json!({})))
     });
     by_slug(ep::IPAM_ROLES, items)
+}
+
+/// The cluster types of the fabrics' own records (see `netbox::fabric_record`).
+pub fn fabric_record_types(mappings: &[MappingConfig]) -> Vec<Desired> {
+    let mut out: Vec<Desired> = Vec::new();
+    for mapping in mappings {
+        if !out.iter().any(|d| d.value == mapping.fabric_record_type) {
+            out.push(crate::netbox::fabric_record::record_type(
+                &mapping.fabric_record_type,
+            ));
+        }
+    }
+    out
 }
 
 /// The webhook that sends NetBox's changes to the sidecar's `/webhooks/netbox`.

@@ -109,6 +109,7 @@ pub async fn ensure_schema(
         .chain(definitions::tags(&mappings))
         .chain(definitions::device_roles(&mappings))
         .chain(definitions::ipam_roles(&mappings))
+        .chain(definitions::fabric_record_types(&mappings))
         .collect();
     apply(client, &mut report, &independent).await?;
     Ok(report)
@@ -122,10 +123,7 @@ async fn ensure_webhook(
     let secret = spec
         .webhook_secret
         .as_ref()
-        .map(|s| {
-            let all = s.expose_secret();
-            all.split(',').next().unwrap_or(all).trim().to_owned()
-        })
+        .map(|s| s.expose_secret().to_owned())
         .unwrap_or_default();
     if secret.is_empty() {
         tracing::warn!("no webhook.secret configured: NetBox's webhook will not be signed");
