@@ -80,7 +80,9 @@ fn mode_of(fabric: &crate::config::FabricConfig) -> &'static str {
 
 /// The refusal to send, if the request is not authorised.
 fn refusal(request: &HttpRequest, token: &ApiToken) -> Option<HttpResponse> {
-    let Some(expected) = &token.0 else {
+    // A blank token is refused at start-up; should one get here, it disables the API rather
+    // than matching requests without credentials.
+    let Some(expected) = token.0.as_ref().filter(|t| !crate::config::is_blank(t)) else {
         return Some(error(
             StatusCode::UNAUTHORIZED,
             "the API is disabled: set api.token (HEDGEHOG_SIDECAR_API_TOKEN)",

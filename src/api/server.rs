@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::fabrics::ApiToken;
 use super::state::AppState;
 use super::{health, webhook};
-use crate::config::{Settings, resolve_secret};
+use crate::config::Settings;
 use crate::intake::SignatureVerifier;
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
@@ -24,8 +24,9 @@ const DEPTH_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("invalid configuration: {key}: {problem}")]
-    Config { key: String, problem: String },
+    /// The problem, starting with the key that causes it.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("cannot open the job queue: {0}")]
     Queue(#[from] QueueError),
     #[error("listen: cannot bind {addr}: {source}")]
@@ -194,23 +195,14 @@ pub async fn spawn_app(
 }
 
 fn webhook_verifier(settings: &Settings) -> Result<SignatureVerifier, StartError> {
-    let missing = || StartError::Config {
-        key: "webhook.secret".into(),
-        problem: "not set (HEDGEHOG_SIDECAR_WEBHOOK_SECRET or ..._SECRET_FILE); \
-                  NetBox's webhooks cannot be verified without it"
-            .into(),
-    };
-    let secret = resolve_secret(
-        "webhook.secret",
-        settings.webhook.secret.as_ref(),
-        settings.webhook.secret_file.as_deref(),
-    )
-    .map_err(|problem| StartError::Config {
-        key: "webhook.secret_file".into(),
-        problem,
-    })?
-    .ok_or_else(missing)?;
-    SignatureVerifier::new(&secret).ok_or_else(missing)
+    let secrets = settings.webhook.secrets().map_err(StartError::Config)?;
+    SignatureVerifier::new(&secrets).ok_or_else(|| {
+        StartError::Config(
+            "webhook.secret: not set (HEDGEHOG_SIDECAR_WEBHOOK_SECRET or ..._SECRET_FILE); \
+             NetBox's webhooks cannot be verified without it"
+                .into(),
+        )
+    })
 }
 
 /// Keeps the queue depth gauges fresh (and the histogram upkeep done).

@@ -38,7 +38,12 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
             SignatureError::Missing => "signature_missing",
             SignatureError::Mismatch => "signature_mismatch",
         };
-        return reject(StatusCode::UNAUTHORIZED, reason, &error.to_string());
+        return reject(
+            request,
+            StatusCode::UNAUTHORIZED,
+            reason,
+            &error.to_string(),
+        );
     }
     let new_job = match decide(&body, &state.ignore_users) {
         Ok(Decision::Queue(job)) => job,
@@ -53,7 +58,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
                 EventError::NotJson(_) => "not_json",
                 EventError::NotAnEvent(_) => "not_an_event",
             };
-            return reject(StatusCode::BAD_REQUEST, reason, &error.to_string());
+            return reject(request, StatusCode::BAD_REQUEST, reason, &error.to_string());
         }
     };
     // Info level so that warnings about this event carry the request id under the default filter.
@@ -81,6 +86,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
             Err(error) => {
                 tracing::warn!(%error, "cannot store the webhook; NetBox gets 503");
                 reject(
+                    request,
                     StatusCode::SERVICE_UNAVAILABLE,
                     "queue_unavailable",
                     "the job queue cannot store the event; try again later",
@@ -100,6 +106,7 @@ async fn read_body(
 ) -> Result<web::BytesMut, HttpResponse> {
     let too_large = || {
         reject(
+            request,
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             &format!("body is larger than {limit} bytes (webhook.max_body_bytes)"),
@@ -116,6 +123,7 @@ async fn read_body(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             reject(
+                request,
                 StatusCode::BAD_REQUEST,
                 "unreadable_body",
                 &format!("cannot read the body: {e}"),
@@ -129,10 +137,20 @@ async fn read_body(
     Ok(body)
 }
 
-fn reject(status: StatusCode, reason: &'static str, message: &str) -> HttpResponse {
+fn reject(
+    request: &HttpRequest,
+    status: StatusCode,
+    reason: &'static str,
+    message: &str,
+) -> HttpResponse {
     metrics::counter!(m::WEBHOOKS_REJECTED, "reason" => reason).increment(1);
+    // The TCP peer, not a forwarded-for header a client could write itself.
+    let peer = request
+        .peer_addr()
+        .map_or_else(|| "-".to_owned(), |a| a.to_string());
     tracing::info!(
         status = status.as_u16(),
+        peer,
         reason,
         message,
         "webhook rejected"

@@ -1,6 +1,8 @@
 //! `hedgehog-sidecar jobs`: inspect the queues and re-queue dead letters.
 //! With the embedded queue, run it while `serve` is stopped (the file is locked while open).
 
+use std::io::Write;
+
 use crate::config::Settings;
 use crate::queue::{JobState, open_queue};
 
@@ -28,16 +30,37 @@ pub enum JobsCommand {
 }
 
 pub async fn run(settings: Settings, args: JobsArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match write_output(settings, args, &mut out).await {
+        // The reader went away (`jobs list | head`): it has all it wanted.
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+async fn write_output(
+    settings: Settings,
+    args: JobsArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let queue = open_queue(&settings)?;
     match args.command {
         JobsCommand::List { state, limit } => {
             let stats = queue.stats().await?;
-            println!(
+            writeln!(
+                out,
                 "queued {}  running {}  retrying {}  dead {}",
                 stats.queued, stats.running, stats.retrying, stats.dead
-            );
+            )?;
             for job in queue.list(state, limit).await? {
-                println!(
+                writeln!(
+                    out,
                     "{}  {}  {:<8} {:<28} attempts={} request_id={} {}",
                     job.id,
                     state.as_str(),
@@ -49,14 +72,14 @@ pub async fn run(settings: Settings, args: JobsArgs) -> anyhow::Result<()> {
                         .as_deref()
                         .map(|e| format!("last_error={e}"))
                         .unwrap_or_default(),
-                );
+                )?;
             }
         }
         JobsCommand::Show { id } => match queue.show(&id).await? {
             Some((state, job)) => {
                 let mut value = serde_json::to_value(&job)?;
                 value["state"] = serde_json::Value::from(state.as_str());
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
             }
             None => anyhow::bail!("no job {id}"),
         },
@@ -64,14 +87,15 @@ pub async fn run(settings: Settings, args: JobsArgs) -> anyhow::Result<()> {
             if !queue.retry_dead(&id).await? {
                 anyhow::bail!("job {id} is not in the dead-letter queue");
             }
-            println!("job {id} queued again");
+            writeln!(out, "job {id} queued again")?;
         }
         JobsCommand::Drop { id } => {
             if !queue.drop_dead(&id).await? {
                 anyhow::bail!("job {id} is not in the dead-letter queue");
             }
-            println!("job {id} dropped");
+            writeln!(out, "job {id} dropped")?;
         }
     }
+    out.flush()?;
     Ok(())
 }

@@ -17,6 +17,13 @@ pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let mut options = AppOptions::default();
+    // Resolved even when no fabric is served, so a blank token is refused in every setup.
+    let token = resolve_secret(
+        "api.token",
+        settings.api.token.as_ref(),
+        settings.api.token_file.as_deref(),
+    )
+    .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
     let handler: Arc<dyn JobHandler> = if settings.fabrics.is_empty() {
         tracing::warn!("no [[fabric]] is configured: webhooks are queued and recorded only");
         Arc::new(RecordingHandler::new())
@@ -26,12 +33,6 @@ pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
         if settings.reconcile.enabled {
             tokio::spawn(scheduler.clone().run(shutdown.clone()));
         }
-        let token = resolve_secret(
-            "api.token",
-            settings.api.token.as_ref(),
-            settings.api.token_file.as_deref(),
-        )
-        .map_err(anyhow::Error::msg)?;
         if token.is_none() {
             tracing::warn!("api.token is not set: /api/v1 refuses every request");
         }

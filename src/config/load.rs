@@ -40,6 +40,8 @@ const DOCUMENTED_VARS: &[&str] = &[
     "LISTEN",
     "WEBHOOK_SECRET",
     "WEBHOOK_SECRET_FILE",
+    "WEBHOOK_PREVIOUS_SECRET",
+    "WEBHOOK_PREVIOUS_SECRET_FILE",
     "REDIS_URL",
     "NETBOX_URL",
     "NETBOX_TOKEN",
@@ -79,13 +81,32 @@ pub fn load_from(
     Ok(settings)
 }
 
+/// Settings whose values are secret: their errors never quote the value.
+const SECRET_KEYS: &[&str] = &[
+    "secret",
+    "previous_secrets",
+    "token",
+    "redis_url",
+    "password",
+];
+
 fn describe_figment_error(error: figment::Error) -> String {
     error
         .into_iter()
         .map(|e| {
             let path = e.path.join(".");
+            let secret = e
+                .path
+                .iter()
+                .any(|part| SECRET_KEYS.contains(&part.as_str()));
             if path.is_empty() {
                 e.kind.to_string()
+            } else if secret {
+                format!(
+                    "{path}: {} (the value is not shown: it is a secret; write it as a quoted \
+                     string, or use a secret file)",
+                    redacted_kind(&e.kind)
+                )
             } else {
                 format!("{path}: {}", e.kind)
             }
@@ -94,11 +115,52 @@ fn describe_figment_error(error: figment::Error) -> String {
         .join("; ")
 }
 
+/// What is wrong with a secret setting, without its value.
+fn redacted_kind(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        Kind::InvalidType(actual, expected) => {
+            format!("expected {expected}, found {}", type_name(actual))
+        }
+        Kind::InvalidValue(actual, expected) => {
+            format!(
+                "invalid value, expected {expected}, found {}",
+                type_name(actual)
+            )
+        }
+        Kind::InvalidLength(_, expected) => format!("invalid length, expected {expected}"),
+        _ => "invalid value".into(),
+    }
+}
+
+fn type_name(actual: &figment::error::Actual) -> &'static str {
+    use figment::error::Actual;
+    match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) | Actual::Float(_) => "a number",
+        Actual::Char(_) | Actual::Str(_) => "a string",
+        Actual::Seq => "a list",
+        Actual::Map => "a table",
+        _ => "another type",
+    }
+}
+
 fn apply_documented_env(
     settings: &mut Settings,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
     let var = |name: &str| env(&format!("{ENV_PREFIX}{name}")).filter(|v| !v.is_empty());
+    // A secret variable that is set but blank is a mistake (an unfilled template, an empty
+    // Kubernetes secret): refuse it rather than run unauthenticated or unverified.
+    let secret = |name: &str| -> Result<Option<SecretString>, ConfigError> {
+        match env(&format!("{ENV_PREFIX}{name}")) {
+            Some(value) if value.trim().is_empty() => Err(ConfigError::key(
+                format!("{ENV_PREFIX}{name}"),
+                "is set but empty; set a secret or unset the variable",
+            )),
+            value => Ok(value.map(SecretString::from)),
+        }
+    };
     if let Some(listen) = var("LISTEN") {
         settings.listen = listen.parse::<SocketAddr>().map_err(|e| {
             ConfigError::key(
@@ -107,11 +169,17 @@ fn apply_documented_env(
             )
         })?;
     }
-    if let Some(secret) = var("WEBHOOK_SECRET") {
-        settings.webhook.secret = Some(SecretString::from(secret));
+    if let Some(secret) = secret("WEBHOOK_SECRET")? {
+        settings.webhook.secret = Some(secret);
     }
     if let Some(file) = var("WEBHOOK_SECRET_FILE") {
         settings.webhook.secret_file = Some(file.into());
+    }
+    if let Some(previous) = secret("WEBHOOK_PREVIOUS_SECRET")? {
+        settings.webhook.previous_secrets.push(previous);
+    }
+    if let Some(file) = var("WEBHOOK_PREVIOUS_SECRET_FILE") {
+        settings.webhook.previous_secret_file = Some(file.into());
     }
     if let Some(url) = var("REDIS_URL") {
         settings.redis_url = Some(SecretString::from(url));
@@ -119,14 +187,14 @@ fn apply_documented_env(
     if let Some(url) = var("NETBOX_URL") {
         settings.netbox.url = Some(url);
     }
-    if let Some(token) = var("NETBOX_TOKEN") {
-        settings.netbox.token = Some(SecretString::from(token));
+    if let Some(token) = secret("NETBOX_TOKEN")? {
+        settings.netbox.token = Some(token);
     }
     if let Some(file) = var("NETBOX_TOKEN_FILE") {
         settings.netbox.token_file = Some(file.into());
     }
-    if let Some(token) = var("API_TOKEN") {
-        settings.api.token = Some(SecretString::from(token));
+    if let Some(token) = secret("API_TOKEN")? {
+        settings.api.token = Some(token);
     }
     if let Some(file) = var("API_TOKEN_FILE") {
         settings.api.token_file = Some(file.into());
@@ -150,6 +218,28 @@ fn apply_documented_env(
 }
 
 fn validate(settings: &Settings) -> Result<(), ConfigError> {
+    let inline_secrets = [
+        ("api.token", settings.api.token.as_ref()),
+        ("webhook.secret", settings.webhook.secret.as_ref()),
+        ("netbox.token", settings.netbox.token.as_ref()),
+    ];
+    let previous = settings.webhook.previous_secrets.iter().map(Some);
+    for (key, secret) in inline_secrets
+        .into_iter()
+        .map(|(k, s)| (k.to_owned(), s))
+        .chain(
+            previous
+                .enumerate()
+                .map(|(i, s)| (format!("webhook.previous_secrets[{i}]"), s)),
+        )
+    {
+        if secret.is_some_and(super::secret::is_blank) {
+            return Err(ConfigError::key(
+                key,
+                "is empty; set a secret or remove the setting",
+            ));
+        }
+    }
     if settings.webhook.max_body_bytes == 0 {
         return Err(ConfigError::key(
             "webhook.max_body_bytes",
@@ -306,6 +396,78 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("bogus_key"), "{err}");
+    }
+
+    #[test]
+    fn blank_secrets_are_configuration_errors() {
+        let file = write("[api]\ntoken = \"\"\n");
+        let err = load_from(Some(file.path()), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("api.token: is empty"), "{err}");
+
+        let file = write("[webhook]\nsecret = \"  \"\n");
+        let err = load_from(Some(file.path()), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("webhook.secret: is empty"), "{err}");
+
+        let file = write("[webhook]\nsecret = \"a\"\nprevious_secrets = [\"\"]\n");
+        let err = load_from(Some(file.path()), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("webhook.previous_secrets[0]: is empty"),
+            "{err}"
+        );
+
+        for var in [
+            "HEDGEHOG_SIDECAR_API_TOKEN",
+            "HEDGEHOG_SIDECAR_WEBHOOK_SECRET",
+            "HEDGEHOG_SIDECAR_WEBHOOK_PREVIOUS_SECRET",
+        ] {
+            let err = load_from(None, |n| (n == var).then(String::new))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(var) && err.contains("set but empty"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_previous_secret_variable_adds_to_the_list() {
+        let file = write("[webhook]\nsecret = \"new,with,commas\"\nprevious_secrets = [\"a,b\"]\n");
+        let settings = load_from(Some(file.path()), |n| {
+            (n == "HEDGEHOG_SIDECAR_WEBHOOK_PREVIOUS_SECRET").then(|| "c,d".to_owned())
+        })
+        .unwrap();
+        let secrets: Vec<String> = settings
+            .webhook
+            .secrets()
+            .unwrap()
+            .iter()
+            .map(|s| s.expose_secret().to_owned())
+            .collect();
+        assert_eq!(secrets, ["new,with,commas", "a,b", "c,d"]);
+    }
+
+    #[test]
+    fn errors_never_quote_a_secret() {
+        for (text, key, value) in [
+            (
+                "[webhook]\nsecret = 987654321987\n",
+                "webhook.secret",
+                "987654321987",
+            ),
+            ("[api]\ntoken = 123456789\n", "api.token", "123456789"),
+            ("redis_url = 24681357\n", "redis_url", "24681357"),
+        ] {
+            let file = write(text);
+            let err = load_from(Some(file.path()), |_| None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{err}");
+            assert!(!err.contains(value), "{err}");
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Secrets come inline, from a file (Kubernetes and systemd credentials), or from the
 //! environment; the file wins because it is the form that keeps secrets out of `ps` and dumps.
+//! A secret that is empty or only whitespace is a configuration error wherever it comes from:
+//! an empty API token would otherwise match a request without credentials.
 
 use std::path::Path;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Reads a secret from a file, trimming the trailing newline editors and `echo` add.
 pub fn read_secret_file(path: &Path) -> std::io::Result<SecretString> {
@@ -13,16 +15,61 @@ pub fn read_secret_file(path: &Path) -> std::io::Result<SecretString> {
     ))
 }
 
-/// The secret from `file` if set, else `inline`. `key` names the setting in errors.
+/// True when the secret holds nothing but whitespace.
+pub fn is_blank(secret: &SecretString) -> bool {
+    secret.expose_secret().trim().is_empty()
+}
+
+/// The secret from `file` if set, else `inline`. `key` names the setting in errors; a blank
+/// secret is an error.
 pub fn resolve_secret(
     key: &str,
     inline: Option<&SecretString>,
     file: Option<&Path>,
 ) -> Result<Option<SecretString>, String> {
     match file {
-        Some(path) => read_secret_file(path)
-            .map(Some)
-            .map_err(|e| format!("{key}_file: cannot read {}: {e}", path.display())),
-        None => Ok(inline.cloned()),
+        Some(path) => {
+            let secret = read_secret_file(path)
+                .map_err(|e| format!("{key}_file: cannot read {}: {e}", path.display()))?;
+            if is_blank(&secret) {
+                return Err(format!("{key}_file: {} holds no secret", path.display()));
+            }
+            Ok(Some(secret))
+        }
+        None => match inline {
+            Some(secret) if is_blank(secret) => Err(format!(
+                "{key}: is empty; set a secret or remove the setting"
+            )),
+            other => Ok(other.cloned()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_secrets_are_errors_wherever_they_come_from() {
+        let blank = SecretString::from(" \t".to_owned());
+        let err = resolve_secret("api.token", Some(&blank), None).unwrap_err();
+        assert!(err.starts_with("api.token: is empty"), "{err}");
+
+        for text in ["", "\n", "\r\n", "  \n"] {
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), text).unwrap();
+            let err = resolve_secret("api.token", None, Some(file.path())).unwrap_err();
+            assert!(
+                err.contains("api.token_file") && err.contains("holds no secret"),
+                "{err}"
+            );
+        }
+
+        let set = SecretString::from("s3cret".to_owned());
+        let resolved = resolve_secret("api.token", Some(&set), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(resolved.expose_secret(), "s3cret");
+        assert!(resolve_secret("api.token", None, None).unwrap().is_none());
     }
 }

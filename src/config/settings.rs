@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::fabric::FabricConfig;
+use super::secret::resolve_secret;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,10 +63,14 @@ impl Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSettings {
-    /// Shared secret(s), comma separated so a secret can be rotated: NetBox signs with one,
-    /// the sidecar accepts any.
+    /// The secret NetBox's webhook signs with (`setup` configures it in NetBox). Taken as
+    /// is: every character, commas included, is part of the secret.
     pub secret: Option<SecretString>,
     pub secret_file: Option<PathBuf>,
+    /// Secrets still accepted while NetBox is switched to a new `secret` (rotation).
+    pub previous_secrets: Vec<SecretString>,
+    /// One more previous secret, read from a file.
+    pub previous_secret_file: Option<PathBuf>,
     /// Largest accepted body; NetBox objects are a few KB.
     pub max_body_bytes: usize,
     /// Events made by these NetBox users are skipped (the sidecar's own write-backs).
@@ -77,8 +82,48 @@ impl Default for WebhookSettings {
         Self {
             secret: None,
             secret_file: None,
+            previous_secrets: Vec::new(),
+            previous_secret_file: None,
             max_body_bytes: 1024 * 1024,
             ignore_users: vec!["hedgehog-sidecar".into()],
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Every accepted secret, the current one first; empty when none is configured. A blank
+    /// secret, or previous secrets without a current one, is an error.
+    pub fn secrets(&self) -> Result<Vec<SecretString>, String> {
+        let current = resolve_secret(
+            "webhook.secret",
+            self.secret.as_ref(),
+            self.secret_file.as_deref(),
+        )?;
+        let mut previous = Vec::new();
+        for (i, secret) in self.previous_secrets.iter().enumerate() {
+            if let Some(secret) = resolve_secret(
+                &format!("webhook.previous_secrets[{i}]"),
+                Some(secret),
+                None,
+            )? {
+                previous.push(secret);
+            }
+        }
+        if let Some(file) = resolve_secret(
+            "webhook.previous_secret",
+            None,
+            self.previous_secret_file.as_deref(),
+        )? {
+            previous.push(file);
+        }
+        match current {
+            Some(current) => Ok(std::iter::once(current).chain(previous).collect()),
+            None if previous.is_empty() => Ok(Vec::new()),
+            None => Err(
+                "webhook.previous_secrets: set, but webhook.secret (the secret NetBox \
+                         signs with now) is not"
+                    .into(),
+            ),
         }
     }
 }

@@ -28,15 +28,12 @@ impl std::fmt::Debug for SignatureVerifier {
 }
 
 impl SignatureVerifier {
-    /// `secrets` is the configured value: one secret, or several separated by commas.
-    /// None when it holds no secret at all.
-    pub fn new(secrets: &SecretString) -> Option<Self> {
+    /// Accepts a signature made with any of `secrets` (the current one and those being
+    /// rotated out), each taken whole. None when the list is empty.
+    pub fn new(secrets: &[SecretString]) -> Option<Self> {
         let keyed: Vec<HmacSha512> = secrets
-            .expose_secret()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| HmacSha512::new_from_slice(s.as_bytes()).ok())
+            .iter()
+            .filter_map(|s| HmacSha512::new_from_slice(s.expose_secret().as_bytes()).ok())
             .collect();
         (!keyed.is_empty()).then_some(Self { keyed })
     }
@@ -74,7 +71,8 @@ mod tests {
 
     #[test]
     fn accepts_any_rotated_secret_and_rejects_others() {
-        let verifier = SignatureVerifier::new(&SecretString::from("old, new")).unwrap();
+        let secrets = ["old".to_owned(), "new".to_owned()].map(SecretString::from);
+        let verifier = SignatureVerifier::new(&secrets).unwrap();
         let body = br#"{"event": "created"}"#;
         assert_eq!(
             verifier.verify(body, Some(sign("old", body).as_bytes())),
@@ -93,6 +91,23 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         assert_eq!(verifier.verify(body, None), Err(SignatureError::Missing));
-        assert!(SignatureVerifier::new(&SecretString::from(" , ")).is_none());
+        assert!(SignatureVerifier::new(&[]).is_none());
+    }
+
+    #[test]
+    fn a_comma_is_part_of_the_secret() {
+        let verifier = SignatureVerifier::new(&[SecretString::from("abc,def")]).unwrap();
+        let body = br#"{"event": "created"}"#;
+        assert_eq!(
+            verifier.verify(body, Some(sign("abc,def", body).as_bytes())),
+            Ok(())
+        );
+        for part in ["abc", "def"] {
+            assert_eq!(
+                verifier.verify(body, Some(sign(part, body).as_bytes())),
+                Err(SignatureError::Mismatch),
+                "a body signed with `{part}` alone must be refused"
+            );
+        }
     }
 }

@@ -2,7 +2,6 @@
 
 pub mod agent;
 pub mod connection;
-pub mod crd;
 pub mod external;
 pub mod external_attachment;
 pub mod external_peering;
@@ -22,7 +21,6 @@ pub mod vpc_peering;
 
 pub use agent::Agent;
 pub use connection::{ConnectionSpec, ConnectionType};
-pub use crd::{CrdDefinition, CrdError, CrdSet, FieldValidation, SchemaViolation};
 pub use external::ExternalSpec;
 pub use external_attachment::ExternalAttachmentSpec;
 pub use external_peering::ExternalPeeringSpec;

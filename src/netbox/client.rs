@@ -107,6 +107,13 @@ impl NetBoxClient {
                 options.url
             )));
         }
+        if !options.verify_tls {
+            tracing::warn!(
+                url = %options.url,
+                "netbox.verify_tls = false: NetBox's certificate is not checked, so anyone on \
+                 the path can read the token and change what the sidecar renders"
+            );
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))

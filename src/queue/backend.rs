@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::job::{Job, JobState, NewJob};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QueueError {
     #[error("queue back-end unavailable: {0}")]
     Unavailable(String),

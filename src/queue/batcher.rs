@@ -75,9 +75,8 @@ async fn flush_loop(
                 }
             }
             Err(e) => {
-                let problem = e.to_string();
                 for reply in replies {
-                    let _ = reply.send(Err(QueueError::Unavailable(problem.clone())));
+                    let _ = reply.send(Err(e.clone()));
                 }
             }
         }

@@ -94,11 +94,13 @@ impl EmbeddedQueue {
         visibility: Duration,
         dedupe_ttl: Duration,
     ) -> Result<Self, QueueError> {
-        std::fs::create_dir_all(dir)
+        create_private_dir(dir)
             .map_err(|e| storage(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("queue.redb");
         let db = Database::create(&path)
             .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
+        make_private(&path)
+            .map_err(|e| storage(format!("cannot restrict {}: {e}", path.display())))?;
         let state = load(&db)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -146,6 +148,25 @@ impl EmbeddedQueue {
             _ => Err(QueueError::LeaseLost(lease.job.id.clone())),
         }
     }
+}
+
+/// Creates `dir` (and its parents) readable by this user only: the queue holds NetBox payloads.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes the queue file readable and writable by this user only, however it was created.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 fn load(db: &Database) -> Result<State, QueueError> {
@@ -653,5 +674,23 @@ impl JobQueue for EmbeddedQueue {
 
     async fn ping(&self) -> Result<(), QueueError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_dir_and_queue_file_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data").join("queue");
+        let _queue =
+            EmbeddedQueue::open(&dir, Duration::from_secs(1), Duration::from_secs(1)).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "data directory");
+        assert_eq!(mode(&dir.join("queue.redb")), 0o600, "queue file");
     }
 }

@@ -13,10 +13,7 @@ async fn job_logs_carry_the_request_id_and_secrets_never_appear() {
     let storage = Storage::new(Backend::Redis);
     let mut settings = storage.settings();
     let second_secret = "rotated-secret-must-stay-hidden";
-    settings.webhook.secret = Some(SecretString::from(format!(
-        "{},{second_secret}",
-        crate::support::SECRET
-    )));
+    settings.webhook.previous_secrets = vec![SecretString::from(second_secret)];
     let handler = Arc::new(RecordingHandler::new());
     let app = TestApp::spawn(&settings, handler.clone()).await;
     let delivery = &netbox_deliveries()[0];
@@ -48,5 +45,35 @@ async fn job_logs_carry_the_request_id_and_secrets_never_appear() {
     assert!(
         !logs.contains(&delivery.signature),
         "a signature was logged"
+    );
+    let rejected: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("webhook rejected"))
+        .collect();
+    assert!(!rejected.is_empty(), "the bad signature was logged");
+    for line in rejected {
+        assert!(
+            line.contains(r#""peer":"127.0.0.1:"#),
+            "no peer address in: {line}"
+        );
+    }
+}
+
+#[test]
+fn turning_tls_verification_off_is_a_warning() {
+    crate::support::capture_logs();
+    let settings = hedgehog_sidecar::config::NetBoxSettings {
+        url: Some("https://netbox.invalid".into()),
+        token: Some(SecretString::from("nbt_abc.def")),
+        verify_tls: false,
+        ..Default::default()
+    };
+    hedgehog_sidecar::netbox::NetBoxClient::from_settings(&settings).expect("a client");
+    let logs = captured_logs();
+    assert!(
+        logs.lines().any(|l| l.contains(r#""level":"WARN""#)
+            && l.contains("verify_tls = false")
+            && l.contains("netbox.invalid")),
+        "no warning about verify_tls = false:\n{logs}"
     );
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod cli;
 mod conformance;
 mod logs;
 mod redis_layout;

@@ -26,6 +26,16 @@ async fn redis_down_gives_503_and_loses_nothing() {
         .await;
     assert_eq!(status, 503, "{json}");
     assert_eq!(json["error"], "queue_unavailable");
+    let logs = crate::support::captured_logs();
+    let refused = logs
+        .lines()
+        .find(|l| l.contains("cannot store the webhook"))
+        .expect("the refusal is logged");
+    assert_eq!(
+        refused.matches("queue back-end unavailable").count(),
+        1,
+        "the error's prefix is repeated: {refused}"
+    );
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
 

@@ -124,10 +124,7 @@ async fn ensure_webhook(
     let secret = spec
         .webhook_secret
         .as_ref()
-        .map(|s| {
-            let all = s.expose_secret();
-            all.split(',').next().unwrap_or(all).trim().to_owned()
-        })
+        .map(|s| s.expose_secret().to_owned())
         .unwrap_or_default();
     if secret.is_empty() {
         tracing::warn!("no webhook.secret configured: NetBox's webhook will not be signed");

@@ -37,13 +37,13 @@ pub fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
     if !causes.is_empty() {
         body.push_str("\nCaused by:\n");
         for cause in &causes {
-            let _ = write!(body, "  - {}", cause.reason);
+            let _ = write!(body, "  - {}", one_line(&cause.reason));
             let mut who = Vec::new();
             if let Some(user) = &cause.user {
-                who.push(format!("user {user}"));
+                who.push(format!("user {}", one_line(user)));
             }
             if let Some(request) = &cause.request_id {
-                who.push(format!("request {request}"));
+                who.push(format!("request {}", one_line(request)));
             }
             if !who.is_empty() {
                 let _ = write!(body, " ({})", who.join(", "));
@@ -60,13 +60,32 @@ pub fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
     if !users.is_empty() || !requests.is_empty() {
         body.push('\n');
         for user in users {
-            let _ = writeln!(body, "NetBox-User: {user}");
+            let _ = writeln!(body, "NetBox-User: {}", one_line(user));
         }
         for request in requests {
-            let _ = writeln!(body, "NetBox-Request-Id: {request}");
+            let _ = writeln!(body, "NetBox-Request-Id: {}", one_line(request));
         }
     }
     body
+}
+
+/// `text` on one line: the user and request id come from the webhook's payload, and a line
+/// break in them would forge trailers (`Signed-off-by: ...`) or whole sections. Control
+/// characters are written escaped (`\n`), so the value stays readable and traceable.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 fn section(body: &mut String, title: &str, keys: &[ObjectKey]) {
@@ -116,5 +135,29 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("NetBox-User: alice\nNetBox-Request-Id: req-7\n"));
+    }
+
+    #[test]
+    fn payload_values_cannot_add_lines() {
+        let cause = Cause {
+            request_id: Some("req-1\nSigned-off-by: mallory".into()),
+            user: Some("eve\r\nNetBox-User: admin".into()),
+            reason: "webhook dcim.device 1 updated".into(),
+        };
+        let text = commit_message("lab", &Plan::default(), &[cause]);
+        for line in text.lines() {
+            assert!(
+                !line.starts_with("Signed-off-by") && !line.starts_with("NetBox-User: admin"),
+                "a payload value made its own line: {line:?}\n{text}"
+            );
+        }
+        assert!(
+            text.contains("NetBox-User: eve\\r\\nNetBox-User: admin\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("NetBox-Request-Id: req-1\\nSigned-off-by: mallory\n"),
+            "{text}"
+        );
     }
 }
