@@ -58,7 +58,7 @@ async fn deliveries_before_an_edit(
         json!({"description": description}),
     )
     .await;
-    let (index, at) = eventually(Duration::from_secs(120), "the edit's delivery", || async {
+    let (index, at) = eventually_some(Duration::from_secs(120), "the edit's delivery", || async {
         counter
             .deliveries()
             .iter()
@@ -88,7 +88,7 @@ fn describe(deliveries: &[Delivery]) -> Vec<String> {
 
 #[tokio::test]
 async fn write_back_and_fabric_wide_conditions_send_at_most_one_webhook_per_100_mapped_objects() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let ClusterFabric {
         seeded,
