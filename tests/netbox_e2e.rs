@@ -146,6 +146,7 @@ fn mapping_named(prefix: &str) -> MappingConfig {
         &mut m.tag_protocol_ip,
         &mut m.tag_vtep_ip,
         &mut m.tag_imported,
+        &mut m.fabric_record_type,
         &mut m.ipv4_namespace_prefix_role,
         &mut m.dhcp_range_role,
     ]
@@ -199,8 +200,9 @@ async fn setup_creates_everything_the_product_needs_where_none_of_it_exists() {
             .all(|i| i.starts_with("extras.customfieldchoiceset ")),
         "setup did not create: {not_created:?}"
     );
-    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 IPAM roles, the webhook, the event rule.
-    assert!(first.created() >= 37 + 4 + 7 + 2 + 2, "{first}");
+    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 IPAM roles, the fabric record's cluster
+    // type, the webhook, 7 event rules.
+    assert!(first.created() >= 37 + 4 + 7 + 2 + 1 + 1 + 7, "{first}");
     assert_eq!((second.created(), second.updated()), (0, 0), "{second}");
 }
 
