@@ -23,6 +23,10 @@ use tokio_util::sync::CancellationToken;
 #[path = "support/raw_load.rs"]
 mod raw_load;
 
+/// The allocator of the `hedgehog-sidecar` binary, so the service is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &str = "netbox-webhook-secret";
 
 fn knob(name: &str, default: usize) -> usize {
@@ -40,10 +44,7 @@ struct Template {
 
 impl Template {
     fn load() -> Self {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/netbox/webhook-samples/fabric-lifecycle.jsonl"
-        );
+        let path = testkit::paths::shared("netbox/webhook-samples/fabric-lifecycle.jsonl");
         let text = std::fs::read_to_string(path).expect("webhook samples");
         let first: serde_json::Value =
             serde_json::from_str(text.lines().next().expect("a sample")).expect("JSON");
@@ -71,8 +72,7 @@ fn main() {
     let load_threads = knob("BENCH_LOAD_THREADS", 1);
     let requests_total = knob("BENCH_REQUESTS", 40_000 * (seconds + warmup) as usize);
 
-    let redis_url =
-        std::env::var("HHS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
+    let redis_url = testkit::redis::redis_url();
     if backend == "redis" {
         wait_for_lazy_free(&redis_url);
     }

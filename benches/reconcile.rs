@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use bench_fabric::{ensure_seeded, spec, var};
 use hedgehog_sidecar::config::{FabricConfig, ValidationLevel};
-use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::netbox::load_fabric;
 use hedgehog_sidecar::targets::Target;
 use hedgehog_sidecar::targets::cluster::ClusterTarget;
+use kube_testserver::TestServer;
 use serde_json::Value;
 
 struct Pass {
@@ -245,8 +245,9 @@ fn start_cluster(
     let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async move {
-            let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/hedgehog/crds");
-            let server = TestServer::start(&crds).await.expect("test server");
+            let server = TestServer::start(&testkit::paths::crds_dir())
+                .await
+                .expect("test server");
             server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
             ready_tx.send(()).expect("ready");
             let _ = stop_rx.await;

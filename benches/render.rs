@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hedgehog_sidecar::mapping;
-use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
+use testkit::synthetic::SyntheticFabric;
 
 /// 2 spines, 73 leaves with 32 servers each (half of them bonded), 20 VPCs: about 20,000
 /// NetBox objects.

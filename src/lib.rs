@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod import;
 pub mod intake;
-pub mod kubetest;
 pub mod lease;
 pub mod mapping;
 pub mod model;
@@ -20,8 +19,3 @@ pub mod queue;
 pub mod reconcile;
 pub mod targets;
 pub mod telemetry;
-
-/// mimalloc rather than glibc's allocator: the webhook path allocates many short-lived buffers
-/// on several threads, where glibc's arenas spent a measurable share of the intake benchmark.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

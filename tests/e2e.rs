@@ -4,7 +4,9 @@
 mod e2e {
     pub mod harness;
     mod publish;
+    mod quiet_writeback;
     mod reconcile;
     mod render;
     mod scripts;
+    pub mod webhook_counter;
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use git2::{Oid, Repository, Signature};
@@ -15,40 +15,12 @@ use hedgehog_sidecar::model::{Kind, Manifest, ManifestMeta};
 use hedgehog_sidecar::targets::git::{GitTarget, LocalLock, RepoLease, RepoLock};
 use hedgehog_sidecar::targets::{Cause, Target, TargetError};
 use tempfile::TempDir;
+use testkit::logs::{capture_logs, captured_logs};
 
 const BRANCH: &str = "main";
 const FOLDER: &str = "fabrics/lab";
 
 // ---------------------------------------------------------------- fixtures
-
-/// Everything a test logs, so tests can prove a secret never reached a log line.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Arc::clone(&buffer);
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || LogWriter(Arc::clone(&writer)))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
-        buffer
-    })
-    .clone()
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Fixture {
     _dir: TempDir,
@@ -59,7 +31,7 @@ struct Fixture {
 impl Fixture {
     /// An empty bare repository (no branch yet) as the remote.
     fn new() -> Self {
-        captured_logs();
+        capture_logs();
         let dir = tempfile::tempdir().unwrap();
         let remote = dir.path().join("remote.git");
         Repository::init_bare(&remote).unwrap();
@@ -680,7 +652,6 @@ fn refusing_http_server() -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test]
 async fn refused_credentials_give_a_clear_error_without_the_token() {
-    let logs = captured_logs();
     let fx = Fixture::new();
     let (url, requests) = refusing_http_server();
     let token = format!("tok-{}", uuid::Uuid::new_v4());
@@ -714,7 +685,7 @@ async fn refused_credentials_give_a_clear_error_without_the_token() {
             .any(|r| r.to_ascii_lowercase().contains("authorization: basic")),
         "the token was offered to the server"
     );
-    let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    let logs = captured_logs();
     assert!(!logs.contains(&token), "the token reached a log line");
 }
 
@@ -756,9 +727,7 @@ async fn the_local_lock_admits_one_holder_at_a_time() {
 }
 
 fn redis_pool() -> deadpool_redis::Pool {
-    let url = std::env::var("HHS_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379/3".to_owned());
-    deadpool_redis::Config::from_url(url)
+    deadpool_redis::Config::from_url(testkit::redis::redis_url())
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .unwrap()
 }

@@ -8,11 +8,6 @@
 //! samples' global prefixes are moved to a random 10.x/16), and deletes what it created, also
 //! when it fails. No webhook or event rule is created (`ensure_schema` is setup without them).
 
-// Shared with tests/e2e; this binary uses part of it.
-#[allow(dead_code)]
-#[path = "e2e/harness.rs"]
-mod harness;
-
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -22,7 +17,6 @@ use hedgehog_sidecar::cli::manifests::parse_manifests;
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::import::roundtrip::{compare, normalised};
 use hedgehog_sidecar::import::{ImportOptions, ImportReport, import_fabric, source};
-use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::mapping;
 use hedgehog_sidecar::model::Manifest;
 use hedgehog_sidecar::netbox::endpoints as ep;
@@ -30,9 +24,10 @@ use hedgehog_sidecar::netbox::seed::delete_snapshot_objects;
 use hedgehog_sidecar::netbox::{ListQuery, NetBoxClient, load_fabric};
 use hedgehog_sidecar::targets::cluster::ClusterTarget;
 use hedgehog_sidecar::targets::{Cause, Target};
+use kube_testserver::TestServer;
 use serde_json::{Value, json};
-
-use harness::{NETBOX, client, crds_dir, unique};
+use testkit::netbox::{NETBOX, client, unique};
+use testkit::paths::crds_dir;
 
 type Specs = BTreeMap<(String, String), Value>;
 
@@ -41,19 +36,11 @@ fn read(path: &Path) -> String {
 }
 
 fn sample_text(file: &str) -> String {
-    read(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/hedgehog/samples")
-            .join(file),
-    )
+    read(&testkit::paths::shared("hedgehog/samples").join(file))
 }
 
 fn fixture_text(file: &str) -> String {
-    read(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(file),
-    )
+    read(&testkit::paths::fixture(file))
 }
 
 /// A random second octet for the samples' 10.x addresses.

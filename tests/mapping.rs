@@ -9,6 +9,10 @@ mod common;
 mod connections;
 #[path = "mapping/kinds.rs"]
 mod kinds;
+#[path = "mapping/oracle.rs"]
+mod oracle;
+#[path = "support/oracle.rs"]
+mod oracle_support;
 #[path = "mapping/rules.rs"]
 mod rules;
 #[path = "mapping/samples.rs"]

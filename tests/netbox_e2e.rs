@@ -5,7 +5,6 @@
 //! name, address space, route-target namespace and webhook name, and deletes what it made.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use hedgehog_sidecar::config::{FabricConfig, MappingConfig};
 use hedgehog_sidecar::netbox::endpoints as ep;
@@ -13,69 +12,19 @@ use hedgehog_sidecar::netbox::seed::{
     SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
 use hedgehog_sidecar::netbox::setup::{SetupSpec, ensure_schema, remove_webhook, run_setup};
-use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
 use hedgehog_sidecar::netbox::types::CustomFields;
 use hedgehog_sidecar::netbox::writeback::{
     CustomFieldUpdate, JournalEntry, JournalKind, patch_custom_fields, write_journal,
 };
-use hedgehog_sidecar::netbox::{
-    ClientOptions, FabricSnapshot, ListQuery, NetBoxClient, NetBoxError, load_fabric,
-};
+use hedgehog_sidecar::netbox::{FabricSnapshot, ListQuery, NetBoxClient, NetBoxError, load_fabric};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::netbox::{client, client_v1, options, unique, var};
+use testkit::synthetic::SyntheticFabric;
 
 /// Held by tests that add custom fields for a while and by tests that compare whole objects:
 /// every object shows every custom field, so the first would change what the second reads.
 static CUSTOM_FIELDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Env {
-    url: String,
-    v1: String,
-    v2: String,
-}
-
-fn env() -> Env {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!(
-                "{name} is not set: these tests need a real NetBox. Run \
-                 `eval \"$(../shared/netbox/netbox-up)\"` first (scripts/test does)."
-            )
-        })
-    };
-    Env {
-        url: var("NETBOX_URL"),
-        v1: var("NETBOX_TOKEN"),
-        v2: var("NETBOX_TOKEN_V2"),
-    }
-}
-
-fn options(url: &str, token: &str) -> ClientOptions {
-    ClientOptions {
-        url: url.into(),
-        token: SecretString::from(token.to_owned()),
-        verify_tls: true,
-        ca_file: None,
-        timeout: Duration::from_secs(60),
-        page_size: 1000,
-        concurrency: 4,
-        max_retries: 2,
-    }
-}
-
-fn client_v2() -> NetBoxClient {
-    let env = env();
-    NetBoxClient::new(options(&env.url, &env.v2)).unwrap()
-}
-
-fn client_v1() -> NetBoxClient {
-    let env = env();
-    NetBoxClient::new(options(&env.url, &env.v1)).unwrap()
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{:08x}", rand::random::<u32>())
-}
 
 fn setup_spec(name: &str) -> SetupSpec {
     SetupSpec {
@@ -110,7 +59,7 @@ async fn free_octet(client: &NetBoxClient) -> u8 {
 
 #[tokio::test]
 async fn setup_twice_changes_nothing_the_second_time() {
-    let client = client_v2();
+    let client = client();
     let name = unique("e2e-setup");
     let spec = setup_spec(&name);
     let first = run_setup(&client, &spec).await.unwrap();
@@ -197,6 +146,7 @@ fn mapping_named(prefix: &str) -> MappingConfig {
         &mut m.tag_protocol_ip,
         &mut m.tag_vtep_ip,
         &mut m.tag_imported,
+        &mut m.fabric_record_type,
         &mut m.ipv4_namespace_prefix_role,
         &mut m.dhcp_range_role,
     ]
@@ -217,7 +167,7 @@ fn mapping_named(prefix: &str) -> MappingConfig {
 #[tokio::test]
 async fn setup_creates_everything_the_product_needs_where_none_of_it_exists() {
     let _fields = CUSTOM_FIELDS.lock().await;
-    let client = client_v2();
+    let client = client();
     let name = unique("e2e-empty");
     let mut spec = setup_spec(&name);
     spec.mappings = vec![mapping_named(&name.replace('-', "_"))];
@@ -250,14 +200,15 @@ async fn setup_creates_everything_the_product_needs_where_none_of_it_exists() {
             .all(|i| i.starts_with("extras.customfieldchoiceset ")),
         "setup did not create: {not_created:?}"
     );
-    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 IPAM roles, the webhook, the event rule.
-    assert!(first.created() >= 37 + 4 + 7 + 2 + 2, "{first}");
+    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 IPAM roles, the fabric record's cluster
+    // type, the webhook, 7 event rules.
+    assert!(first.created() >= 37 + 4 + 7 + 2 + 1 + 1 + 7, "{first}");
     assert_eq!((second.created(), second.updated()), (0, 0), "{second}");
 }
 
 #[tokio::test]
 async fn setup_patches_only_what_differs() {
-    let client = client_v2();
+    let client = client();
     let name = unique("e2e-setup");
     run_setup(&client, &setup_spec(&name)).await.unwrap();
     let mut changed = setup_spec(&name);
@@ -276,7 +227,7 @@ async fn setup_patches_only_what_differs() {
 #[tokio::test]
 async fn seeded_fabric_loads_back_and_takes_writebacks() {
     let _fields = CUSTOM_FIELDS.lock().await;
-    let client = client_v2();
+    let client = client();
     ensure_product_setup(&client).await;
     let fabric = unique("e2e");
     let mut spec = SyntheticFabric::new(
@@ -389,7 +340,7 @@ async fn writeback_round_trip(
 
 #[tokio::test]
 async fn v1_and_v2_tokens_both_authenticate() {
-    for client in [client_v1(), client_v2()] {
+    for client in [client_v1(), client()] {
         let status: Value = client.get("status/", &[]).await.unwrap();
         assert!(status["netbox-version"].as_str().unwrap().starts_with("4."));
         // An authenticated-only list: a wrong header would give 403.
@@ -402,12 +353,12 @@ async fn v1_and_v2_tokens_both_authenticate() {
 
 #[tokio::test]
 async fn wrong_token_is_a_clear_auth_error() {
-    let env = env();
+    let url = var("NETBOX_URL");
     for token in [
         "nbt_AAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
         "ffffffffffffffffffffffffffffffffffffffff",
     ] {
-        let client = NetBoxClient::new(options(&env.url, token)).unwrap();
+        let client = NetBoxClient::new(options(&url, token)).unwrap();
         let error = client
             .list::<Value>(ep::DEVICES.path, &ListQuery::new())
             .await
@@ -446,7 +397,7 @@ async fn unreachable_netbox_is_a_clear_error() {
 
 #[tokio::test]
 async fn bad_request_carries_netbox_field_messages() {
-    let client = client_v2();
+    let client = client();
     let error = client
         .post::<_, Value>(ep::SITES.path, &json!({"name": unique("e2e-site")}))
         .await

@@ -8,31 +8,19 @@ use hedgehog_sidecar::netbox::seed::{
     SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
 use hedgehog_sidecar::netbox::setup::ensure_schema;
-use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
-use hedgehog_sidecar::netbox::{ClientOptions, NetBoxClient, load_fabric};
 use hedgehog_sidecar::netbox::{ListQuery, endpoints};
-use secrecy::SecretString;
+use hedgehog_sidecar::netbox::{NetBoxClient, load_fabric};
 use serde_json::{Value, json};
+pub use testkit::netbox::var;
+use testkit::synthetic::SyntheticFabric;
 
-/// A client for the NetBox of `netbox-up` (NETBOX_URL, NETBOX_TOKEN_V2).
+/// A client for the NetBox of `netbox-up` (NETBOX_URL, NETBOX_TOKEN_V2), patient enough to
+/// list a 10,000-object fabric from a busy NetBox.
 pub fn client() -> NetBoxClient {
-    NetBoxClient::new(ClientOptions {
-        url: var("NETBOX_URL"),
-        token: SecretString::from(var("NETBOX_TOKEN_V2")),
-        verify_tls: true,
-        ca_file: None,
-        timeout: Duration::from_secs(300),
-        page_size: 1000,
-        concurrency: 4,
-        max_retries: 3,
-    })
-    .expect("client")
-}
-
-pub fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run `eval \"$(../shared/netbox/netbox-up)\"` first")
-    })
+    let mut options = testkit::netbox::options(&var("NETBOX_URL"), &var("NETBOX_TOKEN_V2"));
+    options.timeout = Duration::from_secs(300);
+    options.max_retries = 3;
+    NetBoxClient::new(options).expect("client")
 }
 
 /// The bench fabric: `HHS_BENCH_FABRIC=10k` (default, about 10,400 objects) or `small`

@@ -2,10 +2,10 @@
 
 pub mod agent;
 pub mod connection;
-pub mod crd;
 pub mod external;
 pub mod external_attachment;
 pub mod external_peering;
+pub mod fabric_config;
 pub mod ipv4_namespace;
 mod kind;
 mod manifest;
@@ -22,7 +22,6 @@ pub mod vpc_peering;
 
 pub use agent::Agent;
 pub use connection::{ConnectionSpec, ConnectionType};
-pub use crd::{CrdDefinition, CrdError, CrdSet, FieldValidation, SchemaViolation};
 pub use external::ExternalSpec;
 pub use external_attachment::ExternalAttachmentSpec;
 pub use external_peering::ExternalPeeringSpec;

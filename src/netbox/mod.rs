@@ -10,7 +10,6 @@ pub mod pagination;
 pub mod seed;
 pub mod setup;
 pub mod snapshot;
-pub mod synthetic;
 pub mod token;
 pub mod types;
 pub mod writeback;

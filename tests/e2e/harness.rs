@@ -1,60 +1,27 @@
 //! Shared set-up: a fabric seeded into the real NetBox under a unique name and site, the
 //! sidecar's settings for it, and clean-up.
 
-use std::path::{Path, PathBuf};
-
-use std::time::Duration;
+use std::path::Path;
 
 use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
-use hedgehog_sidecar::kubetest::TestServer;
 use hedgehog_sidecar::netbox::fabric_record::find_record;
 use hedgehog_sidecar::netbox::seed::{
     IdMap, SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
 use hedgehog_sidecar::netbox::setup::ensure_schema;
 use hedgehog_sidecar::netbox::types::NestedRef;
-use hedgehog_sidecar::netbox::{ClientOptions, FabricSnapshot, NetBoxClient, load_fabric};
+use hedgehog_sidecar::netbox::{FabricSnapshot, load_fabric};
+use kube_testserver::TestServer;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-
-/// NetBox is shared by every scenario of this binary: one at a time.
-pub static NETBOX: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-pub fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: end-to-end tests need the real NetBox. Run \
-             `eval \"$(../shared/netbox/netbox-up)\"` first (scripts/test does)."
-        )
-    })
-}
-
-pub fn client() -> NetBoxClient {
-    NetBoxClient::new(ClientOptions {
-        url: env("NETBOX_URL"),
-        token: SecretString::from(env("NETBOX_TOKEN_V2")),
-        verify_tls: true,
-        ca_file: None,
-        timeout: Duration::from_secs(60),
-        page_size: 1000,
-        concurrency: 4,
-        max_retries: 2,
-    })
-    .expect("client")
-}
-
-pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{:08x}", rand::random::<u32>())
-}
-
-pub fn crds_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/hedgehog/crds")
-}
+pub use testkit::eventually_some;
+pub use testkit::logs::show_logs;
+pub use testkit::netbox::{NETBOX, client, unique, var};
+pub use testkit::paths::crds_dir;
 
 /// The docs sample's NetBox objects, moved to fabric `fabric` in its own site.
 pub fn docs_snapshot(fabric: &str) -> FabricSnapshot {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs-wiring.snapshot.json");
+    let path = testkit::paths::fixture("docs-wiring.snapshot.json");
     let mut snapshot = FabricSnapshot::load(&path).expect("fixture");
     let site = NestedRef {
         id: 1,
@@ -195,8 +162,8 @@ pub fn settings(fabric: FabricConfig, data_dir: &Path) -> Settings {
     settings.webhook.ignore_users = vec![];
     settings.queue.data_dir = data_dir.to_owned();
     settings.queue.backoff_initial_ms = 200;
-    settings.netbox.url = Some(env("NETBOX_URL"));
-    settings.netbox.token = Some(SecretString::from(env("NETBOX_TOKEN_V2")));
+    settings.netbox.url = Some(var("NETBOX_URL"));
+    settings.netbox.token = Some(SecretString::from(var("NETBOX_TOKEN_V2")));
     settings
 }
 
@@ -218,25 +185,6 @@ pub async fn get(path: &str) -> Value {
     client().get(path, &[]).await.expect("GET NetBox")
 }
 
-/// Polls `check` every 250 ms until it returns Some, or panics after `limit` with `what`.
-pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// A Switch as the Kubernetes test server holds it.
 pub async fn cluster_object(
     client: &kube::Client,
@@ -254,12 +202,4 @@ pub async fn cluster_object(
         .ok()
         .flatten()
         .map(|o| serde_json::to_value(o).unwrap())
-}
-
-/// Logs of the sidecar under test, shown for failing tests.
-pub fn init_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_test_writer()
-        .try_init();
 }

@@ -46,7 +46,7 @@ async fn serve(
 
 #[tokio::test]
 async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let ClusterFabric {
         seeded,
@@ -67,7 +67,7 @@ async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
     .await;
 
     let kube = server.client().await.unwrap();
-    let switch = eventually(
+    let switch = eventually_some(
         Duration::from_secs(180),
         "the change in the cluster",
         || async {
@@ -102,7 +102,7 @@ async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
     );
 
     // The change is journalled on the device, naming the request.
-    let comments = eventually(Duration::from_secs(30), "the journal entry", || async {
+    let comments = eventually_some(Duration::from_secs(30), "the journal entry", || async {
         let journal = get(&format!(
             "/extras/journal-entries/?assigned_object_type=dcim.device&assigned_object_id={spine}"
         ))
@@ -136,7 +136,7 @@ async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
 
 #[tokio::test]
 async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webhook() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let seeded = Seeded::create("e2e-commit").await;
     let dir = tempfile::tempdir().unwrap();
@@ -162,7 +162,7 @@ async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webho
     )
     .await;
 
-    let text = eventually(
+    let text = eventually_some(
         Duration::from_secs(180),
         "the file in the repository",
         || async {

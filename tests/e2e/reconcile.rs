@@ -27,7 +27,7 @@ async fn changelog_count() -> u64 {
 
 #[tokio::test]
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let ClusterFabric {
         seeded,

@@ -18,7 +18,7 @@ use super::harness::*;
 /// the environment, as operators are told to pass it.
 fn sidecar(config: &Path, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))
-        .env("HEDGEHOG_SIDECAR_NETBOX_TOKEN", env("NETBOX_TOKEN_V2"))
+        .env("HEDGEHOG_SIDECAR_NETBOX_TOKEN", var("NETBOX_TOKEN_V2"))
         .arg("--config")
         .arg(config)
         .args(args)
@@ -44,7 +44,7 @@ fn specs(yaml: &str) -> BTreeMap<(String, String), Value> {
 
 #[tokio::test]
 async fn the_docs_fabric_renders_from_live_netbox_as_from_its_snapshot_and_its_fixture() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     let seeded = Seeded::create("e2e-render").await;
     let dir = tempfile::tempdir().unwrap();
@@ -53,7 +53,7 @@ async fn the_docs_fabric_renders_from_live_netbox_as_from_its_snapshot_and_its_f
         &config,
         format!(
             "[netbox]\nurl = \"{}\"\n\n[[fabric]]\nname = \"{}\"\nvalidation = \"wiring\"\n",
-            env("NETBOX_URL"),
+            var("NETBOX_URL"),
             seeded.name
         ),
     )

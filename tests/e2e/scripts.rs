@@ -31,7 +31,7 @@ async fn upload_scripts() {
     ))
     .expect("netbox-scripts/hedgehog_sidecar.py");
     let http = reqwest::Client::new();
-    let url = format!("{}/api/extras/scripts/upload/", env("NETBOX_URL"));
+    let url = format!("{}/api/extras/scripts/upload/", var("NETBOX_URL"));
     let send = |request: reqwest::RequestBuilder| {
         let file = reqwest::multipart::Part::bytes(source.clone())
             .file_name(format!("{MODULE}.py"))
@@ -39,7 +39,7 @@ async fn upload_scripts() {
             .expect("a MIME type");
         async move {
             let response = request
-                .header("Authorization", env("NETBOX_TOKEN_V2"))
+                .header("Authorization", var("NETBOX_TOKEN_V2"))
                 .header("Accept", "application/json")
                 .multipart(reqwest::multipart::Form::new().part("file", file))
                 .send()
@@ -65,7 +65,7 @@ async fn run_script(class: &str, data: Value) -> Value {
     let path = format!("/extras/scripts/{MODULE}.{class}/");
     let body = json!({"data": data, "commit": false});
     // Running a script needs a write-enabled v2 token in NetBox 4.7 (the harness's client).
-    let started: Value = eventually(
+    let started: Value = eventually_some(
         Duration::from_secs(30),
         "NetBox to accept a script run: a 503 means its worker is not registered in its Redis \
          (netbox-reset flushes that); restart NetBox with netbox-down and netbox-up, as \
@@ -82,7 +82,7 @@ async fn run_script(class: &str, data: Value) -> Value {
     let job = started["result"]["id"]
         .as_u64()
         .unwrap_or_else(|| panic!("no job in {started}"));
-    eventually(
+    eventually_some(
         Duration::from_secs(60),
         &format!("{class} to finish: is NetBox's rq worker running?"),
         || async {
@@ -153,7 +153,7 @@ async fn netbox_lists_the_scripts_and_runs_them_in_its_worker() {
 /// this machine, or in its Debian root), with `vars` added to its environment. Returns what it
 /// printed.
 async fn netbox_command(args: &[&str], vars: &[(&str, &str)]) -> String {
-    let root = PathBuf::from(env("NETBOX_E2E_ROOT"));
+    let root = PathBuf::from(var("NETBOX_E2E_ROOT"));
     let mode = std::fs::read_to_string(root.join("mode")).unwrap_or_default();
     let mut command = if mode.trim() == "chroot" {
         let mut command = tokio::process::Command::new("chroot");
@@ -205,7 +205,7 @@ async fn runscript(class: &str, data: Option<Value>, vars: &[(&str, &str)]) -> S
 /// script compares NetBox with the cluster on demand.
 #[tokio::test]
 async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() {
-    init_logs();
+    show_logs();
     let _netbox = NETBOX.lock().await;
     upload_scripts().await;
     let ClusterFabric {

@@ -1,13 +1,10 @@
 //! Test helpers: settings per back-end with private storage, `spawn_app` on port 0, signed
-//! requests, the real NetBox deliveries, a private Redis server that can be stopped, and a
-//! log capture.
+//! requests and the real NetBox deliveries; polling, log capture and Redis come from testkit.
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
@@ -15,6 +12,10 @@ use hedgehog_sidecar::config::Settings;
 use hedgehog_sidecar::intake::sign;
 use hedgehog_sidecar::queue::{Job, JobHandler, JobQueue};
 use secrecy::SecretString;
+pub use testkit::eventually;
+pub use testkit::logs::{capture_logs, captured_logs};
+use testkit::redis::delete_keys;
+pub use testkit::redis::{PrivateRedis, redis_url};
 use tokio_util::sync::CancellationToken;
 
 pub const SECRET: &str = "netbox-webhook-secret";
@@ -46,10 +47,6 @@ pub(crate) use both_backends;
 pub enum Backend {
     Redis,
     Embedded,
-}
-
-pub fn redis_url() -> String {
-    std::env::var("HHS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into())
 }
 
 /// Private storage for one test: a random Redis key prefix or a temporary directory.
@@ -121,21 +118,8 @@ impl Storage {
 
 impl Drop for Storage {
     fn drop(&mut self) {
-        if self.backend != Backend::Redis {
-            return;
-        }
-        let Ok(client) = redis::Client::open(self.redis_url.as_str()) else {
-            return;
-        };
-        let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
-            return;
-        };
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", self.prefix))
-            .query(&mut conn)
-            .unwrap_or_default();
-        if !keys.is_empty() {
-            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut conn);
+        if self.backend == Backend::Redis {
+            delete_keys(&self.redis_url, &self.prefix);
         }
     }
 }
@@ -242,8 +226,7 @@ pub struct Delivery {
 }
 
 pub fn netbox_deliveries() -> Vec<Delivery> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/netbox/webhook-samples/fabric-lifecycle.jsonl");
+    let path = testkit::paths::shared("netbox/webhook-samples/fabric-lifecycle.jsonl");
     let text = std::fs::read_to_string(&path).expect("webhook samples are readable");
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -258,22 +241,6 @@ pub fn netbox_deliveries() -> Vec<Delivery> {
             }
         })
         .collect()
-}
-
-/// Polls `check` every 20 ms until it is true or `within` has passed.
-pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {within:?} waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A handler that records jobs as they finish, taking `delay` each, and notes any overlap of
@@ -315,108 +282,5 @@ impl JobHandler for SlowHandler {
         self.running_keys.lock().unwrap().remove(&job.key);
         self.finished.lock().unwrap().push(job.clone());
         Ok(())
-    }
-}
-
-/// Everything every test in this binary logged, as JSON lines (the service's JSON format).
-pub fn captured_logs() -> String {
-    let buffer = LOGS.get_or_init(Default::default);
-    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
-}
-
-static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-
-#[derive(Clone)]
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs (once) a global subscriber like `telemetry::init` with JSON output, writing into
-/// memory at debug level so tests can read every line the service wrote.
-pub fn capture_logs() {
-    let buffer = LOGS.get_or_init(Default::default).clone();
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(true)
-        .with_env_filter("info,hedgehog_sidecar=debug")
-        .with_writer(move || LogWriter(buffer.clone()))
-        .try_init();
-}
-
-/// A Redis server of our own on a free port, with an append-only file fsynced on every write,
-/// so it can be stopped and started again without losing what it acknowledged.
-pub struct PrivateRedis {
-    pub port: u16,
-    dir: tempfile::TempDir,
-    child: Option<std::process::Child>,
-}
-
-impl PrivateRedis {
-    pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut redis = Self {
-            port,
-            dir: tempfile::tempdir().expect("tempdir"),
-            child: None,
-        };
-        redis.restart();
-        redis
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    pub fn restart(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server runs");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("private redis-server did not start on port {}", self.port);
-    }
-
-    /// Kills the server (no chance to save: only the fsynced append-only file survives).
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

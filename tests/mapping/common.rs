@@ -1,26 +1,18 @@
 //! Shared helpers: fabric configs, fixture loading, CRD validation and a small snapshot builder.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::mapping::{self, RenderError, RenderedFabric};
-use hedgehog_sidecar::model::{CrdSet, FieldValidation, Manifest};
+use hedgehog_sidecar::model::Manifest;
 use hedgehog_sidecar::netbox::FabricSnapshot;
 use hedgehog_sidecar::netbox::types::*;
+use kube_testserver::crd::{CrdSet, FieldValidation};
 use serde_json::{Value, json};
-
-pub fn shared(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(path)
-}
+pub use testkit::paths::shared;
 
 pub fn fixture(name: &str) -> FabricSnapshot {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    FabricSnapshot::load(&path).expect("fixture loads")
+    FabricSnapshot::load(&testkit::paths::fixture(name)).expect("fixture loads")
 }
 
 /// A fabric config from TOML (the `[[fabric]]` table's body).

@@ -135,7 +135,7 @@ fn rendering_is_byte_identical_and_sorted_in_apply_order() {
 
 #[test]
 fn the_generated_fabric_of_the_benchmarks_renders_at_cluster_level() {
-    use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
+    use testkit::synthetic::SyntheticFabric;
     // 40 servers need 60 leaf ports: the spine uplinks move past them (E1/61, E1/62).
     let spec = SyntheticFabric {
         leaves: 3,

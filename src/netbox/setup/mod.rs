@@ -3,6 +3,7 @@
 
 mod definitions;
 pub(crate) mod ensure;
+mod event_rules;
 
 use std::fmt;
 
@@ -81,7 +82,7 @@ impl fmt::Display for SetupReport {
     }
 }
 
-/// Brings NetBox in line with `spec`: [`ensure_schema`], then the webhook and its event rule.
+/// Brings NetBox in line with `spec`: [`ensure_schema`], then the webhook and its event rules.
 pub async fn run_setup(
     client: &NetBoxClient,
     spec: &SetupSpec,
@@ -130,23 +131,30 @@ async fn ensure_webhook(
     }
     let webhook = definitions::webhook(&spec.name, &spec.sidecar_url, &secret);
     let webhook_id = apply(client, &mut report, &[webhook]).await?[0];
-    apply(
-        client,
-        &mut report,
-        &[definitions::event_rule(&spec.name, webhook_id)],
-    )
-    .await?;
+    let rules = event_rules::event_rules(&spec.name, webhook_id, &spec.mappings);
+    apply(client, &mut report, &rules).await?;
     Ok(report)
 }
 
-/// Deletes the event rule and webhook named `name` (the custom fields, tags and roles stay:
-/// objects may still use them). Returns how many objects were deleted.
+/// Deletes the event rules and the webhook setup named after `name` (the custom fields, tags
+/// and roles stay: objects may still use them). Returns how many objects were deleted.
 pub async fn remove_webhook(client: &NetBoxClient, name: &str) -> Result<usize, NetBoxError> {
     let mut removed = 0;
-    for endpoint in [endpoints::EVENT_RULES, endpoints::WEBHOOKS] {
-        let query = ListQuery::new().filter("name", name);
+    let rules: Vec<String> = event_rules::SUFFIXES
+        .iter()
+        .map(|s| format!("{name}{s}"))
+        .collect();
+    let targets = [
+        (endpoints::EVENT_RULES, rules),
+        (endpoints::WEBHOOKS, vec![name.to_owned()]),
+    ];
+    for (endpoint, names) in targets {
+        let query = names
+            .iter()
+            .fold(ListQuery::new(), |q, n| q.filter("name", n));
         let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
-        for object in found.iter().filter(|o| o["name"] == name) {
+        let ours = |o: &&serde_json::Value| names.iter().any(|n| o["name"] == n.as_str());
+        for object in found.iter().filter(ours) {
             if let Some(id) = object["id"].as_u64() {
                 client.delete::<()>(&endpoint.detail(id), None).await?;
                 removed += 1;

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use hedgehog_sidecar::kubetest::ServerOptions;
-use hedgehog_sidecar::model::crd::CrdSet;
 use kube::api::{
     DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
 };
+use kube_testserver::ServerOptions;
+use kube_testserver::crd::CrdSet;
 use serde_json::json;
 
 use super::*;

@@ -4,13 +4,13 @@
 use serde_json::{Value, json};
 
 use super::{Reply, Request, object_key, require_namespace};
-use crate::kubetest::apply;
-use crate::kubetest::managed_fields::{self, Writer};
-use crate::kubetest::server::ApiServer;
-use crate::kubetest::status::{ApiError, Cause};
-use crate::kubetest::store::State;
-use crate::kubetest::strategy::{self, UnknownFields, Write};
-use crate::kubetest::validation;
+use crate::apply;
+use crate::managed_fields::{self, Writer};
+use crate::server::ApiServer;
+use crate::status::{ApiError, Cause};
+use crate::store::State;
+use crate::strategy::{self, UnknownFields, Write};
+use crate::validation;
 
 const APPLY: &str = "application/apply-patch+yaml";
 const MERGE: &str = "application/merge-patch+json";

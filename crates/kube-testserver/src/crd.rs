@@ -349,7 +349,7 @@ mod tests {
     use serde_json::json;
 
     fn crds() -> CrdSet {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/hedgehog/crds");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/hedgehog/crds");
         CrdSet::load_dir(&dir).expect("the shared CRDs load")
     }
 

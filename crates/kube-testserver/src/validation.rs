@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::status::Cause;
-use crate::model::crd::{CrdDefinition, FieldValidation};
+use crate::crd::{CrdDefinition, FieldValidation};
 
 /// Removes undeclared fields from `object`, returning their paths (`spec.bogus`).
 pub fn prune_unknown_fields(schema: &Value, object: &mut Value) -> Vec<String> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::model::crd::{CrdDefinition, CrdSet};
+use crate::crd::{CrdDefinition, CrdSet};
 
 /// One served resource type (`switches.wiring.githedgehog.com/v1beta1`).
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::Request;
-use crate::kubetest::resources::Resource;
+use crate::resources::Resource;
 
 pub fn table(resource: &Resource, objects: &[Value], rv: &str, request: &Request) -> Value {
     table_with(

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use super::now;
 use super::read::Filter;
 use super::{Reply, Request, object_key};
-use crate::kubetest::resources::Resource;
-use crate::kubetest::server::ApiServer;
-use crate::kubetest::status::ApiError;
-use crate::kubetest::store::{ObjectName, State};
+use crate::resources::Resource;
+use crate::server::ApiServer;
+use crate::status::ApiError;
+use crate::store::{ObjectName, State};
 
 /// The parts of a `DeleteOptions` body the server honours.
 struct Options {

@@ -3,9 +3,9 @@
 use serde_json::{Value, json};
 
 use super::{Reply, Request, object_key, table};
-use crate::kubetest::selectors::{FieldSelector, LabelSelector};
-use crate::kubetest::server::ApiServer;
-use crate::kubetest::status::ApiError;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::server::ApiServer;
+use crate::status::ApiError;
 
 pub fn get(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
     let resource = &request.target.resource;

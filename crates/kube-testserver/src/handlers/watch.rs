@@ -17,10 +17,10 @@ use tokio::time::Instant;
 
 use super::read::Filter;
 use super::{Reply, Request, table};
-use crate::kubetest::resources::Resource;
-use crate::kubetest::server::ApiServer;
-use crate::kubetest::status::ApiError;
-use crate::kubetest::store::{EventType, StoredEvent};
+use crate::resources::Resource;
+use crate::server::ApiServer;
+use crate::status::ApiError;
+use crate::store::{EventType, StoredEvent};
 
 pub type WatchStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
 

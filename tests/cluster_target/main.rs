@@ -6,14 +6,14 @@ use hedgehog_sidecar::config::{ClusterOptions, FabricConfig};
 use hedgehog_sidecar::model::{Kind, Manifest, ObjectKey};
 use hedgehog_sidecar::targets::cluster::ClusterTarget;
 use hedgehog_sidecar::targets::{Cause, Target};
-use kube::api::{ListParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use kube_testserver::TestServer;
+use kube_testserver::fixtures::{edit_as, names, rv, switch, switch_json, switches};
 use serde_json::json;
-
-use super::*;
+use testkit::paths::{crds_dir, shared};
 
 fn sample() -> Vec<Manifest> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
+    let path = shared("hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
     parse_manifests(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -62,7 +62,7 @@ async fn resource_versions(server: &TestServer, kind: Kind) -> Vec<(u64, Kind)> 
 
 #[tokio::test]
 async fn objects_are_applied_in_dependency_order_and_labelled() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let target = target(&server, "east", ClusterOptions::default()).await;
     let mut desired = sample();
     desired.reverse();
@@ -115,7 +115,7 @@ async fn objects_are_applied_in_dependency_order_and_labelled() {
 
 #[tokio::test]
 async fn pruning_deletes_only_this_fabrics_objects_in_reverse_order() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let east = target(&server, "east", ClusterOptions::default()).await;
     let west = target(&server, "west", ClusterOptions::default()).await;
     east.publish(&sample(), &cause(), false).await.unwrap();
@@ -172,7 +172,7 @@ async fn pruning_deletes_only_this_fabrics_objects_in_reverse_order() {
 
 #[tokio::test]
 async fn conflicts_are_reported_unless_the_fabric_forces_them() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let east = target(&server, "east", ClusterOptions::default()).await;
     let desired = [switch_manifest("leaf-01", "server-leaf")];
     east.publish(&desired, &cause(), false).await.unwrap();
@@ -214,7 +214,7 @@ async fn conflicts_are_reported_unless_the_fabric_forces_them() {
 
 #[tokio::test]
 async fn refused_objects_quote_the_cluster_and_the_rest_is_applied() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let east = target(&server, "east", ClusterOptions::default()).await;
     let desired = [
         switch_manifest("good", "spine"),
@@ -229,7 +229,7 @@ async fn refused_objects_quote_the_cluster_and_the_rest_is_applied() {
 
 #[tokio::test]
 async fn dry_runs_report_without_changing_anything() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let east = target(&server, "east", ClusterOptions::default()).await;
     let report = east.publish(&sample(), &cause(), true).await.unwrap();
     assert_eq!(report.created.len(), 8);
@@ -285,7 +285,7 @@ async fn dry_runs_report_without_changing_anything() {
 
 #[tokio::test]
 async fn connects_through_a_kubeconfig_file_and_context() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
     server.write_kubeconfig(&path).unwrap();
@@ -317,7 +317,7 @@ async fn connects_through_a_kubeconfig_file_and_context() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
-    let server = start().await;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).unwrap();
@@ -330,8 +330,7 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
         ),
     )
     .unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
+    let sample = shared("hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
     let run = |dry_run: bool| {
         let (config, sample) = (config.clone(), sample.clone());
         tokio::task::spawn_blocking(move || {

@@ -18,7 +18,7 @@ use super::resources::Registry;
 use super::routing::{Route, route};
 use super::status::ApiError;
 use super::store::Store;
-use crate::model::crd::{CrdError, CrdSet};
+use crate::crd::{CrdError, CrdSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeTestError {

@@ -1,6 +1,6 @@
 //! A generated spine-leaf fabric as a [`FabricSnapshot`] (snapshot-local ids): the input of the
 //! end-to-end tests and of the NetBox loading benchmark. Seed it with
-//! [`super::seed::create_snapshot_objects`].
+//! `hedgehog_sidecar::netbox::seed::create_snapshot_objects`.
 //!
 //! NetBox enforces unique addresses in the global table, so every fabric gets its own /16
 //! (`10.<octet>.0.0/16`) and its own route-target namespace (`rt_base`). The fabric validates
@@ -10,12 +10,12 @@
 
 use serde_json::{Value, json};
 
-use super::snapshot::FabricSnapshot;
-use super::types::{
+use hedgehog_sidecar::config::{ClusterOptions, FabricConfig, FabricSettings, MappingConfig};
+use hedgehog_sidecar::netbox::FabricSnapshot;
+use hedgehog_sidecar::netbox::types::{
     Cable, CableTermination, Choice, CustomFields, Device, Interface, IpAddress, IpRange,
     MacAddress, NestedIp, NestedRef, NestedVlan, Prefix, RouteTarget, TagRef, Vlan, VlanGroup, Vrf,
 };
-use crate::config::{ClusterOptions, FabricConfig, FabricSettings, MappingConfig};
 
 #[derive(Debug, Clone)]
 pub struct SyntheticFabric {

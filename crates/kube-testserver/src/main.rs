@@ -1,4 +1,4 @@
-//! A Kubernetes API test server for the Hedgehog CRDs (issue #5), standalone:
+//! A Kubernetes API test server for the Hedgehog CRDs, standalone:
 //! `cargo run --bin kube-testserver -- --crds ../shared/hedgehog/crds --listen 127.0.0.1:6443`.
 //! Point kubectl at it with the kubeconfig it prints (`--kubeconfig-out FILE` writes one).
 
@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
-use hedgehog_sidecar::kubetest::{ApiServer, ServerOptions, bind, kubeconfig_yaml};
-use hedgehog_sidecar::model::crd::CrdSet;
+use kube_testserver::crd::CrdSet;
+use kube_testserver::{ApiServer, ServerOptions, bind, kubeconfig_yaml};
 
 #[derive(Parser)]
 #[command(about = "A Kubernetes API test server serving the Hedgehog CRDs")]

@@ -1,5 +1,5 @@
-//! A Kubernetes API test server for the Hedgehog CRDs (issue #5): no real API server can be
-//! installed here, so tests (kube-rs and kubectl) run against this one. It serves discovery,
+//! A Kubernetes API test server for the Hedgehog CRDs: no real API server can be installed on
+//! the development machines, so tests (kube-rs and kubectl) run against this one. It serves discovery,
 //! CRUD, merge/JSON patch, server-side apply with managedFields, dry-run, finalizers, the
 //! status subresource and watches, with the status codes and `Status` reasons of a real
 //! apiserver.
@@ -7,11 +7,15 @@
 //! One concept per file: [`store`] (objects, the global resourceVersion, watch history),
 //! [`routing`], [`discovery`], [`handlers`] (one file per verb family), [`strategy`] (what
 //! every write goes through), [`apply`] + [`managed_fields`] + [`fieldset`] (server-side
-//! apply), [`validation`], [`selectors`], [`status`] (errors), [`server`] (HTTP, TestServer).
+//! apply), [`validation`] against the CRDs of [`crd`], [`selectors`], [`status`] (errors),
+//! [`server`] (HTTP, TestServer), and [`fixtures`] for tests that drive it through kube-rs.
+//! The `kube-testserver` binary serves it standalone.
 
 pub mod apply;
+pub mod crd;
 pub mod discovery;
 pub mod fieldset;
+pub mod fixtures;
 pub mod handlers;
 pub mod managed_fields;
 pub mod resources;

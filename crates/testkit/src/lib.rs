@@ -1,0 +1,18 @@
+//! Helpers shared by hedgehog-sidecar's integration tests and benchmarks; never a dependency of
+//! the product itself.
+//!
+//! * [`synthetic`]: generated spine-leaf fabrics of any size, as NetBox snapshots.
+//! * [`paths`]: the workspace's fixtures and the shared reference material (`../shared`).
+//! * [`netbox`]: the real test NetBox (its variables, a client, unique names, one test at a time).
+//! * [`redis`]: the test Redis database and a private Redis server that can be stopped.
+//! * [`poll`]: waiting until a condition holds, with a deadline.
+//! * [`logs`]: capturing what the code under test logs.
+
+pub mod logs;
+pub mod netbox;
+pub mod paths;
+pub mod poll;
+pub mod redis;
+pub mod synthetic;
+
+pub use poll::{eventually, eventually_some};

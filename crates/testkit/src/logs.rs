@@ -1,0 +1,48 @@
+//! Capturing what the code under test logs, to prove what a log line carries (a request id)
+//! and what it never does (a secret).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once per test binary) a global subscriber like the service's JSON logging,
+/// writing into memory at debug level (trace for the sidecar) so tests can read every line.
+pub fn capture_logs() {
+    let buffer = LOGS.get_or_init(Default::default).clone();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_env_filter("info,hedgehog_sidecar=trace")
+        .with_writer(move || LogWriter(buffer.clone()))
+        .try_init();
+}
+
+/// Everything the test binary logged since [`capture_logs`], as JSON lines.
+pub fn captured_logs() -> String {
+    let buffer = LOGS.get_or_init(Default::default);
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+}
+
+/// Logs shown with a failing test's output (`RUST_LOG`, default `warn`), not captured.
+pub fn show_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}

@@ -1,0 +1,50 @@
+//! The real test NetBox (started by `scripts/test` or `../shared/netbox/netbox-up`, which set
+//! `NETBOX_URL`, `NETBOX_TOKEN` (v1) and `NETBOX_TOKEN_V2`). It is shared by every test and
+//! benchmark: names are made unique, and [`NETBOX`] serialises the scenarios of one binary.
+
+use std::time::Duration;
+
+use hedgehog_sidecar::netbox::{ClientOptions, NetBoxClient};
+use secrecy::SecretString;
+
+/// NetBox is shared by the scenarios of one test binary: one at a time.
+pub static NETBOX: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A NetBox variable; panics with how to set it when it is missing.
+pub fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: tests and benchmarks against NetBox need the real NetBox. Run \
+             `eval \"$(../shared/netbox/netbox-up)\"` first (scripts/test does)."
+        )
+    })
+}
+
+/// Client options for NetBox at `url` with `token`, patient enough for a busy shared NetBox.
+pub fn options(url: &str, token: &str) -> ClientOptions {
+    ClientOptions {
+        url: url.to_owned(),
+        token: SecretString::from(token.to_owned()),
+        verify_tls: true,
+        ca_file: None,
+        timeout: Duration::from_secs(60),
+        page_size: 1000,
+        concurrency: 4,
+        max_retries: 2,
+    }
+}
+
+/// A client for the test NetBox with its v2 token.
+pub fn client() -> NetBoxClient {
+    NetBoxClient::new(options(&var("NETBOX_URL"), &var("NETBOX_TOKEN_V2"))).expect("client")
+}
+
+/// A client for the test NetBox with its v1 (legacy) token.
+pub fn client_v1() -> NetBoxClient {
+    NetBoxClient::new(options(&var("NETBOX_URL"), &var("NETBOX_TOKEN"))).expect("client")
+}
+
+/// `prefix` made unique with a random suffix, for names in the shared NetBox.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
