@@ -3,6 +3,7 @@
 mod body;
 pub mod fabrics;
 mod health;
+mod jobs;
 pub mod metrics;
 pub mod server;
 mod state;

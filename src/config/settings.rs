@@ -152,7 +152,8 @@ pub struct QueueSettings {
     pub max_attempts: u32,
     pub backoff_initial_ms: u64,
     pub backoff_max_ms: u64,
-    /// A job held longer than this by a silent worker is taken over by another.
+    /// A job whose worker has been silent this long is taken over by another. Workers
+    /// heartbeat every third of it while a job runs, so long jobs keep their lease.
     pub visibility_timeout_secs: u64,
     /// Concurrent workers in this process.
     pub workers: usize,
@@ -175,7 +176,7 @@ impl Default for QueueSettings {
             max_attempts: 8,
             backoff_initial_ms: 500,
             backoff_max_ms: 300_000,
-            visibility_timeout_secs: 300,
+            visibility_timeout_secs: 15,
             workers: 4,
             dedupe_ttl_secs: 3600,
             shutdown_grace_secs: 30,

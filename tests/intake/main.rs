@@ -13,4 +13,5 @@ mod logs;
 mod redis_layout;
 mod redis_outage;
 mod slow_clients;
+mod takeover;
 mod webhook;

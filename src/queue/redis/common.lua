@@ -20,6 +20,7 @@ local function release_key(key, id)
     redis.call('HDEL', p .. 'locks', key)
     local next_id = redis.call('LPOP', p .. 'waiting:' .. key)
     if next_id then
+      redis.call('ZREM', p .. 'parked', next_id)
       redis.call('XADD', stream, '*', 'id', next_id, 'key', key)
     end
   end
