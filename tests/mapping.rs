@@ -11,8 +11,6 @@ mod connections;
 mod kinds;
 #[path = "mapping/oracle.rs"]
 mod oracle;
-#[path = "support/oracle.rs"]
-mod oracle_support;
 #[path = "mapping/rules.rs"]
 mod rules;
 #[path = "mapping/samples.rs"]

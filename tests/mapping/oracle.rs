@@ -5,11 +5,11 @@
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::mapping::RenderedFabric;
 use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
-use hedgehog_sidecar::netbox::synthetic::SyntheticFabric;
 use serde_json::json;
+use testkit::synthetic::SyntheticFabric;
 
 use super::common::*;
-use super::oracle_support as oracle;
+use testkit::oracle;
 
 /// Runs `rendered` through the oracle: no defaulting patch may touch a field the sidecar
 /// manages. Returns the verdicts.
