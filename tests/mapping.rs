@@ -7,6 +7,8 @@ mod cli;
 mod common;
 #[path = "mapping/connections.rs"]
 mod connections;
+#[path = "mapping/differential.rs"]
+mod differential;
 #[path = "mapping/kinds.rs"]
 mod kinds;
 #[path = "mapping/oracle.rs"]
