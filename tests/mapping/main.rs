@@ -4,9 +4,8 @@
 mod cli;
 mod common;
 mod connections;
+mod differential;
 mod kinds;
 mod oracle;
-#[path = "../support/oracle.rs"]
-mod oracle_support;
 mod rules;
 mod samples;
