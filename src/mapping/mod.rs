@@ -18,6 +18,6 @@ mod switches;
 pub mod validate;
 mod vpcs;
 
-pub use render::{RenderError, RenderedFabric, build, render};
+pub use render::{RenderError, RenderedFabric, build, render, render_all};
 pub use sources::SourceRef;
 pub use validate::Violation;

@@ -65,14 +65,26 @@ pub fn render(
     fabric: &FabricConfig,
     snapshot: &FabricSnapshot,
 ) -> Result<RenderedFabric, RenderError> {
+    let (rendered, violations) = render_all(fabric, snapshot);
+    if violations.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(RenderError {
+            violations,
+            warnings: rendered.warnings,
+        })
+    }
+}
+
+/// Renders every object, valid or not, and returns the violations beside them: for callers
+/// that hold back only the objects concerned. Nothing returned with a violation may be
+/// published as it is.
+pub fn render_all(
+    fabric: &FabricConfig,
+    snapshot: &FabricSnapshot,
+) -> (RenderedFabric, Vec<Violation>) {
     let (objects, mut violations) = build(fabric, snapshot);
     validate(fabric, &objects, &mut violations);
-    if !violations.errors.is_empty() {
-        return Err(RenderError {
-            violations: violations.errors,
-            warnings: violations.warnings,
-        });
-    }
     let mut rendered = RenderedFabric {
         warnings: violations.warnings,
         ..RenderedFabric::default()
@@ -93,7 +105,7 @@ pub fn render(
     // Each kind is already sorted by name and emitted in apply order; sorting again keeps
     // the promise independent of that.
     rendered.manifests.sort_by_key(Manifest::key);
-    Ok(rendered)
+    (rendered, violations.errors)
 }
 
 /// Builds the typed objects without validating them (violations found while reading NetBox

@@ -31,6 +31,11 @@ pub enum NetBoxStatus {
     Pending,
     Drifted,
     Unknown,
+    /// The target (the cluster or its admission webhook) refused the object.
+    Refused,
+    /// The object breaks an admission rule.
+    Invalid,
+    /// It could not be applied or written for another reason.
     Error,
 }
 
@@ -41,6 +46,8 @@ impl NetBoxStatus {
             NetBoxStatus::Pending => "pending",
             NetBoxStatus::Drifted => "drifted",
             NetBoxStatus::Unknown => "unknown",
+            NetBoxStatus::Refused => "refused",
+            NetBoxStatus::Invalid => "invalid",
             NetBoxStatus::Error => "error",
         }
     }
@@ -105,10 +112,11 @@ pub fn outcomes_from_reports(
         };
         let outcome = match (report.state, heal) {
             (ObjectState::InSync, _) => in_sync,
-            (ObjectState::Orphan, _) | (_, Heal::Failed) => continue,
+            // Held-back objects get their outcome from why they are held back.
+            (ObjectState::Orphan | ObjectState::HeldBack, _) | (_, Heal::Failed) => continue,
             (_, Heal::Applied(refused)) => match refused.get(&report.key) {
                 Some(message) => Outcome {
-                    status: NetBoxStatus::Error,
+                    status: NetBoxStatus::Refused,
                     message: format!("the {target} refused {}: {message}", report.key),
                 },
                 // A healed object reads like any synced one, so the pass after the heal finds
@@ -253,7 +261,9 @@ fn raise(stored: &Stored, outcome: &Outcome, names: &CustomFieldNames) -> Change
     let kind = match outcome.status {
         _ if changes.is_empty() => None,
         NetBoxStatus::Drifted if !stored.is(NetBoxStatus::Drifted) => Some(JournalKind::Warning),
-        NetBoxStatus::Error => Some(JournalKind::Danger),
+        NetBoxStatus::Error | NetBoxStatus::Invalid | NetBoxStatus::Refused => {
+            Some(JournalKind::Danger)
+        }
         _ => None,
     };
     (changes, kind)
@@ -280,7 +290,10 @@ pub fn plan_fabric_record(
             changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
             stored.status.is_some().then_some(JournalKind::Success)
         }
-        NetBoxStatus::Error | NetBoxStatus::Unknown => Some(JournalKind::Danger),
+        NetBoxStatus::Error
+        | NetBoxStatus::Unknown
+        | NetBoxStatus::Invalid
+        | NetBoxStatus::Refused => Some(JournalKind::Danger),
         NetBoxStatus::Drifted | NetBoxStatus::Pending => Some(JournalKind::Warning),
     };
     (changes, kind)
