@@ -12,7 +12,9 @@ use crate::model::ObjectKey;
 use crate::reconcile::engine::held_back_outcomes;
 use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
-use crate::reconcile::writeback::{JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan};
+use crate::reconcile::writeback::{
+    JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan, plan_unmapped,
+};
 use crate::reconcile::{DesiredSource, SourceRef, StatusWriter, WriteBackError};
 use crate::targets::{Cause, PublishReport, Target};
 
@@ -117,6 +119,9 @@ impl FabricPublisher {
             merge(&mut outcomes, sources, outcome);
         }
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
+        let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
+        writeback.updates.extend(unmapped.updates);
+        writeback.journal.extend(unmapped.journal);
         writeback.journal.extend(change_journal(
             &report,
             &desired.sources,

@@ -19,7 +19,7 @@ use super::isolation::preserved;
 use super::sources::{SourceMap, SourceRef, custom_fields_index};
 use super::writeback::{
     Heal, JournalEntry, JournalKind, NetBoxStatus, Outcome, WritebackPlan, merge,
-    outcomes_from_reports, plan, plan_switch_health,
+    outcomes_from_reports, plan, plan_switch_health, plan_unmapped,
 };
 use crate::config::{FabricConfig, FabricMode};
 use crate::model::{Kind, Manifest, ObjectKey};
@@ -319,6 +319,12 @@ impl Reconciler<'_> {
         let current = custom_fields_index(&desired.snapshot);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, Utc::now(), "reconcile");
+        // Only a pass that compared everything knows which objects no longer map.
+        if !objects.is_empty() && *heal != Heal::Failed {
+            let unmapped = plan_unmapped(&outcomes, &current, names, "reconcile");
+            writeback.updates.extend(unmapped.updates);
+            writeback.journal.extend(unmapped.journal);
+        }
         writeback.updates.extend(plan_switch_health(
             switches,
             &desired.switch_devices,

@@ -218,6 +218,50 @@ pub fn plan(
     result
 }
 
+/// Objects that still carry a Hedgehog status but no longer map to any Hedgehog object (a
+/// server whose cable was deleted): their fields are cleared once, with a journal entry.
+/// Only for a pass that knows every object's outcome.
+pub fn plan_unmapped(
+    outcomes: &BTreeMap<SourceRef, Outcome>,
+    current: &BTreeMap<(&'static str, u64), &CustomFields>,
+    names: &CustomFieldNames,
+    cause: &str,
+) -> WritebackPlan {
+    let mapped: std::collections::BTreeSet<(&str, u64)> = outcomes
+        .keys()
+        .map(|r| (r.object_type.as_str(), r.id))
+        .collect();
+    let mut result = WritebackPlan::default();
+    for (&(object_type, id), fields) in current {
+        let marked =
+            fields.string(&names.status).is_some() || fields.string(&names.message).is_some();
+        if !marked || mapped.contains(&(object_type, id)) {
+            continue;
+        }
+        result.updates.push(FieldUpdate {
+            object: SourceRef {
+                object_type: object_type.to_owned(),
+                id,
+                name: format!("#{id}"),
+            },
+            custom_fields: [
+                (names.status.clone(), Value::Null),
+                (names.message.clone(), Value::Null),
+            ]
+            .into(),
+        });
+        result.journal.push(JournalEntry {
+            assigned_object_type: object_type.to_owned(),
+            assigned_object_id: id,
+            kind: JournalKind::Info,
+            comments: format!(
+                "No longer maps to any Hedgehog object: its Hedgehog status was cleared ({cause})"
+            ),
+        });
+    }
+    result
+}
+
 /// What NetBox holds for one object.
 struct Stored {
     status: Option<String>,
@@ -464,6 +508,38 @@ mod tests {
             plan(&healed, &current, &names, later, "reconcile").is_empty(),
             "hedgehog_synced_at is not refreshed on a steady object"
         );
+    }
+
+    #[test]
+    fn an_object_that_no_longer_maps_is_cleared_once_with_a_journal_entry() {
+        let names = CustomFieldNames::default();
+        let old = CustomFields(
+            [("hedgehog_status".to_string(), json!({"value": "synced"}))]
+                .into_iter()
+                .collect(),
+        );
+        let current: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 1), &old), (("dcim.device", 2), &old)].into();
+        let outcomes: BTreeMap<SourceRef, Outcome> = [(
+            device(2),
+            Outcome {
+                status: NetBoxStatus::Synced,
+                message: String::new(),
+            },
+        )]
+        .into();
+        let cleared = plan_unmapped(&outcomes, &current, &names, "reconcile");
+        assert_eq!(cleared.updates.len(), 1);
+        assert_eq!(cleared.updates[0].object.id, 1);
+        assert_eq!(
+            cleared.updates[0].custom_fields["hedgehog_status"],
+            Value::Null
+        );
+        assert!(cleared.journal[0].comments.contains("No longer maps"));
+        let empty = CustomFields::default();
+        let after: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 1), &empty)].into();
+        assert!(plan_unmapped(&outcomes, &after, &names, "reconcile").is_empty());
     }
 
     #[test]
