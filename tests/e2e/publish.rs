@@ -210,6 +210,7 @@ async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webho
 /// own stops nothing else, the device changed meanwhile is applied, and each NetBox object
 /// says what it is.
 #[tokio::test]
+#[ignore = "needs NetBox"]
 async fn an_invalid_prefix_does_not_hold_back_a_device_change() {
     show_logs();
     let _netbox = NETBOX.lock().await;
