@@ -42,6 +42,8 @@ struct FabricSummary<'a> {
     drifted: usize,
     missing: usize,
     orphans: usize,
+    /// Objects not published because they, or objects they depend on, break admission rules.
+    held_back: usize,
     /// Objects the pass's self-heal applied or pruned: the counts above are what the pass
     /// found, so `missing: 18, healed: 18` with `sync: Synced` means it repaired them.
     healed: usize,
@@ -65,6 +67,7 @@ fn summary<'a>(
         drifted: count(ObjectState::Drifted),
         missing: count(ObjectState::Missing),
         orphans: count(ObjectState::Orphan),
+        held_back: count(ObjectState::HeldBack),
         healed: report
             .and_then(|r| r.healed.as_ref())
             .map_or(0, |h| h.created.len() + h.updated.len() + h.deleted.len()),

@@ -10,6 +10,7 @@ use super::fabric::FabricConfig;
 use super::secret::resolve_secret;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address of the HTTP server (webhooks, health, metrics, API).
@@ -17,6 +18,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Redis URL; without one the embedded on-disk queue is used.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub redis_url: Option<SecretString>,
     #[serde(default)]
     pub webhook: WebhookSettings,
@@ -61,13 +63,16 @@ impl Settings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSettings {
     /// The secret NetBox's webhook signs with (`setup` configures it in NetBox). Taken as
     /// is: every character, commas included, is part of the secret.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub secret: Option<SecretString>,
     pub secret_file: Option<PathBuf>,
     /// Secrets still accepted while NetBox is switched to a new `secret` (rotation).
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub previous_secrets: Vec<SecretString>,
     /// One more previous secret, read from a file.
     pub previous_secret_file: Option<PathBuf>,
@@ -136,6 +141,7 @@ impl WebhookSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueSettings {
     /// Directory of the embedded queue (used when no Redis URL is set).
@@ -181,10 +187,12 @@ impl Default for QueueSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct NetBoxSettings {
     pub url: Option<String>,
     /// A v2 (`nbt_...`, sent as Bearer) or v1 token.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
     pub verify_tls: bool,
@@ -214,14 +222,17 @@ impl Default for NetBoxSettings {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiSettings {
     /// Bearer token for `/api/v1` (the NetBox scripts and operators use it).
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -230,6 +241,7 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -247,6 +259,7 @@ impl Default for LogSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ReconcileSettings {
     pub enabled: bool,

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use crate::model::vpc::{DhcpRange, VPCDhcp, VPCSubnet};
+use crate::model::vpc::{DhcpOptions, DhcpRange, VPCDhcp, VPCSubnet};
 use serde_json::Value;
 
 use crate::model::{
@@ -23,6 +23,9 @@ use super::objects::FabricObjects;
 
 /// The namespace name the fabric fills in for VPCs, Externals and Switches.
 const DEFAULT_NAMESPACE: &str = "default";
+/// The DHCP options the fabric fills in when they are zero.
+const DEFAULT_INTERFACE_MTU: u32 = 9036;
+const DEFAULT_LEASE_TIME: u32 = 3600;
 
 /// Applies the fabric's defaulting to every object, in place.
 pub fn apply(objects: &mut FabricObjects) {
@@ -145,7 +148,16 @@ fn vpc_subnet(subnet: &mut VPCSubnet) {
         let range = dhcp.range.get_or_insert_with(DhcpRange::default);
         range.start.get_or_insert_with(|| first(2).to_string());
         range.end.get_or_insert_with(|| net.broadcast().to_string());
+        if dhcp.options.as_ref().is_some_and(options_unset) {
+            dhcp.options = None;
+        }
         if let Some(options) = &mut dhcp.options {
+            if options.interface_mtu == 0 {
+                options.interface_mtu = DEFAULT_INTERFACE_MTU;
+            }
+            if options.lease_time_seconds == 0 {
+                options.lease_time_seconds = DEFAULT_LEASE_TIME;
+            }
             options.dns_servers.sort();
             options.time_servers.sort();
             options
@@ -160,6 +172,17 @@ fn vpc_subnet(subnet: &mut VPCSubnet) {
     if *dhcp == VPCDhcp::default() {
         subnet.dhcp = None;
     }
+}
+
+/// Options with nothing set are dropped.
+fn options_unset(o: &DhcpOptions) -> bool {
+    o.pxe_url.as_deref().unwrap_or_default().is_empty()
+        && o.dns_servers.is_empty()
+        && o.time_servers.is_empty()
+        && o.interface_mtu == 0
+        && o.lease_time_seconds == 0
+        && !o.disable_default_route
+        && o.advertised_routes.is_empty()
 }
 
 /// A MAC address in the form Go's `net.ParseMAC(..).String()` prints (lowercase, colons), when
@@ -222,7 +245,6 @@ pub fn external_peering(spec: &mut ExternalPeeringSpec) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::vpc::DhcpOptions;
 
     #[test]
     fn macs_print_as_go_prints_them() {

@@ -205,7 +205,7 @@ async fn unreadable_cluster_or_netbox_is_unknown_never_synced() {
 }
 
 #[tokio::test]
-async fn validation_problems_block_healing_and_mark_objects_error() {
+async fn an_invalid_object_is_held_back_named_in_the_report_and_marked_invalid() {
     let fabric = toml_fabric("name = \"lab\"\nself_heal = true");
     let mut bad = desired();
     bad.problems.push(Problem {
@@ -216,6 +216,10 @@ async fn validation_problems_block_healing_and_mark_objects_error() {
         }],
         message: "ASN 70000 is outside 65101-65533".into(),
     });
+    let key = bad.manifests[0].key().unwrap();
+    bad.held_back
+        .insert(key.clone(), "invalid: ASN 70000".into());
+    bad.manifests.clear();
     let target = MemoryTarget {
         objects: Mutex::new(vec![]),
         reachable: true,
@@ -227,15 +231,27 @@ async fn validation_problems_block_healing_and_mark_objects_error() {
         .run(ReconcileOptions::default())
         .await;
     assert_eq!(report.sync, SyncStatus::OutOfSync);
-    assert_eq!(*target.publishes.lock().unwrap(), 0);
+    assert_eq!(report.objects.len(), 1, "{:?}", report.objects);
+    assert_eq!(report.objects[0].key, key);
+    assert_eq!(
+        report.objects[0].state,
+        super::compare::ObjectState::HeldBack,
+        "held back, never an orphan"
+    );
+    assert_eq!(*target.publishes.lock().unwrap(), 0, "nothing else to heal");
     let plan = writer.0.lock().unwrap()[0].clone();
     assert_eq!(
         plan.updates[0].custom_fields["hedgehog_status"],
-        json!("error")
+        json!("invalid")
     );
     assert!(
         plan.journal
             .iter()
             .any(|j| j.comments.contains("ASN 70000"))
+    );
+    let fabric_outcome = writer.1.lock().unwrap()[0].clone();
+    assert!(
+        fabric_outcome.message.contains("leaf-01"),
+        "{fabric_outcome:?}"
     );
 }

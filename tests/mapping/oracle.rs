@@ -9,7 +9,7 @@ use serde_json::json;
 use testkit::synthetic::SyntheticFabric;
 
 use super::common::*;
-use super::oracle_support as oracle;
+use testkit::oracle;
 
 /// Runs `rendered` through the oracle: no defaulting patch may touch a field the sidecar
 /// manages. Returns the verdicts.

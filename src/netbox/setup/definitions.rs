@@ -16,6 +16,8 @@ pub const STATUS_CHOICES: &[(&str, &str)] = &[
     ("synced", "Synced"),
     ("pending", "Pending"),
     ("drifted", "Drifted"),
+    ("invalid", "Invalid"),
+    ("refused", "Refused"),
     ("error", "Error"),
     ("unknown", "Unknown"),
 ];

@@ -273,8 +273,8 @@ fn dhcp_options_are_a_json_object_with_a_valid_mtu_and_lease_time() {
             "DHCP option interfaceMTU 9037 must be 96–9036; fix custom field hedgehog_dhcp_options",
         ),
         (
-            json!({"leaseTimeSeconds": 0}),
-            "DHCP option leaseTimeSeconds must be at least 1",
+            json!({"interfaceMTU": 95}),
+            "DHCP option interfaceMTU 95 must be 96–9036",
         ),
         (
             json!({"dns": ["1.1.1.1"]}),
@@ -287,6 +287,21 @@ fn dhcp_options_are_a_json_object_with_a_valid_mtu_and_lease_time() {
         });
         assert_violation(&error, text, "ipam.prefix", lab.prefix_db);
     }
+}
+
+#[test]
+fn a_zero_dhcp_lease_time_is_the_fabrics_default() {
+    let rendered = lab_ok(|b, lab| {
+        set_prefix_cf(b, lab.prefix_db, "hedgehog_dhcp_enable", json!(true));
+        set_prefix_cf(
+            b,
+            lab.prefix_db,
+            "hedgehog_dhcp_options",
+            json!({"leaseTimeSeconds": 0}),
+        );
+    });
+    let options = &find(&rendered, "VPC", "vpc-1").spec["subnets"]["db"]["dhcp"]["options"];
+    assert_eq!(options["leaseTimeSeconds"], 3600, "{options}");
 }
 
 #[test]

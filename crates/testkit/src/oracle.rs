@@ -2,8 +2,6 @@
 //! `../shared/hedgehog/fabric-oracle` once per test binary (`HH_FABRIC_ORACLE` names a built
 //! binary instead). Tests that need it skip, saying why, only when it cannot be built.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -36,8 +34,7 @@ fn build() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("HH_FABRIC_ORACLE") {
         return Ok(PathBuf::from(path));
     }
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/hedgehog/fabric-oracle/build.sh");
+    let script = crate::paths::shared("hedgehog/fabric-oracle/build.sh");
     let output = Command::new(&script)
         .output()
         .map_err(|e| format!("running {}: {e}", script.display()))?;
