@@ -108,6 +108,7 @@ fn start_tls_redis(dir: &Path, port: u16) -> TlsRedis {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis"]
 async fn the_queue_works_over_rediss() {
     let tls = tempfile::tempdir().unwrap();
     make_certificates(tls.path());

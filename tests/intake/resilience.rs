@@ -141,6 +141,7 @@ async fn killed_mid_burst_then_restarted(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis"]
 async fn sigkill_mid_burst_loses_no_accepted_job_on_redis() {
     killed_mid_burst_then_restarted(Backend::Redis).await;
 }
@@ -151,6 +152,7 @@ async fn sigkill_mid_burst_loses_no_accepted_job_on_embedded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis"]
 async fn redis_killed_mid_burst_with_aof_loses_nothing_and_recovers() {
     let mut redis = PrivateRedis::start();
     let storage = Storage::with_redis(Backend::Redis, redis.url());
