@@ -19,6 +19,9 @@ use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
 
+/// How long a client may take to send a request's headers.
+const HEADERS_WITHIN: Duration = Duration::from_secs(5);
+
 /// How often queue depth gauges are refreshed.
 const DEPTH_EVERY: Duration = Duration::from_secs(5);
 /// How long shutdown waits for the HTTP worker threads to drop their copies of the state.
@@ -158,6 +161,8 @@ pub async fn spawn_app(
             .route("/metrics", web::get().to(health::metrics))
     })
     .disable_signals()
+    // Request headers that take longer are cut off (slowloris); bodies have their own deadline.
+    .client_request_timeout(HEADERS_WITHIN)
     .shutdown_timeout(settings.queue.shutdown_grace_secs.max(1));
     if let Some(threads) = options.http_threads {
         server = server.workers(threads);
