@@ -615,3 +615,25 @@ async fn namespaces_hold_objects_and_default_cannot_be_deleted() {
     assert_eq!(status(lab.get("leaf-01").await).reason, "NotFound");
     server.shutdown().await;
 }
+
+/// Real wiring files leave `spec` out on a Server: the API server stores it without one, as
+/// its schema does not require it, and with hhfab's annotations kept.
+#[tokio::test]
+async fn a_server_without_spec_and_with_hhfab_annotations_is_created() {
+    let server = start().await;
+    let body = json!({
+        "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Server",
+        "metadata": {"name": "server-01", "annotations": {"link.hhfab.githedgehog.com/enp2s1": "pci@0000:0d:00.0"}},
+    });
+    let path = "/apis/wiring.githedgehog.com/v1beta1/namespaces/default/servers";
+    let (code, created, _) =
+        http(&server, "POST", path, "application/json", &body.to_string()).await;
+    assert_eq!(code, 201, "{created}");
+    let (code, read, _) = http(&server, "GET", &format!("{path}/server-01"), "", "").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        read["metadata"]["annotations"]["link.hhfab.githedgehog.com/enp2s1"],
+        "pci@0000:0d:00.0"
+    );
+    assert_eq!(read.get("spec"), None, "{read}");
+}
