@@ -16,7 +16,8 @@ use crate::reconcile::scheduler::{ScheduleError, Scheduler};
 use crate::reconcile::{FabricReport, ObjectState, ReconcileOptions};
 
 /// The bearer token the API accepts (none: the API is closed).
-#[derive(Clone)]
+/// `Debug` shows only whether it is set (`SecretString` redacts the value).
+#[derive(Clone, Debug)]
 pub struct ApiToken(pub Option<SecretString>);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -82,7 +83,7 @@ fn mode_of(fabric: &crate::config::FabricConfig) -> &'static str {
 }
 
 /// The refusal to send, if the request is not authorised.
-fn refusal(request: &HttpRequest, token: &ApiToken) -> Option<HttpResponse> {
+pub(super) fn refusal(request: &HttpRequest, token: &ApiToken) -> Option<HttpResponse> {
     // A blank token is refused at start-up; should one get here, it disables the API rather
     // than matching requests without credentials.
     let Some(expected) = token.0.as_ref().filter(|t| !crate::config::is_blank(t)) else {

@@ -45,6 +45,8 @@ pub struct AppOptions {
     pub http_threads: Option<usize>,
     /// The `/api/v1/fabrics` operator API, when fabrics are served.
     pub fabrics_api: Option<FabricsApi>,
+    /// The token every `/api/v1` route requires (`/api/v1/jobs` is always served).
+    pub api_token: ApiToken,
 }
 
 /// What the operator API serves from.
@@ -66,6 +68,7 @@ impl Default for AppOptions {
             workers: true,
             http_threads: None,
             fabrics_api: None,
+            api_token: ApiToken(None),
         }
     }
 }
@@ -119,6 +122,13 @@ pub async fn spawn_app(
         verifier,
         ignore_users: settings.webhook.ignore_users.clone(),
         max_body_bytes: settings.webhook.max_body_bytes,
+        unverified_budget: Arc::new(tokio::sync::Semaphore::new(
+            settings
+                .webhook
+                .max_unverified_bytes
+                .min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
+        body_timeout: Duration::from_secs(settings.webhook.body_timeout_secs),
         enqueuer,
         queue: queue.clone(),
         stopping: stopping.clone(),
@@ -126,10 +136,13 @@ pub async fn spawn_app(
     // Kept to see when the HTTP workers have dropped their copies (see below).
     let state_watch = state.clone().into_inner();
     let fabrics_api = options.fabrics_api.clone();
+    let api_token = web::Data::new(options.api_token.clone());
     let mut server = HttpServer::new(move || {
         let fabrics_api = fabrics_api.clone();
         App::new()
             .app_data(state.clone())
+            .app_data(api_token.clone())
+            .configure(super::jobs::configure)
             .configure(move |cfg| {
                 if let Some(api) = fabrics_api {
                     cfg.app_data(web::Data::new(api.scheduler))

@@ -24,6 +24,10 @@ pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
         settings.api.token_file.as_deref(),
     )
     .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
+    if token.is_none() {
+        tracing::warn!("api.token is not set: /api/v1 refuses every request");
+    }
+    options.api_token = ApiToken(token.clone());
     let handler: Arc<dyn JobHandler> = if settings.fabrics.is_empty() {
         tracing::warn!("no [[fabric]] is configured: webhooks are queued and recorded only");
         Arc::new(RecordingHandler::new())
@@ -32,9 +36,6 @@ pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tokio::spawn(scheduler.clone().run(shutdown.clone()));
-        }
-        if token.is_none() {
-            tracing::warn!("api.token is not set: /api/v1 refuses every request");
         }
         options.fabrics_api = Some(FabricsApi {
             scheduler,

@@ -87,6 +87,7 @@ fn describe(deliveries: &[Delivery]) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "needs NetBox"]
 async fn write_back_and_fabric_wide_conditions_send_at_most_one_webhook_per_100_mapped_objects() {
     show_logs();
     let _netbox = NETBOX.lock().await;

@@ -4,9 +4,14 @@
 
 mod support;
 
+mod binary;
+mod bounds;
 mod cli;
 mod conformance;
+mod hostile_bodies;
 mod logs;
 mod redis_layout;
 mod redis_outage;
+mod slow_clients;
+mod takeover;
 mod webhook;

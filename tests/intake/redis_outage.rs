@@ -9,6 +9,7 @@ use hedgehog_sidecar::queue::RecordingHandler;
 use crate::support::{Backend, PrivateRedis, Storage, TestApp, event, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis"]
 async fn redis_down_gives_503_and_loses_nothing() {
     let mut redis = PrivateRedis::start();
     let storage = Storage::with_redis(Backend::Redis, redis.url());

@@ -26,6 +26,7 @@ macro_rules! both_backends {
         mod on_redis {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs Redis"]
                 async fn $name() {
                     super::$name(crate::support::Backend::Redis).await
                 }

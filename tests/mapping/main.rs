@@ -1,15 +1,11 @@
 //! Tests of the NetBox → Hedgehog mapping: the two published samples, every kind and connection
 //! type, the grouping and naming rules, and each admission rule (good and bad).
 
-#[path = "mapping/cli.rs"]
 mod cli;
-#[path = "mapping/common.rs"]
 mod common;
-#[path = "mapping/connections.rs"]
 mod connections;
-#[path = "mapping/kinds.rs"]
+mod differential;
 mod kinds;
-#[path = "mapping/rules.rs"]
+mod oracle;
 mod rules;
-#[path = "mapping/samples.rs"]
 mod samples;
