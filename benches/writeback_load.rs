@@ -88,6 +88,7 @@ async fn setup(name: &str, url: &str, settings: &Settings) {
         webhook_secret: settings.webhook.secret.clone(),
         mappings: vec![settings.fabrics[0].mapping.clone()],
         name: name.to_owned(),
+        sidecar_user: None,
     };
     run_setup(&client(), &spec).await.expect("setup");
 }

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::config::{FabricConfig, FabricMode};
 use crate::model::ObjectKey;
-use crate::reconcile::engine::held_back_outcomes;
+use crate::reconcile::engine::{held_back_outcomes, pruned_comment};
 use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
 use crate::reconcile::writeback::{
@@ -130,6 +130,14 @@ impl FabricPublisher {
         ));
         let updates = writeback.updates.len();
         self.write(&writeback).await?;
+        if !report.deleted.is_empty() {
+            // The objects that caused the prune are gone from NetBox: the fabric's record
+            // keeps the entry.
+            let comment = pruned_comment(&report.deleted, target, &cause_text);
+            if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
+                tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
+            }
+        }
         Ok(PublishOutcome {
             report: Some(report),
             problems: desired.problems.len(),

@@ -67,6 +67,25 @@ pub trait StatusWriter: Send + Sync {
     ) -> Result<bool, WriteBackError> {
         Ok(false)
     }
+
+    /// Adds a journal entry to the fabric's own record, for what no NetBox object stands for
+    /// any more (objects pruned from the target).
+    async fn journal_fabric(
+        &self,
+        _fabric: &FabricConfig,
+        _comments: &str,
+    ) -> Result<(), WriteBackError> {
+        Ok(())
+    }
+}
+
+/// The journal text for objects a publish removed from the target.
+pub fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> String {
+    let names: Vec<String> = deleted.iter().map(ToString::to_string).collect();
+    format!(
+        "Pruned from the {target}, no longer rendered from NetBox: {} ({cause})",
+        names.join(", ")
+    )
 }
 
 /// A write-back NetBox did not take, classified by what a retry may do.
@@ -280,6 +299,16 @@ impl Reconciler<'_> {
                 }
                 if refused.is_empty() && desired.held_back.is_empty() {
                     report.sync = SyncStatus::Synced;
+                }
+                if !published.deleted.is_empty() {
+                    let comment = pruned_comment(
+                        &published.deleted,
+                        self.target.kind(),
+                        "reconcile: self-heal",
+                    );
+                    if let Err(e) = self.writer.journal_fabric(self.fabric, &comment).await {
+                        report.errors.push(format!("journalling the prune: {e}"));
+                    }
                 }
                 report.healed = Some(published);
                 Heal::Applied(refused)

@@ -255,3 +255,24 @@ async fn an_invalid_object_is_held_back_named_in_the_report_and_marked_invalid()
         "{fabric_outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn a_pruned_object_is_journalled_on_the_fabrics_record() {
+    let fabric = fabric();
+    let mut orphan = desired().manifests[0].clone();
+    orphan.metadata.name = "old-leaf".into();
+    let target = MemoryTarget {
+        objects: Mutex::new(vec![desired().manifests[0].to_value(), orphan.to_value()]),
+        reachable: true,
+        publishes: Mutex::new(0),
+    };
+    let source = FixedSource(Mutex::new(Some(desired())));
+    let writer = RecordingWriter::default();
+    let report = reconciler(&fabric, &source, &target, &writer)
+        .run(ReconcileOptions::default())
+        .await;
+    assert_eq!(report.sync, SyncStatus::Synced, "{report:?}");
+    let journal = writer.2.lock().unwrap().clone();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert!(journal[0].contains("Switch/old-leaf"), "{journal:?}");
+}

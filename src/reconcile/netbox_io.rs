@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::engine::{Desired, DesiredSource, Problem, StatusWriter, WriteBackError};
 use super::isolation::held_back;
-use super::writeback::{JournalEntry, Outcome, WritebackPlan, plan_fabric_record};
+use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
 use crate::config::FabricConfig;
 use crate::mapping;
 use crate::model::Kind;
@@ -160,6 +160,29 @@ impl StatusWriter for NetBoxStatusWriter {
                 .map_err(|e| journal_error(&e, 1))?;
         }
         Ok(true)
+    }
+
+    async fn journal_fabric(
+        &self,
+        fabric: &FabricConfig,
+        comments: &str,
+    ) -> Result<(), WriteBackError> {
+        let mapping = &fabric.mapping;
+        let record = ensure_record(&self.client, &mapping.fabric_record_type, &fabric.name)
+            .await
+            .map_err(|e| {
+                WriteBackError::Unavailable(format!("finding fabric {}'s record: {e}", fabric.name))
+            })?;
+        let entry = JournalEntry {
+            assigned_object_type: RECORD_OBJECT_TYPE.into(),
+            assigned_object_id: record.id,
+            kind: JournalKind::Info,
+            comments: comments.to_owned(),
+        };
+        write_journal(&self.client, &[entry])
+            .await
+            .map(|_| ())
+            .map_err(|e| journal_error(&e, 1))
     }
 }
 

@@ -37,6 +37,7 @@ async fn serve(
         webhook_secret: settings.webhook.secret.clone(),
         mappings: vec![settings.fabrics[0].mapping.clone()],
         name: name.clone(),
+        sidecar_user: None,
     };
     run_setup(&client(), &spec)
         .await

@@ -104,6 +104,7 @@ async fn write_back_and_fabric_wide_conditions_send_at_most_one_webhook_per_100_
         webhook_secret: None,
         mappings: vec![fabric.mapping.clone()],
         name: hook.into(),
+        sidecar_user: None,
     };
     run_setup(&client(), &spec).await.expect("setup");
     let services = FabricServices::build(&settings(fabric.clone(), dir.path()), None)

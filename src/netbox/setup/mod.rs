@@ -4,6 +4,7 @@
 mod definitions;
 pub(crate) mod ensure;
 mod event_rules;
+pub mod identity;
 
 use std::fmt;
 
@@ -32,6 +33,8 @@ pub struct SetupSpec {
     pub mappings: Vec<MappingConfig>,
     /// Name of the webhook and of the event rule.
     pub name: String,
+    /// The sidecar's own NetBox user (see [`identity`]); `None` leaves users alone.
+    pub sidecar_user: Option<String>,
 }
 
 /// One object setup looked at.
@@ -43,9 +46,10 @@ pub struct SetupItem {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct SetupReport {
     pub items: Vec<SetupItem>,
+    pub identity: Option<identity::Identity>,
 }
 
 impl SetupReport {
@@ -72,6 +76,30 @@ impl fmt::Display for SetupReport {
                 item.object_type, item.name, item.outcome
             )?;
         }
+        if let Some(id) = &self.identity {
+            writeln!(
+                f,
+                "{:<28} {:<28} user {}, permission {}",
+                "users.user", id.username, id.user, id.permission
+            )?;
+            if id.configured {
+                writeln!(f, "the configured token is {}'s own", id.username)?;
+            } else if let Some(token) = &id.new_token {
+                writeln!(
+                    f,
+                    "token for {} (shown once; set it as netbox.token): {}",
+                    id.username,
+                    secrecy::ExposeSecret::expose_secret(token)
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "the configured token is not {}'s: set netbox.token to one of its tokens, \
+                     or its write-backs come back as webhooks",
+                    id.username
+                )?;
+            }
+        }
         write!(
             f,
             "{} created, {} updated, {} unchanged",
@@ -88,7 +116,11 @@ pub async fn run_setup(
     spec: &SetupSpec,
 ) -> Result<SetupReport, NetBoxError> {
     let report = ensure_schema(client, &spec.mappings).await?;
-    ensure_webhook(client, spec, report).await
+    let mut report = ensure_webhook(client, spec, report).await?;
+    if let Some(user) = &spec.sidecar_user {
+        report.identity = Some(identity::ensure_identity(client, user).await?);
+    }
+    Ok(report)
 }
 
 /// The custom fields, tags and roles the mappings use (what objects need before they can carry
