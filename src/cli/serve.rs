@@ -43,6 +43,10 @@ async fn serve(
         settings.api.token_file.as_deref(),
     )
     .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
+    if token.is_none() {
+        tracing::warn!("api.token is not set: /api/v1 refuses every request");
+    }
+    options.api_token = ApiToken(token.clone());
     let handler: Arc<dyn JobHandler> = if settings.fabrics.is_empty() {
         tracing::warn!("no [[fabric]] is configured: webhooks are queued and recorded only");
         Arc::new(RecordingHandler::new())
@@ -51,9 +55,6 @@ async fn serve(
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));
-        }
-        if token.is_none() {
-            tracing::warn!("api.token is not set: /api/v1 refuses every request");
         }
         options.fabrics_api = Some(FabricsApi {
             scheduler,

@@ -78,6 +78,11 @@ pub struct WebhookSettings {
     pub previous_secret_file: Option<PathBuf>,
     /// Largest accepted body; NetBox objects are a few KB.
     pub max_body_bytes: usize,
+    /// Most bytes held at once, over all requests, for bodies whose signature is not checked
+    /// yet; a request that would exceed it gets 503 with `Retry-After`.
+    pub max_unverified_bytes: usize,
+    /// A body must arrive within this long after the request's headers, else 408.
+    pub body_timeout_secs: u64,
     /// Events made by these NetBox users are skipped (the sidecar's own write-backs).
     pub ignore_users: Vec<String>,
 }
@@ -90,6 +95,8 @@ impl Default for WebhookSettings {
             previous_secrets: Vec::new(),
             previous_secret_file: None,
             max_body_bytes: 1024 * 1024,
+            max_unverified_bytes: 64 * 1024 * 1024,
+            body_timeout_secs: 10,
             ignore_users: vec!["hedgehog-sidecar".into()],
         }
     }
@@ -145,7 +152,8 @@ pub struct QueueSettings {
     pub max_attempts: u32,
     pub backoff_initial_ms: u64,
     pub backoff_max_ms: u64,
-    /// A job held longer than this by a silent worker is taken over by another.
+    /// A job whose worker has been silent this long is taken over by another. Workers
+    /// heartbeat every third of it while a job runs, so long jobs keep their lease.
     pub visibility_timeout_secs: u64,
     /// Concurrent workers in this process.
     pub workers: usize,
@@ -155,6 +163,9 @@ pub struct QueueSettings {
     pub shutdown_grace_secs: u64,
     /// Most webhooks stored in one Redis round trip / one redb transaction (group commit).
     pub batch_max: usize,
+    /// Embedded queue: most jobs waiting for a worker. Past it, new events get 503 with
+    /// `Retry-After` (events that merge into a waiting job are still taken).
+    pub max_queued: usize,
 }
 
 impl Default for QueueSettings {
@@ -165,11 +176,12 @@ impl Default for QueueSettings {
             max_attempts: 8,
             backoff_initial_ms: 500,
             backoff_max_ms: 300_000,
-            visibility_timeout_secs: 300,
+            visibility_timeout_secs: 15,
             workers: 4,
             dedupe_ttl_secs: 3600,
             shutdown_grace_secs: 30,
             batch_max: 512,
+            max_queued: 20_000,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The round trip: rendering imported NetBox objects must give back the objects imported. Used
 //! before an import (which objects would not come back the same, and why) and by the tests.
 //!
-//! Specs are compared normalised: keys sorted, empty objects (`redundancy: {}`) dropped, and
-//! fields rendering writes out with the value the input may leave to defaults
-//! (`vlanNamespaces: [default]`, `ipv4Namespace: default`, `vlanNamespace: default`) dropped.
+//! Specs are compared normalised: in the form the fabric's defaulting gives them (what a cluster
+//! holds: lists sorted as the fabric sorts them, gateways and DHCP ranges filled in), keys
+//! sorted, empty objects (`redundancy: {}`) dropped, and fields rendering writes out with the
+//! value the input may leave to defaults (`vlanNamespaces: [default]`, `ipv4Namespace: default`,
+//! `vlanNamespace: default`) dropped.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::config::FabricConfig;
 use crate::mapping;
+use crate::mapping::defaulting::defaulted_spec;
 use crate::model::{Kind, Manifest, sort_keys};
 use crate::netbox::FabricSnapshot;
 use crate::reconcile::diff::diff_managed;
@@ -19,7 +22,10 @@ use super::problems::Problem;
 
 /// A manifest's spec, normalised for comparison.
 pub fn normalised_spec(manifest: &Manifest) -> Value {
-    let mut spec = manifest.spec.clone();
+    let mut spec = match manifest.kind() {
+        Some(kind) => defaulted_spec(kind, &manifest.spec),
+        None => manifest.spec.clone(),
+    };
     drop_defaults(&mut spec);
     drop_empty_objects(&mut spec);
     sort_keys(spec)

@@ -5,6 +5,7 @@
 //! output. The snapshot is indexed once ([`index`]); each concern has its own module.
 
 mod connections;
+pub mod defaulting;
 mod externals;
 pub mod index;
 pub mod labels;
@@ -18,6 +19,6 @@ mod switches;
 pub mod validate;
 mod vpcs;
 
-pub use render::{RenderError, RenderedFabric, build, render};
+pub use render::{RenderError, RenderedFabric, build, manifests, render, render_all};
 pub use sources::SourceRef;
 pub use validate::Violation;

@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use ipnet::Ipv4Net;
-
 use crate::model::vlan_namespace::VlanRange;
 use crate::model::{IPv4NamespaceSpec, VLANNamespaceSpec};
 use crate::netbox::types::Prefix;
@@ -63,10 +61,8 @@ pub fn render_ipv4_namespaces(index: &Index) -> Vec<Draft<IPv4NamespaceSpec>> {
     namespaces
         .into_iter()
         .map(|(name, mut prefixes)| {
-            prefixes.sort_by(|a, b| {
-                let parse = |p: &Prefix| p.prefix.parse::<Ipv4Net>().ok();
-                parse(a).cmp(&parse(b)).then(a.prefix.cmp(&b.prefix))
-            });
+            // The fabric's defaulting sorts the subnets as strings; sources follow them.
+            prefixes.sort_by(|a, b| a.prefix.cmp(&b.prefix));
             let subnets = prefixes.iter().map(|p| p.prefix.clone()).collect();
             let sources = prefixes.iter().map(|p| SourceRef::of(*p)).collect();
             Draft::new(name, IPv4NamespaceSpec { subnets }, sources)

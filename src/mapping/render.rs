@@ -11,7 +11,7 @@ use super::index::Index;
 use super::objects::{Draft, FabricObjects};
 use super::sources::SourceRef;
 use super::validate::{Violation, Violations, validate};
-use super::{connections, externals, labels, namespaces, servers, switches, vpcs};
+use super::{connections, defaulting, externals, labels, namespaces, servers, switches, vpcs};
 
 /// A fabric's rendered objects, in apply order (kind, then name).
 #[derive(Debug, Clone, Default)]
@@ -65,19 +65,35 @@ pub fn render(
     fabric: &FabricConfig,
     snapshot: &FabricSnapshot,
 ) -> Result<RenderedFabric, RenderError> {
+    let (rendered, violations) = render_all(fabric, snapshot);
+    if violations.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(RenderError {
+            violations,
+            warnings: rendered.warnings,
+        })
+    }
+}
+
+/// Renders every object, valid or not, and returns the violations beside them: for callers
+/// that hold back only the objects concerned. Nothing returned with a violation may be
+/// published as it is.
+pub fn render_all(
+    fabric: &FabricConfig,
+    snapshot: &FabricSnapshot,
+) -> (RenderedFabric, Vec<Violation>) {
     let (objects, mut violations) = build(fabric, snapshot);
     validate(fabric, &objects, &mut violations);
-    if !violations.errors.is_empty() {
-        return Err(RenderError {
-            violations: violations.errors,
-            warnings: violations.warnings,
-        });
-    }
-    let mut rendered = RenderedFabric {
-        warnings: violations.warnings,
-        ..RenderedFabric::default()
-    };
-    let o = &objects;
+    let mut rendered = manifests(fabric, &objects);
+    rendered.warnings = violations.warnings;
+    (rendered, violations.errors)
+}
+
+/// The manifests of typed objects, in apply order, without validating them.
+pub fn manifests(fabric: &FabricConfig, objects: &FabricObjects) -> RenderedFabric {
+    let mut rendered = RenderedFabric::default();
+    let o = objects;
     emit(fabric, &o.vlan_namespaces, &mut rendered);
     emit(fabric, &o.ipv4_namespaces, &mut rendered);
     emit(fabric, &o.switch_groups, &mut rendered);
@@ -93,7 +109,7 @@ pub fn render(
     // Each kind is already sorted by name and emitted in apply order; sorting again keeps
     // the promise independent of that.
     rendered.manifests.sort_by_key(Manifest::key);
-    Ok(rendered)
+    rendered
 }
 
 /// Builds the typed objects without validating them (violations found while reading NetBox
@@ -122,6 +138,7 @@ pub fn build(fabric: &FabricConfig, snapshot: &FabricSnapshot) -> (FabricObjects
     o.external_peerings = externals::render_external_peerings(&index, &vpcs);
     o.vpcs = vpcs.vpcs;
     o.connection_facts = facts;
+    defaulting::apply(&mut o);
     (o, violations)
 }
 

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod external;
 pub mod external_attachment;
 pub mod external_peering;
+pub mod fabric_config;
 pub mod ipv4_namespace;
 mod kind;
 mod manifest;

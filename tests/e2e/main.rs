@@ -4,6 +4,8 @@
 
 mod harness;
 mod publish;
+mod quiet_writeback;
 mod reconcile;
 mod render;
 mod scripts;
+mod webhook_counter;

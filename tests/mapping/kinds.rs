@@ -174,8 +174,10 @@ fn vpcs_subnets_gateways_dhcp_and_attachments() {
             "subnets": {
                 "web": {"subnet": "10.0.1.0/24", "vlan": 1001, "gateway": "10.0.1.254",
                         "dhcp": {"enable": true, "range": {"start": "10.0.1.10", "end": "10.0.1.99"}}},
-                "database": {"subnet": "10.0.2.0/24", "vlan": 1002, "isolated": true,
-                             "dhcp": {"enable": true, "options": {"dnsServers": ["1.1.1.1"], "interfaceMTU": 9036, "leaseTimeSeconds": 600}}},
+                // The gateway and the DHCP range the fabric's defaulting fills in are rendered.
+                "database": {"subnet": "10.0.2.0/24", "vlan": 1002, "isolated": true, "gateway": "10.0.2.1",
+                             "dhcp": {"enable": true, "range": {"start": "10.0.2.2", "end": "10.0.2.255"},
+                                      "options": {"dnsServers": ["1.1.1.1"], "interfaceMTU": 9036, "leaseTimeSeconds": 600}}},
             }
         })
     );

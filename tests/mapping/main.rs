@@ -4,6 +4,8 @@
 mod cli;
 mod common;
 mod connections;
+mod differential;
 mod kinds;
+mod oracle;
 mod rules;
 mod samples;

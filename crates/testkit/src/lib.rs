@@ -3,6 +3,7 @@
 //!
 //! * [`synthetic`]: generated spine-leaf fabrics of any size, as NetBox snapshots.
 //! * [`paths`]: the workspace's fixtures and the shared reference material (`../shared`).
+//! * [`oracle`]: `hh-fabric-oracle`, the fabric's own admission webhooks (check and serve).
 //! * [`netbox`]: the real test NetBox (its variables, a client, unique names, one test at a time).
 //! * [`redis`]: the test Redis database and a private Redis server that can be stopped.
 //! * [`poll`]: waiting until a condition holds, with a deadline.
@@ -10,6 +11,7 @@
 
 pub mod logs;
 pub mod netbox;
+pub mod oracle;
 pub mod paths;
 pub mod poll;
 pub mod redis;

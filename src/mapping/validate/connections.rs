@@ -1,6 +1,8 @@
 //! Connection rules: one type, known switches and servers, no port reuse (breakout aliases
-//! included), MTU, /31 link addresses, ESLAG redundancy, gateways in spine-leaf fabrics only and
-//! static-external routes.
+//! included), MTU, /31 link addresses, ESLAG redundancy and static-external routes.
+//!
+//! The fabric has a single mode, spine-leaf (its configuration's `fabricMode`), whether or not a
+//! spine is cabled yet: ESLAG and gateway connections are admitted in a fabric without spines.
 
 use std::collections::HashMap;
 
@@ -15,7 +17,6 @@ use super::{Violations, addr, cidr, overlaps};
 pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: &mut Violations) {
     let switches = by_name(&o.switches);
     let servers = by_name(&o.servers);
-    let spine_leaf = o.switches.iter().any(|s| s.spec.is_spine());
     let mut ports: HashMap<(String, String), &str> = HashMap::new();
     let mut link_ips: HashMap<std::net::Ipv4Addr, &str> = HashMap::new();
     let max_mtu = settings
@@ -89,10 +90,7 @@ pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: 
             );
         }
         if matches!(kind, ConnectionType::Eslag) {
-            check_eslag(o, conn, spine_leaf, out);
-        }
-        if kind == ConnectionType::Gateway && !spine_leaf {
-            out.object(conn, "a gateway connection is only allowed in a spine-leaf fabric, and this fabric has no spine; remove the cable to the gateway or add the fabric's spines".into());
+            check_eslag(o, conn, out);
         }
         if let Some(fabric) = &spec.fabric {
             let _ = fabric;
@@ -202,7 +200,6 @@ fn check_link_ips<'a>(
 fn check_eslag(
     o: &FabricObjects,
     conn: &crate::mapping::objects::Draft<crate::model::ConnectionSpec>,
-    spine_leaf: bool,
     out: &mut Violations,
 ) {
     let switches = by_name(&o.switches);
@@ -222,9 +219,6 @@ fn check_eslag(
             "an ESLAG connection needs at least 2 links; cable another member of the server's LAG"
                 .into(),
         );
-    }
-    if !spine_leaf {
-        out.object(conn, "ESLAG is only allowed in a spine-leaf fabric".into());
     }
     let groups: Vec<_> = names
         .iter()

@@ -58,10 +58,10 @@ pub fn check(
             format!("DHCP relay {relay} must be an IPv4 address with prefix length"),
         );
     }
-    if !dhcp.enable
-        && (dhcp.range.is_some() || dhcp.options.is_some() || !dhcp.static_leases.is_empty())
-    {
-        out.part(vpc, name, "a DHCP range or DHCP options need DHCP enabled; set custom field hedgehog_dhcp_enable on the prefix".into());
+    // The fabric's defaulting drops the range and options of a subnet whose DHCP is off (see
+    // `defaulting`); static leases stay and are refused.
+    if !dhcp.enable && !dhcp.static_leases.is_empty() {
+        out.part(vpc, name, "static DHCP leases need DHCP enabled; set custom field hedgehog_dhcp_enable on the prefix".into());
     }
     if let Some(range) = &dhcp.range {
         let second_host = u32::from(net.network()).saturating_add(2).into();

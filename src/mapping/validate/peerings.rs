@@ -47,9 +47,10 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
                     (&s.outbound_community, "hedgehog_outbound_community"),
                 ] {
                     match value {
+                        // Both communities are optional on a BGP external.
+                        None => {}
                         Some(c) if is_community(c) => {}
-                        Some(c) => out.object(ext, format!("community {c:?} must be A:B with both parts 0–65535; fix custom field {field}")),
-                        None => out.object(ext, format!("a BGP external needs custom field {field} (A:B)")),
+                        Some(c) => out.object(ext, format!("community {c:?} must be A:B with both parts 0–65535 in plain decimal; fix custom field {field}")),
                     }
                 }
             }
@@ -134,7 +135,15 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
     }
 }
 
+/// `A:B`, each part 0–65535 written in plain decimal without leading zeros, as the fabric's
+/// pattern requires.
 fn is_community(text: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p == "0" || !p.starts_with('0'))
+            && p.parse::<u16>().is_ok()
+    };
     text.split_once(':')
-        .is_some_and(|(a, b)| a.parse::<u16>().is_ok() && b.parse::<u16>().is_ok())
+        .is_some_and(|(a, b)| part(a) && part(b))
 }

@@ -12,7 +12,6 @@ use super::{Violations, addr, cidr};
 pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: &mut Violations) {
     let namespaces = by_name(&o.vlan_namespaces);
     let groups = by_name(&o.switch_groups);
-    let spine_leaf = o.switches.iter().any(|s| s.spec.is_spine());
     let mut leaf_asns: HashMap<u32, &str> = HashMap::new();
     let mut ips: HashMap<std::net::Ipv4Addr, &str> = HashMap::new();
     let mut protocol_ips: HashMap<std::net::Ipv4Addr, &str> = HashMap::new();
@@ -27,7 +26,9 @@ pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: 
         if s.profile.is_none() {
             out.object(sw, "no switch profile: set the device's custom field hedgehog_profile, or map its device type in the fabric's device_type_profiles".into());
         }
-        let needs_vtep = s.is_leaf() && spine_leaf;
+        // The fabric runs in spine-leaf mode (its only mode) even before a spine is cabled, and
+        // there every leaf needs a VTEP IP.
+        let needs_vtep = s.is_leaf();
         if complete {
             let missing: Vec<&str> = [
                 (s.asn.is_none(), "ASN (custom field hedgehog_asn)"),
@@ -72,11 +73,10 @@ pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: 
         }
         if let Some(ip) = &s.ip {
             match (cidr(ip), addr(ip)) {
-                (Some(net), Some(host)) => {
-                    if !settings.management_subnet.contains(&host)
-                        || net.prefix_len() != settings.management_subnet.prefix_len()
-                    {
-                        out.object(sw, format!("management IP {ip} must lie in the management subnet {} with the same prefix length; fix the primary IPv4", settings.management_subnet));
+                (Some(_), Some(host)) => {
+                    // Only the address counts: the fabric admits any prefix length.
+                    if !settings.management_subnet.contains(&host) {
+                        out.object(sw, format!("management IP {ip} must lie in the management subnet {}; fix the primary IPv4", settings.management_subnet));
                     } else if host >= settings.management_dhcp_start {
                         out.object(sw, format!("management IP {ip} must be below the management DHCP range start {}", settings.management_dhcp_start));
                     }

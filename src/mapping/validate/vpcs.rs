@@ -145,16 +145,6 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
                         route.prefix
                     ),
                 );
-            } else if let Some(r) = cidr(&route.prefix)
-                .and_then(|n| settings.reserved_subnets.iter().find(|r| overlaps(&n, r)))
-            {
-                out.object(
-                    vpc,
-                    format!(
-                        "static route prefix {} overlaps the reserved subnet {r}; {routes_fix}",
-                        route.prefix
-                    ),
-                );
             }
             if route.next_hops.is_empty() {
                 out.object(

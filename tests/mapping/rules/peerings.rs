@@ -9,25 +9,39 @@ fn set_vrf_cf(b: &mut Builder, vrf: u64, field: &str, value: Value) {
 }
 
 #[test]
-fn a_bgp_external_has_both_communities_as_a_colon_b() {
-    for (field, value, text) in [
-        (
-            "hedgehog_inbound_community",
-            json!("65536:1"),
-            "community \"65536:1\" must be A:B with both parts 0–65535; fix custom field hedgehog_inbound_community",
-        ),
-        (
-            "hedgehog_outbound_community",
-            json!(null),
-            "a BGP external needs custom field hedgehog_outbound_community (A:B)",
-        ),
+fn a_bgp_external_community_when_set_is_a_colon_b_in_plain_decimal() {
+    for (field, value) in [
+        ("hedgehog_inbound_community", "65536:1"),
+        ("hedgehog_outbound_community", "065:1"),
+        ("hedgehog_outbound_community", "+1:1"),
     ] {
         let (mut b, lab) = lab();
         let ext = bgp_external(&mut b, &lab, &[]);
-        set_vrf_cf(&mut b, ext.vrf, field, value);
+        set_vrf_cf(&mut b, ext.vrf, field, json!(value));
         let error = render_err(&fabric_config(CLUSTER), &b.snapshot);
-        assert_violation(&error, text, "ipam.vrf", ext.vrf);
+        let text = format!(
+            "community \"{value}\" must be A:B with both parts 0–65535 in plain decimal; fix custom field {field}"
+        );
+        assert_violation(&error, &text, "ipam.vrf", ext.vrf);
     }
+}
+
+#[test]
+fn a_bgp_external_without_communities_is_admitted() {
+    let (mut b, lab) = lab();
+    let ext = bgp_external(&mut b, &lab, &[]);
+    for field in ["hedgehog_inbound_community", "hedgehog_outbound_community"] {
+        set_vrf_cf(&mut b, ext.vrf, field, json!(null));
+    }
+    let rendered = render_ok(&fabric_config(CLUSTER), &b.snapshot);
+    let external = &rendered
+        .manifests
+        .iter()
+        .find(|m| m.kind == "External")
+        .expect("the external is rendered")
+        .spec;
+    assert_eq!(external.get("inboundCommunity"), None);
+    assert_eq!(external.get("outboundCommunity"), None);
 }
 
 #[test]

@@ -48,6 +48,19 @@ fn a_cluster_needs_the_management_protocol_and_vtep_ips() {
 }
 
 #[test]
+fn a_leaf_needs_a_vtep_ip_in_a_fabric_without_spines_too() {
+    let (mut b, [leaf1, _]) = mesh_fabric();
+    b.ip_mut("172.30.12.2/32").tags.clear();
+    let error = render_err(&fabric_config(CLUSTER), &b.snapshot);
+    assert_violation(
+        &error,
+        "VTEP IP (an IP address tagged hedgehog-vtep-ip)",
+        "dcim.device",
+        leaf1,
+    );
+}
+
+#[test]
 fn a_spine_has_the_spine_asn_and_no_vtep_ip() {
     let (error, lab) = lab_err(|b, lab| {
         set_device_cf(b, lab.spine, "hedgehog_asn", json!(65101));
@@ -116,14 +129,12 @@ fn leaf_asns_are_unique_and_valid_numbers() {
 #[test]
 fn the_management_ip_lies_in_the_management_subnet_below_dhcp_and_is_not_the_vip() {
     lab_ok(|b, _| b.ip_mut("172.30.0.12/21").address = "172.30.3.254/21".into());
+    // Only the address counts: the fabric admits another prefix length.
+    lab_ok(|b, _| b.ip_mut("172.30.0.12/21").address = "172.30.0.12/24".into());
     for (address, text) in [
         (
             "10.1.0.12/21",
-            "must lie in the management subnet 172.30.0.0/21 with the same prefix length; fix the primary IPv4",
-        ),
-        (
-            "172.30.0.12/24",
-            "must lie in the management subnet 172.30.0.0/21 with the same prefix length",
+            "must lie in the management subnet 172.30.0.0/21; fix the primary IPv4",
         ),
         (
             "172.30.4.0/21",

@@ -112,3 +112,29 @@ fn the_deprecated_vpc_peering_remote_must_be_empty() {
         messages(&found)
     );
 }
+
+#[test]
+fn static_dhcp_leases_need_dhcp_enabled() {
+    let (b, lab) = lab();
+    let found = violations(&b, |o| {
+        let web = o.vpcs[0].spec.subnets.get_mut("web").unwrap();
+        web.dhcp = Some(VPCDhcp {
+            static_leases: BTreeMap::from([(
+                "02:00:00:00:00:01".to_owned(),
+                DhcpStatic {
+                    ip: "10.0.1.20".into(),
+                },
+            )]),
+            ..VPCDhcp::default()
+        });
+    });
+    assert!(
+        found.iter().any(|v| {
+            v.message
+                .starts_with("static DHCP leases need DHCP enabled")
+                && v.sources.iter().any(|s| s.id == lab.prefix_web)
+        }),
+        "{:?}",
+        messages(&found)
+    );
+}

@@ -240,17 +240,21 @@ fn dhcp_server_and_relay_exclude_each_other_and_the_relay_is_a_prefix() {
 }
 
 #[test]
-fn a_dhcp_range_needs_dhcp_and_excludes_the_gateway() {
-    let (error, lab) = lab_err(|b, lab| {
+fn a_dhcp_range_excludes_the_gateway_and_is_dropped_with_dhcp_off() {
+    // The fabric's defaulting drops the range and options of a subnet whose DHCP is off, and
+    // admits it; the rendering drops them too, so nothing drifts.
+    let rendered = lab_ok(|b, lab| {
         dhcp_range(b, lab, "10.0.1.10/24", "10.0.1.99/24");
         set_prefix_cf(b, lab.prefix_web, "hedgehog_dhcp_enable", json!(false));
+        set_prefix_cf(
+            b,
+            lab.prefix_web,
+            "hedgehog_dhcp_options",
+            json!({"dnsServers": ["1.1.1.1"]}),
+        );
     });
-    assert_violation(
-        &error,
-        "a DHCP range or DHCP options need DHCP enabled; set custom field hedgehog_dhcp_enable on the prefix",
-        "ipam.prefix",
-        lab.prefix_web,
-    );
+    let web = &find(&rendered, "VPC", "vpc-1").spec["subnets"]["web"];
+    assert_eq!(web.get("dhcp"), None, "{web}");
     lab_ok(|b, lab| dhcp_range(b, lab, "10.0.1.2/24", "10.0.1.255/24"));
     let (error, lab) = lab_err(|b, lab| dhcp_range(b, lab, "10.0.1.1/24", "10.0.1.99/24"));
     assert_violation(
@@ -269,8 +273,8 @@ fn dhcp_options_are_a_json_object_with_a_valid_mtu_and_lease_time() {
             "DHCP option interfaceMTU 9037 must be 96–9036; fix custom field hedgehog_dhcp_options",
         ),
         (
-            json!({"leaseTimeSeconds": 0}),
-            "DHCP option leaseTimeSeconds must be at least 1",
+            json!({"interfaceMTU": 95}),
+            "DHCP option interfaceMTU 95 must be 96–9036",
         ),
         (
             json!({"dns": ["1.1.1.1"]}),
@@ -283,6 +287,21 @@ fn dhcp_options_are_a_json_object_with_a_valid_mtu_and_lease_time() {
         });
         assert_violation(&error, text, "ipam.prefix", lab.prefix_db);
     }
+}
+
+#[test]
+fn a_zero_dhcp_lease_time_is_the_fabrics_default() {
+    let rendered = lab_ok(|b, lab| {
+        set_prefix_cf(b, lab.prefix_db, "hedgehog_dhcp_enable", json!(true));
+        set_prefix_cf(
+            b,
+            lab.prefix_db,
+            "hedgehog_dhcp_options",
+            json!({"leaseTimeSeconds": 0}),
+        );
+    });
+    let options = &find(&rendered, "VPC", "vpc-1").spec["subnets"]["db"]["dhcp"]["options"];
+    assert_eq!(options["leaseTimeSeconds"], 3600, "{options}");
 }
 
 #[test]
@@ -335,25 +354,25 @@ fn permit_lists_name_at_least_2_distinct_existing_subnets() {
 }
 
 #[test]
-fn static_routes_are_canonical_clear_of_reserved_subnets_and_have_next_hops() {
+fn static_routes_are_canonical_and_have_next_hops() {
     let route = |prefix: &str, hops: Value| json!([{"prefix": prefix, "nextHops": hops}]);
     let hop = json!(["10.0.1.5"]);
-    lab_ok(|b, lab| {
-        set_vrf_cf(
-            b,
-            lab,
-            "hedgehog_vpc_static_routes",
-            route("192.168.0.0/24", hop.clone()),
-        );
-    });
+    // A default route and a route into a reserved subnet are admitted: the fabric checks
+    // static-route prefixes against nothing.
+    for prefix in ["192.168.0.0/24", "0.0.0.0/0", "172.30.8.0/24"] {
+        lab_ok(|b, lab| {
+            set_vrf_cf(
+                b,
+                lab,
+                "hedgehog_vpc_static_routes",
+                route(prefix, hop.clone()),
+            );
+        });
+    }
     for (routes, text) in [
         (
             route("192.168.0.1/24", hop.clone()),
             "static route prefix 192.168.0.1/24 is not a canonical IPv4 prefix; fix the VRF's custom field hedgehog_vpc_static_routes",
-        ),
-        (
-            route("172.30.8.0/24", hop),
-            "static route prefix 172.30.8.0/24 overlaps the reserved subnet 172.30.8.0/22",
         ),
         (
             route("192.168.0.0/24", json!([])),
