@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use crate::config::FabricConfig;
 use crate::mapping;
 use crate::mapping::defaulting::defaulted_spec;
+use crate::model::diff_managed;
 use crate::model::{Kind, Manifest, sort_keys};
 use crate::netbox::FabricSnapshot;
-use crate::reconcile::diff::diff_managed;
 
 use super::problems::Finding;
 
