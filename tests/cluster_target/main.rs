@@ -377,3 +377,63 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
     assert_eq!(resource_versions(&server, Kind::VPC).await.len(), 3);
     server.shutdown().await;
 }
+
+/// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
+/// webhook's patch is applied before the object is stored, and a refusal comes back as the API
+/// server words it, through kube-rs as through the cluster target.
+#[tokio::test]
+async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
+    use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
+    let config = fabric_config_yaml(&Default::default());
+    let Some(_webhooks) =
+        testkit::oracle::FabricWebhooks::start(&server, &config, "fabric webhooks").await
+    else {
+        return;
+    };
+    let client = server.client().await.unwrap();
+    let api = |kind: &str, plural: &str, group: &str| -> Api<DynamicObject> {
+        let gvk = GroupVersionKind::gvk(group, "v1beta1", kind);
+        Api::namespaced_with(
+            client.clone(),
+            "default",
+            &ApiResource::from_gvk_with_plural(&gvk, plural),
+        )
+    };
+    let ipns = api("IPv4Namespace", "ipv4namespaces", "vpc.githedgehog.com");
+    let namespace: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "IPv4Namespace",
+        "metadata": {"name": "default"},
+        "spec": {"subnets": ["10.9.0.0/16", "10.10.0.0/16"]},
+    }))
+    .unwrap();
+    let created = ipns
+        .create(&PostParams::default(), &namespace)
+        .await
+        .unwrap();
+    // The defaulting webhook sorted the subnets as strings.
+    assert_eq!(
+        created.data["spec"]["subnets"],
+        json!(["10.10.0.0/16", "10.9.0.0/16"])
+    );
+    let vpcs = api("VPC", "vpcs", "vpc.githedgehog.com");
+    let vpc: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "VPC",
+        "metadata": {"name": "a-name-too-long"},
+        "spec": {"subnets": {"default": {"subnet": "10.10.1.0/24", "vlan": 1001}}},
+    }))
+    .unwrap();
+    let refused = vpcs.create(&PostParams::default(), &vpc).await.unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert!(
+        status
+            .message
+            .starts_with("admission webhook \"vvpc.kb.io\" denied the request: "),
+        "{}",
+        status.message
+    );
+    assert!(status.message.contains("too long"), "{}", status.message);
+    assert_eq!(status.code, 403);
+}
