@@ -436,4 +436,37 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
     );
     assert!(status.message.contains("too long"), "{}", status.message);
     assert_eq!(status.code, 403);
+
+    // DELETE is admitted too: the webhook reads the VPCs back from the server and refuses to
+    // delete a namespace a VPC uses.
+    let vlans = api("VLANNamespace", "vlannamespaces", "wiring.githedgehog.com");
+    let default_vlans: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "VLANNamespace",
+        "metadata": {"name": "default"}, "spec": {"ranges": [{"from": 1000, "to": 2999}]},
+    }))
+    .unwrap();
+    vlans
+        .create(&PostParams::default(), &default_vlans)
+        .await
+        .unwrap();
+    let mut vpc = vpc;
+    vpc.metadata.name = Some("vpc-1".into());
+    let created = vpcs.create(&PostParams::default(), &vpc).await.unwrap();
+    assert_eq!(
+        created.data["spec"]["subnets"]["default"]["gateway"],
+        "10.10.1.1"
+    );
+    let refused = ipns
+        .delete("default", &Default::default())
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert_eq!(
+        status.message,
+        "admission webhook \"vipv4namespace.kb.io\" denied the request: IPv4Namespace has VPCs"
+    );
+    vpcs.delete("vpc-1", &Default::default()).await.unwrap();
+    ipns.delete("default", &Default::default()).await.unwrap();
 }

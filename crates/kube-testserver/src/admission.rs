@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use crate::resources::{ADMISSION_GROUP, Resource};
 use crate::status::ApiError;
-use crate::store::State;
+use std::sync::MutexGuard;
+
+use crate::store::{ObjectName, State, Store};
 
 /// The API server's default and maximum webhook timeouts.
 const DEFAULT_TIMEOUT_SECS: u64 = 10;
@@ -179,6 +181,61 @@ fn apply_patch(name: &str, patch: &str, target: &mut Value) -> Result<(), ApiErr
     let operations: json_patch::Patch = serde_json::from_slice(&raw)
         .map_err(|e| failed(format!("the patch is not a JSONPatch: {e}")))?;
     json_patch::patch(target, &operations).map_err(|e| failed(e.to_string()))
+}
+
+/// An object's `metadata.resourceVersion`.
+pub fn resource_version(object: &Value) -> String {
+    text(object, "/metadata/resourceVersion").to_owned()
+}
+
+/// Fails with 409 when the object changed (or appeared, or went) while its webhooks ran.
+pub fn unchanged(
+    state: &State,
+    resource: &Resource,
+    key: &ObjectName,
+    live_version: Option<&str>,
+) -> Result<(), ApiError> {
+    let now = state.get(&resource.qualified(), key).map(resource_version);
+    if now.as_deref() == live_version {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        resource,
+        &key.1,
+        "the object has been modified; please apply your changes to the latest version and try again",
+    ))
+}
+
+/// Runs the validating webhooks for deleting the live object `key`, without the lock; returns
+/// the lock again, the object unchanged meanwhile.
+pub fn admit_delete<'a>(
+    store: &'a Store,
+    state: MutexGuard<'a, State>,
+    resource: &Resource,
+    key: &ObjectName,
+    dry_run: bool,
+) -> Result<MutexGuard<'a, State>, ApiError> {
+    let hooks = matching(&state, resource, "DELETE");
+    let Some(live) = state.get(&resource.qualified(), key).cloned() else {
+        return Ok(state);
+    };
+    if hooks.is_empty() {
+        return Ok(state);
+    }
+    drop(state);
+    let review = Review {
+        resource,
+        operation: "DELETE",
+        namespace: &key.0,
+        name: &key.1,
+        object: None,
+        old_object: Some(&live),
+        dry_run,
+    };
+    run(&hooks, false, &review)?;
+    let state = store.lock();
+    unchanged(&state, resource, key, Some(&resource_version(&live)))?;
+    Ok(state)
 }
 
 /// POSTs the AdmissionReview to the webhook and returns its `response`. The blocking client

@@ -187,7 +187,7 @@ fn commit(
     if hooks.is_empty() {
         return strategy::commit(&mut state, &server.registry, write).map(reply);
     }
-    let live_version = write.old.as_ref().map(resource_version);
+    let live_version = write.old.as_ref().map(admission::resource_version);
     drop(state);
     let review = Review {
         resource,
@@ -201,7 +201,8 @@ fn commit(
     let mutated = admission::run(&hooks, true, &review)?.unwrap_or_default();
     write.new = mutated;
     let mut state = server.store.lock();
-    unchanged(&state, request, &write.name, live_version.as_deref())?;
+    let key = (write.namespace.clone(), write.name.clone());
+    admission::unchanged(&state, resource, &key, live_version.as_deref())?;
     let candidate = strategy::commit(&mut state, &server.registry, write.dry_run_copy())?;
     drop(state);
     let review = Review {
@@ -210,7 +211,7 @@ fn commit(
     };
     admission::run(&hooks, false, &review)?;
     let mut state = server.store.lock();
-    unchanged(&state, request, &write.name, live_version.as_deref())?;
+    admission::unchanged(&state, resource, &key, live_version.as_deref())?;
     strategy::commit(&mut state, &server.registry, write).map(reply)
 }
 
@@ -224,34 +225,6 @@ fn review_of<'a>(write: &'a Write<'a>, operation: &'static str) -> Review<'a> {
         old_object: write.old.as_ref(),
         dry_run: write.dry_run,
     }
-}
-
-fn resource_version(object: &Value) -> String {
-    object
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// Fails with 409 when the object changed (or appeared) while its webhooks ran.
-fn unchanged(
-    state: &State,
-    request: &Request,
-    name: &str,
-    live_version: Option<&str>,
-) -> Result<(), ApiError> {
-    let resource = &request.target.resource;
-    let key = (request.namespace(), name.to_owned());
-    let now = state.get(&resource.qualified(), &key).map(resource_version);
-    if now.as_deref() == live_version {
-        return Ok(());
-    }
-    Err(ApiError::conflict(
-        resource,
-        name,
-        "the object has been modified; please apply your changes to the latest version and try again",
-    ))
 }
 
 /// The live object, or 404.
