@@ -11,7 +11,7 @@
 //! The first pass applies every object to the empty test cluster and writes the statuses into
 //! NetBox (not measured); the measured passes reconcile the steady fabric (compare everything,
 //! heal nothing, write nothing). Env: HHS_BENCH_RUNS (default 3), HHS_BENCH_FABRIC=small.
-//! Targets (issue #7): at most 1.3 times the floor, peak memory under 200 MB.
+//! Targets: at most 1.3 times the floor, peak memory under 200 MB.
 
 #[path = "support/bench_fabric.rs"]
 mod bench_fabric;

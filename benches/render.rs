@@ -1,8 +1,8 @@
-//! Rendering a generated fabric of about 20,000 NetBox objects through the mapping (issue #3):
+//! Rendering a generated fabric of about 20,000 NetBox objects through the mapping:
 //! index, build, validate with every admission rule, and convert to sorted manifests.
 //!
 //! `cargo bench --bench render`. Target: well under one second per render. Results:
-//! BENCHMARKS.md, "Rendering (issue #3)".
+//! BENCHMARKS.md, "Rendering".
 
 use std::hint::black_box;
 

@@ -16,7 +16,8 @@ use crate::reconcile::scheduler::{ScheduleError, Scheduler};
 use crate::reconcile::{FabricReport, ObjectState, ReconcileOptions};
 
 /// The bearer token the API accepts (none: the API is closed).
-#[derive(Clone)]
+/// `Debug` shows only whether it is set (`SecretString` redacts the value).
+#[derive(Clone, Debug)]
 pub struct ApiToken(pub Option<SecretString>);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,6 +42,8 @@ struct FabricSummary<'a> {
     drifted: usize,
     missing: usize,
     orphans: usize,
+    /// Objects not published because they, or objects they depend on, break admission rules.
+    held_back: usize,
     /// Objects the pass's self-heal applied or pruned: the counts above are what the pass
     /// found, so `missing: 18, healed: 18` with `sync: Synced` means it repaired them.
     healed: usize,
@@ -64,6 +67,7 @@ fn summary<'a>(
         drifted: count(ObjectState::Drifted),
         missing: count(ObjectState::Missing),
         orphans: count(ObjectState::Orphan),
+        held_back: count(ObjectState::HeldBack),
         healed: report
             .and_then(|r| r.healed.as_ref())
             .map_or(0, |h| h.created.len() + h.updated.len() + h.deleted.len()),
@@ -79,7 +83,7 @@ fn mode_of(fabric: &crate::config::FabricConfig) -> &'static str {
 }
 
 /// The refusal to send, if the request is not authorised.
-fn refusal(request: &HttpRequest, token: &ApiToken) -> Option<HttpResponse> {
+pub(super) fn refusal(request: &HttpRequest, token: &ApiToken) -> Option<HttpResponse> {
     // A blank token is refused at start-up; should one get here, it disables the API rather
     // than matching requests without credentials.
     let Some(expected) = token.0.as_ref().filter(|t| !crate::config::is_blank(t)) else {

@@ -1,7 +1,9 @@
 //! The HTTP server: webhook intake, health, metrics and the `/api/v1` operator API.
 
+mod body;
 pub mod fabrics;
 mod health;
+mod jobs;
 pub mod metrics;
 pub mod server;
 mod state;

@@ -1,6 +1,9 @@
 //! What every request handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use tokio_util::sync::CancellationToken;
 
@@ -11,8 +14,15 @@ pub struct AppState {
     pub verifier: SignatureVerifier,
     pub ignore_users: Vec<String>,
     pub max_body_bytes: usize,
+    /// Bytes of not yet verified bodies that may still be buffered (one permit per byte).
+    pub unverified_budget: Arc<Semaphore>,
+    pub body_timeout: Duration,
     pub enqueuer: Enqueuer,
     pub queue: Arc<dyn JobQueue>,
     /// Cancelled when shutdown starts: readiness fails so load balancers stop sending.
     pub stopping: CancellationToken,
+    /// Closes its channel when the last copy of the state is dropped, which the service waits
+    /// for at shutdown (the HTTP worker threads drop theirs a moment after the server stops),
+    /// so the queue the state holds is closed once the service has stopped.
+    pub _in_use: tokio::sync::mpsc::Sender<()>,
 }

@@ -4,13 +4,16 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures::StreamExt;
 use serde_json::json;
 use tracing::Instrument;
 
 use super::metrics as m;
 use super::state::AppState;
 use crate::intake::{Decision, EventError, SignatureError, decide};
+use crate::queue::QueueError;
+
+/// Seconds a client is told to wait when the queue is full: workers need time to drain it.
+const QUEUE_FULL_RETRY_AFTER: &str = "5";
 
 pub async fn netbox(
     request: HttpRequest,
@@ -25,7 +28,7 @@ pub async fn netbox(
 }
 
 async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState) -> HttpResponse {
-    let body = match read_body(request, payload, state.max_body_bytes).await {
+    let body = match super::body::read(request, payload, state).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -33,7 +36,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
         .headers()
         .get("x-hook-signature")
         .map(|v| v.as_bytes());
-    if let Err(error) = state.verifier.verify(&body, signature) {
+    if let Err(error) = state.verifier.verify(&body.bytes, signature) {
         let reason = match error {
             SignatureError::Missing => "signature_missing",
             SignatureError::Mismatch => "signature_mismatch",
@@ -45,6 +48,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
             &error.to_string(),
         );
     }
+    let body = body.verified();
     let new_job = match decide(&body, &state.ignore_users) {
         Ok(Decision::Queue(job)) => job,
         Ok(Decision::Skip(reason)) => {
@@ -83,6 +87,20 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
                     "job_id": outcome.job_id(),
                 }))
             }
+            Err(error @ QueueError::Full(_)) => {
+                tracing::warn!(%error, "queue full; NetBox gets 503");
+                let mut response = reject(
+                    request,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_full",
+                    &error.to_string(),
+                );
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from_static(QUEUE_FULL_RETRY_AFTER),
+                );
+                response
+            }
             Err(error) => {
                 tracing::warn!(%error, "cannot store the webhook; NetBox gets 503");
                 reject(
@@ -98,46 +116,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
     .await
 }
 
-/// The raw body, refused with 413 as soon as it exceeds the limit.
-async fn read_body(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, HttpResponse> {
-    let too_large = || {
-        reject(
-            request,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            &format!("body is larger than {limit} bytes (webhook.max_body_bytes)"),
-        )
-    };
-    let declared = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(8192).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            reject(
-                request,
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                &format!("cannot read the body: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn reject(
+pub(super) fn reject(
     request: &HttpRequest,
     status: StatusCode,
     reason: &'static str,

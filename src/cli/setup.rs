@@ -13,6 +13,10 @@ pub struct SetupArgs {
     /// Name of the webhook and of the event rule.
     #[arg(long, default_value = DEFAULT_NAME)]
     pub name: String,
+    /// The sidecar's own NetBox user (created with a permission and a token when missing);
+    /// default: the first of `webhook.ignore_users`, so its write-backs are never queued.
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 pub async fn run(settings: Settings, args: SetupArgs) -> anyhow::Result<()> {
@@ -23,11 +27,19 @@ pub async fn run(settings: Settings, args: SetupArgs) -> anyhow::Result<()> {
         settings.webhook.secret_file.as_deref(),
     )
     .map_err(anyhow::Error::msg)?;
+    let ignored = &settings.webhook.ignore_users;
+    let user = args.user.or_else(|| ignored.first().cloned());
+    if let Some(user) = &user
+        && !ignored.contains(user)
+    {
+        tracing::warn!(%user, "the sidecar's user is not in webhook.ignore_users: its write-backs would be queued");
+    }
     let spec = SetupSpec {
         sidecar_url: args.url,
         webhook_secret,
         mappings: settings.fabrics.iter().map(|f| f.mapping.clone()).collect(),
         name: args.name,
+        sidecar_user: user,
     };
     let report = run_setup(&client, &spec).await?;
     println!("{report}");

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FabricMode {
     /// Server-side apply to the fabric's cluster.
@@ -18,6 +19,7 @@ pub enum FabricMode {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ValidationLevel {
     /// Complete objects, as a running cluster needs them.
@@ -28,6 +30,7 @@ pub enum ValidationLevel {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FabricConfig {
     pub name: String,
@@ -47,6 +50,7 @@ pub struct FabricConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ClusterOptions {
     /// Kubeconfig context; the current context when absent.
@@ -77,6 +81,7 @@ impl Default for ClusterOptions {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GitConfig {
     pub url: String,
@@ -141,6 +146,7 @@ fn default_lock_wait_ms() -> u64 {
 
 /// How this fabric's NetBox objects are read (see `design/netbox-model.md`).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct MappingConfig {
     /// Device role slug → Hedgehog switch role.
@@ -220,6 +226,7 @@ impl Default for MappingConfig {
 
 /// Names of the custom fields the product reads and writes.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct CustomFieldNames {
     pub fabric: String,
@@ -312,16 +319,22 @@ impl Default for CustomFieldNames {
 /// Fabric-wide settings the admission rules check against. Defaults are hhfab's
 /// (`pkg/fab/defaults.go`); change them when the fabric's `fab.yaml` does.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct FabricSettings {
+    #[cfg_attr(test, schemars(with = "String"))]
     pub management_subnet: ipnet::Ipv4Net,
     pub control_vip: std::net::Ipv4Addr,
     /// First address the management DHCP hands out; switch IPs must lie below it.
     pub management_dhcp_start: std::net::Ipv4Addr,
+    #[cfg_attr(test, schemars(with = "String"))]
     pub protocol_subnet: ipnet::Ipv4Net,
+    #[cfg_attr(test, schemars(with = "String"))]
     pub vtep_subnet: ipnet::Ipv4Net,
+    #[cfg_attr(test, schemars(with = "String"))]
     pub fabric_subnet: ipnet::Ipv4Net,
     /// Subnets VPCs, IPv4Namespaces and static routes may not overlap.
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub reserved_subnets: Vec<ipnet::Ipv4Net>,
     pub spine_asn: u32,
     pub leaf_asn_start: u32,

@@ -246,8 +246,23 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
             "must be greater than 0",
         ));
     }
+    if settings.webhook.max_unverified_bytes < settings.webhook.max_body_bytes {
+        return Err(ConfigError::key(
+            "webhook.max_unverified_bytes",
+            "must be at least webhook.max_body_bytes, or the largest body is never accepted",
+        ));
+    }
+    if settings.webhook.body_timeout_secs == 0 {
+        return Err(ConfigError::key(
+            "webhook.body_timeout_secs",
+            "must be at least 1",
+        ));
+    }
     if settings.queue.workers == 0 {
         return Err(ConfigError::key("queue.workers", "must be at least 1"));
+    }
+    if settings.queue.max_queued == 0 {
+        return Err(ConfigError::key("queue.max_queued", "must be at least 1"));
     }
     if settings.queue.batch_max == 0 {
         return Err(ConfigError::key("queue.batch_max", "must be at least 1"));

@@ -2,6 +2,8 @@
 //! environment variables. Secrets are wrapped in [`secrecy::SecretString`] so they never reach a
 //! log through `Debug`. Every problem is reported with the key that causes it.
 
+#[cfg(test)]
+mod example_keys;
 mod fabric;
 mod load;
 mod secret;

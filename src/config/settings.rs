@@ -10,6 +10,7 @@ use super::fabric::FabricConfig;
 use super::secret::resolve_secret;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address of the HTTP server (webhooks, health, metrics, API).
@@ -17,6 +18,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Redis URL; without one the embedded on-disk queue is used.
     #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub redis_url: Option<SecretString>,
     #[serde(default)]
     pub webhook: WebhookSettings,
@@ -61,18 +63,26 @@ impl Settings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSettings {
     /// The secret NetBox's webhook signs with (`setup` configures it in NetBox). Taken as
     /// is: every character, commas included, is part of the secret.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub secret: Option<SecretString>,
     pub secret_file: Option<PathBuf>,
     /// Secrets still accepted while NetBox is switched to a new `secret` (rotation).
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub previous_secrets: Vec<SecretString>,
     /// One more previous secret, read from a file.
     pub previous_secret_file: Option<PathBuf>,
     /// Largest accepted body; NetBox objects are a few KB.
     pub max_body_bytes: usize,
+    /// Most bytes held at once, over all requests, for bodies whose signature is not checked
+    /// yet; a request that would exceed it gets 503 with `Retry-After`.
+    pub max_unverified_bytes: usize,
+    /// A body must arrive within this long after the request's headers, else 408.
+    pub body_timeout_secs: u64,
     /// Events made by these NetBox users are skipped (the sidecar's own write-backs).
     pub ignore_users: Vec<String>,
 }
@@ -85,6 +95,8 @@ impl Default for WebhookSettings {
             previous_secrets: Vec::new(),
             previous_secret_file: None,
             max_body_bytes: 1024 * 1024,
+            max_unverified_bytes: 64 * 1024 * 1024,
+            body_timeout_secs: 10,
             ignore_users: vec!["hedgehog-sidecar".into()],
         }
     }
@@ -129,6 +141,7 @@ impl WebhookSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueSettings {
     /// Directory of the embedded queue (used when no Redis URL is set).
@@ -139,7 +152,8 @@ pub struct QueueSettings {
     pub max_attempts: u32,
     pub backoff_initial_ms: u64,
     pub backoff_max_ms: u64,
-    /// A job held longer than this by a silent worker is taken over by another.
+    /// A job whose worker has been silent this long is taken over by another. Workers
+    /// heartbeat every third of it while a job runs, so long jobs keep their lease.
     pub visibility_timeout_secs: u64,
     /// Concurrent workers in this process.
     pub workers: usize,
@@ -149,6 +163,9 @@ pub struct QueueSettings {
     pub shutdown_grace_secs: u64,
     /// Most webhooks stored in one Redis round trip / one redb transaction (group commit).
     pub batch_max: usize,
+    /// Embedded queue: most jobs waiting for a worker. Past it, new events get 503 with
+    /// `Retry-After` (events that merge into a waiting job are still taken).
+    pub max_queued: usize,
 }
 
 impl Default for QueueSettings {
@@ -159,20 +176,23 @@ impl Default for QueueSettings {
             max_attempts: 8,
             backoff_initial_ms: 500,
             backoff_max_ms: 300_000,
-            visibility_timeout_secs: 300,
+            visibility_timeout_secs: 15,
             workers: 4,
             dedupe_ttl_secs: 3600,
             shutdown_grace_secs: 30,
             batch_max: 512,
+            max_queued: 20_000,
         }
     }
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct NetBoxSettings {
     pub url: Option<String>,
     /// A v2 (`nbt_...`, sent as Bearer) or v1 token.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
     pub verify_tls: bool,
@@ -202,14 +222,17 @@ impl Default for NetBoxSettings {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiSettings {
     /// Bearer token for `/api/v1` (the NetBox scripts and operators use it).
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -218,6 +241,7 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -235,12 +259,16 @@ impl Default for LogSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ReconcileSettings {
     pub enabled: bool,
     pub interval_secs: u64,
     /// How long the leader lease lasts before another replica may take over.
     pub lease_secs: u64,
+    /// A failed pass (NetBox or the target unreadable, errors) is tried again after this
+    /// many seconds, doubling up to `interval_secs`, instead of after a whole interval.
+    pub retry_initial_secs: u64,
 }
 
 impl Default for ReconcileSettings {
@@ -249,6 +277,7 @@ impl Default for ReconcileSettings {
             enabled: true,
             interval_secs: 300,
             lease_secs: 60,
+            retry_initial_secs: 10,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Onboarding an existing fabric (issue #7): the reverse of [`crate::mapping`]. Hedgehog objects
+//! Onboarding an existing fabric: the reverse of [`crate::mapping`]. Hedgehog objects
 //! from a cluster or a wiring file become the native NetBox objects of the design document,
 //! tagged `hedgehog-imported`, so that rendering the imported state gives the same objects back.
 //!

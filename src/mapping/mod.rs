@@ -19,6 +19,6 @@ mod switches;
 pub mod validate;
 mod vpcs;
 
-pub use render::{RenderError, RenderedFabric, build, manifests, render};
+pub use render::{RenderError, RenderedFabric, build, manifests, render, render_all};
 pub use sources::SourceRef;
 pub use validate::Violation;

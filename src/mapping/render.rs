@@ -65,17 +65,29 @@ pub fn render(
     fabric: &FabricConfig,
     snapshot: &FabricSnapshot,
 ) -> Result<RenderedFabric, RenderError> {
+    let (rendered, violations) = render_all(fabric, snapshot);
+    if violations.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(RenderError {
+            violations,
+            warnings: rendered.warnings,
+        })
+    }
+}
+
+/// Renders every object, valid or not, and returns the violations beside them: for callers
+/// that hold back only the objects concerned. Nothing returned with a violation may be
+/// published as it is.
+pub fn render_all(
+    fabric: &FabricConfig,
+    snapshot: &FabricSnapshot,
+) -> (RenderedFabric, Vec<Violation>) {
     let (objects, mut violations) = build(fabric, snapshot);
     validate(fabric, &objects, &mut violations);
-    if !violations.errors.is_empty() {
-        return Err(RenderError {
-            violations: violations.errors,
-            warnings: violations.warnings,
-        });
-    }
     let mut rendered = manifests(fabric, &objects);
     rendered.warnings = violations.warnings;
-    Ok(rendered)
+    (rendered, violations.errors)
 }
 
 /// The manifests of typed objects, in apply order, without validating them.

@@ -48,6 +48,7 @@ endpoints! {
     JOURNAL_ENTRIES = "extras/journal-entries/", "extras.journalentry";
     CLUSTER_TYPES = "virtualization/cluster-types/", "virtualization.clustertype";
     CLUSTERS = "virtualization/clusters/", "virtualization.cluster";
+    PERMISSIONS = "users/permissions/", "users.objectpermission";
 }
 
 /// The endpoint serving an object type (`ipam.prefix` → `ipam/prefixes/`).

@@ -9,8 +9,12 @@ use chrono::Utc;
 
 use crate::config::{FabricConfig, FabricMode};
 use crate::model::ObjectKey;
+use crate::reconcile::engine::{held_back_outcomes, pruned_comment};
+use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
-use crate::reconcile::writeback::{JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan};
+use crate::reconcile::writeback::{
+    JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan, plan_unmapped,
+};
 use crate::reconcile::{DesiredSource, SourceRef, StatusWriter, WriteBackError};
 use crate::targets::{Cause, PublishReport, Target};
 
@@ -33,7 +37,7 @@ pub enum PublishError {
 #[derive(Debug, Clone, Default)]
 pub struct PublishOutcome {
     pub report: Option<PublishReport>,
-    /// Validation problems that blocked publishing (reported on the NetBox objects).
+    /// Validation problems, whose objects were held back (reported on the NetBox objects).
     pub problems: usize,
     pub netbox_updates: usize,
 }
@@ -58,35 +62,32 @@ impl FabricPublisher {
         let current = custom_fields_index(&desired.snapshot);
         let cause_text = describe(cause);
         let mut outcomes = BTreeMap::new();
-
-        if !desired.problems.is_empty() {
-            // Nothing of an invalid fabric leaves the sidecar; the users learn why on the
-            // objects they must change.
-            for problem in &desired.problems {
-                merge(
-                    &mut outcomes,
-                    &problem.objects,
-                    Outcome {
-                        status: NetBoxStatus::Error,
-                        message: problem.message.clone(),
-                    },
-                );
-            }
+        // Invalid objects, and what depends on them, are held back; the rest is published.
+        // Their owners learn why on the objects they must change.
+        for problem in &desired.problems {
+            merge(
+                &mut outcomes,
+                &problem.objects,
+                Outcome {
+                    status: NetBoxStatus::Invalid,
+                    message: problem.message.clone(),
+                },
+            );
+        }
+        held_back_outcomes(&mut outcomes, &desired.held_back, &desired.sources);
+        let mut manifests = desired.manifests.clone();
+        if !desired.held_back.is_empty() {
             tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
-                "not published: the fabric breaks admission rules");
-            let writeback = plan(&outcomes, &current, names, now, &cause_text);
-            let updates = writeback.updates.len();
-            self.write(&writeback).await?;
-            return Ok(PublishOutcome {
-                report: None,
-                problems: desired.problems.len(),
-                netbox_updates: updates,
-            });
+                held_back = desired.held_back.len(), "objects held back: they break admission rules");
+            let actual = self.target.actual().await.map_err(|e| {
+                PublishError::Unavailable(format!("reading what the target holds: {e}"))
+            })?;
+            manifests.extend(preserved(&actual, &desired.held_back));
         }
 
         let report = self
             .target
-            .publish(&desired.manifests, cause, false)
+            .publish(&manifests, cause, false)
             .await
             .map_err(|e| {
                 if e.is_retryable() {
@@ -107,7 +108,7 @@ impl FabricPublisher {
             let sources = desired.sources.get(&key).map_or(&[][..], Vec::as_slice);
             let outcome = match failed.get(&key) {
                 Some(message) => Outcome {
-                    status: NetBoxStatus::Error,
+                    status: NetBoxStatus::Refused,
                     message: format!("the {target} refused {key}: {message}"),
                 },
                 None => Outcome {
@@ -118,6 +119,9 @@ impl FabricPublisher {
             merge(&mut outcomes, sources, outcome);
         }
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
+        let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
+        writeback.updates.extend(unmapped.updates);
+        writeback.journal.extend(unmapped.journal);
         writeback.journal.extend(change_journal(
             &report,
             &desired.sources,
@@ -126,9 +130,17 @@ impl FabricPublisher {
         ));
         let updates = writeback.updates.len();
         self.write(&writeback).await?;
+        if !report.deleted.is_empty() {
+            // The objects that caused the prune are gone from NetBox: the fabric's record
+            // keeps the entry.
+            let comment = pruned_comment(&report.deleted, target, &cause_text);
+            if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
+                tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
+            }
+        }
         Ok(PublishOutcome {
             report: Some(report),
-            problems: 0,
+            problems: desired.problems.len(),
             netbox_updates: updates,
         })
     }

@@ -130,7 +130,7 @@ async fn changes_older_than_the_last_publish_are_not_published_again() {
 }
 
 #[tokio::test]
-async fn an_invalid_fabric_is_not_published_and_the_error_lands_in_netbox() {
+async fn an_invalid_object_is_held_back_and_the_rest_is_published() {
     let mut desired = desired_from_snapshot(&fabric(), snapshot());
     desired.problems.push(Problem {
         objects: vec![SourceRef {
@@ -140,18 +140,41 @@ async fn an_invalid_fabric_is_not_published_and_the_error_lands_in_netbox() {
         }],
         message: "VLAN 3000 is reserved".into(),
     });
+    let spine = crate::model::ObjectKey {
+        kind: crate::model::Kind::Switch,
+        name: "spine-01".into(),
+    };
+    desired.manifests.retain(|m| m.key() != Some(spine.clone()));
+    desired
+        .held_back
+        .insert(spine.clone(), "invalid: VLAN 3000 is reserved".into());
+    let others = desired.manifests.len();
     let s = setup(desired, MemoryTarget::new(vec![]));
     s.handler
         .handle(&job("2026-11-22T02:58:17+00:00"))
         .await
         .unwrap();
-    assert_eq!(*s.target.publishes.lock().unwrap(), 0);
-    let plan = s.writer.0.lock().unwrap()[0].clone();
+    assert_eq!(*s.target.publishes.lock().unwrap(), 1);
     assert_eq!(
-        plan.updates[0].custom_fields["hedgehog_status"],
-        json!("error")
+        s.target.objects.lock().unwrap().len(),
+        others,
+        "everything but the invalid switch is applied"
     );
-    assert!(plan.journal[0].comments.contains("VLAN 3000 is reserved"));
+    let plan = s.writer.0.lock().unwrap()[0].clone();
+    let spine_device = plan
+        .updates
+        .iter()
+        .find(|u| u.object.id == 2 && u.object.object_type == "dcim.device")
+        .expect("the invalid device gets a status");
+    assert_eq!(
+        spine_device.custom_fields["hedgehog_status"],
+        json!("invalid")
+    );
+    assert!(
+        plan.journal
+            .iter()
+            .any(|j| j.comments.contains("VLAN 3000 is reserved"))
+    );
 }
 
 #[tokio::test]

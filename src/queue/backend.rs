@@ -16,6 +16,9 @@ pub enum QueueError {
     Corrupt(String),
     #[error("the queue is shutting down")]
     Closed,
+    /// The queue holds its configured maximum of waiting jobs; the event was not stored.
+    #[error("the queue is full ({0} jobs waiting); try again later")]
+    Full(usize),
     /// The job was taken over by another worker (this one was too slow) or removed.
     #[error("job {0} is no longer held by this worker")]
     LeaseLost(String),
@@ -31,12 +34,15 @@ pub enum EnqueueOutcome {
     Coalesced(String),
     /// An identical delivery was already accepted (as this job).
     Duplicate(String),
+    /// Not stored: the queue already holds this many waiting jobs (`queue.max_queued`).
+    Full(usize),
 }
 
 impl EnqueueOutcome {
     pub fn job_id(&self) -> &str {
         match self {
             Self::Queued(id) | Self::Coalesced(id) | Self::Duplicate(id) => id,
+            Self::Full(_) => "",
         }
     }
 
@@ -45,6 +51,7 @@ impl EnqueueOutcome {
             Self::Queued(_) => "queued",
             Self::Coalesced(_) => "coalesced",
             Self::Duplicate(_) => "duplicate",
+            Self::Full(_) => "full",
         }
     }
 }

@@ -65,7 +65,10 @@ async fn flush_loop(
         match queue.enqueue_batch(jobs).await {
             Ok(outcomes) if outcomes.len() == count => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+                    let _ = reply.send(match outcome {
+                        EnqueueOutcome::Full(limit) => Err(QueueError::Full(limit)),
+                        stored => Ok(stored),
+                    });
                 }
             }
             Ok(outcomes) => {

@@ -23,6 +23,12 @@ const DEDUPE: TableDefinition<&str, &str> = TableDefinition::new("dedupe");
 /// Purge expired dedupe keys every this many enqueues.
 const DEDUPE_PURGE_EVERY: u64 = 1024;
 
+/// Once this many jobs have been removed since the last compaction and the queue has drained
+/// to at most [`DRAINED`] jobs, the file is compacted and the in-memory indexes shrunk: a
+/// backlog leaves neither a large file nor a large heap behind.
+const COMPACT_AFTER_REMOVED: u64 = 10_000;
+const DRAINED: usize = 64;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Slot {
     Queued { seq: u64 },
@@ -53,6 +59,7 @@ struct State {
     dedupe: HashMap<String, (String, u64)>,
     next_seq: u64,
     enqueued_since_purge: u64,
+    removed_since_compact: u64,
 }
 
 /// Records an operation changed, to be written in one transaction.
@@ -69,11 +76,15 @@ pub struct EmbeddedQueue {
 }
 
 struct Inner {
-    db: Database,
+    /// Locked after `state`, never before.
+    db: Mutex<Database>,
     state: Mutex<State>,
     notify: Notify,
     visibility: Duration,
     dedupe_ttl: Duration,
+    /// Most jobs waiting for a worker; new ones past it are refused.
+    max_queued: usize,
+    compact_after_removed: u64,
 }
 
 fn now_ms() -> u64 {
@@ -93,6 +104,23 @@ impl EmbeddedQueue {
         dir: &Path,
         visibility: Duration,
         dedupe_ttl: Duration,
+        max_queued: usize,
+    ) -> Result<Self, QueueError> {
+        Self::open_tuned(
+            dir,
+            visibility,
+            dedupe_ttl,
+            max_queued,
+            COMPACT_AFTER_REMOVED,
+        )
+    }
+
+    fn open_tuned(
+        dir: &Path,
+        visibility: Duration,
+        dedupe_ttl: Duration,
+        max_queued: usize,
+        compact_after_removed: u64,
     ) -> Result<Self, QueueError> {
         create_private_dir(dir)
             .map_err(|e| storage(format!("cannot create {}: {e}", dir.display())))?;
@@ -104,11 +132,13 @@ impl EmbeddedQueue {
         let state = load(&db)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                db,
+                db: Mutex::new(db),
                 state: Mutex::new(state),
                 notify: Notify::new(),
                 visibility,
                 dedupe_ttl,
+                max_queued,
+                compact_after_removed,
             }),
         })
     }
@@ -129,10 +159,19 @@ impl EmbeddedQueue {
                 ..Changes::default()
             };
             let result = op(&mut state, &mut changes, &inner)?;
-            if let Err(e) = write(&inner.db, &state, &changes) {
+            let mut db = inner
+                .db
+                .lock()
+                .map_err(|_| storage("database lock poisoned"))?;
+            if let Err(e) = write(&db, &state, &changes) {
                 // Memory is ahead of the disk now; the disk is the truth.
-                *state = load(&inner.db).unwrap_or_else(|_| State::new());
+                *state = load(&db).unwrap_or_else(|_| State::new());
                 return Err(e);
+            }
+            if state.removed_since_compact >= inner.compact_after_removed
+                && state.jobs.len() <= DRAINED
+            {
+                compact(&mut db, &mut state);
             }
             Ok(result)
         })
@@ -217,6 +256,20 @@ fn load(db: &Database) -> Result<State, QueueError> {
     Ok(state)
 }
 
+/// Gives back what a drained backlog left: file pages and index capacity.
+fn compact(db: &mut Database, state: &mut State) {
+    state.removed_since_compact = 0;
+    state.jobs.shrink_to_fit();
+    state.pending.shrink_to_fit();
+    state.active.shrink_to_fit();
+    state.dedupe.shrink_to_fit();
+    match db.compact() {
+        Ok(_) => tracing::debug!("embedded queue compacted"),
+        // Only space is at stake; the next drained backlog tries again.
+        Err(error) => tracing::warn!(%error, "cannot compact the embedded queue's file"),
+    }
+}
+
 fn index(state: &mut State, stored: &Stored) {
     let (id, key) = (&stored.job.id, &stored.job.key);
     match stored.slot {
@@ -294,6 +347,7 @@ impl State {
             dedupe: HashMap::new(),
             next_seq: FIRST_SEQ,
             enqueued_since_purge: 0,
+            removed_since_compact: 0,
         }
     }
 
@@ -318,6 +372,7 @@ impl State {
         new: NewJob,
         now: u64,
         ttl_ms: u64,
+        max_queued: usize,
         changes: &mut Changes,
     ) -> EnqueueOutcome {
         if let Some((id, expiry)) = self.dedupe.get(&new.dedupe_key)
@@ -336,6 +391,10 @@ impl State {
                 }
                 changes.jobs.insert(id.clone());
                 EnqueueOutcome::Coalesced(id)
+            }
+            None if self.queued.len() >= max_queued => {
+                // No dedupe mark: the redelivery after the 503 must be taken.
+                return EnqueueOutcome::Full(max_queued);
             }
             None => {
                 let id = new_job_id();
@@ -451,7 +510,7 @@ impl JobQueue for EmbeddedQueue {
         let outcomes = self
             .with_state(move |state, changes, inner| {
                 let now = now_ms();
-                let ttl = inner.dedupe_ttl.as_millis() as u64;
+                let (ttl, max) = (inner.dedupe_ttl.as_millis() as u64, inner.max_queued);
                 state.enqueued_since_purge += jobs.len() as u64;
                 if state.enqueued_since_purge >= DEDUPE_PURGE_EVERY {
                     state.enqueued_since_purge = 0;
@@ -459,7 +518,7 @@ impl JobQueue for EmbeddedQueue {
                 }
                 Ok(jobs
                     .into_iter()
-                    .map(|job| state.enqueue(job, now, ttl, changes))
+                    .map(|job| state.enqueue(job, now, ttl, max, changes))
                     .collect::<Vec<_>>())
             })
             .await?;
@@ -521,6 +580,7 @@ impl JobQueue for EmbeddedQueue {
         self.with_state(move |state, changes, _| {
             Self::lease_slot(state, &lease)?;
             state.jobs.remove(&lease.job.id);
+            state.removed_since_compact += 1;
             state.release_key(&lease.job.key, &lease.job.id);
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
@@ -650,6 +710,7 @@ impl JobQueue for EmbeddedQueue {
                 return Ok(false);
             }
             state.jobs.remove(&id);
+            state.removed_since_compact += 1;
             changes.jobs.insert(id);
             Ok(true)
         })
@@ -688,9 +749,89 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("data").join("queue");
         let _queue =
-            EmbeddedQueue::open(&dir, Duration::from_secs(1), Duration::from_secs(1)).unwrap();
+            EmbeddedQueue::open(&dir, Duration::from_secs(1), Duration::from_secs(1), 10).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700, "data directory");
         assert_eq!(mode(&dir.join("queue.redb")), 0o600, "queue file");
+    }
+
+    fn job(object_id: i64, padding: usize) -> NewJob {
+        NewJob {
+            key: format!("dcim.device:{object_id}"),
+            object_type: "dcim.device".into(),
+            object_id,
+            event: "updated".into(),
+            request_id: None,
+            user: None,
+            timestamp: format!("t{object_id}"),
+            data: serde_json::json!({"id": object_id, "pad": "x".repeat(padding)}).into(),
+            fabric: None,
+            dedupe_key: format!("d{object_id}-{padding}"),
+        }
+    }
+
+    fn labels(outcomes: &[EnqueueOutcome]) -> Vec<&'static str> {
+        outcomes.iter().map(EnqueueOutcome::label).collect()
+    }
+
+    #[tokio::test]
+    async fn past_the_bound_new_jobs_are_refused_and_merges_still_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = EmbeddedQueue::open(
+            dir.path(),
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            2,
+        )
+        .unwrap();
+        let outcomes = queue
+            .enqueue_batch(vec![job(1, 0), job(2, 0), job(3, 0), job(1, 1)])
+            .await
+            .unwrap();
+        assert_eq!(labels(&outcomes), ["queued", "queued", "full", "coalesced"]);
+        assert_eq!(queue.stats().await.unwrap().queued, 2);
+        // Refused deliveries leave no dedupe mark: the redelivery is taken once there is room.
+        let lease = queue.claim("w", Duration::ZERO).await.unwrap().unwrap();
+        queue.ack(&lease).await.unwrap();
+        let outcomes = queue.enqueue_batch(vec![job(3, 0)]).await.unwrap();
+        assert_eq!(labels(&outcomes), ["queued"]);
+    }
+
+    #[tokio::test]
+    async fn a_drained_backlog_leaves_a_small_file_and_small_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = EmbeddedQueue::open_tuned(
+            dir.path(),
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+            10_000,
+            400,
+        )
+        .unwrap();
+        let file = dir.path().join("queue.redb");
+        let size = || std::fs::metadata(&file).unwrap().len();
+        for chunk in 0..4 {
+            let jobs = (0..100).map(|i| job(chunk * 100 + i, 16 * 1024)).collect();
+            queue.enqueue_batch(jobs).await.unwrap();
+        }
+        let peak = size();
+        let peak_capacity = queue.inner.state.lock().unwrap().jobs.capacity();
+        assert!(
+            peak > 6 * 1024 * 1024,
+            "the backlog is on disk: {peak} bytes"
+        );
+        while let Some(lease) = queue.claim("w", Duration::ZERO).await.unwrap() {
+            queue.ack(&lease).await.unwrap();
+        }
+        let drained = size();
+        assert!(
+            drained < peak / 4,
+            "the file stays at {drained} bytes after draining (peak {peak})"
+        );
+        let capacity = queue.inner.state.lock().unwrap().jobs.capacity();
+        assert!(
+            capacity < peak_capacity / 4,
+            "the job index keeps capacity for {capacity} jobs (peak {peak_capacity})"
+        );
     }
 }

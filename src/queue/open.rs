@@ -24,6 +24,11 @@ pub fn open_queue(settings: &Settings) -> Result<Arc<dyn JobQueue>, QueueError> 
             visibility,
             dedupe_ttl,
         )?),
-        None => Arc::new(EmbeddedQueue::open(&q.data_dir, visibility, dedupe_ttl)?),
+        None => Arc::new(EmbeddedQueue::open(
+            &q.data_dir,
+            visibility,
+            dedupe_ttl,
+            q.max_queued,
+        )?),
     })
 }

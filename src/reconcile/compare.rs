@@ -23,6 +23,9 @@ pub enum ObjectState {
     Missing,
     /// In the cluster but not rendered from NetBox.
     Orphan,
+    /// Rendered from NetBox but not published: it breaks an admission rule or depends on an
+    /// object that does (the target keeps its last published version, if any).
+    HeldBack,
 }
 
 impl ObjectState {
@@ -32,6 +35,7 @@ impl ObjectState {
             ObjectState::Drifted => "drifted",
             ObjectState::Missing => "missing",
             ObjectState::Orphan => "orphan",
+            ObjectState::HeldBack => "held_back",
         }
     }
 }

@@ -15,10 +15,11 @@ use serde_json::Value;
 use super::compare::{ObjectReport, ObjectState, compare};
 use super::fabric_status::fabric_outcome;
 use super::health::{Health, SwitchHealth, SyncStatus, fabric_health, switch_health, sync_status};
+use super::isolation::preserved;
 use super::sources::{SourceMap, SourceRef, custom_fields_index};
 use super::writeback::{
     Heal, JournalEntry, JournalKind, NetBoxStatus, Outcome, WritebackPlan, merge,
-    outcomes_from_reports, plan, plan_switch_health,
+    outcomes_from_reports, plan, plan_switch_health, plan_unmapped,
 };
 use crate::config::{FabricConfig, FabricMode};
 use crate::model::{Kind, Manifest, ObjectKey};
@@ -40,8 +41,10 @@ pub struct Desired {
     pub sources: SourceMap,
     /// Switch name → its NetBox device, for agent health.
     pub switch_devices: std::collections::BTreeMap<String, SourceRef>,
-    /// Validation problems; when not empty nothing may be published.
+    /// Validation problems, on the NetBox objects to change.
     pub problems: Vec<Problem>,
+    /// Rendered objects not in `manifests` because of `problems`, and why.
+    pub held_back: super::isolation::HeldBack,
 }
 
 /// Loads and renders a fabric from NetBox.
@@ -64,6 +67,25 @@ pub trait StatusWriter: Send + Sync {
     ) -> Result<bool, WriteBackError> {
         Ok(false)
     }
+
+    /// Adds a journal entry to the fabric's own record, for what no NetBox object stands for
+    /// any more (objects pruned from the target).
+    async fn journal_fabric(
+        &self,
+        _fabric: &FabricConfig,
+        _comments: &str,
+    ) -> Result<(), WriteBackError> {
+        Ok(())
+    }
+}
+
+/// The journal text for objects a publish removed from the target.
+pub fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> String {
+    let names: Vec<String> = deleted.iter().map(ToString::to_string).collect();
+    format!(
+        "Pruned from the {target}, no longer rendered from NetBox: {} ({cause})",
+        names.join(", ")
+    )
 }
 
 /// A write-back NetBox did not take, classified by what a retry may do.
@@ -190,6 +212,7 @@ impl Reconciler<'_> {
             &self.fabric.name,
             &self.fabric.mapping.label_domain,
         );
+        mark_held_back(&mut report.objects, &desired.held_back);
         if self.fabric.mode == FabricMode::Apply {
             let switches: Vec<String> = desired
                 .manifests
@@ -211,7 +234,7 @@ impl Reconciler<'_> {
         };
         report.health = fabric_health(&report.objects, &report.switches);
 
-        let heal = self.heal(&desired, &mut report, options).await;
+        let heal = self.heal(&desired, &actual, &mut report, options).await;
         let objects = report.objects.clone();
         let switches = report.switches.clone();
         self.write_back(&desired, &objects, &switches, &heal, &mut report, options)
@@ -238,23 +261,30 @@ impl Reconciler<'_> {
     async fn heal(
         &self,
         desired: &Desired,
+        actual: &[Value],
         report: &mut FabricReport,
         options: ReconcileOptions,
     ) -> Heal {
         let options_allow = !options.dry_run
             && self.fabric.mode == FabricMode::Apply
-            && self.fabric.cluster.self_heal
-            && desired.problems.is_empty();
-        let needed = report.sync == SyncStatus::OutOfSync;
+            && self.fabric.cluster.self_heal;
+        let needed = report.objects.iter().any(|o| match o.state {
+            ObjectState::Drifted | ObjectState::Missing => true,
+            ObjectState::Orphan => o.managed,
+            ObjectState::InSync | ObjectState::HeldBack => false,
+        });
         if !(options_allow && needed) {
             return Heal::NotTried;
         }
+        // Held-back objects stay as the target holds them: not updated, not pruned.
+        let mut publish = desired.manifests.clone();
+        publish.extend(preserved(actual, &desired.held_back));
         let cause = Cause {
             request_id: None,
             user: None,
             reason: "reconcile: self-heal".into(),
         };
-        match self.target.publish(&desired.manifests, &cause, false).await {
+        match self.target.publish(&publish, &cause, false).await {
             Ok(published) => {
                 tracing::info!(fabric = %self.fabric.name, created = published.created.len(),
                     updated = published.updated.len(), deleted = published.deleted.len(),
@@ -267,8 +297,18 @@ impl Reconciler<'_> {
                 for (key, message) in &refused {
                     report.errors.push(format!("re-applying {key}: {message}"));
                 }
-                if refused.is_empty() {
+                if refused.is_empty() && desired.held_back.is_empty() {
                     report.sync = SyncStatus::Synced;
+                }
+                if !published.deleted.is_empty() {
+                    let comment = pruned_comment(
+                        &published.deleted,
+                        self.target.kind(),
+                        "reconcile: self-heal",
+                    );
+                    if let Err(e) = self.writer.journal_fabric(self.fabric, &comment).await {
+                        report.errors.push(format!("journalling the prune: {e}"));
+                    }
                 }
                 report.healed = Some(published);
                 Heal::Applied(refused)
@@ -299,14 +339,21 @@ impl Reconciler<'_> {
                 &mut outcomes,
                 &problem.objects,
                 Outcome {
-                    status: NetBoxStatus::Error,
+                    status: NetBoxStatus::Invalid,
                     message: problem.message.clone(),
                 },
             );
         }
+        held_back_outcomes(&mut outcomes, &desired.held_back, &desired.sources);
         let current = custom_fields_index(&desired.snapshot);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, Utc::now(), "reconcile");
+        // Only a pass that compared everything knows which objects no longer map.
+        if !objects.is_empty() && *heal != Heal::Failed {
+            let unmapped = plan_unmapped(&outcomes, &current, names, "reconcile");
+            writeback.updates.extend(unmapped.updates);
+            writeback.journal.extend(unmapped.journal);
+        }
         writeback.updates.extend(plan_switch_health(
             switches,
             &desired.switch_devices,
@@ -367,6 +414,44 @@ fn healed_drift_journal(
         }
     }
     entries
+}
+
+/// Held-back objects appear in the comparison as what they are, not as orphans (when the
+/// target has them) or not at all (when it does not).
+fn mark_held_back(objects: &mut Vec<ObjectReport>, held: &super::isolation::HeldBack) {
+    for object in objects.iter_mut() {
+        if held.contains_key(&object.key) {
+            object.state = ObjectState::HeldBack;
+            object.managed = true;
+            object.diffs.clear();
+        }
+    }
+    for key in held.keys() {
+        if !objects.iter().any(|o| &o.key == key) {
+            objects.push(ObjectReport {
+                key: key.clone(),
+                state: ObjectState::HeldBack,
+                diffs: vec![],
+                managed: true,
+            });
+        }
+    }
+}
+
+/// The NetBox objects of held-back objects wait: `pending`, naming the object and why.
+pub fn held_back_outcomes(
+    outcomes: &mut BTreeMap<SourceRef, Outcome>,
+    held: &super::isolation::HeldBack,
+    sources: &crate::reconcile::SourceMap,
+) {
+    for (key, reason) in held {
+        let refs = sources.get(key).map_or(&[][..], Vec::as_slice);
+        let outcome = Outcome {
+            status: NetBoxStatus::Pending,
+            message: format!("{key} is held back ({reason}); its change waits"),
+        };
+        merge(outcomes, refs, outcome);
+    }
 }
 
 fn finish(mut report: FabricReport, started: Instant) -> FabricReport {

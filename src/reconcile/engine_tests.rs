@@ -205,7 +205,7 @@ async fn unreadable_cluster_or_netbox_is_unknown_never_synced() {
 }
 
 #[tokio::test]
-async fn validation_problems_block_healing_and_mark_objects_error() {
+async fn an_invalid_object_is_held_back_named_in_the_report_and_marked_invalid() {
     let fabric = toml_fabric("name = \"lab\"\nself_heal = true");
     let mut bad = desired();
     bad.problems.push(Problem {
@@ -216,6 +216,10 @@ async fn validation_problems_block_healing_and_mark_objects_error() {
         }],
         message: "ASN 70000 is outside 65101-65533".into(),
     });
+    let key = bad.manifests[0].key().unwrap();
+    bad.held_back
+        .insert(key.clone(), "invalid: ASN 70000".into());
+    bad.manifests.clear();
     let target = MemoryTarget {
         objects: Mutex::new(vec![]),
         reachable: true,
@@ -227,15 +231,48 @@ async fn validation_problems_block_healing_and_mark_objects_error() {
         .run(ReconcileOptions::default())
         .await;
     assert_eq!(report.sync, SyncStatus::OutOfSync);
-    assert_eq!(*target.publishes.lock().unwrap(), 0);
+    assert_eq!(report.objects.len(), 1, "{:?}", report.objects);
+    assert_eq!(report.objects[0].key, key);
+    assert_eq!(
+        report.objects[0].state,
+        super::compare::ObjectState::HeldBack,
+        "held back, never an orphan"
+    );
+    assert_eq!(*target.publishes.lock().unwrap(), 0, "nothing else to heal");
     let plan = writer.0.lock().unwrap()[0].clone();
     assert_eq!(
         plan.updates[0].custom_fields["hedgehog_status"],
-        json!("error")
+        json!("invalid")
     );
     assert!(
         plan.journal
             .iter()
             .any(|j| j.comments.contains("ASN 70000"))
     );
+    let fabric_outcome = writer.1.lock().unwrap()[0].clone();
+    assert!(
+        fabric_outcome.message.contains("leaf-01"),
+        "{fabric_outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pruned_object_is_journalled_on_the_fabrics_record() {
+    let fabric = fabric();
+    let mut orphan = desired().manifests[0].clone();
+    orphan.metadata.name = "old-leaf".into();
+    let target = MemoryTarget {
+        objects: Mutex::new(vec![desired().manifests[0].to_value(), orphan.to_value()]),
+        reachable: true,
+        publishes: Mutex::new(0),
+    };
+    let source = FixedSource(Mutex::new(Some(desired())));
+    let writer = RecordingWriter::default();
+    let report = reconciler(&fabric, &source, &target, &writer)
+        .run(ReconcileOptions::default())
+        .await;
+    assert_eq!(report.sync, SyncStatus::Synced, "{report:?}");
+    let journal = writer.2.lock().unwrap().clone();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert!(journal[0].contains("Switch/old-leaf"), "{journal:?}");
 }

@@ -53,7 +53,7 @@ pub fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
     let out_of_sync = reports.iter().any(|r| match r.state {
         ObjectState::InSync => false,
         ObjectState::Orphan => r.managed,
-        ObjectState::Drifted | ObjectState::Missing => true,
+        ObjectState::Drifted | ObjectState::Missing | ObjectState::HeldBack => true,
     });
     if out_of_sync {
         SyncStatus::OutOfSync

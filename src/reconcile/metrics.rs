@@ -26,11 +26,12 @@ const HEALTH_STATES: [Health; 5] = [
     Health::Degraded,
     Health::Unknown,
 ];
-const OBJECT_STATES: [ObjectState; 4] = [
+const OBJECT_STATES: [ObjectState; 5] = [
     ObjectState::InSync,
     ObjectState::Drifted,
     ObjectState::Missing,
     ObjectState::Orphan,
+    ObjectState::HeldBack,
 ];
 
 /// Records one finished pass (dry runs too: they read the same truth).

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod diff;
 pub mod fabric_status;
 pub mod health;
+pub mod isolation;
 pub mod metrics;
 
 pub use compare::{ObjectReport, ObjectState, compare};

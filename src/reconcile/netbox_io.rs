@@ -8,7 +8,8 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::engine::{Desired, DesiredSource, Problem, StatusWriter, WriteBackError};
-use super::writeback::{JournalEntry, Outcome, WritebackPlan, plan_fabric_record};
+use super::isolation::held_back;
+use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
 use crate::config::FabricConfig;
 use crate::mapping;
 use crate::model::Kind;
@@ -18,41 +19,44 @@ use crate::netbox::writeback::{
 };
 use crate::netbox::{FabricSnapshot, NetBoxClient, NetBoxError, load_fabric};
 
-/// Renders a fabric from a NetBox snapshot, keeping violations as problems instead of failing.
+/// Renders a fabric from a NetBox snapshot: violations become problems on the NetBox objects
+/// to change, and only the objects they concern (and what depends on them) are held back.
 pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) -> Desired {
     let mut desired = Desired {
         snapshot,
         ..Desired::default()
     };
-    match mapping::render(fabric, &desired.snapshot) {
-        Ok(rendered) => {
-            for manifest in &rendered.manifests {
-                let Some(key) = manifest.key() else { continue };
-                if key.kind == Kind::Switch
-                    && let Some(device) = rendered
-                        .sources_of(&key)
-                        .iter()
-                        .find(|s| s.object_type == "dcim.device")
-                {
-                    desired
-                        .switch_devices
-                        .insert(key.name.clone(), device.clone());
-                }
-            }
-            desired.manifests = rendered.manifests;
-            desired.sources = rendered.sources;
-        }
-        Err(error) => {
-            desired.problems = error
-                .violations
-                .into_iter()
-                .map(|v| Problem {
-                    objects: v.sources,
-                    message: v.message,
-                })
-                .collect();
+    let (rendered, violations) = mapping::render_all(fabric, &desired.snapshot);
+    for manifest in &rendered.manifests {
+        let Some(key) = manifest.key() else { continue };
+        if key.kind == Kind::Switch
+            && let Some(device) = rendered
+                .sources_of(&key)
+                .iter()
+                .find(|s| s.object_type == "dcim.device")
+        {
+            desired
+                .switch_devices
+                .insert(key.name.clone(), device.clone());
         }
     }
+    desired.held_back = held_back(&rendered.manifests, &rendered.sources, &violations);
+    desired.manifests = rendered
+        .manifests
+        .into_iter()
+        .filter(|m| m.key().is_none_or(|k| !desired.held_back.contains_key(&k)))
+        .collect();
+    desired.sources = rendered.sources;
+    desired.problems = violations
+        .into_iter()
+        .map(|v| Problem {
+            message: match &v.object {
+                Some(object) => format!("{object}: {}", v.message),
+                None => v.message,
+            },
+            objects: v.sources,
+        })
+        .collect();
     desired
 }
 
@@ -156,6 +160,29 @@ impl StatusWriter for NetBoxStatusWriter {
                 .map_err(|e| journal_error(&e, 1))?;
         }
         Ok(true)
+    }
+
+    async fn journal_fabric(
+        &self,
+        fabric: &FabricConfig,
+        comments: &str,
+    ) -> Result<(), WriteBackError> {
+        let mapping = &fabric.mapping;
+        let record = ensure_record(&self.client, &mapping.fabric_record_type, &fabric.name)
+            .await
+            .map_err(|e| {
+                WriteBackError::Unavailable(format!("finding fabric {}'s record: {e}", fabric.name))
+            })?;
+        let entry = JournalEntry {
+            assigned_object_type: RECORD_OBJECT_TYPE.into(),
+            assigned_object_id: record.id,
+            kind: JournalKind::Info,
+            comments: comments.to_owned(),
+        };
+        write_journal(&self.client, &[entry])
+            .await
+            .map(|_| ())
+            .map_err(|e| journal_error(&e, 1))
     }
 }
 

@@ -58,6 +58,13 @@ impl Target for MemoryTarget {
                 Some(_) => report.unchanged += 1,
             }
         }
+        for object in objects.iter() {
+            if let Some(key) = key_of(object)
+                && !desired.iter().any(|m| m.key().as_ref() == Some(&key))
+            {
+                report.deleted.push(key);
+            }
+        }
         *objects = desired.iter().map(Manifest::to_value).collect();
         Ok(report)
     }
@@ -84,7 +91,11 @@ impl DesiredSource for FixedSource {
 
 /// Records the plans and the fabric-wide outcomes it is asked to write.
 #[derive(Default)]
-pub struct RecordingWriter(pub Mutex<Vec<WritebackPlan>>, pub Mutex<Vec<Outcome>>);
+pub struct RecordingWriter(
+    pub Mutex<Vec<WritebackPlan>>,
+    pub Mutex<Vec<Outcome>>,
+    pub Mutex<Vec<String>>,
+);
 
 #[async_trait]
 impl StatusWriter for RecordingWriter {
@@ -105,6 +116,15 @@ impl StatusWriter for RecordingWriter {
         }
         written.push(outcome.clone());
         Ok(true)
+    }
+
+    async fn journal_fabric(
+        &self,
+        _fabric: &FabricConfig,
+        comments: &str,
+    ) -> Result<(), WriteBackError> {
+        self.2.lock().unwrap().push(comments.to_owned());
+        Ok(())
     }
 }
 

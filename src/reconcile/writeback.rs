@@ -31,6 +31,11 @@ pub enum NetBoxStatus {
     Pending,
     Drifted,
     Unknown,
+    /// The target (the cluster or its admission webhook) refused the object.
+    Refused,
+    /// The object breaks an admission rule.
+    Invalid,
+    /// It could not be applied or written for another reason.
     Error,
 }
 
@@ -41,6 +46,8 @@ impl NetBoxStatus {
             NetBoxStatus::Pending => "pending",
             NetBoxStatus::Drifted => "drifted",
             NetBoxStatus::Unknown => "unknown",
+            NetBoxStatus::Refused => "refused",
+            NetBoxStatus::Invalid => "invalid",
             NetBoxStatus::Error => "error",
         }
     }
@@ -105,10 +112,11 @@ pub fn outcomes_from_reports(
         };
         let outcome = match (report.state, heal) {
             (ObjectState::InSync, _) => in_sync,
-            (ObjectState::Orphan, _) | (_, Heal::Failed) => continue,
+            // Held-back objects get their outcome from why they are held back.
+            (ObjectState::Orphan | ObjectState::HeldBack, _) | (_, Heal::Failed) => continue,
             (_, Heal::Applied(refused)) => match refused.get(&report.key) {
                 Some(message) => Outcome {
-                    status: NetBoxStatus::Error,
+                    status: NetBoxStatus::Refused,
                     message: format!("the {target} refused {}: {message}", report.key),
                 },
                 // A healed object reads like any synced one, so the pass after the heal finds
@@ -210,6 +218,50 @@ pub fn plan(
     result
 }
 
+/// Objects that still carry a Hedgehog status but no longer map to any Hedgehog object (a
+/// server whose cable was deleted): their fields are cleared once, with a journal entry.
+/// Only for a pass that knows every object's outcome.
+pub fn plan_unmapped(
+    outcomes: &BTreeMap<SourceRef, Outcome>,
+    current: &BTreeMap<(&'static str, u64), &CustomFields>,
+    names: &CustomFieldNames,
+    cause: &str,
+) -> WritebackPlan {
+    let mapped: std::collections::BTreeSet<(&str, u64)> = outcomes
+        .keys()
+        .map(|r| (r.object_type.as_str(), r.id))
+        .collect();
+    let mut result = WritebackPlan::default();
+    for (&(object_type, id), fields) in current {
+        let marked =
+            fields.string(&names.status).is_some() || fields.string(&names.message).is_some();
+        if !marked || mapped.contains(&(object_type, id)) {
+            continue;
+        }
+        result.updates.push(FieldUpdate {
+            object: SourceRef {
+                object_type: object_type.to_owned(),
+                id,
+                name: format!("#{id}"),
+            },
+            custom_fields: [
+                (names.status.clone(), Value::Null),
+                (names.message.clone(), Value::Null),
+            ]
+            .into(),
+        });
+        result.journal.push(JournalEntry {
+            assigned_object_type: object_type.to_owned(),
+            assigned_object_id: id,
+            kind: JournalKind::Info,
+            comments: format!(
+                "No longer maps to any Hedgehog object: its Hedgehog status was cleared ({cause})"
+            ),
+        });
+    }
+    result
+}
+
 /// What NetBox holds for one object.
 struct Stored {
     status: Option<String>,
@@ -253,7 +305,9 @@ fn raise(stored: &Stored, outcome: &Outcome, names: &CustomFieldNames) -> Change
     let kind = match outcome.status {
         _ if changes.is_empty() => None,
         NetBoxStatus::Drifted if !stored.is(NetBoxStatus::Drifted) => Some(JournalKind::Warning),
-        NetBoxStatus::Error => Some(JournalKind::Danger),
+        NetBoxStatus::Error | NetBoxStatus::Invalid | NetBoxStatus::Refused => {
+            Some(JournalKind::Danger)
+        }
         _ => None,
     };
     (changes, kind)
@@ -280,7 +334,10 @@ pub fn plan_fabric_record(
             changes.insert(names.synced_at.clone(), json!(now.to_rfc3339()));
             stored.status.is_some().then_some(JournalKind::Success)
         }
-        NetBoxStatus::Error | NetBoxStatus::Unknown => Some(JournalKind::Danger),
+        NetBoxStatus::Error
+        | NetBoxStatus::Unknown
+        | NetBoxStatus::Invalid
+        | NetBoxStatus::Refused => Some(JournalKind::Danger),
         NetBoxStatus::Drifted | NetBoxStatus::Pending => Some(JournalKind::Warning),
     };
     (changes, kind)
@@ -451,6 +508,38 @@ mod tests {
             plan(&healed, &current, &names, later, "reconcile").is_empty(),
             "hedgehog_synced_at is not refreshed on a steady object"
         );
+    }
+
+    #[test]
+    fn an_object_that_no_longer_maps_is_cleared_once_with_a_journal_entry() {
+        let names = CustomFieldNames::default();
+        let old = CustomFields(
+            [("hedgehog_status".to_string(), json!({"value": "synced"}))]
+                .into_iter()
+                .collect(),
+        );
+        let current: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 1), &old), (("dcim.device", 2), &old)].into();
+        let outcomes: BTreeMap<SourceRef, Outcome> = [(
+            device(2),
+            Outcome {
+                status: NetBoxStatus::Synced,
+                message: String::new(),
+            },
+        )]
+        .into();
+        let cleared = plan_unmapped(&outcomes, &current, &names, "reconcile");
+        assert_eq!(cleared.updates.len(), 1);
+        assert_eq!(cleared.updates[0].object.id, 1);
+        assert_eq!(
+            cleared.updates[0].custom_fields["hedgehog_status"],
+            Value::Null
+        );
+        assert!(cleared.journal[0].comments.contains("No longer maps"));
+        let empty = CustomFields::default();
+        let after: BTreeMap<(&'static str, u64), &CustomFields> =
+            [(("dcim.device", 1), &empty)].into();
+        assert!(plan_unmapped(&outcomes, &after, &names, "reconcile").is_empty());
     }
 
     #[test]

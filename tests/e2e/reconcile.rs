@@ -26,6 +26,7 @@ async fn changelog_count() -> u64 {
 }
 
 #[tokio::test]
+#[ignore = "needs NetBox"]
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
     show_logs();
     let _netbox = NETBOX.lock().await;

@@ -43,6 +43,7 @@ fn specs(yaml: &str) -> BTreeMap<(String, String), Value> {
 }
 
 #[tokio::test]
+#[ignore = "needs NetBox"]
 async fn the_docs_fabric_renders_from_live_netbox_as_from_its_snapshot_and_its_fixture() {
     show_logs();
     let _netbox = NETBOX.lock().await;

@@ -97,6 +97,7 @@ async fn run_script(class: &str, data: Value) -> Value {
 }
 
 #[tokio::test]
+#[ignore = "needs NetBox"]
 async fn netbox_lists_the_scripts_and_runs_them_in_its_worker() {
     upload_scripts().await;
 
@@ -204,6 +205,7 @@ async fn runscript(class: &str, data: Option<Value>, vars: &[(&str, &str)]) -> S
 /// NetBox's processes), the status script shows the fabric's last reconcile and the drift
 /// script compares NetBox with the cluster on demand.
 #[tokio::test]
+#[ignore = "needs NetBox"]
 async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() {
     show_logs();
     let _netbox = NETBOX.lock().await;

@@ -4,9 +4,17 @@
 
 mod support;
 
+mod binary;
+mod bounds;
 mod cli;
 mod conformance;
+mod fuzz;
+mod hostile_bodies;
 mod logs;
 mod redis_layout;
 mod redis_outage;
+mod redis_tls;
+mod resilience;
+mod slow_clients;
+mod takeover;
 mod webhook;

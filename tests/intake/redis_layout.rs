@@ -19,6 +19,7 @@ fn hlen(storage: &Storage, hash: &str) -> u64 {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis"]
 async fn one_body_per_job_and_nothing_left_once_done() {
     let storage = Storage::new(Backend::Redis);
     let app = TestApp::spawn_without_workers(&storage.settings()).await;

@@ -26,6 +26,7 @@ macro_rules! both_backends {
         mod on_redis {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs Redis"]
                 async fn $name() {
                     super::$name(crate::support::Backend::Redis).await
                 }
@@ -190,6 +191,22 @@ impl TestApp {
         let status = response.status().as_u16();
         let json = response.json().await.unwrap_or(serde_json::Value::Null);
         (status, json)
+    }
+
+    /// Waits until `/readyz` answers 200.
+    pub async fn wait_ready(&self, within: Duration) {
+        let (client, url) = (self.client.clone(), self.url("/readyz"));
+        eventually(within, "ready", || {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .await;
     }
 
     /// Stops the service (as SIGTERM does) and waits until it has stopped.

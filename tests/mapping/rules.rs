@@ -6,19 +6,12 @@ use hedgehog_sidecar::mapping::{RenderError, RenderedFabric};
 
 use super::common::*;
 
-#[path = "rules/attachments.rs"]
 mod attachments;
-#[path = "rules/connections.rs"]
 mod connections;
-#[path = "rules/names.rs"]
 mod names;
-#[path = "rules/peerings.rs"]
 mod peerings;
-#[path = "rules/switches.rs"]
 mod switches;
-#[path = "rules/typed.rs"]
 mod typed;
-#[path = "rules/vpcs.rs"]
 mod vpcs;
 
 /// The lab with one change.

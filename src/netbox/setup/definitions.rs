@@ -1,6 +1,6 @@
 //! What the product needs in NetBox (see `design/netbox-model.md`): custom fields on the right
 //! object types, the status choice set, tags, device roles, IPAM roles, the webhook and its
-//! event rule. Names come from the fabrics' [`MappingConfig`], never literals.
+//! event rules (`event_rules.rs`). Names come from the fabrics' [`MappingConfig`], never literals.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +16,8 @@ pub const STATUS_CHOICES: &[(&str, &str)] = &[
     ("synced", "Synced"),
     ("pending", "Pending"),
     ("drifted", "Drifted"),
+    ("invalid", "Invalid"),
+    ("refused", "Refused"),
     ("error", "Error"),
     ("unknown", "Unknown"),
 ];
@@ -393,25 +395,5 @@ pub fn webhook(name: &str, sidecar_url: &str, secret: &str) -> Desired {
             "secret": secret,
         })),
         union_fields: &[],
-    }
-}
-
-/// The event rule firing the webhook for every change of a fabric object type.
-pub fn event_rule(name: &str, webhook_id: u64) -> Desired {
-    Desired {
-        endpoint: ep::EVENT_RULES,
-        key: "name",
-        value: name.into(),
-        body: object(json!({
-            "name": name,
-            "description": "Fabric object changes to hedgehog-sidecar",
-            "object_types": FABRIC_OBJECT_TYPES,
-            "event_types": ["object_created", "object_updated", "object_deleted"],
-            "enabled": true,
-            "action_type": "webhook",
-            "action_object_type": "extras.webhook",
-            "action_object_id": webhook_id,
-        })),
-        union_fields: &["object_types"],
     }
 }

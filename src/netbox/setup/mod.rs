@@ -3,6 +3,8 @@
 
 mod definitions;
 pub(crate) mod ensure;
+mod event_rules;
+pub mod identity;
 
 use std::fmt;
 
@@ -31,6 +33,8 @@ pub struct SetupSpec {
     pub mappings: Vec<MappingConfig>,
     /// Name of the webhook and of the event rule.
     pub name: String,
+    /// The sidecar's own NetBox user (see [`identity`]); `None` leaves users alone.
+    pub sidecar_user: Option<String>,
 }
 
 /// One object setup looked at.
@@ -42,9 +46,10 @@ pub struct SetupItem {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct SetupReport {
     pub items: Vec<SetupItem>,
+    pub identity: Option<identity::Identity>,
 }
 
 impl SetupReport {
@@ -71,6 +76,30 @@ impl fmt::Display for SetupReport {
                 item.object_type, item.name, item.outcome
             )?;
         }
+        if let Some(id) = &self.identity {
+            writeln!(
+                f,
+                "{:<28} {:<28} user {}, permission {}",
+                "users.user", id.username, id.user, id.permission
+            )?;
+            if id.configured {
+                writeln!(f, "the configured token is {}'s own", id.username)?;
+            } else if let Some(token) = &id.new_token {
+                writeln!(
+                    f,
+                    "token for {} (shown once; set it as netbox.token): {}",
+                    id.username,
+                    secrecy::ExposeSecret::expose_secret(token)
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "the configured token is not {}'s: set netbox.token to one of its tokens, \
+                     or its write-backs come back as webhooks",
+                    id.username
+                )?;
+            }
+        }
         write!(
             f,
             "{} created, {} updated, {} unchanged",
@@ -81,13 +110,17 @@ impl fmt::Display for SetupReport {
     }
 }
 
-/// Brings NetBox in line with `spec`: [`ensure_schema`], then the webhook and its event rule.
+/// Brings NetBox in line with `spec`: [`ensure_schema`], then the webhook and its event rules.
 pub async fn run_setup(
     client: &NetBoxClient,
     spec: &SetupSpec,
 ) -> Result<SetupReport, NetBoxError> {
     let report = ensure_schema(client, &spec.mappings).await?;
-    ensure_webhook(client, spec, report).await
+    let mut report = ensure_webhook(client, spec, report).await?;
+    if let Some(user) = &spec.sidecar_user {
+        report.identity = Some(identity::ensure_identity(client, user).await?);
+    }
+    Ok(report)
 }
 
 /// The custom fields, tags and roles the mappings use (what objects need before they can carry
@@ -130,23 +163,30 @@ async fn ensure_webhook(
     }
     let webhook = definitions::webhook(&spec.name, &spec.sidecar_url, &secret);
     let webhook_id = apply(client, &mut report, &[webhook]).await?[0];
-    apply(
-        client,
-        &mut report,
-        &[definitions::event_rule(&spec.name, webhook_id)],
-    )
-    .await?;
+    let rules = event_rules::event_rules(&spec.name, webhook_id, &spec.mappings);
+    apply(client, &mut report, &rules).await?;
     Ok(report)
 }
 
-/// Deletes the event rule and webhook named `name` (the custom fields, tags and roles stay:
-/// objects may still use them). Returns how many objects were deleted.
+/// Deletes the event rules and the webhook setup named after `name` (the custom fields, tags
+/// and roles stay: objects may still use them). Returns how many objects were deleted.
 pub async fn remove_webhook(client: &NetBoxClient, name: &str) -> Result<usize, NetBoxError> {
     let mut removed = 0;
-    for endpoint in [endpoints::EVENT_RULES, endpoints::WEBHOOKS] {
-        let query = ListQuery::new().filter("name", name);
+    let rules: Vec<String> = event_rules::SUFFIXES
+        .iter()
+        .map(|s| format!("{name}{s}"))
+        .collect();
+    let targets = [
+        (endpoints::EVENT_RULES, rules),
+        (endpoints::WEBHOOKS, vec![name.to_owned()]),
+    ];
+    for (endpoint, names) in targets {
+        let query = names
+            .iter()
+            .fold(ListQuery::new(), |q, n| q.filter("name", n));
         let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
-        for object in found.iter().filter(|o| o["name"] == name) {
+        let ours = |o: &&serde_json::Value| names.iter().any(|n| o["name"] == n.as_str());
+        for object in found.iter().filter(ours) {
             if let Some(id) = object["id"].as_u64() {
                 client.delete::<()>(&endpoint.detail(id), None).await?;
                 removed += 1;

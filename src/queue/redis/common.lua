@@ -20,27 +20,20 @@ local function release_key(key, id)
     redis.call('HDEL', p .. 'locks', key)
     local next_id = redis.call('LPOP', p .. 'waiting:' .. key)
     if next_id then
+      redis.call('ZREM', p .. 'parked', next_id)
       redis.call('XADD', stream, '*', 'id', next_id, 'key', key)
     end
   end
 end
 
 local function forget(id)
-  for _, h in ipairs({'jobs', 'attempts', 'errors'}) do
+  for _, h in ipairs({'jobs', 'keys', 'attempts', 'errors'}) do
     redis.call('HDEL', p .. h, id)
   end
 end
 
--- The key of job `id`, read from its stored body (only retries and dead letters need it, so
--- enqueue does not keep a separate id -> key index).
+-- The key of job `id`, as stored with it (`keys`). Never decoded from the body: a body Lua's
+-- JSON decoder refuses (a lone surrogate escape, deep nesting) would lose its key.
 local function key_of(id)
-  local body = redis.call('HGET', p .. 'jobs', id)
-  if not body then
-    return ''
-  end
-  local ok, job = pcall(cjson.decode, body)
-  if ok and type(job) == 'table' and type(job.key) == 'string' then
-    return job.key
-  end
-  return ''
+  return redis.call('HGET', p .. 'keys', id) or ''
 end

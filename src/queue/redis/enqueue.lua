@@ -43,7 +43,7 @@ local stored_old_marks = call_sliced('HMGET', old_marks, dkeys)
 -- State as of the previous job in this batch: key -> job not started yet (false: none), and
 -- dedupe key -> job that delivery went to.
 local waiting, seen = {}, {}
-local new_bodies, new_pending, new_marks, out = {}, {}, {}, {}
+local new_bodies, new_keys, new_pending, new_marks, out = {}, {}, {}, {}, {}
 for j = 1, #ids do
   local id, key, dkey, body = ids[j], keys[j], dkeys[j], bodies[j]
   if waiting[key] == nil then
@@ -63,6 +63,7 @@ for j = 1, #ids do
     out[#out + 1] = {'coalesced', into}
   else
     push_pair(new_bodies, id, body)
+    push_pair(new_keys, id, key)
     push_pair(new_pending, key, id)
     waiting[key] = id
     seen[dkey] = id
@@ -73,6 +74,7 @@ for j = 1, #ids do
 end
 -- HSET applies its pairs in order, so of several bodies for one job the newest is kept.
 call_sliced('HSET', jobs, new_bodies)
+call_sliced('HSET', p .. 'keys', new_keys)
 call_sliced('HSET', pending, new_pending)
 if #new_marks > 0 then
   call_sliced('HSET', marks, new_marks)

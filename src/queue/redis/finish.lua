@@ -15,9 +15,11 @@ if action == 'ack' then
   forget(id)
   release_key(key, id)
 elseif action == 'retry' then
+  redis.call('HSET', p .. 'keys', id, key)
   redis.call('HSET', p .. 'errors', id, err)
   redis.call('ZADD', p .. 'delayed', at, id)
 elseif action == 'dead' then
+  redis.call('HSET', p .. 'keys', id, key)
   redis.call('HSET', p .. 'errors', id, err)
   redis.call('ZADD', p .. 'dead', at, id)
   release_key(key, id)

@@ -1,9 +1,11 @@
 //! The production queue: Redis Streams with one consumer group shared by every replica.
 //!
 //! Keys, all under `<key_prefix>:`: `stream` (runnable jobs, group `workers`), `jobs` (id →
-//! event body), `attempts`, `errors` (per-job hashes), `pending` (key → the job not yet
+//! event body), `keys` (id → object key, so scripts never decode a body), `attempts`,
+//! `errors` (per-job hashes), `pending` (key → the job not yet
 //! started, which later events coalesce into), `locks` (key → the job running or retrying),
-//! `waiting:<key>` (jobs that arrived while their key was locked), `delayed` and `dead` (sorted
+//! `waiting:<key>` (jobs that arrived while their key was locked, in order) and `parked` (the
+//! same jobs, one sorted set, so they are counted and listed as queued), `delayed` and `dead` (sorted
 //! sets), `dedupe:<window>` (dedupe marks of one TTL window, see enqueue.lua). Every state
 //! change is one Lua script, so it is atomic.
 
@@ -171,7 +173,10 @@ impl RedisQueue {
                 .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
                 .unwrap_or_default()
         };
-        let (id, key) = (field("id"), field("key"));
+        let (id, mut key) = (field("id"), field("key"));
+        if key.is_empty() {
+            key = self.recover_key(conn, &id).await?;
+        }
         let reply: Vec<Value> = self
             .scripts
             .start
@@ -203,6 +208,25 @@ impl RedisQueue {
             consumer: consumer.to_owned(),
             token: entry.id.clone(),
         }))
+    }
+
+    /// The key of a job whose stream entry does not name it (its `keys` entry is missing),
+    /// decoded from the body here rather than in Lua, and recorded for the scripts.
+    async fn recover_key(
+        &self,
+        conn: &mut deadpool_redis::Connection,
+        id: &str,
+    ) -> Result<String, QueueError> {
+        let body: Option<String> = conn.hget(self.key("jobs"), id).await.map_err(unavailable)?;
+        let Some(body) = body else {
+            return Ok(String::new());
+        };
+        let key = decode_job(id.to_owned(), &body, 0, None)?.key;
+        let _: () = conn
+            .hset(self.key("keys"), id, &key)
+            .await
+            .map_err(unavailable)?;
+        Ok(key)
     }
 
     async fn finish(
@@ -258,7 +282,8 @@ impl RedisQueue {
     }
 
     /// A job whose worker has been silent for the visibility timeout, claimed for `consumer`.
-    /// Checked at most every tenth of the timeout per process.
+    /// Checked at most every tenth of the timeout per process, and again at once after a
+    /// take-over.
     async fn take_over(
         &self,
         conn: &mut deadpool_redis::Connection,
@@ -286,7 +311,14 @@ impl RedisQueue {
             .query_async(conn)
             .await;
         match reply {
-            Ok(reply) => Ok(reply.claimed.into_iter().next()),
+            Ok(reply) => {
+                let claimed = reply.claimed.into_iter().next();
+                if claimed.is_some() {
+                    // A dead worker may have held several jobs: look again on the next claim.
+                    self.last_takeover_ms.store(0, Ordering::Relaxed);
+                }
+                Ok(claimed)
+            }
             Err(e) if e.code() == Some("NOGROUP") => {
                 self.ensure_group(conn).await?;
                 Ok(None)
@@ -502,7 +534,18 @@ impl JobQueue for RedisQueue {
 
     async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, QueueError> {
         let ids: Vec<String> = match state {
-            JobState::Queued => self.stream_ids(limit).await?.0,
+            JobState::Queued => {
+                let mut ids = self.stream_ids(limit).await?.0;
+                if ids.len() < limit {
+                    let mut conn = self.conn().await?;
+                    let parked: Vec<String> = conn
+                        .zrange(self.key("parked"), 0, (limit - ids.len()) as isize - 1)
+                        .await
+                        .map_err(unavailable)?;
+                    ids.extend(parked);
+                }
+                ids
+            }
             JobState::Running => self.stream_ids(limit).await?.1,
             JobState::Retrying | JobState::Dead => {
                 let set = if state == JobState::Dead {
@@ -573,8 +616,9 @@ impl JobQueue for RedisQueue {
 
     async fn stats(&self) -> Result<QueueStats, QueueError> {
         let mut conn = self.conn().await?;
-        let (len, delayed, dead): (u64, u64, u64) = redis::pipe()
+        let (len, parked, delayed, dead): (u64, u64, u64, u64) = redis::pipe()
             .xlen(self.key("stream"))
+            .zcard(self.key("parked"))
             .zcard(self.key("delayed"))
             .zcard(self.key("dead"))
             .query_async(&mut conn)
@@ -586,7 +630,7 @@ impl JobQueue for RedisQueue {
             .unwrap_or_default();
         let running = running.count() as u64;
         Ok(QueueStats {
-            queued: len.saturating_sub(running),
+            queued: len.saturating_sub(running) + parked,
             running,
             retrying: delayed,
             dead,

@@ -4,6 +4,9 @@ local eid, id, key = ARGV[2], ARGV[3], ARGV[4]
 local lock = redis.call('HGET', p .. 'locks', key)
 if lock and lock ~= id then
   redis.call('RPUSH', p .. 'waiting:' .. key, id)
+  -- Indexed so listings and depth gauges count it while it waits (scored by arrival, ms).
+  local now = redis.call('TIME')
+  redis.call('ZADD', p .. 'parked', now[1] * 1000 + math.floor(now[2] / 1000), id)
   finish_entry(eid)
   return {'waiting'}
 end

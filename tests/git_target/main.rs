@@ -733,6 +733,7 @@ fn redis_pool() -> deadpool_redis::Pool {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis"]
 async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
     let pool = redis_pool();
     let prefix = format!("hhs-test-{}", uuid::Uuid::new_v4().simple());
@@ -789,6 +790,7 @@ async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis"]
 async fn two_replicas_with_one_lease_both_land_their_commits() {
     let fx = Fixture::new();
     let pool = redis_pool();

@@ -1,0 +1,249 @@
+//! What onboarding a large fabric costs NetBox's webhook worker, and whether a user's change
+//! still gets through at once: the generated bench fabric (about 10,400 NetBox objects, or
+//! `HHS_BENCH_FABRIC=small`) in the real NetBox of `netbox-up`, the sidecar served in this
+//! process with `setup`'s webhook and event rules, and the Kubernetes API test server.
+//!
+//!     eval "$(../shared/netbox/netbox-up)"
+//!     cargo bench --bench writeback_load
+//!
+//! 1. The fabric's statuses are reset to what seeding leaves (none) before any webhook exists.
+//! 2. A first reconcile applies the fabric to the empty cluster and writes back.
+//! 3. A user edits a switch's description; the edit must be in the cluster within 10 s of its
+//!    save. A counting receiver behind a second copy of setup's event rules sees every
+//!    delivery NetBox sent before the edit's: the first reconcile's write-back must have
+//!    caused at most one per 100 mapped NetBox objects.
+//!
+//! NetBox's worker is shared with whatever else uses this NetBox, so the edit's latency
+//! includes the deliveries others queued before it; the receiver counts only this fabric's.
+
+#[path = "support/bench_fabric.rs"]
+mod bench_fabric;
+#[path = "../tests/e2e/webhook_counter.rs"]
+mod webhook_counter;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bench_fabric::{client, ensure_seeded, spec, var};
+use hedgehog_sidecar::api::{AppOptions, spawn_app};
+use hedgehog_sidecar::config::{FabricConfig, Settings};
+use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
+use hedgehog_sidecar::netbox::writeback::{CustomFieldUpdate, patch_custom_fields};
+use hedgehog_sidecar::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
+use hedgehog_sidecar::pipeline::FabricServices;
+use hedgehog_sidecar::reconcile::ReconcileOptions;
+use hedgehog_sidecar::reconcile::netbox_io::desired_from_snapshot;
+use hedgehog_sidecar::reconcile::sources::custom_fields_index;
+use kube_testserver::TestServer;
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+use webhook_counter::WebhookCounter;
+
+const EDIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// Clears the sidecar's status fields wherever an earlier run left them, so the first
+/// reconcile below starts from a freshly seeded fabric.
+async fn reset_statuses(client: &NetBoxClient, fabric: &FabricConfig, snapshot: &FabricSnapshot) {
+    let names = &fabric.mapping.custom_fields;
+    let mut by_type: BTreeMap<&str, Vec<CustomFieldUpdate>> = BTreeMap::new();
+    for ((object_type, id), fields) in custom_fields_index(snapshot) {
+        if fields.raw(&names.status).is_some() || fields.raw(&names.message).is_some() {
+            let mut values = Map::new();
+            values.insert(names.status.clone(), Value::Null);
+            values.insert(names.message.clone(), Value::Null);
+            by_type
+                .entry(object_type)
+                .or_default()
+                .push(CustomFieldUpdate { id, values });
+        }
+    }
+    for (object_type, updates) in by_type {
+        eprintln!("resetting {} {object_type} statuses", updates.len());
+        patch_custom_fields(client, object_type, &updates)
+            .await
+            .expect("reset statuses");
+    }
+}
+
+fn settings(fabric: FabricConfig, dir: &std::path::Path) -> Settings {
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fabrics: vec![fabric],
+        ..Settings::default()
+    };
+    settings.webhook.secret = Some(SecretString::from("bench-writeback-secret".to_owned()));
+    settings.webhook.ignore_users = vec![];
+    settings.queue.data_dir = dir.join("queue");
+    settings.netbox.url = Some(var("NETBOX_URL"));
+    settings.netbox.token = Some(SecretString::from(var("NETBOX_TOKEN_V2")));
+    settings.netbox.timeout_secs = 300;
+    settings
+}
+
+async fn setup(name: &str, url: &str, settings: &Settings) {
+    let spec = SetupSpec {
+        sidecar_url: url.to_owned(),
+        webhook_secret: settings.webhook.secret.clone(),
+        mappings: vec![settings.fabrics[0].mapping.clone()],
+        name: name.to_owned(),
+        sidecar_user: None,
+    };
+    run_setup(&client(), &spec).await.expect("setup");
+}
+
+async fn switch_description(kube: &kube::Client, name: &str) -> Option<String> {
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+    let gvk = GroupVersionKind::gvk("wiring.githedgehog.com", "v1beta1", "Switch");
+    let resource = ApiResource::from_gvk_with_plural(&gvk, "switches");
+    let api: Api<DynamicObject> = Api::namespaced_with(kube.clone(), "default", &resource);
+    let object = api.get_opt(name).await.ok().flatten()?;
+    let value = serde_json::to_value(object).ok()?;
+    value["spec"]["description"].as_str().map(str::to_owned)
+}
+
+#[tokio::main]
+async fn main() {
+    let client = client();
+    let mut fabric = spec().fabric_config();
+    ensure_seeded(&client, &fabric).await;
+    let snapshot = load_fabric(&client, &fabric).await.expect("load");
+    reset_statuses(&client, &fabric, &snapshot).await;
+    let objects: BTreeSet<(String, u64)> = custom_fields_index(&snapshot)
+        .keys()
+        .map(|(t, id)| ((*t).to_owned(), *id))
+        .collect();
+    let mapped = {
+        let desired = desired_from_snapshot(&fabric, snapshot.clone());
+        desired
+            .sources
+            .values()
+            .flatten()
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    let switch = snapshot
+        .devices
+        .iter()
+        .find(|d| {
+            d.custom_fields
+                .raw(&fabric.mapping.custom_fields.fabric)
+                .is_some()
+        })
+        .expect("a switch");
+    let (switch_id, switch_name) = (switch.id, switch.name.clone().expect("named"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&testkit::paths::crds_dir())
+        .await
+        .expect("test server");
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    fabric.kubeconfig = Some(kubeconfig);
+    let settings = settings(fabric.clone(), dir.path());
+    let services = FabricServices::build(&settings, None)
+        .await
+        .expect("services");
+    let shutdown = CancellationToken::new();
+    let app = spawn_app(
+        &settings,
+        Arc::new(services.job_handler()),
+        shutdown.clone(),
+        AppOptions::default(),
+    )
+    .await
+    .expect("the sidecar starts");
+    let counter = WebhookCounter::start().await;
+    setup(
+        "bench-writeback",
+        &format!("http://{}", app.addr),
+        &settings,
+    )
+    .await;
+    setup("bench-writeback-count", &counter.url, &settings).await;
+
+    let started = Instant::now();
+    let first = services
+        .reconcile(&fabric.name, ReconcileOptions::default())
+        .await
+        .unwrap();
+    let reconcile_time = started.elapsed();
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+
+    let description = format!("edited after onboarding {:08x}", rand::random::<u32>());
+    let before = counter.len();
+    let saved = Instant::now();
+    let _: Value = client
+        .patch(
+            &format!("dcim/devices/{switch_id}/"),
+            &json!({"description": description}),
+        )
+        .await
+        .expect("the user's edit");
+    let kube = server.client().await.unwrap();
+    let applied = testkit::eventually_some(
+        Duration::from_secs(600),
+        "the edit in the cluster",
+        || async {
+            (switch_description(&kube, &switch_name).await.as_deref() == Some(description.as_str()))
+                .then(|| saved.elapsed())
+        },
+    )
+    .await;
+    let delivered =
+        testkit::eventually_some(Duration::from_secs(600), "the edit's delivery", || async {
+            counter
+                .deliveries()
+                .iter()
+                .skip(before)
+                .position(|d| d.body["data"]["description"] == json!(description))
+                .map(|i| before + i)
+        })
+        .await;
+    let caused = counter.deliveries()[..delivered]
+        .iter()
+        .filter(|d| {
+            d.object_id()
+                .is_some_and(|id| objects.contains(&(d.object_type().to_owned(), id)))
+        })
+        .count();
+
+    println!(
+        "write-back load: {} NetBox objects read, {mapped} mapped, {} Hedgehog objects",
+        objects.len(),
+        first.objects.len()
+    );
+    println!(
+        "  first reconcile                        {:>7.1}s, {} NetBox writes, {} journal entries",
+        reconcile_time.as_secs_f64(),
+        first.netbox_updates,
+        first.journal_entries
+    );
+    println!(
+        "  webhook deliveries it caused           {caused:>7} (target <= {})",
+        mapped / 100
+    );
+    let arrived = counter.deliveries()[delivered].at - saved;
+    println!(
+        "  a user's edit delivered after its save {:>7.1}s",
+        arrived.as_secs_f64()
+    );
+    println!(
+        "  a user's edit applied after its save   {:>7.1}s (target <= {}s)",
+        applied.as_secs_f64(),
+        EDIT_LIMIT.as_secs()
+    );
+
+    shutdown.cancel();
+    remove_webhook(&client, "bench-writeback").await.unwrap();
+    remove_webhook(&client, "bench-writeback-count")
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert!(
+        caused * 100 <= mapped,
+        "{caused} deliveries for {mapped} mapped objects"
+    );
+    assert!(applied <= EDIT_LIMIT, "the edit took {applied:?}");
+}

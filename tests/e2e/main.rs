@@ -1,0 +1,11 @@
+//! End to end: the real NetBox (`scripts/test` starts it), the Kubernetes test server, real Git
+//! repositories, and the sidecar's own service. One file per scenario family; `harness` holds
+//! the shared set-up.
+
+mod harness;
+mod publish;
+mod quiet_writeback;
+mod reconcile;
+mod render;
+mod scripts;
+mod webhook_counter;
