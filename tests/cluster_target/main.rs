@@ -378,17 +378,22 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
     server.shutdown().await;
 }
 
-/// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
-/// webhook's patch is applied before the object is stored, and a refusal comes back as the API
-/// server words it, through kube-rs as through the cluster target.
-#[tokio::test]
-async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
+/// A test server with the fabric's own webhooks (hhfab's default configuration); `None` when
+/// the oracle cannot be built.
+async fn with_fabric_webhooks(test: &str) -> Option<(TestServer, testkit::oracle::FabricWebhooks)> {
     use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
     let server = TestServer::start(&crds_dir()).await.unwrap();
     let config = fabric_config_yaml(&Default::default());
-    let Some(_webhooks) =
-        testkit::oracle::FabricWebhooks::start(&server, &config, "fabric webhooks").await
-    else {
+    let webhooks = testkit::oracle::FabricWebhooks::start(&server, &config, test).await?;
+    Some((server, webhooks))
+}
+
+/// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
+/// webhook's patch is applied before the object is stored, and a refusal comes back as the API
+/// server words it; deletes are admitted too.
+#[tokio::test]
+async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
+    let Some((server, _webhooks)) = with_fabric_webhooks("fabric webhooks").await else {
         return;
     };
     let client = server.client().await.unwrap();
@@ -471,83 +476,24 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
     ipns.delete("default", &Default::default()).await.unwrap();
 }
 
-/// A complete small fabric in the form the sidecar renders it.
-const COMPLETE_FABRIC: &str = r#"
-apiVersion: wiring.githedgehog.com/v1beta1
-kind: VLANNamespace
-metadata: {name: default}
-spec: {ranges: [{from: 1000, to: 2999}]}
----
-apiVersion: vpc.githedgehog.com/v1beta1
-kind: IPv4Namespace
-metadata: {name: default}
-spec: {subnets: [10.0.0.0/16]}
----
-apiVersion: wiring.githedgehog.com/v1beta1
-kind: Switch
-metadata: {name: spine-01}
-spec: {role: spine, profile: vs, asn: 65100, ip: 172.30.0.11/21, protocolIP: 172.30.8.1/32, vlanNamespaces: [default]}
----
-apiVersion: wiring.githedgehog.com/v1beta1
-kind: Switch
-metadata: {name: leaf-01}
-spec: {role: server-leaf, profile: vs, asn: 65101, ip: 172.30.0.12/21, protocolIP: 172.30.8.2/32, vtepIP: 172.30.12.2/32, vlanNamespaces: [default]}
----
-apiVersion: wiring.githedgehog.com/v1beta1
-kind: Server
-metadata: {name: server-01}
-spec: {}
----
-apiVersion: wiring.githedgehog.com/v1beta1
-kind: Connection
-metadata: {name: spine-01--fabric--leaf-01}
-spec:
-  fabric:
-    links:
-    - {spine: {port: spine-01/E1/1, ip: 172.30.128.0/31}, leaf: {port: leaf-01/E1/1, ip: 172.30.128.1/31}}
----
-apiVersion: wiring.githedgehog.com/v1beta1
-kind: Connection
-metadata: {name: server-01--unbundled--leaf-01}
-spec: {unbundled: {link: {server: {port: server-01/enp2s1}, switch: {port: leaf-01/E1/5}}}}
----
-apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata: {name: vpc-1}
-spec:
-  ipv4Namespace: default
-  vlanNamespace: default
-  subnets:
-    web: {subnet: 10.0.1.0/24, gateway: 10.0.1.1, vlan: 1001}
----
-apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPCAttachment
-metadata: {name: vpc-1--server-01--unbundled--leaf-01}
-spec: {subnet: vpc-1/web, connection: server-01--unbundled--leaf-01}
-"#;
-
 /// The cluster target against the fabric's own webhooks: a complete fabric in the sidecar's
 /// rendered form is admitted whole, and a second publish changes nothing (no defaulting
 /// rewrote a field the sidecar manages).
 #[tokio::test]
 async fn a_rendered_fabric_is_admitted_by_the_fabrics_webhooks_and_stays_unchanged() {
-    use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let config = fabric_config_yaml(&Default::default());
-    let Some(_webhooks) =
-        testkit::oracle::FabricWebhooks::start(&server, &config, "rendered fabric admitted").await
-    else {
+    let Some((server, _webhooks)) = with_fabric_webhooks("rendered fabric admitted").await else {
         return;
     };
     let target = target(&server, "lab", ClusterOptions::default()).await;
-    let desired = parse_manifests(COMPLETE_FABRIC).unwrap();
+    let fabric = std::fs::read_to_string(testkit::paths::fixture("complete-fabric.yaml")).unwrap();
+    let desired = parse_manifests(&fabric).unwrap();
     let report = target.publish(&desired, &cause(), false).await.unwrap();
     assert!(report.failures.is_empty(), "{report:?}");
     assert_eq!(report.created.len(), desired.len(), "{report:?}");
     let again = target.publish(&desired, &cause(), false).await.unwrap();
     assert!(!again.changed(), "{again:?}");
     // A leaf ASN outside the fabric's range is refused by the fabric's webhook.
-    let wrong = COMPLETE_FABRIC.replace("asn: 65101", "asn: 65000");
+    let wrong = fabric.replace("asn: 65101", "asn: 65000");
     let report = target
         .publish(&parse_manifests(&wrong).unwrap(), &cause(), false)
         .await
