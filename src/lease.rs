@@ -14,12 +14,17 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+/// The lease store (Redis) could not be asked; the lease's state is unknown.
 #[derive(Debug, thiserror::Error)]
-#[error("lease store unavailable: {0}")]
-pub struct LeaseError(pub String);
+pub enum LeaseError {
+    #[error("lease store unavailable: {0}")]
+    Connection(#[source] deadpool_redis::PoolError),
+    #[error("lease store unavailable: {0}")]
+    Redis(#[source] redis::RedisError),
+}
 
 #[async_trait]
-pub trait Lease: Send + Sync {
+pub trait LeaseStore: Send + Sync {
     /// Takes the lease `name` for `holder` for `ttl`, or renews it if `holder` has it.
     /// Returns whether `holder` holds it now.
     async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError>;
@@ -31,7 +36,7 @@ pub trait Lease: Send + Sync {
 /// until [`HeldLease::release`]. Dropped without `release`, it stops renewing and the lease
 /// expires after its time to live.
 pub struct HeldLease {
-    lease: Arc<dyn Lease>,
+    lease: Arc<dyn LeaseStore>,
     name: String,
     holder: String,
     renewal: JoinHandle<()>,
@@ -41,7 +46,7 @@ pub struct HeldLease {
 impl HeldLease {
     /// Takes lease `name` for `holder`; `None` when someone else holds it.
     pub async fn acquire(
-        lease: Arc<dyn Lease>,
+        lease: Arc<dyn LeaseStore>,
         name: &str,
         holder: &str,
         ttl: Duration,
@@ -83,7 +88,7 @@ impl HeldLease {
 
 /// Renews until `stop`, or until the lease is lost (someone else holds it now).
 async fn renew(
-    lease: Arc<dyn Lease>,
+    lease: Arc<dyn LeaseStore>,
     name: String,
     holder: String,
     ttl: Duration,
@@ -114,7 +119,7 @@ pub struct LocalLease {
 }
 
 #[async_trait]
-impl Lease for LocalLease {
+impl LeaseStore for LocalLease {
     async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -176,11 +181,7 @@ impl RedisLease {
     }
 
     async fn run(&self, script: &str, name: &str, args: &[String]) -> Result<i64, LeaseError> {
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| LeaseError(e.to_string()))?;
+        let mut conn = self.pool.get().await.map_err(LeaseError::Connection)?;
         let script = redis::Script::new(script);
         let mut invocation = script.key(self.key(name));
         for arg in args {
@@ -189,12 +190,12 @@ impl RedisLease {
         invocation
             .invoke_async(&mut conn)
             .await
-            .map_err(|e| LeaseError(e.to_string()))
+            .map_err(LeaseError::Redis)
     }
 }
 
 #[async_trait]
-impl Lease for RedisLease {
+impl LeaseStore for RedisLease {
     async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError> {
         let millis = ttl.as_millis().max(1).to_string();
         Ok(self
@@ -214,7 +215,7 @@ impl Lease for RedisLease {
 mod tests {
     use super::*;
 
-    async fn exclusive_and_expiring(lease: &dyn Lease, name: &str) {
+    async fn exclusive_and_expiring(lease: &dyn LeaseStore, name: &str) {
         let ttl = Duration::from_millis(300);
         assert!(lease.acquire(name, "a", ttl).await.unwrap());
         assert!(
@@ -250,7 +251,7 @@ mod tests {
     }
 
     #[async_trait]
-    impl Lease for Counting {
+    impl LeaseStore for Counting {
         async fn acquire(
             &self,
             name: &str,
@@ -269,7 +270,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_held_lease_renews_itself_until_released() {
         let counting = Arc::new(Counting::default());
-        let lease: Arc<dyn Lease> = counting.clone();
+        let lease: Arc<dyn LeaseStore> = counting.clone();
         let ttl = Duration::from_secs(30);
         let held = HeldLease::acquire(lease.clone(), "fabric-lab", "a", ttl)
             .await

@@ -23,7 +23,7 @@ pub mod source;
 mod switches;
 mod vpcs;
 
-pub use problems::{Problem, Unmappable};
+pub use problems::{Finding, Unmappable};
 pub use report::ImportReport;
 pub use run::{ImportError, ImportOptions, import_fabric};
 
@@ -40,7 +40,7 @@ pub struct Inverse {
     /// The objects to exist in NetBox, with synthetic ids (unique across types).
     pub snapshot: FabricSnapshot,
     /// Objects imported with something left out, or not imported because NetBox cannot hold them.
-    pub notes: Vec<Problem>,
+    pub notes: Vec<Finding>,
     /// Input documents of kinds the import does not map (`Kind/name`, reason).
     pub skipped: Vec<(String, &'static str)>,
 }

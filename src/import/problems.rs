@@ -6,13 +6,13 @@ use crate::model::ObjectKey;
 
 /// One finding about one Hedgehog object.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
+pub struct Finding {
     /// `Kind/name` of the Hedgehog object.
     pub object: String,
     pub message: String,
 }
 
-impl std::fmt::Display for Problem {
+impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.object, self.message)
     }
@@ -20,20 +20,20 @@ impl std::fmt::Display for Problem {
 
 #[derive(Debug, Clone, Default)]
 pub struct Problems {
-    pub errors: Vec<Problem>,
-    pub notes: Vec<Problem>,
+    pub errors: Vec<Finding>,
+    pub notes: Vec<Finding>,
 }
 
 impl Problems {
     pub fn error(&mut self, object: &ObjectKey, message: impl Into<String>) {
-        self.errors.push(Problem {
+        self.errors.push(Finding {
             object: object.to_string(),
             message: message.into(),
         });
     }
 
     pub fn note(&mut self, object: &ObjectKey, message: impl Into<String>) {
-        self.notes.push(Problem {
+        self.notes.push(Finding {
             object: object.to_string(),
             message: message.into(),
         });
@@ -43,7 +43,7 @@ impl Problems {
 /// The input cannot be imported: every object that could not be mapped, and why.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct Unmappable {
-    pub errors: Vec<Problem>,
+    pub errors: Vec<Finding>,
 }
 
 impl std::fmt::Display for Unmappable {

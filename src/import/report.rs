@@ -8,7 +8,7 @@ use std::fmt;
 use crate::netbox::FabricSnapshot;
 use crate::netbox::types::NetBoxObject;
 
-use super::problems::Problem;
+use super::problems::Finding;
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ImportReport {
@@ -21,9 +21,9 @@ pub struct ImportReport {
     /// Input documents not imported (`Kind/name`, reason).
     pub skipped: Vec<(String, &'static str)>,
     /// Objects imported with something left out, or not imported.
-    pub notes: Vec<Problem>,
+    pub notes: Vec<Finding>,
     /// Objects that will not render back equal to the input.
-    pub roundtrip: Vec<Problem>,
+    pub roundtrip: Vec<Finding>,
 }
 
 impl ImportReport {

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 use crate::config::FabricConfig;
 use crate::mapping;
 use crate::mapping::defaulting::defaulted_spec;
+use crate::model::diff_managed;
 use crate::model::{Kind, Manifest, sort_keys};
 use crate::netbox::FabricSnapshot;
-use crate::reconcile::diff::diff_managed;
 
-use super::problems::Problem;
+use super::problems::Finding;
 
 /// A manifest's spec, normalised for comparison.
 pub fn normalised_spec(manifest: &Manifest) -> Value {
@@ -73,14 +73,14 @@ pub fn differences(
     fabric: &FabricConfig,
     input: &[Manifest],
     snapshot: &FabricSnapshot,
-) -> Vec<Problem> {
+) -> Vec<Finding> {
     let rendered = match mapping::render(fabric, snapshot) {
         Ok(rendered) => rendered,
         Err(error) => {
             return error
                 .violations
                 .iter()
-                .map(|v| Problem {
+                .map(|v| Finding {
                     object: v
                         .object
                         .as_ref()
@@ -100,12 +100,12 @@ pub fn differences(
 pub fn compare(
     expected: &BTreeMap<(String, String), Value>,
     actual: &BTreeMap<(String, String), Value>,
-) -> Vec<Problem> {
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let object = |(kind, name): &(String, String)| format!("{kind}/{name}");
     for (key, spec) in expected {
         let Some(rendered) = actual.get(key) else {
-            out.push(Problem {
+            out.push(Finding {
                 object: object(key),
                 message: "is not rendered back from the imported NetBox objects".into(),
             });
@@ -120,14 +120,14 @@ pub fn compare(
         paths.sort();
         paths.dedup();
         if !paths.is_empty() {
-            out.push(Problem {
+            out.push(Finding {
                 object: object(key),
                 message: format!("renders back differently at {}", paths.join(", ")),
             });
         }
     }
     for key in actual.keys().filter(|k| !expected.contains_key(*k)) {
-        out.push(Problem {
+        out.push(Finding {
             object: object(key),
             message: "would be rendered from the imported NetBox objects but is not in the input"
                 .into(),

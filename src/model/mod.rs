@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod connection;
+mod diff;
 pub mod external;
 pub mod external_attachment;
 pub mod external_peering;
@@ -22,6 +23,7 @@ pub mod vpc_peering;
 
 pub use agent::Agent;
 pub use connection::{ConnectionSpec, ConnectionType};
+pub use diff::{FieldDiff, diff_managed};
 pub use external::ExternalSpec;
 pub use external_attachment::ExternalAttachmentSpec;
 pub use external_peering::ExternalPeeringSpec;

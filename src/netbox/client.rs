@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
-use super::error::{ApiError, NetBoxError, parse_error_body};
+use super::error::{ErrorResponse, NetBoxError, parse_error_body};
 use super::token::authorization_header;
 use crate::config::{NetBoxSettings, resolve_secret};
 
@@ -325,7 +325,7 @@ impl NetBoxClient {
                 detail: detail.unwrap_or_default(),
             });
         }
-        Err(NetBoxError::Api(Box::new(ApiError {
+        Err(NetBoxError::Api(Box::new(ErrorResponse {
             method: method.to_string(),
             path,
             status: status.as_u16(),

@@ -29,7 +29,7 @@ pub enum NetBoxError {
     },
     /// Any other non-2xx answer, with NetBox's messages.
     #[error("{0}")]
-    Api(Box<ApiError>),
+    Api(Box<ErrorResponse>),
     /// NetBox answered 2xx with a body this client cannot read.
     #[error("unexpected answer from NetBox for {path}: {message}")]
     Decode { path: String, message: String },
@@ -77,7 +77,7 @@ impl NetBoxError {
 
 /// A non-2xx answer from NetBox.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ErrorResponse {
     pub method: String,
     pub path: String,
     pub status: u16,
@@ -90,7 +90,7 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-impl ApiError {
+impl ErrorResponse {
     /// PostgreSQL chose this request's transaction as a deadlock victim (concurrent bulk
     /// writes touching the same devices' counters): the whole transaction was rolled back, so
     /// the write certainly did nothing and may be repeated.
@@ -119,7 +119,7 @@ impl fmt::Display for FieldError {
     }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for ErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -263,7 +263,7 @@ mod tests {
     }
 
     fn api(status: u16) -> NetBoxError {
-        NetBoxError::Api(Box::new(ApiError {
+        NetBoxError::Api(Box::new(ErrorResponse {
             method: "POST".into(),
             path: "/api/dcim/devices/".into(),
             status,

@@ -15,7 +15,7 @@ pub mod types;
 pub mod writeback;
 
 pub use client::{ClientOptions, NetBoxClient};
-pub use error::{ApiError, FieldError, NetBoxError};
+pub use error::{ErrorResponse, FieldError, NetBoxError};
 pub use load::load_fabric;
 pub use pagination::ListQuery;
 pub use snapshot::{FabricSnapshot, SnapshotError};

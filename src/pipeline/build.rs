@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 
 use super::{FabricJobHandler, FabricPublisher};
 use crate::config::{FabricConfig, Settings};
-use crate::lease::{Lease, LocalLease, RedisLease};
+use crate::lease::{LeaseStore, LocalLease, RedisLease};
 use crate::netbox::NetBoxClient;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
 use crate::reconcile::scheduler::{FabricRunner, Scheduler};
@@ -92,7 +92,7 @@ impl FabricServices {
 
     /// The reconcile scheduler, with a Redis lease when replicas share a Redis.
     pub fn scheduler(self: &Arc<Self>, settings: &Settings) -> Scheduler {
-        let lease: Arc<dyn Lease> = match &self.redis {
+        let lease: Arc<dyn LeaseStore> = match &self.redis {
             Some(pool) => Arc::new(RedisLease::new(
                 pool.clone(),
                 settings.queue.key_prefix.clone(),

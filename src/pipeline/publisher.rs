@@ -52,11 +52,14 @@ pub struct FabricPublisher {
 impl FabricPublisher {
     /// Renders the fabric from NetBox's current state and publishes it.
     pub async fn publish(&self, cause: &Cause) -> Result<PublishOutcome, PublishError> {
-        let desired = self
-            .source
-            .desired(&self.fabric)
-            .await
-            .map_err(|e| PublishError::Unavailable(format!("cannot read NetBox: {e}")))?;
+        let desired =
+            self.source
+                .desired(&self.fabric)
+                .await
+                .map_err(|e| match e.is_retryable() {
+                    true => PublishError::Unavailable(e.to_string()),
+                    false => PublishError::Failed(e.to_string()),
+                })?;
         let now = Utc::now();
         let names = &self.fabric.mapping.custom_fields;
         let current = custom_fields_index(&desired.snapshot);

@@ -283,3 +283,51 @@ async fn a_refused_or_uncertain_write_back_is_not_written_again() {
     assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
     assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);
 }
+
+/// Refuses every read, as NetBox does a wrong token.
+struct RefusingSource;
+
+#[async_trait::async_trait]
+impl crate::reconcile::DesiredSource for RefusingSource {
+    async fn desired(
+        &self,
+        _: &FabricConfig,
+    ) -> Result<crate::reconcile::Desired, crate::reconcile::SourceError> {
+        Err(crate::reconcile::SourceError::NetBox(
+            crate::netbox::NetBoxError::Auth {
+                method: "GET".into(),
+                path: "/api/dcim/devices/".into(),
+                status: 403,
+                detail: "Invalid token".into(),
+            },
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_netbox_read_is_retried_when_it_may_succeed_later_and_fails_when_refused() {
+    let publisher = |source: Arc<dyn crate::reconcile::DesiredSource>| FabricPublisher {
+        fabric: fabric(),
+        source,
+        target: Arc::new(MemoryTarget::new(vec![])),
+        writer: Arc::new(RecordingWriter::default()),
+    };
+    let cause = crate::targets::Cause::default();
+    let unreachable = publisher(Arc::new(FixedSource(Mutex::new(None))))
+        .publish(&cause)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unreachable, PublishError::Unavailable(_)),
+        "{unreachable:?}"
+    );
+    let refused = publisher(Arc::new(RefusingSource))
+        .publish(&cause)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, PublishError::Failed(_)), "{refused:?}");
+    assert!(
+        refused.to_string().contains("refused the token"),
+        "{refused}"
+    );
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::diff::{FieldDiff, diff_managed};
+use crate::model::{FieldDiff, diff_managed};
 use crate::model::{Kind, Manifest, ObjectKey};
 
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";

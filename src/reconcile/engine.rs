@@ -23,7 +23,7 @@ use super::writeback::{
 };
 use crate::config::{FabricConfig, FabricMode};
 use crate::model::{Kind, Manifest, ObjectKey};
-use crate::netbox::FabricSnapshot;
+use crate::netbox::{FabricSnapshot, NetBoxError};
 use crate::targets::{Cause, PublishReport, Target};
 
 /// A rendering problem attributed to the NetBox objects that cause it.
@@ -50,7 +50,24 @@ pub struct Desired {
 /// Loads and renders a fabric from NetBox.
 #[async_trait]
 pub trait DesiredSource: Send + Sync {
-    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, String>;
+    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError>;
+}
+
+/// Why the desired state of a fabric could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read NetBox: {0}")]
+    NetBox(#[source] NetBoxError),
+}
+
+impl SourceError {
+    /// Whether reading again later may succeed (NetBox unreachable or overloaded), as opposed
+    /// to a refusal a retry cannot change (token, permission, configuration).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::NetBox(error) => error.is_retryable(),
+        }
+    }
 }
 
 /// Applies a write-back plan to NetBox (bulk custom-field PATCHes, journal entries).
@@ -186,7 +203,7 @@ impl Reconciler<'_> {
         let desired = match desired {
             Ok(desired) => desired,
             Err(e) => {
-                report.errors.push(format!("cannot read NetBox: {e}"));
+                report.errors.push(e.to_string());
                 return finish(report, started);
             }
         };

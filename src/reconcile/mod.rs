@@ -2,14 +2,12 @@
 //! write-back.
 
 pub mod compare;
-pub mod diff;
 pub mod fabric_status;
 pub mod health;
 pub mod isolation;
 pub mod metrics;
 
 pub use compare::{ObjectReport, ObjectState, compare};
-pub use diff::{FieldDiff, diff_managed};
 pub use health::{Health, SwitchHealth, SyncStatus, fabric_health, switch_health, sync_status};
 pub mod sources;
 pub mod writeback;
@@ -24,6 +22,6 @@ pub mod scheduler;
 pub(crate) mod testing;
 
 pub use engine::{
-    Desired, DesiredSource, FabricReport, Problem, ReconcileOptions, Reconciler, StatusWriter,
-    WriteBackError,
+    Desired, DesiredSource, FabricReport, Problem, ReconcileOptions, Reconciler, SourceError,
+    StatusWriter, WriteBackError,
 };

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-use super::engine::{Desired, DesiredSource, Problem, StatusWriter, WriteBackError};
+use super::engine::{Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError};
 use super::isolation::held_back;
 use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
 use crate::config::FabricConfig;
@@ -67,10 +67,10 @@ pub struct NetBoxDesired {
 
 #[async_trait]
 impl DesiredSource for NetBoxDesired {
-    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, String> {
+    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
         let snapshot = load_fabric(&self.client, fabric)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(SourceError::NetBox)?;
         Ok(desired_from_snapshot(fabric, snapshot))
     }
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::engine::{FabricReport, ReconcileOptions};
 use super::health::SyncStatus;
 use crate::config::FabricConfig;
-use crate::lease::{HeldLease, Lease};
+use crate::lease::{HeldLease, LeaseStore};
 
 /// Runs one reconcile pass of a fabric (the engine wired to NetBox and the fabric's target).
 #[async_trait]
@@ -33,7 +33,7 @@ pub enum ScheduleError {
 pub struct Scheduler {
     fabrics: Vec<FabricConfig>,
     runner: Arc<dyn FabricRunner>,
-    lease: Arc<dyn Lease>,
+    lease: Arc<dyn LeaseStore>,
     /// This replica's identity in leases.
     holder: String,
     interval: Duration,
@@ -49,7 +49,7 @@ impl Scheduler {
     pub fn new(
         fabrics: Vec<FabricConfig>,
         runner: Arc<dyn FabricRunner>,
-        lease: Arc<dyn Lease>,
+        lease: Arc<dyn LeaseStore>,
         interval: Duration,
         lease_ttl: Duration,
     ) -> Self {
@@ -287,7 +287,7 @@ mod tests {
     #[tokio::test]
     async fn one_pass_per_fabric_at_a_time_even_across_replicas() {
         let runner = Arc::new(SlowRunner::default());
-        let lease: Arc<dyn Lease> = Arc::new(LocalLease::default());
+        let lease: Arc<dyn LeaseStore> = Arc::new(LocalLease::default());
         let make = || {
             Arc::new(Scheduler::new(
                 vec![fabric("lab")],

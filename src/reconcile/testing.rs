@@ -7,10 +7,11 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::compare::key_of;
-use super::engine::{Desired, DesiredSource, StatusWriter, WriteBackError};
+use super::engine::{Desired, DesiredSource, SourceError, StatusWriter, WriteBackError};
 use super::writeback::{Outcome, WritebackPlan};
 use crate::config::FabricConfig;
 use crate::model::Manifest;
+use crate::netbox::NetBoxError;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 /// A target holding objects in memory; `reachable = false` makes every call fail.
@@ -80,12 +81,14 @@ pub struct FixedSource(pub Mutex<Option<Desired>>);
 
 #[async_trait]
 impl DesiredSource for FixedSource {
-    async fn desired(&self, _: &FabricConfig) -> Result<Desired, String> {
-        self.0
-            .lock()
-            .unwrap()
-            .clone()
-            .ok_or_else(|| "NetBox is unreachable".to_owned())
+    async fn desired(&self, _: &FabricConfig) -> Result<Desired, SourceError> {
+        self.0.lock().unwrap().clone().ok_or_else(|| {
+            SourceError::NetBox(NetBoxError::Unreachable {
+                url: "http://netbox.invalid/".into(),
+                message: "connection refused".into(),
+                sent: false,
+            })
+        })
     }
 }
 

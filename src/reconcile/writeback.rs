@@ -398,8 +398,8 @@ pub fn plan_switch_health(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FieldDiff;
     use crate::model::Kind;
-    use crate::reconcile::diff::FieldDiff;
 
     fn device(id: u64) -> SourceRef {
         SourceRef {

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::errors::{Failure, classify};
 use super::{ClusterTarget, FIELD_MANAGER};
+use crate::model::diff_managed;
 use crate::model::{Kind, Manifest, ObjectKey};
-use crate::reconcile::diff_managed;
 use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError};
 
 fn resource_version(object: &Value) -> Option<&str> {

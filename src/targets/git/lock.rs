@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use tokio::sync::OwnedMutexGuard;
 
 use super::error::GitError;
-use crate::lease::{HeldLease, Lease};
+use crate::lease::{HeldLease, LeaseStore};
 
 /// Held while the lock is; dropping it releases the lock.
 #[must_use = "the lock is released when the guard is dropped"]
@@ -118,7 +118,7 @@ impl RepoLock for RepoLease {
         let token = uuid::Uuid::new_v4().to_string();
         let deadline = Instant::now() + self.wait;
         let mut pause = Duration::from_millis(20);
-        let lease: Arc<dyn Lease> = self.lease.clone();
+        let lease: Arc<dyn LeaseStore> = self.lease.clone();
         // The held lease renews itself, so a long push does not outlive it.
         let held = loop {
             let taken = HeldLease::acquire(lease.clone(), &name, &token, self.ttl)
