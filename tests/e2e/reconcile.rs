@@ -156,6 +156,23 @@ async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_not
         switches(&kube).get_opt("old-leaf").await.unwrap().is_none(),
         "the managed orphan is pruned"
     );
+    let record = fabric_record(&name).await;
+    let journal = get(&format!(
+        "/extras/journal-entries/?assigned_object_type=virtualization.cluster&assigned_object_id={}",
+        record["id"]
+    ))
+    .await;
+    assert!(
+        journal["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["comments"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Switch/old-leaf")),
+        "the prune is journalled on the fabric's record: {journal}"
+    );
     assert!(
         switches(&kube).get_opt("handmade").await.unwrap().is_some(),
         "an unlabelled object is never touched"
