@@ -7,10 +7,12 @@
 //! an in-memory table gives the same guarantees to its tasks.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use tokio::task::JoinHandle;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 #[derive(Debug, thiserror::Error)]
 #[error("lease store unavailable: {0}")]
@@ -23,6 +25,86 @@ pub trait Lease: Send + Sync {
     async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, LeaseError>;
     /// Gives the lease up if `holder` has it.
     async fn release(&self, name: &str, holder: &str) -> Result<(), LeaseError>;
+}
+
+/// A lease held by one holder and renewed in the background (every third of its time to live)
+/// until [`HeldLease::release`]. Dropped without `release`, it stops renewing and the lease
+/// expires after its time to live.
+pub struct HeldLease {
+    lease: Arc<dyn Lease>,
+    name: String,
+    holder: String,
+    renewal: JoinHandle<()>,
+    _stop_renewing: DropGuard,
+}
+
+impl HeldLease {
+    /// Takes lease `name` for `holder`; `None` when someone else holds it.
+    pub async fn acquire(
+        lease: Arc<dyn Lease>,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Self>, LeaseError> {
+        if !lease.acquire(name, holder, ttl).await? {
+            return Ok(None);
+        }
+        let stop = CancellationToken::new();
+        let renewal = tokio::spawn(renew(
+            lease.clone(),
+            name.to_owned(),
+            holder.to_owned(),
+            ttl,
+            stop.clone(),
+        ));
+        Ok(Some(Self {
+            lease,
+            name: name.to_owned(),
+            holder: holder.to_owned(),
+            renewal,
+            _stop_renewing: stop.drop_guard(),
+        }))
+    }
+
+    /// Stops renewing (waiting for a renewal in flight) and gives the lease up.
+    pub async fn release(self) -> Result<(), LeaseError> {
+        let Self {
+            lease,
+            name,
+            holder,
+            renewal,
+            _stop_renewing,
+        } = self;
+        drop(_stop_renewing);
+        let _ = renewal.await;
+        lease.release(&name, &holder).await
+    }
+}
+
+/// Renews until `stop`, or until the lease is lost (someone else holds it now).
+async fn renew(
+    lease: Arc<dyn Lease>,
+    name: String,
+    holder: String,
+    ttl: Duration,
+    stop: CancellationToken,
+) {
+    let mut every = tokio::time::interval(ttl / 3);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match lease.acquire(&name, &holder, ttl).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(lease = %name, "lost the lease to another holder");
+                return;
+            }
+            Err(error) => tracing::warn!(lease = %name, %error, "cannot renew the lease"),
+        }
+    }
 }
 
 /// Leases for the tasks of one process.
@@ -158,6 +240,56 @@ mod tests {
             lease.acquire(name, "a", ttl).await.unwrap(),
             "expired: a takes it over"
         );
+    }
+
+    /// Counts how often the lease is taken or renewed.
+    #[derive(Default)]
+    struct Counting {
+        inner: LocalLease,
+        acquires: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Lease for Counting {
+        async fn acquire(
+            &self,
+            name: &str,
+            holder: &str,
+            ttl: Duration,
+        ) -> Result<bool, LeaseError> {
+            self.acquires
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.acquire(name, holder, ttl).await
+        }
+        async fn release(&self, name: &str, holder: &str) -> Result<(), LeaseError> {
+            self.inner.release(name, holder).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_lease_renews_itself_until_released() {
+        let counting = Arc::new(Counting::default());
+        let lease: Arc<dyn Lease> = counting.clone();
+        let ttl = Duration::from_secs(30);
+        let held = HeldLease::acquire(lease.clone(), "fabric-lab", "a", ttl)
+            .await
+            .unwrap()
+            .expect("free");
+        let acquires = || counting.acquires.load(std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(ttl + Duration::from_secs(1)).await;
+        assert_eq!(acquires(), 1 + 3, "renewed every third of the ttl");
+        assert!(
+            HeldLease::acquire(lease.clone(), "fabric-lab", "b", ttl)
+                .await
+                .unwrap()
+                .is_none(),
+            "still held"
+        );
+        held.release().await.unwrap();
+        let after_release = acquires();
+        tokio::time::sleep(ttl * 2).await;
+        assert_eq!(acquires(), after_release, "no renewal after release");
+        assert!(lease.acquire("fabric-lab", "b", ttl).await.unwrap());
     }
 
     #[tokio::test]

@@ -19,8 +19,13 @@ use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
 
+/// How long a client may take to send a request's headers.
+const HEADERS_WITHIN: Duration = Duration::from_secs(5);
+
 /// How often queue depth gauges are refreshed.
 const DEPTH_EVERY: Duration = Duration::from_secs(5);
+/// How long shutdown waits for the HTTP worker threads to drop their copies of the state.
+const STATE_DROP_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -118,6 +123,7 @@ pub async fn spawn_app(
     let _ = super::metrics::handle();
     let (enqueuer, flushers) = Enqueuer::start(queue.clone(), settings.queue.batch_max, 2);
     let stopping = shutdown.child_token();
+    let (in_use, mut all_dropped) = tokio::sync::mpsc::channel::<()>(1);
     let state = web::Data::new(AppState {
         verifier,
         ignore_users: settings.webhook.ignore_users.clone(),
@@ -132,9 +138,8 @@ pub async fn spawn_app(
         enqueuer,
         queue: queue.clone(),
         stopping: stopping.clone(),
+        _in_use: in_use,
     });
-    // Kept to see when the HTTP workers have dropped their copies (see below).
-    let state_watch = state.clone().into_inner();
     let fabrics_api = options.fabrics_api.clone();
     let api_token = web::Data::new(options.api_token.clone());
     let mut server = HttpServer::new(move || {
@@ -156,6 +161,8 @@ pub async fn spawn_app(
             .route("/metrics", web::get().to(health::metrics))
     })
     .disable_signals()
+    // Request headers that take longer are cut off (slowloris); bodies have their own deadline.
+    .client_request_timeout(HEADERS_WITHIN)
     .shutdown_timeout(settings.queue.shutdown_grace_secs.max(1));
     if let Some(threads) = options.http_threads {
         server = server.workers(threads);
@@ -188,13 +195,12 @@ pub async fn spawn_app(
         let _ = http_task.await;
         // HTTP worker threads drop their app (and its queue handle) a moment after the server
         // future ends; wait, so the embedded queue's file is closed when this task ends.
-        for _ in 0..500 {
-            if std::sync::Arc::strong_count(&state_watch) == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        if tokio::time::timeout(STATE_DROP_WAIT, all_dropped.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the HTTP workers still hold the queue after shutdown");
         }
-        drop(state_watch);
         // The server's handlers held the last enqueuers: the flushers end once they drained.
         for flusher in flushers {
             let _ = flusher.await;

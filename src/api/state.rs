@@ -21,4 +21,8 @@ pub struct AppState {
     pub queue: Arc<dyn JobQueue>,
     /// Cancelled when shutdown starts: readiness fails so load balancers stop sending.
     pub stopping: CancellationToken,
+    /// Closes its channel when the last copy of the state is dropped, which the service waits
+    /// for at shutdown (the HTTP worker threads drop theirs a moment after the server stops),
+    /// so the queue the state holds is closed once the service has stopped.
+    pub _in_use: tokio::sync::mpsc::Sender<()>,
 }

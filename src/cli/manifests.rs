@@ -73,7 +73,7 @@ pub fn parse_manifests(text: &str) -> anyhow::Result<Vec<Manifest>> {
         }
         let manifest: Manifest = serde_json::from_value(value).with_context(|| {
             format!(
-                "document {} is not a Kubernetes object (apiVersion, kind, metadata.name, spec)",
+                "document {} is not a Kubernetes object (apiVersion, kind, metadata.name)",
                 index + 1
             )
         })?;
@@ -97,5 +97,31 @@ mod tests {
         let good = parse_manifests(&text[..text.find("apiVersion: v1").unwrap()]).unwrap();
         assert_eq!(good.len(), 1);
         assert_eq!(good[0].metadata.name, "leaf-1");
+    }
+
+    /// What wiring files from real labs carry: comments, hhfab's annotations, metadata the API
+    /// server adds, `status`, and no `spec` at all (or an empty one) on a Server.
+    #[test]
+    fn real_lab_wiring_parses_with_comments_annotations_and_specless_servers() {
+        let text = "# hhfab wiring, generated\n---\napiVersion: wiring.githedgehog.com/v1beta1\n\
+                    kind: Server\nmetadata:\n  name: server-01  # the first one\n  \
+                    namespace: default\n  creationTimestamp: null\n  annotations:\n    \
+                    type.hhfab.githedgehog.com/generated: \"true\"\nstatus: {}\n---\n\
+                    apiVersion: wiring.githedgehog.com/v1beta1\nkind: Server\n\
+                    metadata:\n  name: server-02\nspec:\n";
+        let manifests = parse_manifests(text).unwrap();
+        assert_eq!(manifests.len(), 2);
+        for manifest in &manifests {
+            assert_eq!(
+                manifest.spec,
+                serde_json::json!({}),
+                "{}",
+                manifest.metadata.name
+            );
+        }
+        assert_eq!(
+            manifests[0].metadata.annotations["type.hhfab.githedgehog.com/generated"],
+            "true"
+        );
     }
 }

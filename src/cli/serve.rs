@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::api::fabrics::ApiToken;
 use crate::api::{AppOptions, FabricsApi};
@@ -13,9 +14,27 @@ use crate::queue::{JobHandler, RecordingHandler};
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {}
 
-pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
+/// Serves until SIGTERM/SIGINT; the tasks started here (the signal listener, the reconcile
+/// scheduler) are joined before it returns, so a running reconcile finishes and releases its
+/// lease.
+pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let tasks = TaskTracker::new();
+    tasks.spawn(cancel_on_signal(shutdown.clone()));
+    let served = serve(settings, args, &tasks, shutdown.clone()).await;
+    // Also when serving failed to start: the tasks end on cancellation.
+    shutdown.cancel();
+    tasks.close();
+    tasks.wait().await;
+    served
+}
+
+async fn serve(
+    settings: Settings,
+    _args: ServeArgs,
+    tasks: &TaskTracker,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut options = AppOptions::default();
     // Resolved even when no fabric is served, so a blank token is refused in every setup.
     let token = resolve_secret(
@@ -35,7 +54,7 @@ pub async fn run(settings: Settings, _args: ServeArgs) -> anyhow::Result<()> {
         let services = Arc::new(FabricServices::build(&settings, None).await?);
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
-            tokio::spawn(scheduler.clone().run(shutdown.clone()));
+            tasks.spawn(scheduler.clone().run(shutdown.clone()));
         }
         options.fabrics_api = Some(FabricsApi {
             scheduler,
@@ -59,11 +78,13 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM received"),
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+            _ = shutdown.cancelled() => return,
         }
     }
     #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = shutdown.cancelled() => return,
     }
     shutdown.cancel();
 }

@@ -266,6 +266,9 @@ pub struct ReconcileSettings {
     pub interval_secs: u64,
     /// How long the leader lease lasts before another replica may take over.
     pub lease_secs: u64,
+    /// A failed pass (NetBox or the target unreadable, errors) is tried again after this
+    /// many seconds, doubling up to `interval_secs`, instead of after a whole interval.
+    pub retry_initial_secs: u64,
 }
 
 impl Default for ReconcileSettings {
@@ -274,6 +277,7 @@ impl Default for ReconcileSettings {
             enabled: true,
             interval_secs: 300,
             lease_secs: 60,
+            retry_initial_secs: 10,
         }
     }
 }

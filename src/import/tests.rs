@@ -375,3 +375,21 @@ fn every_connection_type_and_vpc_field_netbox_models_round_trips() {
         assert_eq!(actual, expected, "{name}");
     }
 }
+
+#[test]
+fn a_real_lab_wiring_file_with_comments_annotations_and_specless_servers_round_trips() {
+    let fabric = wiring_fabric("real-lab", false);
+    let manifests = fixture("real-lab-wiring.yaml");
+    assert_eq!(manifests.len(), 9);
+    let imported = inverse(&fabric, &manifests).expect("maps");
+    let servers = imported
+        .snapshot
+        .devices
+        .iter()
+        .filter(|d| d.name.as_deref().is_some_and(|n| n.starts_with("server-")))
+        .count();
+    assert_eq!(servers, 2, "both spec-less servers are imported");
+    let expected = normalised(&manifests);
+    let actual = normalised(&render(&fabric, &imported.snapshot));
+    assert_eq!(compare(&expected, &actual), []);
+}

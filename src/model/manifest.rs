@@ -29,7 +29,19 @@ pub struct Manifest {
     pub api_version: String,
     pub kind: String,
     pub metadata: ManifestMeta,
+    /// Wiring files leave `spec` out (or empty) on objects without fields, such as a Server;
+    /// that reads as the empty spec `{}`, as the API server stores it.
+    #[serde(default = "empty_spec", deserialize_with = "spec_or_empty")]
     pub spec: Value,
+}
+
+fn empty_spec() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+fn spec_or_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(if value.is_null() { empty_spec() } else { value })
 }
 
 /// Identifies an object within a fabric: its kind and name.

@@ -106,6 +106,7 @@ impl FabricServices {
             Duration::from_secs(settings.reconcile.interval_secs),
             Duration::from_secs(settings.reconcile.lease_secs),
         )
+        .with_retry_after(Duration::from_secs(settings.reconcile.retry_initial_secs))
     }
 
     /// One reconcile pass of one fabric, without the scheduler (the CLI).

@@ -43,6 +43,8 @@ impl From<&QueueSettings> for WorkerConfig {
 
 pub struct WorkerPool {
     tasks: Vec<JoinHandle<()>>,
+    /// Hands running jobs back once the grace period after shutdown has passed.
+    grace_timer: JoinHandle<()>,
 }
 
 struct Worker {
@@ -64,15 +66,15 @@ impl WorkerPool {
     ) -> Self {
         let process = uuid::Uuid::new_v4().simple().to_string();
         let hard_stop = CancellationToken::new();
-        {
+        let grace_timer = {
             let (shutdown, hard_stop, grace) =
                 (shutdown.clone(), hard_stop.clone(), config.shutdown_grace);
             tokio::spawn(async move {
                 shutdown.cancelled().await;
                 tokio::time::sleep(grace).await;
                 hard_stop.cancel();
-            });
-        }
+            })
+        };
         let tasks = (0..config.workers)
             .map(|i| {
                 let worker = Worker {
@@ -85,14 +87,16 @@ impl WorkerPool {
                 tokio::spawn(worker.run(shutdown.clone()))
             })
             .collect();
-        Self { tasks }
+        Self { tasks, grace_timer }
     }
 
-    /// Waits until every worker has stopped.
+    /// Waits until every worker has stopped; the grace period's timer ends with them.
     pub async fn join(self) {
         for task in self.tasks {
             let _ = task.await;
         }
+        self.grace_timer.abort();
+        let _ = self.grace_timer.await;
     }
 }
 

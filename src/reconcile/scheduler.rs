@@ -10,8 +10,9 @@ use tokio::sync::{Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{FabricReport, ReconcileOptions};
+use super::health::SyncStatus;
 use crate::config::FabricConfig;
-use crate::lease::Lease;
+use crate::lease::{HeldLease, Lease};
 
 /// Runs one reconcile pass of a fabric (the engine wired to NetBox and the fabric's target).
 #[async_trait]
@@ -36,6 +37,8 @@ pub struct Scheduler {
     /// This replica's identity in leases.
     holder: String,
     interval: Duration,
+    /// The first pause before a failed pass is tried again; it doubles up to `interval`.
+    retry_after: Duration,
     lease_ttl: Duration,
     reports: RwLock<BTreeMap<String, FabricReport>>,
     /// Serialises passes of one fabric inside this process (the lease does across replicas).
@@ -60,10 +63,18 @@ impl Scheduler {
             lease,
             holder: format!("{}-{}", hostname(), uuid::Uuid::new_v4()),
             interval,
+            retry_after: interval,
             lease_ttl,
             reports: RwLock::new(BTreeMap::new()),
             running,
         }
+    }
+
+    /// Retries a failed pass after `first` (doubling up to the interval) instead of waiting a
+    /// whole interval.
+    pub fn with_retry_after(mut self, first: Duration) -> Self {
+        self.retry_after = first.min(self.interval);
+        self
     }
 
     pub fn fabrics(&self) -> &[FabricConfig] {
@@ -93,31 +104,19 @@ impl Scheduler {
             .ok_or_else(|| ScheduleError::UnknownFabric(fabric.to_owned()))?;
         let _local = self.running[fabric].lock().await;
         let lease_name = format!("reconcile:{fabric}");
-        if !self
-            .lease
-            .acquire(&lease_name, &self.holder, self.lease_ttl)
-            .await?
-        {
+        // The lease renews itself while a long pass runs, so no other replica starts one.
+        let Some(held) = HeldLease::acquire(
+            self.lease.clone(),
+            &lease_name,
+            &self.holder,
+            self.lease_ttl,
+        )
+        .await?
+        else {
             return Err(ScheduleError::Busy(fabric.to_owned()));
-        }
-        let report = {
-            let pass = self.runner.reconcile(config, options);
-            tokio::pin!(pass);
-            // Renew the lease while a long pass runs so no other replica starts one.
-            let mut renew = tokio::time::interval(self.lease_ttl / 3);
-            renew.tick().await;
-            loop {
-                tokio::select! {
-                    report = &mut pass => break report,
-                    _ = renew.tick() => {
-                        if let Err(e) = self.lease.acquire(&lease_name, &self.holder, self.lease_ttl).await {
-                            tracing::warn!(fabric, error = %e, "cannot renew the reconcile lease");
-                        }
-                    }
-                }
-            }
         };
-        if let Err(e) = self.lease.release(&lease_name, &self.holder).await {
+        let report = self.runner.reconcile(config, options).await;
+        if let Err(e) = held.release().await {
             tracing::warn!(fabric, error = %e, "cannot release the reconcile lease");
         }
         if !options.dry_run {
@@ -130,37 +129,94 @@ impl Scheduler {
         Ok(report)
     }
 
-    /// Reconciles every fabric each interval until `shutdown` is cancelled.
+    /// Reconciles every fabric each interval until `shutdown` is cancelled; a pass that
+    /// failed is tried again with backoff (from `retry_after`, doubling up to the interval).
+    /// A pass running when `shutdown` comes finishes and releases its lease first.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut tick = tokio::time::interval(self.interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let start = tokio::time::Instant::now();
+        let mut due: BTreeMap<String, Due> = self
+            .fabrics
+            .iter()
+            .map(|f| (f.name.clone(), Due::at(start)))
+            .collect();
         loop {
+            let next = due
+                .values()
+                .map(|d| d.at)
+                .min()
+                .unwrap_or(start + self.interval);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
+                _ = tokio::time::sleep_until(next) => {}
             }
             for fabric in &self.fabrics {
+                let entry = due
+                    .get_mut(&fabric.name)
+                    .expect("every fabric is scheduled");
                 if shutdown.is_cancelled() {
                     return;
                 }
-                match self
-                    .reconcile_now(&fabric.name, ReconcileOptions::default())
-                    .await
-                {
-                    Ok(report) => tracing::info!(
-                        fabric = %fabric.name, sync = ?report.sync, health = ?report.health,
-                        duration_ms = report.duration_ms, errors = report.errors.len(),
-                        "reconciled"
-                    ),
-                    Err(ScheduleError::Busy(_)) => {
-                        tracing::debug!(fabric = %fabric.name, "another replica is reconciling")
-                    }
-                    Err(e) => {
-                        tracing::warn!(fabric = %fabric.name, error = %e, "reconcile skipped")
-                    }
+                if entry.at > tokio::time::Instant::now() {
+                    continue;
                 }
+                let failed = self.scheduled_pass(&fabric.name).await;
+                entry.after_pass(failed, self.retry_after, self.interval);
             }
         }
+    }
+
+    /// One scheduled pass of `fabric`, logged; whether it failed (and should be retried soon).
+    async fn scheduled_pass(&self, fabric: &str) -> bool {
+        match self
+            .reconcile_now(fabric, ReconcileOptions::default())
+            .await
+        {
+            Ok(report) => {
+                tracing::info!(
+                    fabric, sync = ?report.sync, health = ?report.health,
+                    duration_ms = report.duration_ms, errors = report.errors.len(),
+                    "reconciled"
+                );
+                report.sync == SyncStatus::Unknown || !report.errors.is_empty()
+            }
+            Err(ScheduleError::Busy(_)) => {
+                tracing::debug!(fabric, "another replica is reconciling");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(fabric, error = %e, "reconcile skipped");
+                true
+            }
+        }
+    }
+}
+
+/// When a fabric's next scheduled pass is due, and the backoff of its failed passes.
+struct Due {
+    at: tokio::time::Instant,
+    backoff: Option<backon::ExponentialBackoff>,
+}
+
+impl Due {
+    fn at(at: tokio::time::Instant) -> Self {
+        Self { at, backoff: None }
+    }
+
+    fn after_pass(&mut self, failed: bool, retry_after: Duration, interval: Duration) {
+        let now = tokio::time::Instant::now();
+        if !failed {
+            *self = Self::at(now + interval);
+            return;
+        }
+        let backoff = self.backoff.get_or_insert_with(|| {
+            use backon::BackoffBuilder;
+            backon::ExponentialBuilder::default()
+                .with_min_delay(retry_after)
+                .with_max_delay(interval)
+                .without_max_times()
+                .build()
+        });
+        self.at = now + backoff.next().unwrap_or(interval);
     }
 }
 
@@ -198,6 +254,28 @@ mod tests {
             let mut report = FabricReport::new(&fabric.name, "apply", options.dry_run);
             report.sync = SyncStatus::Synced;
             report.health = Health::Healthy;
+            report
+        }
+    }
+
+    /// Fails (cannot read the fabric) for its first `failures` passes, then succeeds.
+    struct FlakyRunner {
+        failures: usize,
+        passes: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl FabricRunner for FlakyRunner {
+        async fn reconcile(
+            &self,
+            fabric: &FabricConfig,
+            options: ReconcileOptions,
+        ) -> FabricReport {
+            let pass = self.passes.fetch_add(1, Ordering::SeqCst);
+            let mut report = FabricReport::new(&fabric.name, "apply", options.dry_run);
+            if pass >= self.failures {
+                report.sync = SyncStatus::Synced;
+            }
             report
         }
     }
@@ -244,6 +322,43 @@ mod tests {
 
         let unknown = one.reconcile_now("nope", ReconcileOptions::default()).await;
         assert!(matches!(unknown, Err(ScheduleError::UnknownFabric(_))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_pass_is_retried_with_backoff_not_after_the_interval() {
+        let runner = Arc::new(FlakyRunner {
+            failures: 2,
+            passes: AtomicUsize::new(0),
+        });
+        let scheduler = Arc::new(
+            Scheduler::new(
+                vec![fabric("lab")],
+                runner.clone(),
+                Arc::new(LocalLease::default()),
+                Duration::from_secs(300),
+                Duration::from_secs(60),
+            )
+            .with_retry_after(Duration::from_secs(10)),
+        );
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(scheduler.clone().run(shutdown.clone()));
+        let passes = || runner.passes.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(passes(), 1, "the first pass runs at once and fails");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(passes(), 2, "retried after 10 s, fails again");
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        assert_eq!(passes(), 3, "retried after 20 s more, succeeds");
+        tokio::time::sleep(Duration::from_secs(250)).await;
+        assert_eq!(
+            passes(),
+            3,
+            "after a success, the next pass waits the interval"
+        );
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(passes(), 4);
+        shutdown.cancel();
+        task.await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]

@@ -41,19 +41,7 @@ async fn redis_down_gives_503_and_loses_nothing() {
     assert_eq!(ready.status().as_u16(), 503);
 
     redis.restart();
-    let client = app.client.clone();
-    let url = app.url("/readyz");
-    eventually(Duration::from_secs(10), "ready again", || {
-        let (client, url) = (client.clone(), url.clone());
-        async move {
-            client
-                .get(url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-        }
-    })
-    .await;
+    app.wait_ready(Duration::from_secs(10)).await;
     let (status, after) = app
         .post_signed(&event("dcim.device", 3, "updated", 1))
         .await;

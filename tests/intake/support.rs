@@ -193,6 +193,22 @@ impl TestApp {
         (status, json)
     }
 
+    /// Waits until `/readyz` answers 200.
+    pub async fn wait_ready(&self, within: Duration) {
+        let (client, url) = (self.client.clone(), self.url("/readyz"));
+        eventually(within, "ready", || {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .await;
+    }
+
     /// Stops the service (as SIGTERM does) and waits until it has stopped.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

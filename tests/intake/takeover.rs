@@ -21,6 +21,7 @@ const API_TOKEN: &str = "operator-token";
 /// A worker that died holding three jobs (no heartbeat, no ack): with the default visibility
 /// timeout, live workers finish all three within seconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis"]
 async fn a_dead_workers_jobs_are_taken_over_in_seconds_by_default() {
     let storage = Storage::new(Backend::Redis);
     let mut settings = storage.settings();

@@ -1,5 +1,7 @@
 //! The resource types the test server serves: every CRD version loaded from YAML, plus the
-//! built-in `v1` `namespaces` (objects live in namespaces, and `default` must exist).
+//! built-in `v1` `namespaces` (objects live in namespaces, and `default` must exist), `v1`
+//! `configmaps` (where a fabric keeps its configuration) and the admission webhook
+//! configurations of `admissionregistration.k8s.io/v1`.
 
 use std::sync::Arc;
 
@@ -56,6 +58,11 @@ impl Resource {
         }
     }
 
+    /// The built-in `v1` `namespaces`, which other objects live in.
+    pub fn is_namespace(&self) -> bool {
+        self.group.is_empty() && self.plural == "namespaces"
+    }
+
     /// `details` of NotFound/AlreadyExists/Conflict: `kind` is the plural resource name there.
     pub fn details(&self, name: &str) -> Value {
         json!({"name": name, "group": self.group, "kind": self.plural})
@@ -110,6 +117,31 @@ impl Resource {
         }
     }
 
+    /// A built-in resource without status or schema checks beyond metadata.
+    fn builtin(
+        group: &str,
+        kind: &str,
+        plural: &str,
+        namespaced: bool,
+        short: &[&str],
+    ) -> Resource {
+        Resource {
+            group: group.into(),
+            version: "v1".into(),
+            plural: plural.into(),
+            singular: kind.to_ascii_lowercase(),
+            kind: kind.into(),
+            list_kind: format!("{kind}List"),
+            namespaced,
+            status_subresource: false,
+            short_names: short.iter().map(|s| (*s).to_owned()).collect(),
+            categories: vec![],
+            printer_columns: vec![],
+            crd: None,
+            read_only: false,
+        }
+    }
+
     fn custom_resource_definitions() -> Resource {
         Resource {
             group: "apiextensions.k8s.io".into(),
@@ -131,6 +163,9 @@ impl Resource {
     }
 }
 
+/// The API group of admission webhook configurations.
+pub const ADMISSION_GROUP: &str = "admissionregistration.k8s.io";
+
 /// All served resource types, looked up by URL segments.
 #[derive(Debug)]
 pub struct Registry {
@@ -143,6 +178,27 @@ impl Registry {
         let mut resources = vec![
             Arc::new(Resource::namespaces()),
             Arc::new(Resource::custom_resource_definitions()),
+            Arc::new(Resource::builtin(
+                "",
+                "ConfigMap",
+                "configmaps",
+                true,
+                &["cm"],
+            )),
+            Arc::new(Resource::builtin(
+                ADMISSION_GROUP,
+                "MutatingWebhookConfiguration",
+                "mutatingwebhookconfigurations",
+                false,
+                &[],
+            )),
+            Arc::new(Resource::builtin(
+                ADMISSION_GROUP,
+                "ValidatingWebhookConfiguration",
+                "validatingwebhookconfigurations",
+                false,
+                &[],
+            )),
         ];
         resources.extend(
             crds.definitions

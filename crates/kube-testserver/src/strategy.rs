@@ -135,7 +135,7 @@ pub fn commit(
             {
                 map.remove("status");
             }
-            if resource.crd.is_none() {
+            if resource.is_namespace() {
                 // The namespace strategy: Active from birth, with the `kubernetes` finalizer
                 // (there is no namespace controller here to act on it).
                 write.new["status"] = json!({"phase": "Active"});
@@ -231,7 +231,7 @@ pub fn commit(
 
     // Pruning and validation.
     let mut warnings = Vec::new();
-    let mut causes = validation::metadata_causes(&write.new, resource.crd.is_none());
+    let mut causes = validation::metadata_causes(&write.new, resource.is_namespace());
     if let Some(crd) = registry.crd(resource) {
         let unknown = validation::prune_unknown_fields(&crd.schema, &mut write.new);
         match write.unknown_fields {

@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::lease::Lease as _;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use tokio::sync::OwnedMutexGuard;
 
 use super::error::GitError;
+use crate::lease::{HeldLease, Lease};
 
 /// Held while the lock is; dropping it releases the lock.
 #[must_use = "the lock is released when the guard is dropped"]
@@ -118,12 +118,15 @@ impl RepoLock for RepoLease {
         let token = uuid::Uuid::new_v4().to_string();
         let deadline = Instant::now() + self.wait;
         let mut pause = Duration::from_millis(20);
-        while !self
-            .lease
-            .acquire(&name, &token, self.ttl)
-            .await
-            .map_err(unavailable)?
-        {
+        let lease: Arc<dyn Lease> = self.lease.clone();
+        // The held lease renews itself, so a long push does not outlive it.
+        let held = loop {
+            let taken = HeldLease::acquire(lease.clone(), &name, &token, self.ttl)
+                .await
+                .map_err(unavailable)?;
+            if let Some(held) = taken {
+                break held;
+            }
             if Instant::now() >= deadline {
                 return Err(GitError::Locked(format!(
                     "another replica has held the repository lease for over {} ms",
@@ -132,32 +135,11 @@ impl RepoLock for RepoLease {
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(500));
-        }
-        // Renew at a third of the lease while held, so a long push does not outlive it.
-        // Acquiring again renews a lease the token still holds and fails once it is lost.
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let (lease, ttl) = (self.lease.clone(), self.ttl);
-        let (renew_name, renew_token) = (name.clone(), token.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    _ = tokio::time::sleep(ttl / 3) => {
-                        let held = crate::lease::Lease::acquire(&*lease, &renew_name, &renew_token, ttl).await;
-                        if !matches!(held, Ok(true)) {
-                            tracing::warn!(lease = %renew_name, "lost the repository lease");
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-        let lease = self.lease.clone();
+        };
         Ok(LockGuard {
             local: None,
             release: Some(Box::pin(async move {
-                drop(stop);
-                if let Err(e) = crate::lease::Lease::release(&*lease, &name, &token).await {
+                if let Err(e) = held.release().await {
                     tracing::warn!(lease = %name, error = %e, "cannot release the repository lease");
                 }
             })),

@@ -121,7 +121,7 @@ pub fn delete(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
     let resource = &request.target.resource;
     let options = options(request)?;
     let key = object_key(request);
-    if resource.crd.is_none() && key.1 == "default" {
+    if resource.is_namespace() && key.1 == "default" {
         return Err(ApiError::forbidden(
             resource,
             "default",
@@ -129,7 +129,7 @@ pub fn delete(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
         ));
     }
     let mut state = server.store.lock();
-    if resource.crd.is_none() && !options.dry_run {
+    if resource.is_namespace() && !options.dry_run {
         // No namespace controller: the namespace's objects go with it at once.
         for other in server.registry.resources.iter().filter(|r| r.namespaced) {
             let keys: Vec<ObjectName> = state
@@ -158,7 +158,7 @@ pub fn delete(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
 
 pub fn delete_collection(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
     let resource = &request.target.resource;
-    if resource.crd.is_none() {
+    if resource.is_namespace() {
         return Err(ApiError::method_not_allowed());
     }
     let options = options(request)?;

@@ -22,7 +22,7 @@ pub fn table_with(resource: &Resource, objects: &[Value], rv: &str, include: &st
         "description": "Name must be unique within a namespace.", "priority": 0})];
     let printer: Vec<Value> = if resource.crd.is_some() && !resource.printer_columns.is_empty() {
         resource.printer_columns.clone()
-    } else if resource.crd.is_none() {
+    } else if resource.is_namespace() {
         vec![
             json!({"name": "Status", "type": "string", "jsonPath": ".status.phase"}),
             json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}),

@@ -615,3 +615,119 @@ async fn namespaces_hold_objects_and_default_cannot_be_deleted() {
     assert_eq!(status(lab.get("leaf-01").await).reason, "NotFound");
     server.shutdown().await;
 }
+
+/// Real wiring files leave `spec` out on a Server: the API server stores it without one, as
+/// its schema does not require it, and with hhfab's annotations kept.
+#[tokio::test]
+async fn a_server_without_spec_and_with_hhfab_annotations_is_created() {
+    let server = start().await;
+    let body = json!({
+        "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Server",
+        "metadata": {"name": "server-01", "annotations": {"link.hhfab.githedgehog.com/enp2s1": "pci@0000:0d:00.0"}},
+    });
+    let path = "/apis/wiring.githedgehog.com/v1beta1/namespaces/default/servers";
+    let (code, created, _) =
+        http(&server, "POST", path, "application/json", &body.to_string()).await;
+    assert_eq!(code, 201, "{created}");
+    let (code, read, _) = http(&server, "GET", &format!("{path}/server-01"), "", "").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        read["metadata"]["annotations"]["link.hhfab.githedgehog.com/enp2s1"],
+        "pci@0000:0d:00.0"
+    );
+    assert_eq!(read.get("spec"), None, "{read}");
+}
+
+/// A fabric keeps its configuration in a ConfigMap and registers its admission webhooks with
+/// webhook configurations: all three are served for create, list, get and delete.
+#[tokio::test]
+async fn configmaps_and_webhook_configurations_are_served() {
+    use k8s_openapi::api::admissionregistration::v1::{
+        MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+    };
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let server = start().await;
+    let client = server.client().await.unwrap();
+    let config_maps: kube::Api<ConfigMap> = kube::Api::namespaced(client.clone(), "default");
+    let config: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "fabric-ctrl-config"},
+        "data": {"config.yaml": "fabricMode: spine-leaf\n"},
+    }))
+    .unwrap();
+    config_maps
+        .create(&PostParams::default(), &config)
+        .await
+        .unwrap();
+    let read = config_maps.get("fabric-ctrl-config").await.unwrap();
+    assert_eq!(
+        read.data.unwrap()["config.yaml"],
+        "fabricMode: spine-leaf\n"
+    );
+    let webhook = json!({
+        "metadata": {"name": "fabric"},
+        "webhooks": [{
+            "name": "vvpc.kb.io", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+            "clientConfig": {"url": "http://127.0.0.1:9443/validate-vpc-githedgehog-com-v1beta1-vpc"},
+            "rules": [{"apiGroups": ["vpc.githedgehog.com"], "apiVersions": ["v1beta1"],
+                       "operations": ["CREATE", "UPDATE"], "resources": ["vpcs"]}],
+        }],
+    });
+    let mutating: kube::Api<MutatingWebhookConfiguration> = kube::Api::all(client.clone());
+    let validating: kube::Api<ValidatingWebhookConfiguration> = kube::Api::all(client);
+    mutating
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(webhook.clone()).unwrap(),
+        )
+        .await
+        .unwrap();
+    validating
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(webhook).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mutating
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let listed = validating.list(&ListParams::default()).await.unwrap();
+    assert_eq!(
+        listed.items[0].webhooks.as_ref().unwrap()[0].name,
+        "vvpc.kb.io"
+    );
+    mutating
+        .delete("fabric", &DeleteParams::default())
+        .await
+        .unwrap();
+    validating
+        .delete("fabric", &DeleteParams::default())
+        .await
+        .unwrap();
+    config_maps
+        .delete("fabric-ctrl-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        validating
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        config_maps
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
