@@ -32,13 +32,21 @@ pub enum StartError {
     /// The problem, starting with the key that causes it.
     #[error("invalid configuration: {0}")]
     Config(String),
+    // The causes are part of the messages and deliberately not `source()`s: `error: {:#}`
+    // prints the chain, and would print each cause twice.
     #[error("cannot open the job queue: {0}")]
-    Queue(#[from] QueueError),
-    #[error("listen: cannot bind {addr}: {source}")]
+    Queue(QueueError),
+    #[error("listen: cannot bind {addr}: {error}")]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+}
+
+impl From<QueueError> for StartError {
+    fn from(error: QueueError) -> Self {
+        Self::Queue(error)
+    }
 }
 
 /// Knobs that are not configuration: tests and the benchmark use them.
@@ -169,9 +177,9 @@ pub async fn spawn_app(
     }
     let server = server
         .bind(settings.listen)
-        .map_err(|source| StartError::Bind {
+        .map_err(|error| StartError::Bind {
             addr: settings.listen,
-            source,
+            error,
         })?;
     let addr = server.addrs().first().copied().unwrap_or(settings.listen);
     let server = server.run();

@@ -261,16 +261,11 @@ async fn a_pruned_object_is_journalled_on_the_fabrics_record() {
     let fabric = fabric();
     let mut orphan = desired().manifests[0].clone();
     orphan.metadata.name = "old-leaf".into();
-    let target = MemoryTarget {
-        objects: Mutex::new(vec![desired().manifests[0].to_value(), orphan.to_value()]),
-        reachable: true,
-        publishes: Mutex::new(0),
-    };
-    let source = FixedSource(Mutex::new(Some(desired())));
+    let target = MemoryTarget::new(vec![desired().manifests[0].to_value(), orphan.to_value()]);
     let writer = RecordingWriter::default();
-    let report = reconciler(&fabric, &source, &target, &writer)
-        .run(ReconcileOptions::default())
-        .await;
+    let source = FixedSource(Mutex::new(Some(desired())));
+    let pass = reconciler(&fabric, &source, &target, &writer);
+    let report = pass.run(ReconcileOptions::default()).await;
     assert_eq!(report.sync, SyncStatus::Synced, "{report:?}");
     let journal = writer.2.lock().unwrap().clone();
     assert_eq!(journal.len(), 1, "{journal:?}");

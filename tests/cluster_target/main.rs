@@ -377,3 +377,130 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
     assert_eq!(resource_versions(&server, Kind::VPC).await.len(), 3);
     server.shutdown().await;
 }
+
+/// A test server with the fabric's own webhooks (hhfab's default configuration); `None` when
+/// the oracle cannot be built.
+async fn with_fabric_webhooks(test: &str) -> Option<(TestServer, testkit::oracle::FabricWebhooks)> {
+    use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
+    let server = TestServer::start(&crds_dir()).await.unwrap();
+    let config = fabric_config_yaml(&Default::default());
+    let webhooks = testkit::oracle::FabricWebhooks::start(&server, &config, test).await?;
+    Some((server, webhooks))
+}
+
+/// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
+/// webhook's patch is applied before the object is stored, and a refusal comes back as the API
+/// server words it; deletes are admitted too.
+#[tokio::test]
+async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
+    let Some((server, _webhooks)) = with_fabric_webhooks("fabric webhooks").await else {
+        return;
+    };
+    let client = server.client().await.unwrap();
+    let api = |kind: &str, plural: &str, group: &str| -> Api<DynamicObject> {
+        let gvk = GroupVersionKind::gvk(group, "v1beta1", kind);
+        Api::namespaced_with(
+            client.clone(),
+            "default",
+            &ApiResource::from_gvk_with_plural(&gvk, plural),
+        )
+    };
+    let ipns = api("IPv4Namespace", "ipv4namespaces", "vpc.githedgehog.com");
+    let namespace: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "IPv4Namespace",
+        "metadata": {"name": "default"},
+        "spec": {"subnets": ["10.9.0.0/16", "10.10.0.0/16"]},
+    }))
+    .unwrap();
+    let created = ipns
+        .create(&PostParams::default(), &namespace)
+        .await
+        .unwrap();
+    // The defaulting webhook sorted the subnets as strings.
+    assert_eq!(
+        created.data["spec"]["subnets"],
+        json!(["10.10.0.0/16", "10.9.0.0/16"])
+    );
+    let vpcs = api("VPC", "vpcs", "vpc.githedgehog.com");
+    let vpc: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "VPC",
+        "metadata": {"name": "a-name-too-long"},
+        "spec": {"subnets": {"default": {"subnet": "10.10.1.0/24", "vlan": 1001}}},
+    }))
+    .unwrap();
+    let refused = vpcs.create(&PostParams::default(), &vpc).await.unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert!(
+        status
+            .message
+            .starts_with("admission webhook \"vvpc.kb.io\" denied the request: "),
+        "{}",
+        status.message
+    );
+    assert!(status.message.contains("too long"), "{}", status.message);
+    assert_eq!(status.code, 403);
+
+    // DELETE is admitted too: the webhook reads the VPCs back from the server and refuses to
+    // delete a namespace a VPC uses.
+    let vlans = api("VLANNamespace", "vlannamespaces", "wiring.githedgehog.com");
+    let default_vlans: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "VLANNamespace",
+        "metadata": {"name": "default"}, "spec": {"ranges": [{"from": 1000, "to": 2999}]},
+    }))
+    .unwrap();
+    vlans
+        .create(&PostParams::default(), &default_vlans)
+        .await
+        .unwrap();
+    let mut vpc = vpc;
+    vpc.metadata.name = Some("vpc-1".into());
+    let created = vpcs.create(&PostParams::default(), &vpc).await.unwrap();
+    assert_eq!(
+        created.data["spec"]["subnets"]["default"]["gateway"],
+        "10.10.1.1"
+    );
+    let refused = ipns
+        .delete("default", &Default::default())
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert_eq!(
+        status.message,
+        "admission webhook \"vipv4namespace.kb.io\" denied the request: IPv4Namespace has VPCs"
+    );
+    vpcs.delete("vpc-1", &Default::default()).await.unwrap();
+    ipns.delete("default", &Default::default()).await.unwrap();
+}
+
+/// The cluster target against the fabric's own webhooks: a complete fabric in the sidecar's
+/// rendered form is admitted whole, and a second publish changes nothing (no defaulting
+/// rewrote a field the sidecar manages).
+#[tokio::test]
+async fn a_rendered_fabric_is_admitted_by_the_fabrics_webhooks_and_stays_unchanged() {
+    let Some((server, _webhooks)) = with_fabric_webhooks("rendered fabric admitted").await else {
+        return;
+    };
+    let target = target(&server, "lab", ClusterOptions::default()).await;
+    let fabric = std::fs::read_to_string(testkit::paths::fixture("complete-fabric.yaml")).unwrap();
+    let desired = parse_manifests(&fabric).unwrap();
+    let report = target.publish(&desired, &cause(), false).await.unwrap();
+    assert!(report.failures.is_empty(), "{report:?}");
+    assert_eq!(report.created.len(), desired.len(), "{report:?}");
+    let again = target.publish(&desired, &cause(), false).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+    // A leaf ASN outside the fabric's range is refused by the fabric's webhook.
+    let wrong = fabric.replace("asn: 65101", "asn: 65000");
+    let report = target
+        .publish(&parse_manifests(&wrong).unwrap(), &cause(), false)
+        .await
+        .unwrap();
+    let failures = format!("{:?}", report.failures);
+    assert!(
+        failures.contains("denied the request") && failures.contains("65000"),
+        "{failures}"
+    );
+}

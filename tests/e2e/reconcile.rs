@@ -25,6 +25,19 @@ async fn changelog_count() -> u64 {
         .unwrap()
 }
 
+/// Does a journal entry on the object mention `text`?
+async fn journal_mentions(object_type: &str, id: u64, text: &str) -> bool {
+    let journal = get(&format!(
+        "/extras/journal-entries/?assigned_object_type={object_type}&assigned_object_id={id}"
+    ))
+    .await;
+    journal["results"].as_array().is_some_and(|entries| {
+        entries
+            .iter()
+            .any(|e| e["comments"].as_str().unwrap_or_default().contains(text))
+    })
+}
+
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
@@ -100,20 +113,9 @@ async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_not
         json!("spine-01"),
         "NetBox's value is back"
     );
-    let journal = get(&format!(
-        "/extras/journal-entries/?assigned_object_type=dcim.device&assigned_object_id={spine}"
-    ))
-    .await;
     assert!(
-        journal["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["comments"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("Drift detected on Switch/spine-01")),
-        "{journal}"
+        journal_mentions("dcim.device", spine, "Drift detected on Switch/spine-01").await,
+        "the repaired drift is journalled on the device"
     );
 
     // A change whose webhook never came (no webhook points at this sidecar).
@@ -155,6 +157,12 @@ async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_not
     assert!(
         switches(&kube).get_opt("old-leaf").await.unwrap().is_none(),
         "the managed orphan is pruned"
+    );
+    let record = fabric_record(&name).await;
+    let record_id = record["id"].as_u64().unwrap();
+    assert!(
+        journal_mentions("virtualization.cluster", record_id, "Switch/old-leaf").await,
+        "the prune is journalled on the fabric's record"
     );
     assert!(
         switches(&kube).get_opt("handmade").await.unwrap().is_some(),

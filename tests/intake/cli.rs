@@ -77,6 +77,33 @@ fn serve_refuses_a_blank_api_token_from_any_source() {
 }
 
 #[test]
+fn start_up_errors_say_their_cause_once() {
+    let storage = Storage::new(Backend::Embedded);
+    let file = storage.dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let mut env = serve_env(&storage);
+    env.retain(|(name, _)| name != "HEDGEHOG_SIDECAR_DATA_DIR");
+    env.push((
+        "HEDGEHOG_SIDECAR_DATA_DIR".into(),
+        file.join("queue").display().to_string(),
+    ));
+    let (code, stderr) = run_bounded(&["serve"], &env, Duration::from_secs(10));
+    assert_eq!(code, Some(1), "{stderr}");
+    let message = stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(message.contains("cannot create"), "{stderr}");
+    for part in ["cannot create", "queue back-end unavailable"] {
+        assert_eq!(
+            message.matches(part).count(),
+            1,
+            "`{part}` repeated: {message}"
+        );
+    }
+}
+
+#[test]
 fn jobs_list_into_a_closed_pipe_does_not_panic() {
     let storage = Storage::new(Backend::Embedded);
     let mut child = Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))

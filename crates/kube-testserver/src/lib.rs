@@ -8,9 +8,10 @@
 //! [`routing`], [`discovery`], [`handlers`] (one file per verb family), [`strategy`] (what
 //! every write goes through), [`apply`] + [`managed_fields`] + [`fieldset`] (server-side
 //! apply), [`validation`] against the CRDs of [`crd`], [`selectors`], [`status`] (errors),
-//! [`server`] (HTTP, TestServer), and [`fixtures`] for tests that drive it through kube-rs.
+//! [`admission`] (calling admission webhooks), [`server`] (HTTP, TestServer), and [`fixtures`] for tests that drive it through kube-rs.
 //! The `kube-testserver` binary serves it standalone.
 
+pub mod admission;
 pub mod apply;
 pub mod crd;
 pub mod discovery;

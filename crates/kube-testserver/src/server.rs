@@ -253,7 +253,7 @@ pub fn bind(
             .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
             .default_service(web::to(entry))
     })
-    .workers(2)
+    .workers(4)
     .disable_signals()
     .bind(address)
     .map_err(|source| KubeTestError::Bind {

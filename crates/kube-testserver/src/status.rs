@@ -204,6 +204,11 @@ impl ApiError {
         )
     }
 
+    /// An admission webhook's denial, with the code and reason it gave.
+    pub fn admission_denied(code: u16, reason: &'static str, message: String) -> Self {
+        ApiError::new(code, reason, message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError::new(500, "InternalError", message)
     }

@@ -48,6 +48,24 @@ pub struct Write<'a> {
     pub now: String,
 }
 
+impl Write<'_> {
+    /// The same write as a dry run (what would be stored, nothing stored).
+    pub fn dry_run_copy(&self) -> Self {
+        Write {
+            resource: self.resource,
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            old: self.old.clone(),
+            new: self.new.clone(),
+            writer: self.writer.clone(),
+            applied_entries: self.applied_entries.clone(),
+            unknown_fields: self.unknown_fields,
+            dry_run: true,
+            now: self.now.clone(),
+        }
+    }
+}
+
 /// What a write did.
 pub struct Written {
     /// 201 for a create, 200 otherwise.

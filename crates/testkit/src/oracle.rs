@@ -124,3 +124,172 @@ pub fn touched_managed_fields(desired: &Value, verdict: &Verdict) -> Vec<String>
         .map(|op| format!("{} {} {}", op.op, op.path, op.value))
         .collect()
 }
+
+/// The fabric's kinds with webhooks, as `(group, plural, kind)`: what the fabric registers.
+const WEBHOOK_KINDS: [(&str, &str, &str); 12] = [
+    ("wiring.githedgehog.com", "connections", "connection"),
+    ("wiring.githedgehog.com", "servers", "server"),
+    ("wiring.githedgehog.com", "switches", "switch"),
+    ("wiring.githedgehog.com", "switchprofiles", "switchprofile"),
+    ("wiring.githedgehog.com", "vlannamespaces", "vlannamespace"),
+    ("vpc.githedgehog.com", "externals", "external"),
+    (
+        "vpc.githedgehog.com",
+        "externalattachments",
+        "externalattachment",
+    ),
+    ("vpc.githedgehog.com", "externalpeerings", "externalpeering"),
+    ("vpc.githedgehog.com", "ipv4namespaces", "ipv4namespace"),
+    ("vpc.githedgehog.com", "vpcs", "vpc"),
+    ("vpc.githedgehog.com", "vpcattachments", "vpcattachment"),
+    ("vpc.githedgehog.com", "vpcpeerings", "vpcpeering"),
+];
+
+/// The fabric's webhook configurations for a webhook server at `base` (`http://host:port`), as
+/// the fabric registers them: defaulting on create and update, validation on create, update and
+/// delete, failing closed.
+pub fn webhook_configurations(base: &str) -> (Value, Value) {
+    let hooks = |mutating: bool| -> Vec<Value> {
+        WEBHOOK_KINDS
+            .iter()
+            .map(|(group, plural, kind)| {
+                let (prefix, letter, operations) = if mutating {
+                    ("mutate", "m", serde_json::json!(["CREATE", "UPDATE"]))
+                } else {
+                    (
+                        "validate",
+                        "v",
+                        serde_json::json!(["CREATE", "UPDATE", "DELETE"]),
+                    )
+                };
+                let path = format!("/{prefix}-{}-v1beta1-{kind}", group.replace('.', "-"));
+                serde_json::json!({
+                    "name": format!("{letter}{kind}.kb.io"),
+                    "admissionReviewVersions": ["v1"],
+                    "sideEffects": "None",
+                    "failurePolicy": "Fail",
+                    "clientConfig": {"url": format!("{base}{path}")},
+                    "rules": [{"apiGroups": [group], "apiVersions": ["v1beta1"],
+                               "operations": operations, "resources": [plural]}],
+                })
+            })
+            .collect()
+    };
+    let config = |kind: &str, mutating: bool| {
+        serde_json::json!({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
+            "metadata": {"name": "fabric-webhook-configuration"},
+            "webhooks": hooks(mutating),
+        })
+    };
+    (
+        config("MutatingWebhookConfiguration", true),
+        config("ValidatingWebhookConfiguration", false),
+    )
+}
+
+/// `hh-fabric-oracle serve` against a test server: the fabric's webhooks, registered there as
+/// the fabric registers them, with its configuration in `fab/fabric-ctrl-config`. Stopped on drop.
+pub struct FabricWebhooks {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl FabricWebhooks {
+    /// Starts the webhooks for `server` with the fabric configuration `config_yaml`; `None` when
+    /// the oracle cannot be built (said on stderr).
+    pub async fn start(
+        server: &kube_testserver::TestServer,
+        config_yaml: &str,
+        test: &str,
+    ) -> Option<FabricWebhooks> {
+        let oracle = binary_or_skip(test)?;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let config = dir.path().join("config.yaml");
+        server
+            .write_kubeconfig(&kubeconfig)
+            .expect("kubeconfig written");
+        std::fs::write(&config, config_yaml).expect("configuration written");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(oracle)
+            .args(["serve", "--listen", &listen, "--kubeconfig"])
+            .arg(&kubeconfig)
+            .arg("--config")
+            .arg(&config)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("hh-fabric-oracle serve starts");
+        let webhooks = FabricWebhooks {
+            child,
+            _dir: dir,
+            url: format!("http://{listen}"),
+        };
+        crate::eventually_some(
+            std::time::Duration::from_secs(30),
+            "the fabric's webhooks listen",
+            || async { tokio::net::TcpStream::connect(&listen).await.ok() },
+        )
+        .await;
+        seed(server, config_yaml, &webhooks.url).await;
+        Some(webhooks)
+    }
+}
+
+impl Drop for FabricWebhooks {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Namespace `fab` with the ConfigMap `fabric-ctrl-config`, and the webhook configurations.
+async fn seed(server: &kube_testserver::TestServer, config_yaml: &str, url: &str) {
+    let post = |path: &str, body: Value| {
+        let url = format!("{}{path}", server.url());
+        async move {
+            let response = reqwest_post(&url, &body).await;
+            assert!(
+                response.0 < 300 || response.0 == 409,
+                "POST {url}: {}",
+                response.1
+            );
+        }
+    };
+    post(
+        "/api/v1/namespaces",
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fab"}}),
+    )
+    .await;
+    post(
+        "/api/v1/namespaces/fab/configmaps",
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "fabric-ctrl-config", "namespace": "fab"},
+            "data": {"config.yaml": config_yaml}}),
+    )
+    .await;
+    let (mutating, validating) = webhook_configurations(url);
+    let base = "/apis/admissionregistration.k8s.io/v1";
+    post(&format!("{base}/mutatingwebhookconfigurations"), mutating).await;
+    post(
+        &format!("{base}/validatingwebhookconfigurations"),
+        validating,
+    )
+    .await;
+}
+
+async fn reqwest_post(url: &str, body: &Value) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("the test server answers");
+    let code = response.status().as_u16();
+    (code, response.text().await.unwrap_or_default())
+}

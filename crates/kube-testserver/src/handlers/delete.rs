@@ -128,7 +128,9 @@ pub fn delete(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
             "this namespace may not be deleted",
         ));
     }
-    let mut state = server.store.lock();
+    let state = server.store.lock();
+    let mut state =
+        crate::admission::admit_delete(&server.store, state, resource, &key, options.dry_run)?;
     if resource.is_namespace() && !options.dry_run {
         // No namespace controller: the namespace's objects go with it at once.
         for other in server.registry.resources.iter().filter(|r| r.namespaced) {

@@ -4,6 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{Reply, Request, object_key, require_namespace};
+use std::sync::MutexGuard;
+
+use crate::admission::{self, Review};
 use crate::apply;
 use crate::managed_fields::{self, Writer};
 use crate::server::ApiServer;
@@ -148,11 +151,14 @@ fn reply(written: strategy::Written) -> Reply {
     }
 }
 
-/// Runs the strategy for a candidate object under the store lock.
+/// Commits a candidate object: at once when no admission webhook applies; otherwise in three
+/// steps, none holding the store's lock while a webhook is called: mutating webhooks, then the
+/// strategy as a dry run (schema checks on the mutated object) and the validating webhooks on its
+/// result, then the strategy for real, provided the live object has not changed meanwhile.
 #[allow(clippy::too_many_arguments)]
 fn commit(
     server: &ApiServer,
-    state: &mut State,
+    mut state: MutexGuard<'_, State>,
     request: &Request,
     name: String,
     old: Option<Value>,
@@ -160,8 +166,14 @@ fn commit(
     writer: Writer,
     applied_entries: Option<Vec<managed_fields::Entry>>,
 ) -> Result<Reply, ApiError> {
-    let write = Write {
-        resource: &request.target.resource,
+    let resource = &request.target.resource;
+    let operation = if old.is_some() { "UPDATE" } else { "CREATE" };
+    let hooks = match request.target.subresource {
+        Some(_) => Vec::new(),
+        None => admission::matching(&state, resource, operation),
+    };
+    let mut write = Write {
+        resource,
         namespace: request.namespace(),
         name,
         old,
@@ -172,7 +184,47 @@ fn commit(
         dry_run: request.dry_run()?,
         now: now(),
     };
-    strategy::commit(state, &server.registry, write).map(reply)
+    if hooks.is_empty() {
+        return strategy::commit(&mut state, &server.registry, write).map(reply);
+    }
+    let live_version = write.old.as_ref().map(admission::resource_version);
+    drop(state);
+    let review = Review {
+        resource,
+        operation,
+        namespace: &write.namespace,
+        name: &write.name,
+        object: Some(&write.new),
+        old_object: write.old.as_ref(),
+        dry_run: write.dry_run,
+    };
+    let mutated = admission::run(&hooks, true, &review)?.unwrap_or_default();
+    write.new = mutated;
+    let mut state = server.store.lock();
+    let key = (write.namespace.clone(), write.name.clone());
+    admission::unchanged(&state, resource, &key, live_version.as_deref())?;
+    let candidate = strategy::commit(&mut state, &server.registry, write.dry_run_copy())?;
+    drop(state);
+    let review = Review {
+        object: Some(&candidate.object),
+        ..review_of(&write, operation)
+    };
+    admission::run(&hooks, false, &review)?;
+    let mut state = server.store.lock();
+    admission::unchanged(&state, resource, &key, live_version.as_deref())?;
+    strategy::commit(&mut state, &server.registry, write).map(reply)
+}
+
+fn review_of<'a>(write: &'a Write<'a>, operation: &'static str) -> Review<'a> {
+    Review {
+        resource: write.resource,
+        operation,
+        namespace: &write.namespace,
+        name: &write.name,
+        object: None,
+        old_object: write.old.as_ref(),
+        dry_run: write.dry_run,
+    }
 }
 
 /// The live object, or 404.
@@ -189,7 +241,7 @@ pub fn create(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
     check_type(request, &object)?;
     check_identity(request, &object)?;
     request.dry_run()?;
-    let mut state = server.store.lock();
+    let state = server.store.lock();
     require_namespace(server, &state, request)?;
     let resource = &request.target.resource;
     let mut name = object
@@ -216,9 +268,7 @@ pub fn create(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
         name = format!("{prefix}{}", random_suffix());
     }
     let writer = writer(request, "Update")?;
-    commit(
-        server, &mut state, request, name, None, object, writer, None,
-    )
+    commit(server, state, request, name, None, object, writer, None)
 }
 
 /// Five characters from the alphabet the apiserver uses for `generateName`.
@@ -235,15 +285,15 @@ pub fn update(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> 
     let object = decode_object(request)?;
     check_type(request, &object)?;
     check_identity(request, &object)?;
-    let mut state = server.store.lock();
+    let state = server.store.lock();
     let old = live(&state, request)?;
-    commit_update(server, &mut state, request, old, object)
+    commit_update(server, state, request, old, object)
 }
 
 /// Commits an Update (PUT or non-apply PATCH) of the live object `old`.
 fn commit_update(
     server: &ApiServer,
-    state: &mut State,
+    state: MutexGuard<'_, State>,
     request: &Request,
     old: Value,
     new: Value,
@@ -274,7 +324,7 @@ pub fn patch(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
     }
     let patch: Value = serde_json::from_slice(&request.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-    let mut state = server.store.lock();
+    let state = server.store.lock();
     let old = live(&state, request)?;
     let mut new = old.clone();
     if media == JSON_PATCH {
@@ -290,7 +340,7 @@ pub fn patch(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
     }
     check_type(request, &new)?;
     check_identity(request, &new)?;
-    commit_update(server, &mut state, request, old, new)
+    commit_update(server, state, request, old, new)
 }
 
 /// An applied configuration with fields the schema does not declare cannot be typed: the
@@ -349,7 +399,7 @@ fn server_side_apply(server: &ApiServer, request: &Request) -> Result<Reply, Api
     let force = request.flag("force");
     let resource = &request.target.resource;
     let name = request.target.name.clone().unwrap_or_default();
-    let mut state = server.store.lock();
+    let state = server.store.lock();
     let old = match live(&state, request) {
         Ok(old) => Some(old),
         Err(missing) if request.target.subresource.is_some() => return Err(missing),
@@ -372,7 +422,7 @@ fn server_side_apply(server: &ApiServer, request: &Request) -> Result<Reply, Api
     .map_err(|conflicts| ApiError::apply_conflicts(resource, &name, &conflicts))?;
     commit(
         server,
-        &mut state,
+        state,
         request,
         name,
         old,

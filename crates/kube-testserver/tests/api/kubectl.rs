@@ -142,3 +142,44 @@ async fn kubectl_applies_gets_watches_and_deletes() {
     );
     server.shutdown().await;
 }
+
+/// kubectl creates, lists and deletes webhook configurations and ConfigMaps.
+#[tokio::test]
+async fn kubectl_manages_webhook_configurations_and_configmaps() {
+    let server = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let objects = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n\
+                   metadata:\n  name: fabric\nwebhooks:\n- name: vvpc.kb.io\n  admissionReviewVersions: [v1]\n  \
+                   sideEffects: None\n  clientConfig:\n    url: http://127.0.0.1:1/validate\n  rules:\n  \
+                   - {apiGroups: [vpc.githedgehog.com], apiVersions: [v1beta1], operations: [CREATE], resources: [vpcs]}\n\
+                   ---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fabric-ctrl-config\n  namespace: default\n\
+                   data:\n  config.yaml: |\n    fabricMode: spine-leaf\n";
+    // kubectl blocks; the server runs on this test's runtime.
+    let run = |args: Vec<&'static str>, stdin: Option<&'static str>| {
+        let config = kubeconfig.clone();
+        tokio::task::spawn_blocking(move || kubectl(&config, &args, stdin))
+    };
+    let created = run(vec!["create", "-f", "-"], Some(objects)).await.unwrap();
+    assert!(created.status.success(), "{}", text(&created));
+    let listed = run(
+        vec![
+            "get",
+            "validatingwebhookconfigurations,configmaps",
+            "-o",
+            "name",
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    let names = text(&listed);
+    assert!(
+        names.contains("validatingwebhookconfiguration.admissionregistration.k8s.io/fabric"),
+        "{names}"
+    );
+    assert!(names.contains("configmap/fabric-ctrl-config"), "{names}");
+    let deleted = run(vec!["delete", "-f", "-"], Some(objects)).await.unwrap();
+    assert!(deleted.status.success(), "{}", text(&deleted));
+}
