@@ -1,5 +1,5 @@
 //! Where an import's Hedgehog objects come from: the fabric's cluster (read back through the
-//! cluster target) or a wiring file (`cli::manifests::read_manifests`).
+//! cluster target) or a wiring file (`model::parse_manifests`).
 
 use serde_json::Value;
 

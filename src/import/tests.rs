@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::roundtrip::{compare, differences, normalised};
 use super::*;
-use crate::cli::manifests::parse_manifests;
 use crate::mapping;
+use crate::model::parse_manifests;
 use crate::netbox::types::has_tag;
 
 fn read(path: PathBuf) -> Vec<Manifest> {

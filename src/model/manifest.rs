@@ -82,6 +82,40 @@ impl Manifest {
 }
 
 /// Recursively sorts object keys, so equal objects always print identically.
+/// Why a multi-document YAML text is not a list of manifests (documents count from 1).
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestParseError {
+    #[error("document {index} is not valid YAML")]
+    Yaml {
+        index: usize,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    #[error("document {index} is not a Kubernetes object (apiVersion, kind, metadata.name)")]
+    NotAnObject {
+        index: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Every non-empty document of a multi-document YAML text, as a manifest.
+pub fn parse_manifests(text: &str) -> Result<Vec<Manifest>, ManifestParseError> {
+    let mut manifests = Vec::new();
+    for (offset, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let index = offset + 1;
+        let value = Value::deserialize(document)
+            .map_err(|source| ManifestParseError::Yaml { index, source })?;
+        if value.is_null() {
+            continue;
+        }
+        let manifest = serde_json::from_value(value)
+            .map_err(|source| ManifestParseError::NotAnObject { index, source })?;
+        manifests.push(manifest);
+    }
+    Ok(manifests)
+}
+
 pub fn sort_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -91,5 +125,49 @@ pub fn sort_keys(value: Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_yaml_skips_empty_documents_and_names_the_bad_one() {
+        let text = "---\napiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\n\
+                    metadata:\n  name: leaf-1\nspec:\n  role: server-leaf\n---\n---\n\
+                    apiVersion: v1\nkind: Thing\n";
+        let error = parse_manifests(text).unwrap_err();
+        // The empty document between the two `---` counts: the bad one is the third.
+        assert!(format!("{error:#}").contains("document 3"), "{error:#}");
+        let good = parse_manifests(&text[..text.find("apiVersion: v1").unwrap()]).unwrap();
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].metadata.name, "leaf-1");
+    }
+
+    /// What wiring files from real labs carry: comments, hhfab's annotations, metadata the API
+    /// server adds, `status`, and no `spec` at all (or an empty one) on a Server.
+    #[test]
+    fn real_lab_wiring_parses_with_comments_annotations_and_specless_servers() {
+        let text = "# hhfab wiring, generated\n---\napiVersion: wiring.githedgehog.com/v1beta1\n\
+                    kind: Server\nmetadata:\n  name: server-01  # the first one\n  \
+                    namespace: default\n  creationTimestamp: null\n  annotations:\n    \
+                    type.hhfab.githedgehog.com/generated: \"true\"\nstatus: {}\n---\n\
+                    apiVersion: wiring.githedgehog.com/v1beta1\nkind: Server\n\
+                    metadata:\n  name: server-02\nspec:\n";
+        let manifests = parse_manifests(text).unwrap();
+        assert_eq!(manifests.len(), 2);
+        for manifest in &manifests {
+            assert_eq!(
+                manifest.spec,
+                serde_json::json!({}),
+                "{}",
+                manifest.metadata.name
+            );
+        }
+        assert_eq!(
+            manifests[0].metadata.annotations["type.hhfab.githedgehog.com/generated"],
+            "true"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub use external_attachment::ExternalAttachmentSpec;
 pub use external_peering::ExternalPeeringSpec;
 pub use ipv4_namespace::IPv4NamespaceSpec;
 pub use kind::{AGENT_GROUP, Kind, VERSION, VPC_GROUP, WIRING_GROUP};
-pub use manifest::{Manifest, ManifestMeta, ObjectKey, sort_keys};
+pub use manifest::{
+    Manifest, ManifestMeta, ManifestParseError, ObjectKey, parse_manifests, sort_keys,
+};
 pub use server::ServerSpec;
 pub use server_profile::ServerProfileSpec;
 pub use switch::SwitchSpec;

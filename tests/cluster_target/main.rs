@@ -1,8 +1,8 @@
 //! The cluster target against the test server: apply order, pruning (only labelled objects),
 //! reverse-order deletes, conflicts, error reporting, dry-run, and reading back.
 
-use hedgehog_sidecar::cli::manifests::parse_manifests;
 use hedgehog_sidecar::config::{ClusterOptions, FabricConfig};
+use hedgehog_sidecar::model::parse_manifests;
 use hedgehog_sidecar::model::{Kind, Manifest, ObjectKey};
 use hedgehog_sidecar::targets::cluster::ClusterTarget;
 use hedgehog_sidecar::targets::{Cause, Target};

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use hedgehog_sidecar::cli::manifests::parse_manifests;
 use hedgehog_sidecar::config::FabricMode;
 use hedgehog_sidecar::mapping;
+use hedgehog_sidecar::model::parse_manifests;
 use serde_json::Value;
 
 use super::harness::*;

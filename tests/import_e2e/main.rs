@@ -13,12 +13,12 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use futures::FutureExt;
-use hedgehog_sidecar::cli::manifests::parse_manifests;
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::import::roundtrip::{compare, normalised};
 use hedgehog_sidecar::import::{ImportOptions, ImportReport, import_fabric, source};
 use hedgehog_sidecar::mapping;
 use hedgehog_sidecar::model::Manifest;
+use hedgehog_sidecar::model::parse_manifests;
 use hedgehog_sidecar::netbox::endpoints as ep;
 use hedgehog_sidecar::netbox::seed::delete_snapshot_objects;
 use hedgehog_sidecar::netbox::{ListQuery, NetBoxClient, load_fabric};

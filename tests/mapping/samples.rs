@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
-use hedgehog_sidecar::cli::manifests::parse_manifests;
 use hedgehog_sidecar::import::roundtrip::normalised;
+use hedgehog_sidecar::model::parse_manifests;
 use serde_json::Value;
 
 use super::common::*;
