@@ -4,6 +4,7 @@
 
 mod support;
 
+mod backlog_memory;
 mod binary;
 mod bounds;
 mod cli;

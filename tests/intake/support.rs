@@ -10,7 +10,7 @@ use std::time::Duration;
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::config::Settings;
 use hedgehog_sidecar::intake::sign;
-use hedgehog_sidecar::queue::{Job, JobHandler, JobQueue};
+use hedgehog_sidecar::queue::{Job, JobHandler, JobQueue, Lease};
 use secrecy::SecretString;
 pub use testkit::eventually;
 pub use testkit::logs::{capture_logs, captured_logs};
@@ -234,6 +234,49 @@ pub fn event(object_type: &str, id: i64, event: &str, version: u32) -> String {
         "snapshots": {"prechange": null, "postchange": null}
     })
     .to_string()
+}
+
+/// Posts two events for one object and claims the first; another worker then looks at the
+/// second and leaves it parked behind the running one. Returns the running lease and the
+/// parked job's id.
+pub async fn park_behind_a_running_job(app: &TestApp) -> (Lease, String) {
+    app.post_signed(&event("dcim.device", 7, "updated", 1))
+        .await;
+    let running = app
+        .queue
+        .claim("busy", Duration::from_secs(2))
+        .await
+        .unwrap()
+        .expect("the first job runs");
+    let (status, waiting) = app
+        .post_signed(&event("dcim.device", 7, "updated", 2))
+        .await;
+    assert_eq!(status, 202, "{waiting}");
+    let other = app
+        .queue
+        .claim("idle", Duration::from_millis(500))
+        .await
+        .unwrap();
+    assert!(other.is_none(), "the object's second job must wait");
+    let waiting = waiting["job_id"].as_str().expect("a job id").to_owned();
+    (running, waiting)
+}
+
+/// Waits until a claim gets the job `id` (a parked job runs once its object is free).
+pub async fn claims_next(app: &TestApp, id: &str) {
+    let queue = app.queue.clone();
+    eventually(
+        Duration::from_secs(5),
+        "the parked job runs next",
+        || async {
+            let lease = queue
+                .claim("next", Duration::from_millis(200))
+                .await
+                .unwrap();
+            lease.is_some_and(|l| l.job.id == id)
+        },
+    )
+    .await;
 }
 
 /// One real delivery from NetBox 4.7.3.

@@ -12,7 +12,10 @@ use hedgehog_sidecar::queue::worker::WorkerConfig;
 use hedgehog_sidecar::queue::{JobState, RecordingHandler, WorkerPool};
 use secrecy::SecretString;
 
-use crate::support::{Backend, Storage, TestApp, both_backends, event, eventually};
+use crate::support::{
+    Backend, Storage, TestApp, both_backends, claims_next, event, eventually,
+    park_behind_a_running_job,
+};
 
 both_backends!(jobs_parked_behind_a_running_job_are_counted_and_listed);
 
@@ -74,25 +77,7 @@ async fn jobs_parked_behind_a_running_job_are_counted_and_listed(backend: Backen
     };
     let handler = Arc::new(RecordingHandler::new());
     let app = TestApp::spawn_with(&storage.settings(), handler, options).await;
-    app.post_signed(&event("dcim.device", 7, "updated", 1))
-        .await;
-    let running = app
-        .queue
-        .claim("busy", Duration::from_secs(2))
-        .await
-        .unwrap()
-        .expect("the first job runs");
-    let (_, waiting) = app
-        .post_signed(&event("dcim.device", 7, "updated", 2))
-        .await;
-    let waiting = waiting["job_id"].as_str().unwrap().to_owned();
-    // Another worker looks at the waiting job and leaves it parked behind the running one.
-    let other = app
-        .queue
-        .claim("idle", Duration::from_millis(500))
-        .await
-        .unwrap();
-    assert!(other.is_none(), "the object's second job must wait");
+    let (running, waiting) = park_behind_a_running_job(&app).await;
 
     let stats = app.queue.stats().await.unwrap();
     assert_eq!((stats.queued, stats.running), (1, 1), "{stats:?}");
@@ -126,19 +111,7 @@ async fn jobs_parked_behind_a_running_job_are_counted_and_listed(backend: Backen
     assert_eq!(anonymous.status().as_u16(), 401);
 
     app.queue.ack(&running).await.unwrap();
-    let queue = app.queue.clone();
-    eventually(
-        Duration::from_secs(5),
-        "the parked job runs next",
-        || async {
-            let lease = queue
-                .claim("next", Duration::from_millis(200))
-                .await
-                .unwrap();
-            lease.is_some_and(|l| l.job.id == waiting)
-        },
-    )
-    .await;
+    claims_next(&app, &waiting).await;
     let stats = app.queue.stats().await.unwrap();
     assert_eq!((stats.queued, stats.running), (0, 1), "{stats:?}");
     app.stop().await;
