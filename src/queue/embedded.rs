@@ -71,6 +71,10 @@ struct Changes {
     durable: bool,
 }
 
+/// redb's page cache. Its default (1 GiB) kept a drained backlog's pages resident for the
+/// process's life; jobs are read about once each, so a small cache costs little.
+const PAGE_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 pub struct EmbeddedQueue {
     inner: Arc<Inner>,
 }
@@ -125,7 +129,9 @@ impl EmbeddedQueue {
         create_private_dir(dir)
             .map_err(|e| storage(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("queue.redb");
-        let db = Database::create(&path)
+        let db = Database::builder()
+            .set_cache_size(PAGE_CACHE_BYTES)
+            .create(&path)
             .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
         make_private(&path)
             .map_err(|e| storage(format!("cannot restrict {}: {e}", path.display())))?;
