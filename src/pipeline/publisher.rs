@@ -67,17 +67,7 @@ impl FabricPublisher {
         let mut outcomes = BTreeMap::new();
         // Invalid objects, and what depends on them, are held back; the rest is published.
         // Their owners learn why on the objects they must change.
-        for problem in &desired.problems {
-            merge(
-                &mut outcomes,
-                &problem.objects,
-                Outcome {
-                    status: NetBoxStatus::Invalid,
-                    message: problem.message.clone(),
-                },
-            );
-        }
-        held_back_outcomes(&mut outcomes, &desired.held_back, &desired.sources);
+        held_back_outcomes(&mut outcomes, &desired);
         let mut manifests = desired.manifests.clone();
         if !desired.held_back.is_empty() {
             tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),

@@ -351,17 +351,7 @@ impl Reconciler<'_> {
         }
         let target = self.target.kind();
         let mut outcomes = outcomes_from_reports(objects, &desired.sources, heal, target);
-        for problem in &desired.problems {
-            merge(
-                &mut outcomes,
-                &problem.objects,
-                Outcome {
-                    status: NetBoxStatus::Invalid,
-                    message: problem.message.clone(),
-                },
-            );
-        }
-        held_back_outcomes(&mut outcomes, &desired.held_back, &desired.sources);
+        held_back_outcomes(&mut outcomes, desired);
         let current = custom_fields_index(&desired.snapshot);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, Utc::now(), "reconcile");
@@ -455,14 +445,19 @@ fn mark_held_back(objects: &mut Vec<ObjectReport>, held: &super::isolation::Held
     }
 }
 
-/// The NetBox objects of held-back objects wait: `pending`, naming the object and why.
-pub fn held_back_outcomes(
-    outcomes: &mut BTreeMap<SourceRef, Outcome>,
-    held: &super::isolation::HeldBack,
-    sources: &crate::reconcile::SourceMap,
-) {
-    for (key, reason) in held {
-        let refs = sources.get(key).map_or(&[][..], Vec::as_slice);
+/// What isolation tells the owners of the NetBox objects concerned: invalid objects read
+/// `invalid` with the rule they break, and the objects they hold back read `pending`, naming
+/// the object and why.
+pub fn held_back_outcomes(outcomes: &mut BTreeMap<SourceRef, Outcome>, desired: &Desired) {
+    for problem in &desired.problems {
+        let outcome = Outcome {
+            status: NetBoxStatus::Invalid,
+            message: problem.message.clone(),
+        };
+        merge(outcomes, &problem.objects, outcome);
+    }
+    for (key, reason) in &desired.held_back {
+        let refs = desired.sources.get(key).map_or(&[][..], Vec::as_slice);
         let outcome = Outcome {
             status: NetBoxStatus::Pending,
             message: format!("{key} is held back ({reason}); its change waits"),
