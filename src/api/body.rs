@@ -18,12 +18,13 @@ const BUSY_RETRY_AFTER: &str = "1";
 /// A body as received, holding its share of the unverified-bytes budget until dropped.
 pub struct UnverifiedBody {
     pub bytes: web::BytesMut,
-    _budget: Option<OwnedSemaphorePermit>,
+    budget: OwnedSemaphorePermit,
 }
 
 impl UnverifiedBody {
     /// The body once its signature is good: its budget goes back to the pool.
     pub fn verified(self) -> web::BytesMut {
+        drop(self.budget);
         self.bytes
     }
 }
@@ -70,7 +71,7 @@ async fn read_within_limits(
     let mut reserved = declared.unwrap_or(0);
     let mut body = UnverifiedBody {
         bytes: web::BytesMut::with_capacity(reserved),
-        _budget: Some(take_budget(request, state, reserved).map_err(|r| *r)?),
+        budget: take_budget(request, state, reserved).map_err(|r| *r)?,
     };
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -87,9 +88,7 @@ async fn read_within_limits(
         }
         if needed > reserved {
             let more = take_budget(request, state, needed - reserved).map_err(|r| *r)?;
-            if let Some(held) = body._budget.as_mut() {
-                held.merge(more);
-            }
+            body.budget.merge(more);
             reserved = needed;
         }
         body.bytes.extend_from_slice(&chunk);
