@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::sources::SourceMap;
 use crate::mapping::Violation;
-use crate::model::{Kind, Manifest, ManifestMeta, ObjectKey};
+use crate::model::{Kind, Manifest, ObjectKey};
 
 /// Held-back rendered objects and why, in words for their NetBox owners.
 pub type HeldBack = BTreeMap<ObjectKey, String>;
@@ -87,23 +87,8 @@ pub fn preserved(actual: &[Value], held: &HeldBack) -> Vec<Manifest> {
     actual
         .iter()
         .filter(|o| super::compare::key_of(o).is_some_and(|k| held.contains_key(&k)))
-        .filter_map(|o| {
-            let metadata = &o["metadata"];
-            let strings = |field: &str| -> BTreeMap<String, String> {
-                serde_json::from_value(metadata[field].clone()).unwrap_or_default()
-            };
-            Some(Manifest {
-                api_version: o["apiVersion"].as_str()?.to_owned(),
-                kind: o["kind"].as_str()?.to_owned(),
-                metadata: ManifestMeta {
-                    name: metadata["name"].as_str()?.to_owned(),
-                    namespace: metadata["namespace"].as_str().map(str::to_owned),
-                    labels: strings("labels"),
-                    annotations: strings("annotations"),
-                },
-                spec: o.get("spec").cloned().unwrap_or(Value::Null),
-            })
-        })
+        // A cluster object reads as a manifest: its status and server-set metadata are dropped.
+        .filter_map(|o| serde_json::from_value::<Manifest>(o.clone()).ok())
         .collect()
 }
 
@@ -111,6 +96,7 @@ pub fn preserved(actual: &[Value], held: &HeldBack) -> Vec<Manifest> {
 mod tests {
     use super::*;
     use crate::mapping::SourceRef;
+    use crate::model::ManifestMeta;
     use serde_json::json;
 
     fn manifest(kind: Kind, name: &str, spec: Value) -> Manifest {
