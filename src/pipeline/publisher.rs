@@ -8,15 +8,17 @@ use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
 
 use crate::config::{FabricConfig, FabricMode};
+use crate::model::Manifest;
 use crate::model::ObjectKey;
+use crate::reconcile::engine::Desired;
 use crate::reconcile::engine::{held_back_outcomes, pruned_comment};
 use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
 use crate::reconcile::writeback::{
     JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan, plan_unmapped,
 };
-use crate::reconcile::{DesiredSource, SourceRef, StatusWriter, WriteBackError};
-use crate::targets::{Cause, PublishReport, Target};
+use crate::reconcile::{DesiredSource, SourceError, SourceRef, StatusWriter, WriteBackError};
+use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 /// Write-back attempts after a publish, on top of the NetBox client's own per-request retries.
 const WRITEBACK_RETRY: ExponentialBuilder = ExponentialBuilder::new()
@@ -25,12 +27,33 @@ const WRITEBACK_RETRY: ExponentialBuilder = ExponentialBuilder::new()
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// NetBox or the target is unreachable: the job is retried later.
-    #[error("{0}")]
-    Unavailable(String),
-    /// Retrying cannot help (misconfiguration, refused credentials).
-    #[error("{0}")]
-    Failed(String),
+    /// The fabric cannot be rendered from NetBox.
+    #[error(transparent)]
+    Source(SourceError),
+    /// What the target holds of the held-back objects cannot be read.
+    #[error("reading what the target holds: {0}")]
+    ReadTarget(#[source] TargetError),
+    /// The target refused or failed the publish.
+    #[error(transparent)]
+    Target(TargetError),
+    /// The target holds the change, but its statuses cannot be written back to NetBox.
+    #[error("cannot write status back to NetBox: {0}")]
+    WriteBack(#[source] WriteBackError),
+}
+
+impl PublishError {
+    /// NetBox or the target is unreachable, so the job is worth retrying later; otherwise
+    /// retrying cannot help (misconfiguration, refused credentials, refused writes).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            PublishError::Source(e) => e.is_retryable(),
+            PublishError::ReadTarget(_) => true,
+            PublishError::Target(e) => e.is_retryable(),
+            // The job runs again later; its publish then finds the change already in the
+            // target and journals nothing twice.
+            PublishError::WriteBack(e) => !matches!(e, WriteBackError::Refused(_)),
+        }
+    }
 }
 
 /// What one publish did, for the job's log line.
@@ -52,44 +75,70 @@ pub struct FabricPublisher {
 impl FabricPublisher {
     /// Renders the fabric from NetBox's current state and publishes it.
     pub async fn publish(&self, cause: &Cause) -> Result<PublishOutcome, PublishError> {
-        let desired =
-            self.source
-                .desired(&self.fabric)
-                .await
-                .map_err(|e| match e.is_retryable() {
-                    true => PublishError::Unavailable(e.to_string()),
-                    false => PublishError::Failed(e.to_string()),
-                })?;
+        let desired = self
+            .source
+            .desired(&self.fabric)
+            .await
+            .map_err(PublishError::Source)?;
         let now = Utc::now();
-        let names = &self.fabric.mapping.custom_fields;
-        let current = custom_fields_index(&desired.snapshot);
         let cause_text = describe(cause);
         let mut outcomes = BTreeMap::new();
         // Invalid objects, and what depends on them, are held back; the rest is published.
         // Their owners learn why on the objects they must change.
         held_back_outcomes(&mut outcomes, &desired);
-        let mut manifests = desired.manifests.clone();
-        if !desired.held_back.is_empty() {
-            tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
-                held_back = desired.held_back.len(), "objects held back: they break admission rules");
-            let actual = self.target.actual().await.map_err(|e| {
-                PublishError::Unavailable(format!("reading what the target holds: {e}"))
-            })?;
-            manifests.extend(preserved(&actual, &desired.held_back));
-        }
-
+        let manifests = self.manifests_to_publish(&desired).await?;
         let report = self
             .target
             .publish(&manifests, cause, false)
             .await
-            .map_err(|e| {
-                if e.is_retryable() {
-                    PublishError::Unavailable(e.to_string())
-                } else {
-                    PublishError::Failed(e.to_string())
-                }
-            })?;
+            .map_err(PublishError::Target)?;
+        self.published_outcomes(&mut outcomes, &desired, &report);
+        let names = &self.fabric.mapping.custom_fields;
+        let current = custom_fields_index(&desired.snapshot);
+        let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
+        let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
+        writeback.updates.extend(unmapped.updates);
+        writeback.journal.extend(unmapped.journal);
+        writeback.journal.extend(change_journal(
+            &report,
+            &desired.sources,
+            self.fabric.mode,
+            &cause_text,
+        ));
+        let updates = writeback.updates.len();
+        self.write(&writeback).await?;
+        self.journal_prune(&report, &cause_text).await;
+        Ok(PublishOutcome {
+            report: Some(report),
+            problems: desired.problems.len(),
+            netbox_updates: updates,
+        })
+    }
 
+    /// The valid manifests, plus what the target holds of the objects held back (so a
+    /// problem never deletes what already runs).
+    async fn manifests_to_publish(&self, desired: &Desired) -> Result<Vec<Manifest>, PublishError> {
+        let mut manifests = desired.manifests.clone();
+        if !desired.held_back.is_empty() {
+            tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
+                held_back = desired.held_back.len(), "objects held back: they break admission rules");
+            let actual = self
+                .target
+                .actual()
+                .await
+                .map_err(PublishError::ReadTarget)?;
+            manifests.extend(preserved(&actual, &desired.held_back));
+        }
+        Ok(manifests)
+    }
+
+    /// Each published object's NetBox sources are synced, or refused with the target's reason.
+    fn published_outcomes(
+        &self,
+        outcomes: &mut BTreeMap<SourceRef, Outcome>,
+        desired: &Desired,
+        report: &PublishReport,
+    ) {
         let target = self.target.kind();
         let failed: BTreeMap<&ObjectKey, &str> = report
             .failures
@@ -109,33 +158,20 @@ impl FabricPublisher {
                     message: format!("{key} is in sync with the {target}"),
                 },
             };
-            merge(&mut outcomes, sources, outcome);
+            merge(outcomes, sources, outcome);
         }
-        let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
-        let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
-        writeback.updates.extend(unmapped.updates);
-        writeback.journal.extend(unmapped.journal);
-        writeback.journal.extend(change_journal(
-            &report,
-            &desired.sources,
-            self.fabric.mode,
-            &cause_text,
-        ));
-        let updates = writeback.updates.len();
-        self.write(&writeback).await?;
-        if !report.deleted.is_empty() {
-            // The objects that caused the prune are gone from NetBox: the fabric's record
-            // keeps the entry.
-            let comment = pruned_comment(&report.deleted, target, &cause_text);
-            if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
-                tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
-            }
+    }
+
+    /// The objects that caused a prune are gone from NetBox: the fabric's record keeps the
+    /// entry.
+    async fn journal_prune(&self, report: &PublishReport, cause_text: &str) {
+        if report.deleted.is_empty() {
+            return;
         }
-        Ok(PublishOutcome {
-            report: Some(report),
-            problems: desired.problems.len(),
-            netbox_updates: updates,
-        })
+        let comment = pruned_comment(&report.deleted, self.target.kind(), cause_text);
+        if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
+            tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
+        }
     }
 
     async fn write(
@@ -159,17 +195,7 @@ impl FabricPublisher {
                     "status write-back to NetBox failed; retrying");
             })
             .await
-            .map_err(|e| {
-                let message = format!("cannot write status back to NetBox: {e}");
-                match e {
-                    // The job runs again later; its publish then finds the change already in
-                    // the target and journals nothing twice.
-                    WriteBackError::Unavailable(_) | WriteBackError::Uncertain(_) => {
-                        PublishError::Unavailable(message)
-                    }
-                    WriteBackError::Refused(_) => PublishError::Failed(message),
-                }
-            })
+            .map_err(PublishError::WriteBack)
     }
 }
 
