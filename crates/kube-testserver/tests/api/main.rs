@@ -1,6 +1,7 @@
 //! Integration tests of the Kubernetes API test server, through kube-rs, raw HTTP
 //! (for exact status codes and headers) and kubectl.
 
+mod admission;
 mod apply;
 mod crud;
 mod kubectl;
