@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod fabric_env;
 pub mod import;
 pub mod intake;
 pub mod lease;
@@ -15,6 +16,7 @@ pub mod mapping;
 pub mod model;
 pub mod netbox;
 pub mod pipeline;
+pub mod profiles;
 pub mod queue;
 pub mod reconcile;
 pub mod targets;
