@@ -18,4 +18,4 @@ pub mod pipeline;
 pub mod queue;
 pub mod reconcile;
 pub mod targets;
-pub mod telemetry;
+pub(crate) mod telemetry;

@@ -228,6 +228,18 @@ impl crate::reconcile::StatusWriter for FlakyWriter {
     }
 }
 
+/// A write-back failure whose NetBox error says `message`.
+fn failure(message: &str) -> crate::reconcile::WriteFailure {
+    crate::reconcile::WriteFailure::new(
+        "updating dcim.device status",
+        crate::netbox::NetBoxError::Unreachable {
+            url: "http://netbox".into(),
+            message: message.into(),
+            sent: true,
+        },
+    )
+}
+
 /// Publishes the test snapshot (a new switch) to an empty target through `writer`.
 async fn publish_with(writer: Arc<FlakyWriter>) -> Result<(), JobError> {
     let publisher = FabricPublisher {
@@ -249,7 +261,7 @@ async fn publish_with(writer: Arc<FlakyWriter>) -> Result<(), JobError> {
 /// apply, and journal nothing).
 #[tokio::test(start_paused = true)]
 async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
-    let unreachable = crate::reconcile::WriteBackError::Unavailable("connection refused".into());
+    let unreachable = crate::reconcile::WriteBackError::Unavailable(failure("connection refused"));
     let writer = FlakyWriter::new(1, unreachable);
     publish_with(writer.clone())
         .await
@@ -273,12 +285,12 @@ async fn a_refused_or_uncertain_write_back_is_not_written_again() {
     use crate::reconcile::WriteBackError::{Refused, Uncertain};
     use std::sync::atomic::Ordering;
 
-    let writer = FlakyWriter::new(5, Refused("HTTP 403: read-only token".into()));
+    let writer = FlakyWriter::new(5, Refused(failure("HTTP 403: read-only token")));
     let error = publish_with(writer.clone()).await.unwrap_err();
     assert!(matches!(error, JobError::Permanent(_)), "{error:?}");
     assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);
 
-    let writer = FlakyWriter::new(5, Uncertain("timed out after sending".into()));
+    let writer = FlakyWriter::new(5, Uncertain(failure("timed out after sending")));
     let error = publish_with(writer.clone()).await.unwrap_err();
     assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
     assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);

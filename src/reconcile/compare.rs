@@ -61,7 +61,7 @@ pub enum Ownership {
     Unmanaged,
 }
 
-pub fn ownership(object: &Value, fabric: &str, label_domain: &str) -> Ownership {
+pub(crate) fn ownership(object: &Value, fabric: &str, label_domain: &str) -> Ownership {
     let labels = object.pointer("/metadata/labels");
     let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
     if label(MANAGED_BY_LABEL) != Some(MANAGED_BY_VALUE) {
@@ -74,7 +74,7 @@ pub fn ownership(object: &Value, fabric: &str, label_domain: &str) -> Ownership 
 }
 
 /// Key of a cluster object of one of the rendered kinds.
-pub fn key_of(object: &Value) -> Option<ObjectKey> {
+pub(crate) fn key_of(object: &Value) -> Option<ObjectKey> {
     let kind = Kind::from_kind_name(object.get("kind")?.as_str()?)?;
     if !Kind::RENDERED.contains(&kind) {
         return None;

@@ -97,7 +97,7 @@ pub trait StatusWriter: Send + Sync {
 }
 
 /// The journal text for objects a publish removed from the target.
-pub fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> String {
+pub(crate) fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> String {
     let names: Vec<String> = deleted.iter().map(ToString::to_string).collect();
     format!(
         "Pruned from the {target}, no longer rendered from NetBox: {} ({cause})",
@@ -106,20 +106,38 @@ pub fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> Strin
 }
 
 /// A write-back NetBox did not take, classified by what a retry may do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WriteBackError {
     /// NetBox was unreachable or overloaded and wrote nothing a second write would
     /// duplicate: writing the same plan again is safe.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(WriteFailure),
     /// The connection failed after journal entries were sent, so NetBox may have created
     /// them: the same plan must not be written again (a later pass may write what is still
     /// needed).
-    #[error("{0}")]
-    Uncertain(String),
+    #[error(transparent)]
+    Uncertain(WriteFailure),
     /// NetBox refused the write (token, permission, invalid value): retrying cannot help.
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(WriteFailure),
+}
+
+/// What NetBox did not take, and NetBox's error (shared: the error is handed to every retry).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct WriteFailure {
+    pub what: String,
+    #[source]
+    pub source: std::sync::Arc<NetBoxError>,
+}
+
+impl WriteFailure {
+    pub fn new(what: impl Into<String>, source: NetBoxError) -> Self {
+        Self {
+            what: what.into(),
+            source: std::sync::Arc::new(source),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -448,7 +466,7 @@ fn mark_held_back(objects: &mut Vec<ObjectReport>, held: &super::isolation::Held
 /// What isolation tells the owners of the NetBox objects concerned: invalid objects read
 /// `invalid` with the rule they break, and the objects they hold back read `pending`, naming
 /// the object and why.
-pub fn held_back_outcomes(outcomes: &mut BTreeMap<SourceRef, Outcome>, desired: &Desired) {
+pub(crate) fn held_back_outcomes(outcomes: &mut BTreeMap<SourceRef, Outcome>, desired: &Desired) {
     for problem in &desired.problems {
         let outcome = Outcome {
             status: NetBoxStatus::Invalid,

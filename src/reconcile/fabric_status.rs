@@ -14,7 +14,7 @@ const NAMED: usize = 5;
 
 /// The fabric-wide outcome of a pass. The message only changes when the condition does, so a
 /// steady fabric writes nothing.
-pub fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
+pub(crate) fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
     let (status, message) = if report.sync == SyncStatus::Unknown {
         (
             NetBoxStatus::Unknown,

@@ -49,7 +49,7 @@ pub struct SwitchHealth {
 }
 
 /// Sync status from the object comparison.
-pub fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
+pub(crate) fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
     let out_of_sync = reports.iter().any(|r| match r.state {
         ObjectState::InSync => false,
         ObjectState::Orphan => r.managed,
@@ -64,7 +64,7 @@ pub fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
 
 /// Health of each desired switch from its Agent. `stale_after` is how old a heartbeat may be
 /// before the agent counts as down.
-pub fn switch_health(
+pub(crate) fn switch_health(
     switches: &[String],
     agents: &[Value],
     now: DateTime<Utc>,
@@ -169,7 +169,7 @@ fn agent_health(
 }
 
 /// The fabric's health: its worst switch, or Missing when a desired object is absent.
-pub fn fabric_health(reports: &[ObjectReport], switches: &[SwitchHealth]) -> Health {
+pub(crate) fn fabric_health(reports: &[ObjectReport], switches: &[SwitchHealth]) -> Health {
     let worst_switch = switches
         .iter()
         .map(|s| s.health)

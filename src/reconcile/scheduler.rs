@@ -72,7 +72,7 @@ impl Scheduler {
 
     /// Retries a failed pass after `first` (doubling up to the interval) instead of waiting a
     /// whole interval.
-    pub fn with_retry_after(mut self, first: Duration) -> Self {
+    pub(crate) fn with_retry_after(mut self, first: Duration) -> Self {
         self.retry_after = first.min(self.interval);
         self
     }

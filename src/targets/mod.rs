@@ -98,7 +98,7 @@ pub trait Target: Send + Sync {
 
 /// The target of a fabric: its cluster in `apply` mode, its Git repository in `commit` mode.
 /// `redis` (when several replicas share one) backs the Git repository lock.
-pub async fn for_fabric(
+pub(crate) async fn for_fabric(
     settings: &crate::config::Settings,
     fabric: &crate::config::FabricConfig,
     redis: Option<deadpool_redis::Pool>,

@@ -2,6 +2,12 @@
 //! sidecar's settings for it, and clean-up.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use hedgehog_sidecar::api::{AppOptions, spawn_app};
+use hedgehog_sidecar::netbox::setup::{SetupSpec, run_setup};
+use hedgehog_sidecar::pipeline::FabricServices;
+use tokio_util::sync::CancellationToken;
 
 use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
 use hedgehog_sidecar::netbox::fabric_record::find_record;
@@ -149,6 +155,56 @@ impl ClusterFabric {
             fabric,
         }
     }
+}
+
+impl ClusterFabric {
+    /// The sidecar's settings for this fabric.
+    pub fn settings(&self) -> Settings {
+        settings(self.fabric.clone(), self.dir.path())
+    }
+}
+
+/// The start of a cluster scenario: logs shown, the shared NetBox held for the test (keep the
+/// guard), and a fabric seeded into NetBox and applied to its own test server.
+pub async fn cluster_scenario(
+    prefix: &str,
+) -> (tokio::sync::MutexGuard<'static, ()>, ClusterFabric) {
+    show_logs();
+    let netbox = NETBOX.lock().await;
+    (netbox, ClusterFabric::create(prefix).await)
+}
+
+/// The fabric side of the sidecar (NetBox client, targets) for `settings`.
+pub async fn services(settings: &Settings) -> FabricServices {
+    FabricServices::build(settings, None)
+        .await
+        .expect("services")
+}
+
+/// Starts the sidecar for `settings` and points NetBox's webhook `webhook` at it. The name is
+/// fixed per scenario, so a run that failed before removing it leaves one stale webhook at most.
+pub async fn serve(settings: &Settings, shutdown: &CancellationToken, webhook: &str) -> String {
+    let services = services(settings).await;
+    let app = spawn_app(
+        settings,
+        Arc::new(services.job_handler()),
+        shutdown.clone(),
+        AppOptions::default(),
+    )
+    .await
+    .expect("the sidecar starts");
+    let name = webhook.to_owned();
+    let spec = SetupSpec {
+        sidecar_url: format!("http://{}", app.addr),
+        webhook_secret: settings.webhook.secret.clone(),
+        mappings: vec![settings.fabrics[0].mapping.clone()],
+        name: name.clone(),
+        sidecar_user: None,
+    };
+    run_setup(&client(), &spec)
+        .await
+        .expect("setup creates the webhook and event rule");
+    name
 }
 
 /// Settings for the sidecar serving `fabric`, with its data in `data_dir`.

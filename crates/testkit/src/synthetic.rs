@@ -266,6 +266,18 @@ impl Generator<'_> {
             status: choice("active"),
             ..Vlan::default()
         });
+        self.vpc_subnet(k, vrf_id, vlan_id, vid);
+        NestedVlan {
+            id: vlan_id,
+            vid: Some(vid),
+            name: Some(vlan_name),
+        }
+    }
+
+    /// VPC `k`'s subnet: its prefix with DHCP enabled, gateway address and DHCP range.
+    fn vpc_subnet(&mut self, k: usize, vrf_id: u64, vlan_id: u64, vid: u16) {
+        let spec = self.spec;
+        let cf = &self.mapping.custom_fields;
         let net = format!("10.{}.{}", spec.octet, 128 + k);
         let vrf = Some(reference(vrf_id, ""));
         let prefix_id = self.id();
@@ -305,11 +317,6 @@ impl Generator<'_> {
             role: Some(slug_ref(&self.mapping.dhcp_range_role)),
             ..IpRange::default()
         });
-        NestedVlan {
-            id: vlan_id,
-            vid: Some(vid),
-            name: Some(vlan_name),
-        }
     }
 
     fn device(&mut self, name: &str, role: &str, device_type: &str, fields: CustomFields) -> u64 {

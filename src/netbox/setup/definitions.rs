@@ -38,7 +38,7 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-pub fn status_choice_set() -> Desired {
+pub(crate) fn status_choice_set() -> Desired {
     let choices: Vec<Value> = STATUS_CHOICES.iter().map(|(v, l)| json!([v, l])).collect();
     Desired {
         endpoint: ep::CHOICE_SETS,
@@ -339,7 +339,7 @@ pub fn tags(mappings: &[MappingConfig]) -> Vec<Desired> {
     by_slug(ep::TAGS, items)
 }
 
-pub fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
     let items = mappings.iter().flat_map(|m| {
         let role = |color: &str| json!({"color": color, "vm_role": false});
         m.switch_roles
@@ -360,7 +360,7 @@ pub fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
 }
 
 /// Prefix and IP range roles (both are `ipam.role`).
-pub fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
     let items = mappings.iter().flat_map(|m| {
         [&m.ipv4_namespace_prefix_role, &m.dhcp_range_role].map(|s| (s.as_str(), json!({})))
     });
@@ -368,7 +368,7 @@ pub fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
 }
 
 /// The cluster types of the fabrics' own records (see `netbox::fabric_record`).
-pub fn fabric_record_types(mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn fabric_record_types(mappings: &[MappingConfig]) -> Vec<Desired> {
     let mut out: Vec<Desired> = Vec::new();
     for mapping in mappings {
         if !out.iter().any(|d| d.value == mapping.fabric_record_type) {

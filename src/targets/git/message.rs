@@ -12,7 +12,7 @@ use crate::targets::Cause;
 /// thousands; the diff holds them all anyway).
 const MAX_LISTED: usize = 500;
 
-pub fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
+pub(crate) fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
     let mut subject = format!(
         "{fabric}: {} created, {} updated, {} deleted",
         plan.created.len(),
