@@ -14,10 +14,11 @@ use super::fabrics::ApiToken;
 use super::state::AppState;
 use super::{health, webhook};
 use crate::config::Settings;
-use crate::intake::SignatureVerifier;
+use crate::intake::{OwnWrites, SignatureVerifier};
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
+use crate::state::SharedState;
 
 /// How long a client may take to send a request's headers.
 const HEADERS_WITHIN: Duration = Duration::from_secs(5);
@@ -60,6 +61,8 @@ pub struct AppOptions {
     pub fabrics_api: Option<FabricsApi>,
     /// The token every `/api/v1` route requires (`/api/v1/jobs` is always served).
     pub api_token: ApiToken,
+    /// Where intake records queued changes for attribution (the fabrics' shared state).
+    pub shared: Option<Arc<dyn SharedState>>,
 }
 
 /// What the operator API serves from.
@@ -82,6 +85,7 @@ impl Default for AppOptions {
             http_threads: None,
             fabrics_api: None,
             api_token: ApiToken(None),
+            shared: None,
         }
     }
 }
@@ -134,7 +138,7 @@ pub async fn spawn_app(
     let (in_use, mut all_dropped) = tokio::sync::mpsc::channel::<()>(1);
     let state = web::Data::new(AppState {
         verifier,
-        ignore_users: settings.webhook.ignore_users.clone(),
+        own_writes: own_writes(settings),
         max_body_bytes: settings.webhook.max_body_bytes,
         unverified_budget: Arc::new(tokio::sync::Semaphore::new(
             settings
@@ -144,6 +148,7 @@ pub async fn spawn_app(
         )),
         body_timeout: Duration::from_secs(settings.webhook.body_timeout_secs),
         enqueuer,
+        shared: options.shared.clone(),
         queue: queue.clone(),
         stopping: stopping.clone(),
         _in_use: in_use,
@@ -219,6 +224,19 @@ pub async fn spawn_app(
         let _ = depth.await;
     });
     Ok(RunningApp { addr, queue, task })
+}
+
+/// The sidecar's own user(s), and the fields it writes back in any fabric.
+fn own_writes(settings: &Settings) -> OwnWrites {
+    OwnWrites {
+        users: settings.webhook.ignore_users.clone(),
+        fields: settings
+            .fabrics
+            .iter()
+            .flat_map(|f| f.mapping.custom_fields.written_back())
+            .map(str::to_owned)
+            .collect(),
+    }
 }
 
 fn webhook_verifier(settings: &Settings) -> Result<SignatureVerifier, StartError> {

@@ -52,6 +52,7 @@ async fn serve(
         Arc::new(RecordingHandler::new())
     } else {
         let services = Arc::new(FabricServices::build(&settings, None).await?);
+        options.shared = Some(services.shared.clone());
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));

@@ -1,48 +1,24 @@
 //! A change in NetBox reaches the fabric's target through NetBox's own webhook: signature
 //! checked, queued, rendered from NetBox's current state, applied or committed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::config::{FabricMode, GitConfig};
-use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
+use hedgehog_sidecar::netbox::setup::remove_webhook;
 use hedgehog_sidecar::pipeline::FabricServices;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::harness::*;
 
-/// Starts the sidecar for `settings` and points NetBox's webhook `webhook` at it. The name is
-/// fixed per scenario, so a run that failed before removing it leaves one stale webhook at most.
+/// Starts the sidecar for `settings` and points NetBox's webhook `webhook` at it.
 async fn serve(
     settings: &hedgehog_sidecar::config::Settings,
     shutdown: &CancellationToken,
     webhook: &str,
 ) -> String {
-    let services = FabricServices::build(settings, None)
-        .await
-        .expect("services");
-    let app = spawn_app(
-        settings,
-        Arc::new(services.job_handler()),
-        shutdown.clone(),
-        AppOptions::default(),
-    )
-    .await
-    .expect("the sidecar starts");
-    let name = webhook.to_owned();
-    let spec = SetupSpec {
-        sidecar_url: format!("http://{}", app.addr),
-        webhook_secret: settings.webhook.secret.clone(),
-        mappings: vec![settings.fabrics[0].mapping.clone()],
-        name: name.clone(),
-        sidecar_user: None,
-    };
-    run_setup(&client(), &spec)
-        .await
-        .expect("setup creates the webhook and event rule");
-    name
+    start_sidecar(settings, shutdown, Some(webhook), true).await;
+    webhook.to_owned()
 }
 
 #[tokio::test]
