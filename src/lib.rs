@@ -6,6 +6,7 @@
 //! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
 
 pub mod api;
+pub mod attribution;
 pub mod cli;
 pub mod config;
 pub mod import;
@@ -17,5 +18,6 @@ pub mod netbox;
 pub mod pipeline;
 pub mod queue;
 pub mod reconcile;
+pub mod state;
 pub mod targets;
 pub(crate) mod telemetry;

@@ -54,6 +54,7 @@ async fn serve(
         Arc::new(RecordingHandler::new())
     } else {
         let built = Arc::new(FabricServices::build(&settings, None).await?);
+        options.shared = Some(built.shared.clone());
         services = Some(Arc::clone(&built));
         let services = built;
         let scheduler = Arc::new(services.scheduler(&settings));
