@@ -6,6 +6,7 @@
 //! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
 
 pub mod api;
+pub mod attribution;
 pub mod cli;
 pub mod config;
 pub mod fabric_env;
@@ -19,5 +20,6 @@ pub mod pipeline;
 pub mod profiles;
 pub mod queue;
 pub mod reconcile;
+pub mod state;
 pub mod targets;
-pub mod telemetry;
+pub(crate) mod telemetry;

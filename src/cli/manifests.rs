@@ -48,7 +48,7 @@ pub async fn desired(
 }
 
 /// Every object of a multi-document YAML file (`-` for standard input), of any kind.
-pub async fn read_manifests(path: &Path) -> anyhow::Result<Vec<Manifest>> {
+pub(crate) async fn read_manifests(path: &Path) -> anyhow::Result<Vec<Manifest>> {
     parse_manifests(&read(path).await?).with_context(|| path.display().to_string())
 }
 

@@ -21,6 +21,16 @@ pub enum FabricMode {
     Commit,
 }
 
+impl FabricMode {
+    /// `apply` or `commit`, as configured and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FabricMode::Apply => "apply",
+            FabricMode::Commit => "commit",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
@@ -283,6 +293,21 @@ pub struct CustomFieldNames {
     pub agent_heartbeat: String,
     pub agent_generation: String,
     pub nos_version: String,
+}
+
+impl CustomFieldNames {
+    /// The fields only the sidecar writes (status and agent health); nothing is rendered from
+    /// them.
+    pub fn written_back(&self) -> [&str; 6] {
+        [
+            &self.status,
+            &self.synced_at,
+            &self.message,
+            &self.agent_heartbeat,
+            &self.agent_generation,
+            &self.nos_version,
+        ]
+    }
 }
 
 impl Default for CustomFieldNames {

@@ -15,7 +15,8 @@ pub use fabric::{
     MappingConfig, ValidationLevel,
 };
 pub use load::{ConfigError, load};
-pub use secret::{is_blank, read_secret_file, resolve_secret};
+pub use secret::SecretError;
+pub(crate) use secret::{is_blank, read_secret_file, resolve_secret};
 pub use settings::{
     ApiSettings, LogFormat, LogSettings, NetBoxSettings, QueueSettings, ReconcileSettings,
     Settings, WebhookSettings,

@@ -40,7 +40,7 @@ pub fn demo_input() -> Vec<Manifest> {
     manifests
 }
 
-pub fn wiring_fabric(name: &str, mclag: bool) -> FabricConfig {
+pub(crate) fn wiring_fabric(name: &str, mclag: bool) -> FabricConfig {
     serde_json::from_value(json!({
         "name": name, "validation": "wiring", "mapping": {"render_mclag": mclag},
     }))

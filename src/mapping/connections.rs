@@ -70,7 +70,7 @@ struct Pending<'a> {
     cables: Vec<&'a Cable>,
 }
 
-pub fn render_connections(
+pub(crate) fn render_connections(
     index: &Index,
     switches: &[Draft<SwitchSpec>],
     names: &DeviceNames,

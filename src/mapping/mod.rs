@@ -20,6 +20,7 @@ mod switches;
 pub mod validate;
 mod vpcs;
 
-pub use render::{RenderError, RenderedFabric, build, manifests, render, render_all};
+pub(crate) use render::render_all;
+pub use render::{RenderError, RenderedFabric, build, manifests, render};
 pub use sources::SourceRef;
 pub use validate::Violation;

@@ -25,7 +25,7 @@ pub fn device_name(index: &Index, device: &Device) -> String {
     shorten(&name, LABEL_NAME_MAX)
 }
 
-pub fn render_switches(
+pub(crate) fn render_switches(
     index: &Index,
     names: &mut DeviceNames,
     violations: &mut Violations,
@@ -198,7 +198,7 @@ fn speed_name(kbps: u64) -> Option<String> {
 }
 
 /// One SwitchGroup per group a switch names, sourced from the switches that name it.
-pub fn render_switch_groups(switches: &[Draft<SwitchSpec>]) -> Vec<Draft<SwitchGroupSpec>> {
+pub(crate) fn render_switch_groups(switches: &[Draft<SwitchSpec>]) -> Vec<Draft<SwitchGroupSpec>> {
     let mut groups: BTreeMap<&str, Vec<SourceRef>> = BTreeMap::new();
     for switch in switches {
         for group in &switch.spec.groups {

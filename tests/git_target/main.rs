@@ -208,6 +208,7 @@ fn cause(user: &str, request: &str) -> Cause {
         request_id: Some(request.into()),
         user: Some(user.into()),
         reason: format!("webhook change by {user}"),
+        credits: vec![],
     }
 }
 
