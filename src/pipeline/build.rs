@@ -2,6 +2,7 @@
 //! fabric's target, the job handler and the reconcile scheduler. `serve` and the one-shot
 //! commands share it so they behave the same.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use secrecy::ExposeSecret;
 
 use super::{FabricJobHandler, FabricPublisher};
 use crate::config::{FabricConfig, Settings};
+use crate::fabric_env::FabricEnvSource;
 use crate::lease::{LeaseStore, LocalLease, RedisLease};
 use crate::netbox::NetBoxClient;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
@@ -52,6 +54,7 @@ impl FabricServices {
             None => None,
         };
         let mut fabrics = Vec::new();
+        let mut environments = BTreeMap::new();
         for fabric in &settings.fabrics {
             if only.is_some_and(|name| name != fabric.name) {
                 continue;
@@ -59,6 +62,10 @@ impl FabricServices {
             let target = for_fabric(settings, fabric, redis.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("fabric `{}`: {e}", fabric.name))?;
+            let environment = FabricEnvSource::connect(fabric)
+                .await
+                .map_err(|e| anyhow::anyhow!("fabric `{}`: {e}", fabric.name))?;
+            environments.insert(fabric.name.clone(), environment);
             fabrics.push(FabricParts {
                 fabric: fabric.clone(),
                 target,
@@ -80,6 +87,7 @@ impl FabricServices {
             shared,
             source: Arc::new(NetBoxDesired {
                 client: client.clone(),
+                environments,
             }),
             writer: Arc::new(NetBoxStatusWriter { client }),
             fabrics,

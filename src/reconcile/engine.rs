@@ -58,6 +58,8 @@ pub trait DesiredSource: Send + Sync {
 pub enum SourceError {
     #[error("cannot read NetBox: {0}")]
     NetBox(#[source] NetBoxError),
+    #[error("{0}")]
+    FabricEnv(#[source] crate::fabric_env::FabricEnvError),
 }
 
 impl SourceError {
@@ -66,6 +68,7 @@ impl SourceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::NetBox(error) => error.is_retryable(),
+            Self::FabricEnv(error) => error.is_retryable(),
         }
     }
 }

@@ -148,6 +148,7 @@ impl ClusterFabric {
         server.write_kubeconfig(&kubeconfig).unwrap();
         let mut fabric = seeded.fabric(FabricMode::Apply);
         fabric.kubeconfig = Some(kubeconfig);
+        testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
         Self {
             seeded,
             server,
