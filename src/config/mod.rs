@@ -14,7 +14,7 @@ pub use fabric::{
     MappingConfig, ValidationLevel,
 };
 pub use load::{ConfigError, load};
-pub use secret::{is_blank, read_secret_file, resolve_secret};
+pub use secret::{SecretError, is_blank, read_secret_file, resolve_secret};
 pub use settings::{
     ApiSettings, LogFormat, LogSettings, NetBoxSettings, QueueSettings, ReconcileSettings,
     Settings, WebhookSettings,

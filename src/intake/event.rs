@@ -30,9 +30,23 @@ pub const HANDLED_EVENTS: &[&str] = &["created", "updated", "deleted"];
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("body is not JSON: {0}")]
-    NotJson(String),
+    NotJson(#[source] serde_json::Error),
     #[error("not a NetBox event: {0}")]
-    NotAnEvent(String),
+    NotAnEvent(#[source] serde_json::Error),
+    #[error("not a NetBox event: data is not an object: {0}")]
+    DataNotAnObject(#[source] serde_json::Error),
+    #[error("not a NetBox event: data.id is missing or not an integer")]
+    NoObjectId,
+}
+
+impl EventError {
+    /// The reason label of the rejection (metrics and the answer's `error`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            EventError::NotJson(_) => "not_json",
+            _ => "not_an_event",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,9 +139,9 @@ pub struct OwnWrites {
 pub fn decide(body: &[u8], own: &OwnWrites) -> Result<Decision, EventError> {
     let body: Body = serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
-            EventError::NotAnEvent(e.to_string())
+            EventError::NotAnEvent(e)
         } else {
-            EventError::NotJson(e.to_string())
+            EventError::NotJson(e)
         }
     })?;
     let (request_id, user) = match body.request {
@@ -146,10 +160,10 @@ pub fn decide(body: &[u8], own: &OwnWrites) -> Result<Decision, EventError> {
     if !HANDLED_OBJECT_TYPES.contains(&body.object_type.as_str()) {
         return Ok(Decision::Skip(SkipReason::UnhandledObjectType));
     }
-    let no_id = || EventError::NotAnEvent("data.id is missing or not an integer".into());
+    let no_id = || EventError::NoObjectId;
     let data = body.data.ok_or_else(no_id)?;
-    let fields: DataFields = serde_json::from_str(data.get())
-        .map_err(|e| EventError::NotAnEvent(format!("data is not an object: {e}")))?;
+    let fields: DataFields =
+        serde_json::from_str(data.get()).map_err(EventError::DataNotAnObject)?;
     let object_id = fields
         .id
         .as_ref()

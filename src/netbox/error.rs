@@ -8,9 +8,9 @@ use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetBoxError {
-    /// The client cannot be built: no URL, no token, unreadable CA file...
+    /// The client cannot be built or used: no URL, no token, unreadable CA file...
     #[error("NetBox client configuration: {0}")]
-    Config(String),
+    Config(#[from] ClientConfigError),
     /// NetBox could not be reached (DNS, refused connection, TLS), or the connection failed or
     /// timed out after the request was sent (`sent`: NetBox may have acted on it).
     #[error("cannot reach NetBox at {url}: {message}")]
@@ -33,6 +33,53 @@ pub enum NetBoxError {
     /// NetBox answered 2xx with a body this client cannot read.
     #[error("unexpected answer from NetBox for {path}: {message}")]
     Decode { path: String, message: String },
+}
+
+/// Why the NetBox client cannot be built or cannot send a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientConfigError {
+    #[error("netbox.url (HEDGEHOG_SIDECAR_NETBOX_URL) is not set")]
+    NoUrl,
+    #[error("netbox.token (HEDGEHOG_SIDECAR_NETBOX_TOKEN) is not set")]
+    NoToken,
+    #[error(transparent)]
+    Secret(#[from] crate::config::SecretError),
+    #[error("netbox.url `{url}`: {source}")]
+    Url {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("netbox.url `{0}` must start with http:// or https://")]
+    Scheme(String),
+    #[error("netbox.ca_file {}: {source}", path.display())]
+    CaFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("netbox.ca_file {}: {source}", path.display())]
+    CaCertificates {
+        path: std::path::PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("bad API path `{path}`: {source}")]
+    ApiPath {
+        path: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("the client is shut down")]
+    ShutDown,
+    #[error("the NetBox token is empty")]
+    EmptyToken,
+    #[error("the NetBox token contains characters not allowed in a header")]
+    TokenNotAHeader(#[source] reqwest::header::InvalidHeaderValue),
+    #[error("no NetBox endpoint known for `{0}`")]
+    UnknownObjectType(String),
 }
 
 impl NetBoxError {

@@ -87,6 +87,14 @@ impl FabricServices {
         })
     }
 
+    /// Waits for what the fabrics' targets still run on their own (batched publishes, lock
+    /// releases); called once the workers and the scheduler stopped.
+    pub async fn shutdown(&self) {
+        for parts in &self.fabrics {
+            parts.target.shutdown().await;
+        }
+    }
+
     /// The worker's handler: publish the fabric a change concerns.
     pub fn job_handler(&self) -> FabricJobHandler {
         FabricJobHandler::new(

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use super::publisher::{FabricPublisher, PublishError};
+use super::publisher::FabricPublisher;
 use crate::attribution::NetBoxChange;
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
@@ -150,15 +150,15 @@ async fn publish_one(
             }
             Ok(())
         }
-        Err(PublishError::Unavailable(message)) => {
-            tracing::warn!(fabric, error = %message, "publish failed; will retry");
-            slot.publisher.report_failure(&message).await;
-            Err(JobError::Retryable(format!("fabric {fabric}: {message}")))
+        Err(error) if error.is_retryable() => {
+            tracing::warn!(fabric, %error, "publish failed; will retry");
+            slot.publisher.report_failure(&error.to_string()).await;
+            Err(JobError::Retryable(format!("fabric {fabric}: {error}")))
         }
-        Err(PublishError::Failed(message)) => {
-            tracing::error!(fabric, error = %message, "publish failed");
-            slot.publisher.report_failure(&message).await;
-            Err(JobError::Permanent(format!("fabric {fabric}: {message}")))
+        Err(error) => {
+            tracing::error!(fabric, %error, "publish failed");
+            slot.publisher.report_failure(&error.to_string()).await;
+            Err(JobError::Permanent(format!("fabric {fabric}: {error}")))
         }
     }
 }

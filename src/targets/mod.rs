@@ -94,6 +94,10 @@ pub trait Target: Send + Sync {
 
     /// The fabric's objects as the target holds them now (for the reconciler).
     async fn actual(&self) -> Result<Vec<serde_json::Value>, TargetError>;
+
+    /// Returns once the work the target runs on its own (batched publishes, lock releases)
+    /// is over; called at shutdown, after the workers stopped.
+    async fn shutdown(&self) {}
 }
 
 /// The target of a fabric: its cluster in `apply` mode, its Git repository in `commit` mode.

@@ -173,6 +173,15 @@ impl Generator<'_> {
 
     /// VLAN group, VRFs with route targets, subnets with VLAN, gateway and DHCP range.
     fn vpcs(&mut self) -> Vec<NestedVlan> {
+        let (group_id, external_rt) = self.namespaces_and_external();
+        (0..self.spec.vpcs)
+            .map(|k| self.vpc(k, group_id, external_rt))
+            .collect()
+    }
+
+    /// The VLAN group, the IPv4 namespace prefix and the external VRF with its route target;
+    /// returns the group's and the route target's ids.
+    fn namespaces_and_external(&mut self) -> (u64, u64) {
         let spec = self.spec;
         let cf = &self.mapping.custom_fields;
         let group_id = self.id();
@@ -216,88 +225,91 @@ impl Generator<'_> {
             ..Vrf::default()
         };
         self.snapshot.vrfs.push(external);
-        let mut vlans = Vec::new();
-        for k in 0..spec.vpcs {
-            let rt = self.id();
-            self.snapshot.route_targets.push(RouteTarget {
-                id: rt,
-                name: format!("{}:{}", spec.rt_base, k + 1),
-                custom_fields: self.member(),
-                ..RouteTarget::default()
-            });
-            let vrf_id = self.id();
-            let mut imports = vec![reference(rt, "")];
-            if k == 0 {
-                imports.push(reference(external_rt, ""));
-            }
-            self.snapshot.vrfs.push(Vrf {
-                id: vrf_id,
-                name: format!("vpc-{}", k + 1),
-                import_targets: imports,
-                export_targets: vec![reference(rt, "")],
-                custom_fields: self.fields(&[
-                    (&cf.fabric, json!(spec.name)),
-                    (&cf.vlan_namespace, json!(spec.vlan_namespace())),
-                ]),
-                ..Vrf::default()
-            });
-            let vid = 1000 + k as u16;
-            let vlan_id = self.id();
-            let vlan_name = format!("vpc-{}-subnet", k + 1);
-            self.snapshot.vlans.push(Vlan {
-                id: vlan_id,
-                vid,
-                name: vlan_name.clone(),
-                group: Some(reference(group_id, "")),
-                status: choice("active"),
-                ..Vlan::default()
-            });
-            let net = format!("10.{}.{}", spec.octet, 128 + k);
-            let vrf = Some(reference(vrf_id, ""));
-            let prefix_id = self.id();
-            self.snapshot.prefixes.push(Prefix {
-                id: prefix_id,
-                prefix: format!("{net}.0/24"),
-                vrf: vrf.clone(),
-                vlan: Some(NestedVlan {
-                    id: vlan_id,
-                    vid: Some(vid),
-                    name: None,
-                }),
-                status: choice("active"),
-                custom_fields: self.fields(&[
-                    (&cf.fabric, json!(spec.name)),
-                    (&cf.subnet_name, json!("default")),
-                    (&cf.dhcp_enable, json!(true)),
-                ]),
-                ..Prefix::default()
-            });
-            let gateway_id = self.id();
-            self.snapshot.ip_addresses.push(IpAddress {
-                id: gateway_id,
-                address: format!("{net}.1/24"),
-                vrf: vrf.clone(),
-                status: choice("active"),
-                role: choice(&self.mapping.gateway_ip_role),
-                ..IpAddress::default()
-            });
-            let range_id = self.id();
-            self.snapshot.ip_ranges.push(IpRange {
-                id: range_id,
-                start_address: format!("{net}.10/24"),
-                end_address: format!("{net}.99/24"),
-                vrf,
-                status: choice("active"),
-                role: Some(slug_ref(&self.mapping.dhcp_range_role)),
-                ..IpRange::default()
-            });
-            vlans.push(NestedVlan {
+        (group_id, external_rt)
+    }
+
+    /// VPC `k`: its route target, VRF, VLAN, subnet prefix, gateway and DHCP range.
+    fn vpc(&mut self, k: usize, group_id: u64, external_rt: u64) -> NestedVlan {
+        let spec = self.spec;
+        let cf = &self.mapping.custom_fields;
+        let rt = self.id();
+        self.snapshot.route_targets.push(RouteTarget {
+            id: rt,
+            name: format!("{}:{}", spec.rt_base, k + 1),
+            custom_fields: self.member(),
+            ..RouteTarget::default()
+        });
+        let vrf_id = self.id();
+        let mut imports = vec![reference(rt, "")];
+        if k == 0 {
+            imports.push(reference(external_rt, ""));
+        }
+        self.snapshot.vrfs.push(Vrf {
+            id: vrf_id,
+            name: format!("vpc-{}", k + 1),
+            import_targets: imports,
+            export_targets: vec![reference(rt, "")],
+            custom_fields: self.fields(&[
+                (&cf.fabric, json!(spec.name)),
+                (&cf.vlan_namespace, json!(spec.vlan_namespace())),
+            ]),
+            ..Vrf::default()
+        });
+        let vid = 1000 + k as u16;
+        let vlan_id = self.id();
+        let vlan_name = format!("vpc-{}-subnet", k + 1);
+        self.snapshot.vlans.push(Vlan {
+            id: vlan_id,
+            vid,
+            name: vlan_name.clone(),
+            group: Some(reference(group_id, "")),
+            status: choice("active"),
+            ..Vlan::default()
+        });
+        let net = format!("10.{}.{}", spec.octet, 128 + k);
+        let vrf = Some(reference(vrf_id, ""));
+        let prefix_id = self.id();
+        self.snapshot.prefixes.push(Prefix {
+            id: prefix_id,
+            prefix: format!("{net}.0/24"),
+            vrf: vrf.clone(),
+            vlan: Some(NestedVlan {
                 id: vlan_id,
                 vid: Some(vid),
-                name: Some(vlan_name),
-            });
+                name: None,
+            }),
+            status: choice("active"),
+            custom_fields: self.fields(&[
+                (&cf.fabric, json!(spec.name)),
+                (&cf.subnet_name, json!("default")),
+                (&cf.dhcp_enable, json!(true)),
+            ]),
+            ..Prefix::default()
+        });
+        let gateway_id = self.id();
+        self.snapshot.ip_addresses.push(IpAddress {
+            id: gateway_id,
+            address: format!("{net}.1/24"),
+            vrf: vrf.clone(),
+            status: choice("active"),
+            role: choice(&self.mapping.gateway_ip_role),
+            ..IpAddress::default()
+        });
+        let range_id = self.id();
+        self.snapshot.ip_ranges.push(IpRange {
+            id: range_id,
+            start_address: format!("{net}.10/24"),
+            end_address: format!("{net}.99/24"),
+            vrf,
+            status: choice("active"),
+            role: Some(slug_ref(&self.mapping.dhcp_range_role)),
+            ..IpRange::default()
+        });
+        NestedVlan {
+            id: vlan_id,
+            vid: Some(vid),
+            name: Some(vlan_name),
         }
-        vlans
     }
 
     fn device(&mut self, name: &str, role: &str, device_type: &str, fields: CustomFields) -> u64 {
