@@ -54,9 +54,9 @@ async fn serve(
         Arc::new(RecordingHandler::new())
     } else {
         let built = Arc::new(FabricServices::build(&settings, None).await?);
-        options.shared = Some(built.shared.clone());
         services = Some(Arc::clone(&built));
         let services = built;
+        options.shared = Some(services.shared.clone());
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));

@@ -1,24 +1,23 @@
 //! Publishing one fabric: render from NetBox, publish to the target, write the result back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
 
-use crate::attribution::{Credit, NetBoxChange, credit, describe_credit, found_by};
-use crate::config::{FabricConfig, FabricMode};
+use super::credits::{History, change_journal, prune_journal};
+use crate::attribution::found_by;
+use crate::config::FabricConfig;
 use crate::model::Manifest;
 use crate::model::ObjectKey;
 use crate::reconcile::after_publish::{record_publish_failure, refresh_after_publish};
 use crate::reconcile::engine::Desired;
-use crate::reconcile::engine::{held_back_outcomes, pruned_comment};
+use crate::reconcile::engine::held_back_outcomes;
 use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
-use crate::reconcile::writeback::{
-    JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan, plan_unmapped,
-};
+use crate::reconcile::writeback::{NetBoxStatus, Outcome, merge, plan, plan_unmapped};
 use crate::reconcile::{DesiredSource, SourceError, SourceRef, StatusWriter, WriteBackError};
 use crate::state::SharedState;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
@@ -73,14 +72,8 @@ pub struct FabricPublisher {
     pub source: Arc<dyn DesiredSource>,
     pub target: Arc<dyn Target>,
     pub writer: Arc<dyn StatusWriter>,
-    /// Recorded changes to credit, and what the last publish rendered from what.
+    /// Recorded changes to credit, what the last publish rendered from what, the report.
     pub shared: Arc<dyn SharedState>,
-}
-
-/// What a publish reads from the shared state before publishing.
-struct History {
-    changes: Vec<NetBoxChange>,
-    sources: crate::reconcile::SourceMap,
 }
 
 impl FabricPublisher {
@@ -99,8 +92,8 @@ impl FabricPublisher {
         // Their owners learn why on the objects they must change.
         held_back_outcomes(&mut outcomes, &desired);
         let manifests = self.manifests_to_publish(&desired).await?;
-        let history = self.history().await;
-        let cause = credited(cause, &desired, &history);
+        let history = History::read(self.shared.as_ref(), &self.fabric.name).await;
+        let cause = history.credited(cause, &desired);
         let report = self
             .target
             .publish(&manifests, &cause, false)
@@ -114,26 +107,34 @@ impl FabricPublisher {
         writeback.updates.extend(unmapped.updates);
         writeback.journal.extend(unmapped.journal);
         let found = found_by(&cause.reason);
+        let (mode, target) = (self.fabric.mode, self.target.kind());
         writeback.journal.extend(change_journal(
             &report,
             &desired.sources,
-            self.fabric.mode,
+            mode,
             &cause.credits,
             &found,
         ));
-        let (pruned_here, pruned_gone) = prune_journal(
+        let (pruned, gone) = prune_journal(
             &report,
             &history.sources,
             &current,
-            self.target.kind(),
+            target,
             &cause.credits,
             &found,
         );
-        writeback.journal.extend(pruned_here);
+        writeback.journal.extend(pruned);
         let updates = writeback.updates.len();
         self.write(&writeback).await?;
-        self.journal_prune_on_fabric(pruned_gone).await;
-        self.remember(&desired, &history, render_started).await;
+        self.journal_prune(gone).await;
+        history
+            .remember(
+                self.shared.as_ref(),
+                &self.fabric.name,
+                &desired,
+                render_started,
+            )
+            .await;
         self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
             .await;
         Ok(PublishOutcome {
@@ -141,6 +142,30 @@ impl FabricPublisher {
             problems: desired.problems.len(),
             netbox_updates: updates,
         })
+    }
+
+    /// Records a failed publish on the fabric's last report (it reads `error` until a later
+    /// publish or reconcile succeeds).
+    pub async fn report_failure(&self, message: &str) {
+        self.update_report(|last| record_publish_failure(last, message, Utc::now()))
+            .await;
+    }
+
+    /// Applies `update` to the fabric's shared report, once a reconcile has written one
+    /// (until then the fabric's state stays unknown).
+    async fn update_report(&self, update: impl FnOnce(&mut crate::reconcile::FabricReport)) {
+        let fabric = &self.fabric.name;
+        let result = match self.shared.report(fabric).await {
+            Ok(Some(mut last)) => {
+                update(&mut last);
+                self.shared.set_report(fabric, &last).await
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
+            tracing::warn!(fabric, %error, "cannot update the fabric's report");
+        }
     }
 
     /// The valid manifests, plus what the target holds of the objects held back (so a
@@ -190,99 +215,11 @@ impl FabricPublisher {
         }
     }
 
-    /// The objects that caused a prune are gone from NetBox: the fabric's record keeps the
-    /// entry.
-    async fn journal_prune_on_fabric(&self, comment: Option<String>) {
+    /// Pruned objects whose NetBox objects are all gone are journalled on the fabric's record.
+    async fn journal_prune(&self, comment: Option<String>) {
         let Some(comment) = comment else { return };
         if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
             tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
-        }
-    }
-
-    /// Records a failed publish on the fabric's last report (it reads `error` until a later
-    /// publish or reconcile succeeds).
-    pub async fn report_failure(&self, message: &str) {
-        self.update_report(|last| record_publish_failure(last, message, Utc::now()))
-            .await;
-    }
-
-    /// Applies `update` to the fabric's shared report, once a reconcile has written one
-    /// (until then the fabric's state stays unknown).
-    async fn update_report(&self, update: impl FnOnce(&mut crate::reconcile::FabricReport)) {
-        let fabric = &self.fabric.name;
-        let result = match self.shared.report(fabric).await {
-            Ok(Some(mut last)) => {
-                update(&mut last);
-                self.shared.set_report(fabric, &last).await
-            }
-            Ok(None) => Ok(()),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = result {
-            tracing::warn!(fabric, %error, "cannot update the fabric's report");
-        }
-    }
-
-    /// The recorded changes not credited yet and what the last publish rendered from what.
-    /// Attribution is best effort: unreadable shared state credits nothing.
-    async fn history(&self) -> History {
-        let changes = self.shared.changes().await;
-        let sources = self.shared.published_sources(&self.fabric.name).await;
-        if let Err(error) = changes
-            .as_ref()
-            .map(|_| ())
-            .and(sources.as_ref().map(|_| ()))
-        {
-            tracing::warn!(fabric = %self.fabric.name, %error, "cannot read the changes to credit");
-        }
-        History {
-            changes: changes.unwrap_or_default(),
-            sources: sources.unwrap_or_default(),
-        }
-    }
-
-    /// After a publish: what it rendered from what, and the recorded changes it has read,
-    /// forgotten, except those of held-back objects, which are credited when they go out.
-    async fn remember(
-        &self,
-        desired: &crate::reconcile::Desired,
-        history: &History,
-        render_started: chrono::DateTime<Utc>,
-    ) {
-        let fabric = &self.fabric.name;
-        let objects = |map: &crate::reconcile::SourceMap| -> BTreeSet<(String, u64)> {
-            map.values()
-                .flatten()
-                .map(|r| (r.object_type.clone(), r.id))
-                .collect()
-        };
-        let mut concerned = objects(&desired.sources);
-        concerned.extend(objects(&history.sources));
-        let held: BTreeSet<(String, u64)> = desired
-            .held_back
-            .keys()
-            .filter_map(|k| desired.sources.get(k))
-            .flatten()
-            .chain(desired.problems.iter().flat_map(|p| &p.objects))
-            .map(|r| (r.object_type.clone(), r.id))
-            .collect();
-        let read: Vec<NetBoxChange> = history
-            .changes
-            .iter()
-            .filter(|c| c.at < render_started)
-            .filter(|c| {
-                let object = (c.object_type.clone(), c.object_id);
-                concerned.contains(&object) && !held.contains(&object)
-            })
-            .cloned()
-            .collect();
-        let forgotten = self.shared.forget_changes(&read).await;
-        let stored = self
-            .shared
-            .set_published_sources(fabric, &desired.sources)
-            .await;
-        if let Err(error) = forgotten.and(stored) {
-            tracing::warn!(fabric, %error, "cannot record what was published");
         }
     }
 
@@ -309,130 +246,6 @@ impl FabricPublisher {
             .await
             .map_err(PublishError::WriteBack)
     }
-}
-
-/// One journal entry per NetBox object whose rendered objects changed in the target, naming
-/// for each the NetBox changes credited with it.
-fn change_journal(
-    report: &PublishReport,
-    sources: &BTreeMap<ObjectKey, Vec<SourceRef>>,
-    mode: FabricMode,
-    credits: &[Credit],
-    found: &str,
-) -> Vec<JournalEntry> {
-    let verb = match mode {
-        FabricMode::Apply => "Applied",
-        FabricMode::Commit => "Committed",
-    };
-    let commit = report
-        .commit
-        .as_deref()
-        .map(|c| format!(" in commit {c}"))
-        .unwrap_or_default();
-    let mut by_object: BTreeMap<&SourceRef, Vec<String>> = BTreeMap::new();
-    let changes = [("created", &report.created), ("updated", &report.updated)];
-    for (what, keys) in changes {
-        for key in keys {
-            let by = describe_credit(credits, key, found);
-            for source in sources.get(key).into_iter().flatten() {
-                by_object
-                    .entry(source)
-                    .or_default()
-                    .push(format!("{key} ({what}; {by})"));
-            }
-        }
-    }
-    by_object
-        .into_iter()
-        .map(|(source, changes)| JournalEntry {
-            assigned_object_type: source.object_type.clone(),
-            assigned_object_id: source.id,
-            kind: JournalKind::Success,
-            comments: format!("{verb} {}{commit}", changes.join(", ")),
-        })
-        .collect()
-}
-
-/// Objects a publish removed from the target, journalled on the NetBox objects they were
-/// rendered from that still exist (a server whose cable was deleted); the text for the
-/// fabric's record lists those whose objects are all gone.
-/// The cause, crediting each object it publishes with the recorded NetBox changes to it (and
-/// to what the last publish rendered it from).
-fn credited(cause: &Cause, desired: &Desired, history: &History) -> Cause {
-    let published_keys: Vec<ObjectKey> = desired
-        .manifests
-        .iter()
-        .filter_map(|m| m.key())
-        .chain(history.sources.keys().cloned())
-        .collect();
-    let mut cause = cause.clone();
-    cause.credits = credit(
-        &published_keys,
-        &[&desired.sources, &history.sources],
-        &history.changes,
-    );
-    cause.credits.retain(|c| !c.changes.is_empty());
-    cause
-}
-
-fn prune_journal(
-    report: &PublishReport,
-    published: &crate::reconcile::SourceMap,
-    current: &BTreeMap<(&'static str, u64), &crate::netbox::types::CustomFields>,
-    target: &str,
-    credits: &[Credit],
-    found: &str,
-) -> (Vec<JournalEntry>, Option<String>) {
-    let mut by_object: BTreeMap<&SourceRef, Vec<&ObjectKey>> = BTreeMap::new();
-    let mut orphaned = Vec::new();
-    for key in &report.deleted {
-        let alive: Vec<&SourceRef> = published
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter(|s| current.contains_key(&(s.object_type.as_str(), s.id)))
-            .collect();
-        if alive.is_empty() {
-            orphaned.push(key.clone());
-        }
-        for source in alive {
-            by_object.entry(source).or_default().push(key);
-        }
-    }
-    let entries = by_object
-        .into_iter()
-        .map(|(source, keys)| {
-            let names: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{k} ({})", describe_credit(credits, k, found)))
-                .collect();
-            JournalEntry {
-                assigned_object_type: source.object_type.clone(),
-                assigned_object_id: source.id,
-                kind: JournalKind::Info,
-                comments: format!(
-                    "Pruned from the {target}, no longer rendered from NetBox: {}",
-                    names.join(", ")
-                ),
-            }
-        })
-        .collect();
-    let gone = (!orphaned.is_empty()).then(|| {
-        let by = orphaned
-            .iter()
-            .flat_map(|k| {
-                describe_credit(credits, k, found)
-                    .split("; ")
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect::<Vec<_>>()
-            .join("; ");
-        pruned_comment(&orphaned, target, &by)
-    });
-    (entries, gone)
 }
 
 /// `request 4e77… by admin: webhook dcim.device 12 updated`.
