@@ -8,6 +8,7 @@ mod fabric;
 mod load;
 mod secret;
 mod settings;
+mod settings_overrides;
 
 pub use fabric::{
     ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
@@ -20,3 +21,4 @@ pub use settings::{
     ApiSettings, LogFormat, LogSettings, NetBoxSettings, QueueSettings, ReconcileSettings,
     Settings, WebhookSettings,
 };
+pub use settings_overrides::SettingsOverrides;

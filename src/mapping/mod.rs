@@ -12,6 +12,7 @@ pub mod labels;
 mod namespaces;
 pub mod naming;
 pub mod objects;
+pub mod ports;
 mod render;
 mod servers;
 pub mod sources;

@@ -1,12 +1,12 @@
 //! Back-references from rendered objects to the NetBox objects they came from. The reconciler
 //! writes status onto these; violations name them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::netbox::types::NetBoxObject;
 
 /// One NetBox object: its type (`dcim.device`), id and a human name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceRef {
     pub object_type: String,
     pub id: u64,

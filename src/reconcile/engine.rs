@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{ObjectReport, ObjectState, compare};
@@ -27,7 +27,7 @@ use crate::netbox::{FabricSnapshot, NetBoxError};
 use crate::targets::{Cause, PublishReport, Target};
 
 /// A rendering problem attributed to the NetBox objects that cause it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     pub objects: Vec<SourceRef>,
     pub message: String,
@@ -58,6 +58,8 @@ pub trait DesiredSource: Send + Sync {
 pub enum SourceError {
     #[error("cannot read NetBox: {0}")]
     NetBox(#[source] NetBoxError),
+    #[error("{0}")]
+    FabricEnv(#[source] crate::fabric_env::FabricEnvError),
 }
 
 impl SourceError {
@@ -66,6 +68,7 @@ impl SourceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::NetBox(error) => error.is_retryable(),
+            Self::FabricEnv(error) => error.is_retryable(),
         }
     }
 }
@@ -147,10 +150,10 @@ pub struct ReconcileOptions {
 }
 
 /// The result of one pass, served by the API and printed by the CLI.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FabricReport {
     pub fabric: String,
-    pub mode: &'static str,
+    pub mode: String,
     pub sync: SyncStatus,
     pub health: Health,
     pub objects: Vec<ObjectReport>,
@@ -161,16 +164,23 @@ pub struct FabricReport {
     pub netbox_updates: usize,
     pub journal_entries: usize,
     pub started_at: DateTime<Utc>,
+    /// When the last pass that read everything and hit no error started (this one's, or an
+    /// earlier one's).
+    #[serde(default)]
+    pub last_success: Option<DateTime<Utc>>,
+    /// When a job's publish last brought this report up to date.
+    #[serde(default)]
+    pub last_publish: Option<DateTime<Utc>>,
     pub duration_ms: u64,
     pub dry_run: bool,
 }
 
 impl FabricReport {
     /// A report with nothing known yet: `Unknown` until a comparison succeeds.
-    pub fn new(fabric: &str, mode: &'static str, dry_run: bool) -> Self {
+    pub fn new(fabric: &str, mode: &str, dry_run: bool) -> Self {
         FabricReport {
             fabric: fabric.to_owned(),
-            mode,
+            mode: mode.to_owned(),
             sync: SyncStatus::Unknown,
             health: Health::Unknown,
             objects: vec![],
@@ -181,9 +191,16 @@ impl FabricReport {
             netbox_updates: 0,
             journal_entries: 0,
             started_at: Utc::now(),
+            last_success: None,
+            last_publish: None,
             duration_ms: 0,
             dry_run,
         }
+    }
+
+    /// Whether the pass read NetBox and the target and hit no error.
+    pub fn succeeded(&self) -> bool {
+        self.sync != SyncStatus::Unknown && self.errors.is_empty()
     }
 
     pub fn count(&self, state: ObjectState) -> usize {
@@ -211,11 +228,11 @@ impl Reconciler<'_> {
 
     async fn pass(&self, options: ReconcileOptions) -> FabricReport {
         let started = Instant::now();
-        let mode = match self.fabric.mode {
-            FabricMode::Apply => "apply",
-            FabricMode::Commit => "commit",
-        };
-        let mut report = FabricReport::new(&self.fabric.name, mode, options.dry_run);
+        let mut report = FabricReport::new(
+            &self.fabric.name,
+            self.fabric.mode.as_str(),
+            options.dry_run,
+        );
         let (desired, actual) =
             tokio::join!(self.source.desired(self.fabric), self.target.actual());
         let desired = match desired {
@@ -315,9 +332,8 @@ impl Reconciler<'_> {
         let mut publish = desired.manifests.clone();
         publish.extend(preserved(actual, &desired.held_back));
         let cause = Cause {
-            request_id: None,
-            user: None,
             reason: "reconcile: self-heal".into(),
+            ..Cause::default()
         };
         match self.target.publish(&publish, &cause, false).await {
             Ok(published) => {

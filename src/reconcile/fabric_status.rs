@@ -65,6 +65,20 @@ pub(crate) fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
     Outcome { status, message }
 }
 
+/// The fabric's status value alone, named after its target by its mode.
+pub fn fabric_status(report: &FabricReport) -> NetBoxStatus {
+    fabric_outcome(report, target_of(report)).status
+}
+
+/// What a report's mode publishes to: `cluster` or `git`.
+pub fn target_of(report: &FabricReport) -> &'static str {
+    if report.mode == "commit" {
+        "git"
+    } else {
+        "cluster"
+    }
+}
+
 /// `a, b, c and 4 more`.
 fn named(items: &BTreeSet<String>) -> String {
     let shown: Vec<&str> = items.iter().take(NAMED).map(String::as_str).collect();

@@ -13,6 +13,7 @@ use super::engine::{
 use super::isolation::held_back;
 use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
 use crate::config::FabricConfig;
+use crate::fabric_env::FabricEnvSource;
 use crate::mapping;
 use crate::model::Kind;
 use crate::netbox::fabric_record::{RECORD_OBJECT_TYPE, ensure_record, patch_record};
@@ -62,18 +63,28 @@ pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) ->
     desired
 }
 
-/// Loads a fabric from NetBox and renders it.
+/// Loads a fabric from NetBox and renders it against the fabric's configuration and profiles,
+/// read afresh each time from where `environments` says (the built-in ones for a fabric it
+/// does not name).
 pub struct NetBoxDesired {
     pub client: NetBoxClient,
+    pub environments: BTreeMap<String, FabricEnvSource>,
 }
 
 #[async_trait]
 impl DesiredSource for NetBoxDesired {
     async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
-        let snapshot = load_fabric(&self.client, fabric)
-            .await
-            .map_err(SourceError::NetBox)?;
-        Ok(desired_from_snapshot(fabric, snapshot))
+        let environment = self
+            .environments
+            .get(&fabric.name)
+            .unwrap_or(&FabricEnvSource::Local);
+        let (resolved, snapshot) = tokio::join!(
+            environment.resolve(fabric),
+            load_fabric(&self.client, fabric)
+        );
+        let resolved = resolved.map_err(SourceError::FabricEnv)?;
+        let snapshot = snapshot.map_err(SourceError::NetBox)?;
+        Ok(desired_from_snapshot(&resolved, snapshot))
     }
 }
 

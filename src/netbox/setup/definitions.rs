@@ -290,17 +290,7 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
 }
 
 fn is_written_by_sidecar(mapping: &MappingConfig, name: &str) -> bool {
-    let f = &mapping.custom_fields;
-    [
-        &f.status,
-        &f.synced_at,
-        &f.message,
-        &f.agent_heartbeat,
-        &f.agent_generation,
-        &f.nos_version,
-    ]
-    .iter()
-    .any(|n| n.as_str() == name)
+    mapping.custom_fields.written_back().contains(&name)
 }
 
 /// Objects found by slug whose name is their slug, each listed once.
