@@ -63,78 +63,97 @@ pub fn check(
     if !dhcp.enable && !dhcp.static_leases.is_empty() {
         out.part(vpc, name, "static DHCP leases need DHCP enabled; set custom field hedgehog_dhcp_enable on the prefix".into());
     }
-    check_range_and_options(vpc, name, dhcp, net, gateway, out);
-    check_static_leases(vpc, name, dhcp, net, gateway, out);
+    let subnet = SubnetDhcp {
+        vpc,
+        name,
+        dhcp,
+        net,
+        gateway,
+    };
+    subnet.check_range_and_options(out);
+    subnet.check_static_leases(out);
 }
 
-/// The DHCP range lies inside the subnet, away from its network and gateway addresses; the
-/// options are in their ranges.
-fn check_range_and_options(
-    vpc: &Draft<VPCSpec>,
-    name: &str,
-    dhcp: &VPCDhcp,
+/// A subnet with DHCP settings.
+struct SubnetDhcp<'a> {
+    vpc: &'a Draft<VPCSpec>,
+    name: &'a str,
+    dhcp: &'a VPCDhcp,
     net: Ipv4Net,
+    /// The subnet's valid gateway address, if it has one.
     gateway: Option<Ipv4Addr>,
-    out: &mut Violations,
-) {
-    if let Some(range) = &dhcp.range {
-        let second_host = u32::from(net.network()).saturating_add(2).into();
-        let start = range.start.as_deref().and_then(addr).unwrap_or(second_host);
-        let end = range
-            .end
-            .as_deref()
-            .and_then(addr)
-            .unwrap_or(net.broadcast());
-        let bad = |ip| !net.contains(&ip) || ip == net.network() || Some(ip) == gateway;
-        if bad(start) || bad(end) || start >= end {
-            out.part(vpc, name, format!("DHCP range {start}–{end} must lie inside {net}, exclude the network and gateway addresses, and start below its end; fix the IP range with role dhcp"));
-        }
-    }
-    if let Some(options) = &dhcp.options {
-        if !(96..=9036).contains(&options.interface_mtu) {
-            out.part(
-                vpc,
-                name,
-                format!(
-                    "DHCP option interfaceMTU {} must be 96–9036; fix custom field hedgehog_dhcp_options on the prefix",
-                    options.interface_mtu
-                ),
-            );
-        }
-        if options.lease_time_seconds == 0 {
-            out.part(
-                vpc,
-                name,
-                "DHCP option leaseTimeSeconds must be at least 1; fix custom field hedgehog_dhcp_options on the prefix".into(),
-            );
-        }
-    }
 }
 
-/// Static leases are distinct host addresses of the subnet.
-fn check_static_leases(
-    vpc: &Draft<VPCSpec>,
-    name: &str,
-    dhcp: &VPCDhcp,
-    net: Ipv4Net,
-    gateway: Option<Ipv4Addr>,
-    out: &mut Violations,
-) {
-    let mut leases = HashSet::new();
-    for (mac, lease) in &dhcp.static_leases {
-        let ip = addr(&lease.ip);
-        let reserved = [Some(net.network()), gateway, Some(net.broadcast())];
-        if ip.is_none_or(|ip| !net.contains(&ip) || reserved.contains(&Some(ip))) {
-            out.part(vpc, name, format!("static DHCP lease {} for {mac} must be a host address inside {net}, not its network, gateway or broadcast address", lease.ip));
-        } else if !leases.insert(ip) {
-            out.part(
-                vpc,
-                name,
-                format!(
-                    "static DHCP lease {} for {mac} repeats another lease's address",
-                    lease.ip
-                ),
-            );
+impl<'a> SubnetDhcp<'a> {
+    fn parts(
+        &self,
+    ) -> (
+        &'a Draft<VPCSpec>,
+        &'a str,
+        &'a VPCDhcp,
+        Ipv4Net,
+        Option<Ipv4Addr>,
+    ) {
+        (self.vpc, self.name, self.dhcp, self.net, self.gateway)
+    }
+
+    /// The DHCP range lies inside the subnet, away from its network and gateway addresses; the
+    /// options are in their ranges.
+    fn check_range_and_options(&self, out: &mut Violations) {
+        let (vpc, name, dhcp, net, gateway) = self.parts();
+        if let Some(range) = &dhcp.range {
+            let second_host = u32::from(net.network()).saturating_add(2).into();
+            let start = range.start.as_deref().and_then(addr).unwrap_or(second_host);
+            let end = range
+                .end
+                .as_deref()
+                .and_then(addr)
+                .unwrap_or(net.broadcast());
+            let bad = |ip| !net.contains(&ip) || ip == net.network() || Some(ip) == gateway;
+            if bad(start) || bad(end) || start >= end {
+                out.part(vpc, name, format!("DHCP range {start}–{end} must lie inside {net}, exclude the network and gateway addresses, and start below its end; fix the IP range with role dhcp"));
+            }
+        }
+        if let Some(options) = &dhcp.options {
+            if !(96..=9036).contains(&options.interface_mtu) {
+                out.part(
+                    vpc,
+                    name,
+                    format!(
+                        "DHCP option interfaceMTU {} must be 96–9036; fix custom field hedgehog_dhcp_options on the prefix",
+                        options.interface_mtu
+                    ),
+                );
+            }
+            if options.lease_time_seconds == 0 {
+                out.part(
+                    vpc,
+                    name,
+                    "DHCP option leaseTimeSeconds must be at least 1; fix custom field hedgehog_dhcp_options on the prefix".into(),
+                );
+            }
+        }
+    }
+
+    /// Static leases are distinct host addresses of the subnet.
+    fn check_static_leases(&self, out: &mut Violations) {
+        let (vpc, name, dhcp, net, gateway) = self.parts();
+        let mut leases = HashSet::new();
+        for (mac, lease) in &dhcp.static_leases {
+            let ip = addr(&lease.ip);
+            let reserved = [Some(net.network()), gateway, Some(net.broadcast())];
+            if ip.is_none_or(|ip| !net.contains(&ip) || reserved.contains(&Some(ip))) {
+                out.part(vpc, name, format!("static DHCP lease {} for {mac} must be a host address inside {net}, not its network, gateway or broadcast address", lease.ip));
+            } else if !leases.insert(ip) {
+                out.part(
+                    vpc,
+                    name,
+                    format!(
+                        "static DHCP lease {} for {mac} repeats another lease's address",
+                        lease.ip
+                    ),
+                );
+            }
         }
     }
 }

@@ -11,9 +11,10 @@ use crate::model::{SwitchSpec, VLANNamespaceSpec};
 
 use super::{Violations, addr, cidr};
 
-/// Addresses and ASNs already taken, and by which switch.
-#[derive(Default)]
-struct Taken<'a> {
+/// The checks that compare switches: each address and leaf ASN is taken once.
+struct Taken<'a, 'v> {
+    settings: &'a FabricSettings,
+    out: &'v mut Violations,
     leaf_asns: HashMap<u32, &'a str>,
     ips: HashMap<Ipv4Addr, &'a str>,
     protocol_ips: HashMap<Ipv4Addr, &'a str>,
@@ -23,15 +24,11 @@ struct Taken<'a> {
 pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: &mut Violations) {
     let namespaces = by_name(&o.vlan_namespaces);
     let groups = by_name(&o.switch_groups);
-    let mut taken = Taken::default();
     for sw in &o.switches {
         check_role_and_profile(sw, out);
         if complete {
             check_complete(sw, out);
         }
-        check_asn(settings, sw, &mut taken, out);
-        check_management_ip(settings, sw, &mut taken, out);
-        check_loopbacks(settings, sw, &mut taken, out);
         check_redundancy(sw, out);
         check_namespaces(sw, &namespaces, out);
         let mut seen = HashSet::new();
@@ -40,6 +37,19 @@ pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: 
                 out.object(sw, format!("switch group {group} does not exist"));
             }
         }
+    }
+    let mut taken = Taken {
+        settings,
+        out,
+        leaf_asns: HashMap::new(),
+        ips: HashMap::new(),
+        protocol_ips: HashMap::new(),
+        vtep_ips: HashMap::new(),
+    };
+    for sw in &o.switches {
+        taken.asn(sw);
+        taken.management_ip(sw);
+        taken.loopbacks(sw);
     }
 }
 
@@ -92,112 +102,99 @@ fn check_complete(sw: &Draft<SwitchSpec>, out: &mut Violations) {
     }
 }
 
-fn check_asn<'a>(
-    settings: &FabricSettings,
-    sw: &'a Draft<SwitchSpec>,
-    taken: &mut Taken<'a>,
-    out: &mut Violations,
-) {
-    let s = &sw.spec;
-    let Some(asn) = s.asn else { return };
-    if s.is_spine() && asn != settings.spine_asn {
-        out.object(sw, format!("a spine's ASN must be the fabric's spine ASN {}, not {asn}; fix custom field hedgehog_asn", settings.spine_asn));
-    }
-    if s.is_leaf() {
-        if !(settings.leaf_asn_start..=settings.leaf_asn_end).contains(&asn) {
-            out.object(sw, format!("leaf ASN {asn} is outside the fabric's leaf range {}–{}; fix custom field hedgehog_asn", settings.leaf_asn_start, settings.leaf_asn_end));
+impl<'a> Taken<'a, '_> {
+    fn asn(&mut self, sw: &'a Draft<SwitchSpec>) {
+        let s = &sw.spec;
+        let Some(asn) = s.asn else { return };
+        if s.is_spine() && asn != self.settings.spine_asn {
+            self.out.object(sw, format!("a spine's ASN must be the fabric's spine ASN {}, not {asn}; fix custom field hedgehog_asn", self.settings.spine_asn));
         }
-        if let Some(other) = taken.leaf_asns.insert(asn, &sw.name) {
-            out.object(sw, format!("leaf ASN {asn} is already used by {other}; every leaf needs its own hedgehog_asn"));
-        }
-    }
-}
-
-fn check_management_ip<'a>(
-    settings: &FabricSettings,
-    sw: &'a Draft<SwitchSpec>,
-    taken: &mut Taken<'a>,
-    out: &mut Violations,
-) {
-    let Some(ip) = &sw.spec.ip else { return };
-    let (Some(_), Some(host)) = (cidr(ip), addr(ip)) else {
-        out.object(
-            sw,
-            format!("management IP {ip} is not an IPv4 address with prefix length"),
-        );
-        return;
-    };
-    // Only the address counts: the fabric admits any prefix length.
-    if !settings.management_subnet.contains(&host) {
-        out.object(
-            sw,
-            format!(
-                "management IP {ip} must lie in the management subnet {}; fix the primary IPv4",
-                settings.management_subnet
-            ),
-        );
-    } else if host >= settings.management_dhcp_start {
-        out.object(
-            sw,
-            format!(
-                "management IP {ip} must be below the management DHCP range start {}",
-                settings.management_dhcp_start
-            ),
-        );
-    }
-    if host == settings.control_vip {
-        out.object(
-            sw,
-            format!("management IP {ip} is the control VIP; choose another address"),
-        );
-    }
-    if let Some(other) = taken.ips.insert(host, &sw.name) {
-        out.object(sw, format!("management IP {ip} is already used by {other}; give each switch its own primary IPv4"));
-    }
-}
-
-/// The protocol and VTEP IPs: unique /32s inside their subnets.
-fn check_loopbacks<'a>(
-    settings: &FabricSettings,
-    sw: &'a Draft<SwitchSpec>,
-    taken: &mut Taken<'a>,
-    out: &mut Violations,
-) {
-    let s = &sw.spec;
-    for (value, subnet, seen, what, tag) in [
-        (
-            &s.protocol_ip,
-            settings.protocol_subnet,
-            &mut taken.protocol_ips,
-            "protocol IP",
-            "hedgehog-protocol-ip",
-        ),
-        (
-            &s.vtep_ip,
-            settings.vtep_subnet,
-            &mut taken.vtep_ips,
-            "VTEP IP",
-            "hedgehog-vtep-ip",
-        ),
-    ] {
-        let Some(ip) = value else { continue };
-        match cidr(ip) {
-            Some(net) if net.prefix_len() == 32 && subnet.contains(&net.addr()) => {
-                if let Some(other) = seen.insert(net.addr(), &sw.name) {
-                    out.object(
-                        sw,
-                        format!(
-                            "{what} {ip} is already used by {other}; tag another address {tag}"
-                        ),
-                    );
-                }
+        if s.is_leaf() {
+            if !(self.settings.leaf_asn_start..=self.settings.leaf_asn_end).contains(&asn) {
+                self.out.object(sw, format!("leaf ASN {asn} is outside the fabric's leaf range {}–{}; fix custom field hedgehog_asn", self.settings.leaf_asn_start, self.settings.leaf_asn_end));
             }
-            _ => out.object(
+            if let Some(other) = self.leaf_asns.insert(asn, &sw.name) {
+                self.out.object(sw, format!("leaf ASN {asn} is already used by {other}; every leaf needs its own hedgehog_asn"));
+            }
+        }
+    }
+
+    fn management_ip(&mut self, sw: &'a Draft<SwitchSpec>) {
+        let Some(ip) = &sw.spec.ip else { return };
+        let (Some(_), Some(host)) = (cidr(ip), addr(ip)) else {
+            self.out.object(
+                sw,
+                format!("management IP {ip} is not an IPv4 address with prefix length"),
+            );
+            return;
+        };
+        // Only the address counts: the fabric admits any prefix length.
+        if !self.settings.management_subnet.contains(&host) {
+            self.out.object(
                 sw,
                 format!(
-                    "{what} {ip} must be a /32 inside {subnet}; fix the IP address tagged {tag}"
+                    "management IP {ip} must lie in the management subnet {}; fix the primary IPv4",
+                    self.settings.management_subnet
                 ),
+            );
+        } else if host >= self.settings.management_dhcp_start {
+            self.out.object(
+                sw,
+                format!(
+                    "management IP {ip} must be below the management DHCP range start {}",
+                    self.settings.management_dhcp_start
+                ),
+            );
+        }
+        if host == self.settings.control_vip {
+            self.out.object(
+                sw,
+                format!("management IP {ip} is the control VIP; choose another address"),
+            );
+        }
+        if let Some(other) = self.ips.insert(host, &sw.name) {
+            self.out.object(sw, format!("management IP {ip} is already used by {other}; give each switch its own primary IPv4"));
+        }
+    }
+
+    /// The protocol and VTEP IPs: unique /32s inside their subnets.
+    fn loopbacks(&mut self, sw: &'a Draft<SwitchSpec>) {
+        let s = &sw.spec;
+        for (value, subnet, seen, what, tag) in [
+            (
+                &s.protocol_ip,
+                self.settings.protocol_subnet,
+                &mut self.protocol_ips,
+                "protocol IP",
+                "hedgehog-protocol-ip",
             ),
+            (
+                &s.vtep_ip,
+                self.settings.vtep_subnet,
+                &mut self.vtep_ips,
+                "VTEP IP",
+                "hedgehog-vtep-ip",
+            ),
+        ] {
+            let Some(ip) = value else { continue };
+            match cidr(ip) {
+                Some(net) if net.prefix_len() == 32 && subnet.contains(&net.addr()) => {
+                    if let Some(other) = seen.insert(net.addr(), &sw.name) {
+                        self.out.object(
+                            sw,
+                            format!(
+                                "{what} {ip} is already used by {other}; tag another address {tag}"
+                            ),
+                        );
+                    }
+                }
+                _ => self.out.object(
+                    sw,
+                    format!(
+                        "{what} {ip} must be a /32 inside {subnet}; fix the IP address tagged {tag}"
+                    ),
+                ),
+            }
         }
     }
 }

@@ -632,17 +632,13 @@ async fn a_server_without_spec_and_with_hhfab_annotations_is_created() {
     assert_eq!(read.get("spec"), None, "{read}");
 }
 
-/// A fabric keeps its configuration in a ConfigMap and registers its admission webhooks with
-/// webhook configurations: all three are served for create, list, get and delete.
+/// A fabric keeps its configuration in a ConfigMap: served for create, get, list and delete.
 #[tokio::test]
-async fn configmaps_and_webhook_configurations_are_served() {
-    use k8s_openapi::api::admissionregistration::v1::{
-        MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
-    };
+async fn configmaps_are_served() {
     use k8s_openapi::api::core::v1::ConfigMap;
     let server = start().await;
     let client = server.client().await.unwrap();
-    let config_maps: kube::Api<ConfigMap> = kube::Api::namespaced(client.clone(), "default");
+    let config_maps: kube::Api<ConfigMap> = kube::Api::namespaced(client, "default");
     let config: ConfigMap = serde_json::from_value(json!({
         "metadata": {"name": "fabric-ctrl-config"},
         "data": {"config.yaml": "fabricMode: spine-leaf\n"},
@@ -657,6 +653,29 @@ async fn configmaps_and_webhook_configurations_are_served() {
         read.data.unwrap()["config.yaml"],
         "fabricMode: spine-leaf\n"
     );
+    config_maps
+        .delete("fabric-ctrl-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        config_maps
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+/// A fabric registers its admission webhooks with webhook configurations: both kinds are
+/// served for create, list and delete.
+#[tokio::test]
+async fn webhook_configurations_are_served() {
+    use k8s_openapi::api::admissionregistration::v1::{
+        MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+    };
+    let server = start().await;
+    let client = server.client().await.unwrap();
     let webhook = json!({
         "metadata": {"name": "fabric"},
         "webhooks": [{
@@ -704,20 +723,8 @@ async fn configmaps_and_webhook_configurations_are_served() {
         .delete("fabric", &DeleteParams::default())
         .await
         .unwrap();
-    config_maps
-        .delete("fabric-ctrl-config", &DeleteParams::default())
-        .await
-        .unwrap();
     assert!(
         validating
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
-    assert!(
-        config_maps
             .list(&ListParams::default())
             .await
             .unwrap()
