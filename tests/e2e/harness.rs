@@ -110,17 +110,21 @@ impl Seeded {
     }
 
     pub async fn remove(self) {
-        let client = client();
-        let fabric = self.fabric(FabricMode::Apply);
-        if let Ok(loaded) = load_fabric(&client, &fabric).await {
-            let _ = delete_snapshot_objects(&client, &loaded).await;
-        }
-        let record_type = &fabric.mapping.fabric_record_type;
-        if let Ok(Some(record)) = find_record(&client, record_type, &self.name).await {
-            let _ = client
-                .delete::<()>(&format!("virtualization/clusters/{}/", record.id), None)
-                .await;
-        }
+        remove_fabric(&self.fabric(FabricMode::Apply)).await;
+    }
+}
+
+/// Deletes a fabric's objects and its own record from NetBox.
+async fn remove_fabric(fabric: &FabricConfig) {
+    let client = client();
+    if let Ok(loaded) = load_fabric(&client, fabric).await {
+        let _ = delete_snapshot_objects(&client, &loaded).await;
+    }
+    let record_type = &fabric.mapping.fabric_record_type;
+    if let Ok(Some(record)) = find_record(&client, record_type, &fabric.name).await {
+        let _ = client
+            .delete::<()>(&format!("virtualization/clusters/{}/", record.id), None)
+            .await;
     }
 }
 
@@ -202,4 +206,57 @@ pub async fn cluster_object(
         .ok()
         .flatten()
         .map(|o| serde_json::to_value(o).unwrap())
+}
+
+/// A generated fabric complete enough for a running cluster (switch ASNs and IPs, link /31s),
+/// seeded into NetBox in its own 10.x.0.0/16, in apply mode to a test server running the
+/// fabric's own webhooks with that fabric's settings.
+pub struct WebhookFabric {
+    pub fabric: FabricConfig,
+    pub cluster: testkit::oracle::FabricCluster,
+    pub dir: tempfile::TempDir,
+}
+
+impl WebhookFabric {
+    /// `None`, said on stderr, when the fabric's webhooks cannot be built here.
+    pub async fn create(prefix: &str) -> Option<WebhookFabric> {
+        use testkit::synthetic::SyntheticFabric;
+        let client = client();
+        let name = unique(prefix);
+        let octet = testkit::netbox::free_octet(&client).await;
+        let spec = SyntheticFabric::new(
+            &name,
+            octet,
+            4_200_000_000 + rand::random::<u32>() % 90_000_000,
+        );
+        let mut fabric = spec.fabric_config();
+        let cluster =
+            testkit::oracle::FabricCluster::start_with(&fabric.mapping.settings, prefix).await?;
+        ensure_schema(&client, std::slice::from_ref(&fabric.mapping))
+            .await
+            .expect("custom fields, tags and roles");
+        let options = SeedOptions {
+            default_site: name.clone(),
+            ..SeedOptions::default()
+        };
+        create_snapshot_objects(&client, &spec.generate(&fabric.mapping), &options)
+            .await
+            .expect("seed NetBox");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        cluster.server.write_kubeconfig(&kubeconfig).unwrap();
+        fabric.mode = FabricMode::Apply;
+        fabric.kubeconfig = Some(kubeconfig);
+        Some(WebhookFabric {
+            fabric,
+            cluster,
+            dir,
+        })
+    }
+
+    /// Deletes the fabric's objects from NetBox and stops the cluster.
+    pub async fn remove(self) {
+        remove_fabric(&self.fabric).await;
+        self.cluster.shutdown().await;
+    }
 }

@@ -8,4 +8,5 @@ mod quiet_writeback;
 mod reconcile;
 mod render;
 mod scripts;
+mod steady;
 mod webhook_counter;
