@@ -8,5 +8,4 @@ mod quiet_writeback;
 mod reconcile;
 mod render;
 mod scripts;
-mod steady;
 mod webhook_counter;
