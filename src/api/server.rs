@@ -14,10 +14,11 @@ use super::fabrics::ApiToken;
 use super::state::AppState;
 use super::{health, webhook};
 use crate::config::{SecretError, Settings};
-use crate::intake::SignatureVerifier;
+use crate::intake::{OwnWrites, SignatureVerifier};
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
+use crate::state::SharedState;
 
 /// How long a client may take to send a request's headers.
 const HEADERS_WITHIN: Duration = Duration::from_secs(5);
@@ -65,6 +66,8 @@ pub struct AppOptions {
     pub fabrics_api: Option<FabricsApi>,
     /// The token every `/api/v1` route requires (`/api/v1/jobs` is always served).
     pub api_token: ApiToken,
+    /// Where intake records queued changes for attribution (the fabrics' shared state).
+    pub shared: Option<Arc<dyn SharedState>>,
 }
 
 /// What the operator API serves from.
@@ -87,6 +90,7 @@ impl Default for AppOptions {
             http_threads: None,
             fabrics_api: None,
             api_token: ApiToken(None),
+            shared: None,
         }
     }
 }
@@ -138,7 +142,7 @@ pub async fn spawn_app(
     let (in_use, all_dropped) = tokio::sync::mpsc::channel::<()>(1);
     let state = web::Data::new(AppState {
         verifier,
-        ignore_users: settings.webhook.ignore_users.clone(),
+        own_writes: own_writes(settings),
         max_body_bytes: settings.webhook.max_body_bytes,
         unverified_budget: Arc::new(tokio::sync::Semaphore::new(
             settings
@@ -148,6 +152,7 @@ pub async fn spawn_app(
         )),
         body_timeout: Duration::from_secs(settings.webhook.body_timeout_secs),
         enqueuer,
+        shared: options.shared.clone(),
         queue: queue.clone(),
         stopping: shutdown.child_token(),
         _in_use: in_use,
@@ -252,6 +257,19 @@ impl Parts {
             workers.join().await;
         }
         let _ = self.depth.await;
+    }
+}
+
+/// The sidecar's own user(s), and the fields it writes back in any fabric.
+fn own_writes(settings: &Settings) -> OwnWrites {
+    OwnWrites {
+        users: settings.webhook.ignore_users.clone(),
+        fields: settings
+            .fabrics
+            .iter()
+            .flat_map(|f| f.mapping.custom_fields.written_back())
+            .map(str::to_owned)
+            .collect(),
     }
 }
 

@@ -9,6 +9,7 @@ use tracing::Instrument;
 
 use super::metrics as m;
 use super::state::AppState;
+use crate::attribution::NetBoxChange;
 use crate::intake::{Decision, SignatureError, decide};
 use crate::queue::{NewJob, QueueError};
 
@@ -49,7 +50,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
         );
     }
     let body = body.verified();
-    let new_job = match decide(&body, &state.ignore_users) {
+    let new_job = match decide(&body, &state.own_writes) {
         Ok(Decision::Queue(job)) => job,
         Ok(Decision::Skip(reason)) => {
             metrics::counter!(m::WEBHOOKS_IGNORED, "reason" => reason.label()).increment(1);
@@ -79,6 +80,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
 /// Stores the job; 202 once it is stored, 503 (with Retry-After when full) when the queue
 /// cannot take it.
 async fn store(request: &HttpRequest, state: &AppState, new_job: NewJob) -> HttpResponse {
+    record_change(state, &new_job).await;
     match state.enqueuer.enqueue(new_job).await {
         Ok(outcome) => {
             metrics::counter!(crate::queue::metrics::JOBS_QUEUED, "outcome" => outcome.label())
@@ -116,6 +118,24 @@ async fn store(request: &HttpRequest, state: &AppState, new_job: NewJob) -> Http
                 "the job queue cannot store the event; try again later",
             )
         }
+    }
+}
+
+/// Records the change for attribution before its job can run, so the publish that carries it
+/// finds it. Attribution is best effort: a failure is logged, the job is still queued.
+async fn record_change(state: &AppState, job: &NewJob) {
+    let Some(shared) = &state.shared else { return };
+    let Some(change) = NetBoxChange::new(
+        &job.object_type,
+        job.object_id,
+        job.request_id.as_deref(),
+        job.user.as_deref(),
+        &job.timestamp,
+    ) else {
+        return;
+    };
+    if let Err(error) = shared.record_change(&change).await {
+        tracing::warn!(%error, "cannot record the change for attribution");
     }
 }
 

@@ -56,6 +56,7 @@ async fn serve(
         let built = Arc::new(FabricServices::build(&settings, None).await?);
         services = Some(Arc::clone(&built));
         let services = built;
+        options.shared = Some(services.shared.clone());
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));

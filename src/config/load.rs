@@ -59,7 +59,7 @@ pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
 }
 
 /// Like [`load`], with the environment given as a lookup function (for tests).
-pub fn load_from(
+pub(crate) fn load_from(
     file: Option<&Path>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {

@@ -29,7 +29,7 @@ pub enum SecretError {
 }
 
 /// Reads a secret from a file, trimming the trailing newline editors and `echo` add.
-pub fn read_secret_file(path: &Path) -> std::io::Result<SecretString> {
+pub(crate) fn read_secret_file(path: &Path) -> std::io::Result<SecretString> {
     let text = std::fs::read_to_string(path)?;
     Ok(SecretString::from(
         text.trim_end_matches(['\n', '\r']).to_owned(),
@@ -37,13 +37,13 @@ pub fn read_secret_file(path: &Path) -> std::io::Result<SecretString> {
 }
 
 /// True when the secret holds nothing but whitespace.
-pub fn is_blank(secret: &SecretString) -> bool {
+pub(crate) fn is_blank(secret: &SecretString) -> bool {
     secret.expose_secret().trim().is_empty()
 }
 
 /// The secret from `file` if set, else `inline`. `key` names the setting in errors; a blank
 /// secret is an error.
-pub fn resolve_secret(
+pub(crate) fn resolve_secret(
     key: &str,
     inline: Option<&SecretString>,
     file: Option<&Path>,

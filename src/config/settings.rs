@@ -105,7 +105,7 @@ impl Default for WebhookSettings {
 impl WebhookSettings {
     /// Every accepted secret, the current one first; empty when none is configured. A blank
     /// secret, or previous secrets without a current one, is an error.
-    pub fn secrets(&self) -> Result<Vec<SecretString>, SecretError> {
+    pub(crate) fn secrets(&self) -> Result<Vec<SecretString>, SecretError> {
         let current = resolve_secret(
             "webhook.secret",
             self.secret.as_ref(),

@@ -39,7 +39,7 @@ struct Made {
     cables: Vec<u64>,
 }
 
-pub fn import_connections(b: &mut Builder, input: &Input) -> Connections {
+pub(crate) fn import_connections(b: &mut Builder, input: &Input) -> Connections {
     let mut out = Connections::new();
     let mut made = Vec::new();
     for connection in &input.connections {

@@ -17,7 +17,7 @@ pub const MANAGEMENT_PORT: &str = "M1";
 /// A virtual interface holding the protocol and VTEP addresses.
 pub const LOOPBACK: &str = "lo";
 
-pub fn import_switches(b: &mut Builder, input: &Input) {
+pub(crate) fn import_switches(b: &mut Builder, input: &Input) {
     for switch in &input.switches {
         import_switch(b, switch);
     }
@@ -191,7 +191,7 @@ fn device_type(m: &MappingConfig, profile: Option<&str>) -> String {
 }
 
 /// `25G` → 25 000 000 kbit/s, `100M` → 100 000 (NetBox stores kbit/s).
-pub fn speed_kbps(speed: &str) -> Option<u64> {
+pub(crate) fn speed_kbps(speed: &str) -> Option<u64> {
     let (number, unit) = speed.split_at(speed.len().checked_sub(1)?);
     let number: u64 = number.parse().ok()?;
     match unit {
@@ -225,7 +225,7 @@ fn check_switch_groups(b: &mut Builder, input: &Input) {
     }
 }
 
-pub fn import_servers(b: &mut Builder, input: &Input) {
+pub(crate) fn import_servers(b: &mut Builder, input: &Input) {
     let profile_field = b.mapping().custom_fields.profile.clone();
     for server in &input.servers {
         let fields = b.fields(&[(profile_field.as_str(), json!(server.spec.profile))]);

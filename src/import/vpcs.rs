@@ -18,7 +18,7 @@ use super::input::{Input, Typed};
 /// The VLAN of every imported VPC subnet, by (VPC, subnet).
 pub type Subnets = HashMap<(String, String), NestedVlan>;
 
-pub fn import_vpcs(b: &mut Builder, input: &Input) -> Subnets {
+pub(crate) fn import_vpcs(b: &mut Builder, input: &Input) -> Subnets {
     let mut subnets = Subnets::new();
     for vpc in &input.vpcs {
         import_vpc(b, vpc, &mut subnets);
@@ -179,7 +179,7 @@ fn import_dhcp(
     }
 }
 
-pub fn import_vpc_attachments(
+pub(crate) fn import_vpc_attachments(
     b: &mut Builder,
     input: &Input,
     connections: &Connections,
@@ -267,7 +267,7 @@ fn attach(b: &mut Builder, key: &ObjectKey, port: u64, vlan: &NestedVlan, native
     interface.mode = choice(mode);
 }
 
-pub fn import_vpc_peerings(b: &mut Builder, input: &Input) {
+pub(crate) fn import_vpc_peerings(b: &mut Builder, input: &Input) {
     for peering in &input.vpc_peerings {
         let key = &peering.key;
         let vpcs = peering.spec.vpcs();

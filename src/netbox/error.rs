@@ -96,7 +96,7 @@ impl NetBoxError {
     /// or NetBox answered (its bulk writes are all-or-none, so an error answer changed nothing).
     /// A timeout or a connection lost mid-request may hide a write NetBox still completes, and
     /// a blind retry would then create objects twice.
-    pub fn is_retryable_write(&self) -> bool {
+    pub(crate) fn is_retryable_write(&self) -> bool {
         match self {
             Self::Unreachable { sent, .. } => !sent,
             Self::Api(api) => api.status == 429 || api.status == 503 || api.is_deadlock(),
@@ -141,7 +141,7 @@ impl ErrorResponse {
     /// PostgreSQL chose this request's transaction as a deadlock victim (concurrent bulk
     /// writes touching the same devices' counters): the whole transaction was rolled back, so
     /// the write certainly did nothing and may be repeated.
-    pub fn is_deadlock(&self) -> bool {
+    pub(crate) fn is_deadlock(&self) -> bool {
         self.status == 500
             && self.field_errors.iter().any(|f| {
                 f.field == "error" && f.messages.iter().any(|m| m.contains("deadlock detected"))
@@ -188,7 +188,7 @@ impl fmt::Display for ErrorResponse {
 
 /// Reads NetBox's error body: `{"detail": ...}`, `{"field": ["msg"]}`, a list of such objects
 /// (classic bulk) or `{"detail", "errors": [{"index", "errors": {...}}]}` (4.7 bulk).
-pub fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
+pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body)
             .trim()

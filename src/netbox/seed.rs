@@ -94,7 +94,7 @@ pub async fn create_snapshot_objects(
 /// Like [`create_snapshot_objects`], for a snapshot whose objects may also refer to objects
 /// already in NetBox: `ids` maps those references (snapshot id → NetBox id). Returns `ids`
 /// with the created objects added.
-pub async fn create_snapshot_objects_with(
+pub(crate) async fn create_snapshot_objects_with(
     client: &NetBoxClient,
     snapshot: &FabricSnapshot,
     options: &SeedOptions,
@@ -430,7 +430,7 @@ fn with_meta(mut body: Value, tags: &[TagRef], custom_fields: &CustomFields) -> 
 }
 
 /// Select fields read as `{value, label}` but are written as the value.
-pub fn custom_field_write_value(value: &Value) -> Value {
+pub(crate) fn custom_field_write_value(value: &Value) -> Value {
     match value {
         Value::Object(map) if map.contains_key("value") && map.contains_key("label") => {
             map["value"].clone()

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::error::{ClientConfigError, NetBoxError};
 
 /// Builds the header value, marked sensitive so `Debug` and HTTP logging never show it.
-pub fn authorization_header(token: &SecretString) -> Result<HeaderValue, NetBoxError> {
+pub(crate) fn authorization_header(token: &SecretString) -> Result<HeaderValue, NetBoxError> {
     let raw = token.expose_secret().trim();
     if raw.is_empty() {
         return Err(ClientConfigError::EmptyToken.into());

@@ -7,17 +7,19 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
 
-use crate::config::{FabricConfig, FabricMode};
+use super::credits::{History, change_journal, prune_journal};
+use crate::attribution::found_by;
+use crate::config::FabricConfig;
 use crate::model::Manifest;
 use crate::model::ObjectKey;
+use crate::reconcile::after_publish::{record_publish_failure, refresh_after_publish};
 use crate::reconcile::engine::Desired;
-use crate::reconcile::engine::{held_back_outcomes, pruned_comment};
+use crate::reconcile::engine::held_back_outcomes;
 use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
-use crate::reconcile::writeback::{
-    JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan, plan_unmapped,
-};
+use crate::reconcile::writeback::{NetBoxStatus, Outcome, merge, plan, plan_unmapped};
 use crate::reconcile::{DesiredSource, SourceError, SourceRef, StatusWriter, WriteBackError};
+use crate::state::SharedState;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 /// Write-back attempts after a publish, on top of the NetBox client's own per-request retries.
@@ -70,11 +72,14 @@ pub struct FabricPublisher {
     pub source: Arc<dyn DesiredSource>,
     pub target: Arc<dyn Target>,
     pub writer: Arc<dyn StatusWriter>,
+    /// Recorded changes to credit, what the last publish rendered from what, the report.
+    pub shared: Arc<dyn SharedState>,
 }
 
 impl FabricPublisher {
     /// Renders the fabric from NetBox's current state and publishes it.
     pub async fn publish(&self, cause: &Cause) -> Result<PublishOutcome, PublishError> {
+        let render_started = Utc::now();
         let desired = self
             .source
             .desired(&self.fabric)
@@ -87,9 +92,11 @@ impl FabricPublisher {
         // Their owners learn why on the objects they must change.
         held_back_outcomes(&mut outcomes, &desired);
         let manifests = self.manifests_to_publish(&desired).await?;
+        let history = History::read(self.shared.as_ref(), &self.fabric.name).await;
+        let cause = history.credited(cause, &desired);
         let report = self
             .target
-            .publish(&manifests, cause, false)
+            .publish(&manifests, &cause, false)
             .await
             .map_err(PublishError::Target)?;
         self.published_outcomes(&mut outcomes, &desired, &report);
@@ -99,20 +106,66 @@ impl FabricPublisher {
         let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
         writeback.updates.extend(unmapped.updates);
         writeback.journal.extend(unmapped.journal);
+        let found = found_by(&cause.reason);
+        let (mode, target) = (self.fabric.mode, self.target.kind());
         writeback.journal.extend(change_journal(
             &report,
             &desired.sources,
-            self.fabric.mode,
-            &cause_text,
+            mode,
+            &cause.credits,
+            &found,
         ));
+        let (pruned, gone) = prune_journal(
+            &report,
+            &history.sources,
+            &current,
+            target,
+            &cause.credits,
+            &found,
+        );
+        writeback.journal.extend(pruned);
         let updates = writeback.updates.len();
         self.write(&writeback).await?;
-        self.journal_prune(&report, &cause_text).await;
+        self.journal_prune(gone).await;
+        history
+            .remember(
+                self.shared.as_ref(),
+                &self.fabric.name,
+                &desired,
+                render_started,
+            )
+            .await;
+        self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
+            .await;
         Ok(PublishOutcome {
             report: Some(report),
             problems: desired.problems.len(),
             netbox_updates: updates,
         })
+    }
+
+    /// Records a failed publish on the fabric's last report (it reads `error` until a later
+    /// publish or reconcile succeeds).
+    pub async fn report_failure(&self, message: &str) {
+        self.update_report(|last| record_publish_failure(last, message, Utc::now()))
+            .await;
+    }
+
+    /// Applies `update` to the fabric's shared report, once a reconcile has written one
+    /// (until then the fabric's state stays unknown).
+    async fn update_report(&self, update: impl FnOnce(&mut crate::reconcile::FabricReport)) {
+        let fabric = &self.fabric.name;
+        let result = match self.shared.report(fabric).await {
+            Ok(Some(mut last)) => {
+                update(&mut last);
+                self.shared.set_report(fabric, &last).await
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
+            tracing::warn!(fabric, %error, "cannot update the fabric's report");
+        }
     }
 
     /// The valid manifests, plus what the target holds of the objects held back (so a
@@ -162,13 +215,9 @@ impl FabricPublisher {
         }
     }
 
-    /// The objects that caused a prune are gone from NetBox: the fabric's record keeps the
-    /// entry.
-    async fn journal_prune(&self, report: &PublishReport, cause_text: &str) {
-        if report.deleted.is_empty() {
-            return;
-        }
-        let comment = pruned_comment(&report.deleted, self.target.kind(), cause_text);
+    /// Pruned objects whose NetBox objects are all gone are journalled on the fabric's record.
+    async fn journal_prune(&self, comment: Option<String>) {
+        let Some(comment) = comment else { return };
         if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
             tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
         }
@@ -197,45 +246,6 @@ impl FabricPublisher {
             .await
             .map_err(PublishError::WriteBack)
     }
-}
-
-/// One journal entry per NetBox object whose rendered objects changed in the target.
-fn change_journal(
-    report: &PublishReport,
-    sources: &BTreeMap<ObjectKey, Vec<SourceRef>>,
-    mode: FabricMode,
-    cause: &str,
-) -> Vec<JournalEntry> {
-    let verb = match mode {
-        FabricMode::Apply => "Applied",
-        FabricMode::Commit => "Committed",
-    };
-    let commit = report
-        .commit
-        .as_deref()
-        .map(|c| format!(" in commit {c}"))
-        .unwrap_or_default();
-    let mut by_object: BTreeMap<&SourceRef, Vec<String>> = BTreeMap::new();
-    let changes = [("created", &report.created), ("updated", &report.updated)];
-    for (what, keys) in changes {
-        for key in keys {
-            for source in sources.get(key).into_iter().flatten() {
-                by_object
-                    .entry(source)
-                    .or_default()
-                    .push(format!("{key} ({what})"));
-            }
-        }
-    }
-    by_object
-        .into_iter()
-        .map(|(source, changes)| JournalEntry {
-            assigned_object_type: source.object_type.clone(),
-            assigned_object_id: source.id,
-            kind: JournalKind::Success,
-            comments: format!("{verb} {}{commit} ({cause})", changes.join(", ")),
-        })
-        .collect()
 }
 
 /// `request 4e77… by admin: webhook dcim.device 12 updated`.

@@ -2,10 +2,14 @@
 //! repositories, and the sidecar's own service. One file per scenario family; `harness` holds
 //! the shared set-up.
 
+mod attribution;
+mod cable;
 mod harness;
+mod own_writes;
 mod publish;
 mod quiet_writeback;
 mod reconcile;
 mod render;
+mod replicas;
 mod scripts;
 mod webhook_counter;

@@ -16,6 +16,7 @@ use crate::config::{ClusterOptions, FabricConfig, FabricSettings};
 use crate::model::{Kind, Manifest, VERSION};
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
+pub use connect::client;
 pub use labels::FabricLabels;
 pub use plan::apply_order;
 

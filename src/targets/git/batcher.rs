@@ -47,7 +47,7 @@ impl Batcher {
 
     /// Joins the open batch, or opens one that `run` will publish when the window closes.
     /// Joining happens before the first `.await`, so callers join in the order they call.
-    pub async fn submit<F, Fut>(
+    pub(crate) async fn submit<F, Fut>(
         self: &Arc<Self>,
         desired: Vec<Manifest>,
         cause: Cause,

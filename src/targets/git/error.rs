@@ -58,7 +58,7 @@ impl From<GitError> for TargetError {
 }
 
 /// `TargetError` is not `Clone`; the batcher hands one result to many callers.
-pub fn clone_target_error(error: &TargetError) -> TargetError {
+pub(crate) fn clone_target_error(error: &TargetError) -> TargetError {
     match error {
         TargetError::Unavailable { target, message } => TargetError::Unavailable {
             target: target.clone(),
@@ -100,7 +100,7 @@ impl Redactor {
         }
     }
 
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = strip_url_userinfo(text);
         for secret in &self.secrets {
             out = out.replace(secret.as_str(), REDACTED);
@@ -129,7 +129,7 @@ impl Redactor {
 }
 
 /// `https://user:token@host/x` → `https://[redacted]@host/x`, wherever a URL appears in `text`.
-pub fn strip_url_userinfo(text: &str) -> String {
+pub(crate) fn strip_url_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {

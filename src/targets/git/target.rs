@@ -99,11 +99,6 @@ impl GitTarget {
         Self::new(&fabric.name, config, &settings.queue.data_dir, lease)
     }
 
-    /// The key both locks use for this repository and branch.
-    pub fn lock_key(&self) -> &str {
-        &self.inner.lock_key
-    }
-
     /// The working clone's folder.
     pub fn workdir(&self) -> &Path {
         &self.inner.workdir
