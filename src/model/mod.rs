@@ -11,6 +11,7 @@ pub mod fabric_config_read;
 pub mod ipv4_namespace;
 mod kind;
 mod manifest;
+mod references;
 pub mod server;
 pub mod server_profile;
 pub mod switch;
@@ -33,6 +34,7 @@ pub use kind::{AGENT_GROUP, Kind, VERSION, VPC_GROUP, WIRING_GROUP};
 pub use manifest::{
     Manifest, ManifestMeta, ManifestParseError, ObjectKey, parse_manifests, sort_keys,
 };
+pub use references::refers_to;
 pub use server::ServerSpec;
 pub use server_profile::ServerProfileSpec;
 pub use switch::SwitchSpec;

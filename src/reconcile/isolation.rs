@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::sources::SourceMap;
 use crate::mapping::Violation;
-use crate::model::{Kind, Manifest, ObjectKey};
+use crate::model::{Manifest, ObjectKey, refers_to};
 
 /// Held-back rendered objects and why, in words for their NetBox owners.
 pub type HeldBack = BTreeMap<ObjectKey, String>;
@@ -42,7 +42,7 @@ pub fn held_back(
             if held.contains_key(&key) {
                 continue;
             }
-            if let Some(on) = held.keys().find(|h| refers_to(&manifest.spec, h, None)) {
+            if let Some(on) = held.keys().find(|h| refers_to(&manifest.spec, h)) {
                 added.push((key, format!("waits on {on}, which is held back")));
             }
         }
@@ -50,34 +50,6 @@ pub fn held_back(
             return held;
         }
         held.extend(added);
-    }
-}
-
-/// Does a spec name `key` (as a value, a `<name>/<part>` value or a key)? Namespaces and
-/// switch groups share short names (`default`) with other kinds, so they count only in the
-/// fields that refer to them (`ipv4Namespace`, `vlanNamespaces`, `groups`).
-fn refers_to(value: &Value, key: &ObjectKey, field: Option<&str>) -> bool {
-    let name = key.name.as_str();
-    match value {
-        Value::String(s) => {
-            let named = s == name || s.strip_prefix(name).is_some_and(|r| r.starts_with('/'));
-            named && field_fits(key.kind, field)
-        }
-        Value::Array(items) => items.iter().any(|i| refers_to(i, key, field)),
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| (k == name && field_fits(key.kind, field)) || refers_to(v, key, Some(k))),
-        _ => false,
-    }
-}
-
-fn field_fits(kind: Kind, field: Option<&str>) -> bool {
-    let field = field.unwrap_or_default().to_ascii_lowercase();
-    match kind {
-        Kind::IPv4Namespace => field.contains("ipv4namespace"),
-        Kind::VLANNamespace => field.contains("vlannamespace"),
-        Kind::SwitchGroup => field.contains("group"),
-        _ => true,
     }
 }
 
@@ -96,7 +68,7 @@ pub(crate) fn preserved(actual: &[Value], held: &HeldBack) -> Vec<Manifest> {
 mod tests {
     use super::*;
     use crate::mapping::SourceRef;
-    use crate::model::ManifestMeta;
+    use crate::model::{Kind, ManifestMeta};
     use serde_json::json;
 
     fn manifest(kind: Kind, name: &str, spec: Value) -> Manifest {

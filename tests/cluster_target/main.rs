@@ -1,24 +1,65 @@
-//! The cluster target against the test server: apply order, pruning (only labelled objects),
-//! reverse-order deletes, conflicts, error reporting, dry-run, and reading back.
+//! The cluster target against the test server running the fabric's own webhooks: apply
+//! order, pruning (only labelled objects), reverse-order deletes, conflicts, error reporting,
+//! dry-run, and reading back.
 
 use hedgehog_sidecar::config::{ClusterOptions, FabricConfig};
 use hedgehog_sidecar::model::parse_manifests;
 use hedgehog_sidecar::model::{Kind, Manifest, ObjectKey};
-use hedgehog_sidecar::targets::cluster::ClusterTarget;
+use hedgehog_sidecar::targets::cluster::{ClusterTarget, apply_order};
 use hedgehog_sidecar::targets::{Cause, Target};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
 use kube_testserver::TestServer;
-use kube_testserver::fixtures::{edit_as, names, rv, switch, switch_json, switches};
-use serde_json::json;
-use testkit::paths::{crds_dir, shared};
+use kube_testserver::fixtures::{edit_as, rv, switches};
+use serde_json::{Value, json};
+use testkit::oracle::FabricCluster;
+use testkit::paths::{crds_dir, fixture, shared};
 
-fn sample() -> Vec<Manifest> {
-    let path = shared("hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
-    parse_manifests(&std::fs::read_to_string(path).unwrap()).unwrap()
+mod transitions;
+
+/// The demo-gitops sample with the complete wiring it names, as YAML.
+fn demo_yaml() -> String {
+    let wiring = std::fs::read_to_string(fixture("demo-gitops-env-1.cluster.yaml")).unwrap();
+    let sample = shared("hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
+    format!(
+        "{wiring}\n---\n{}",
+        std::fs::read_to_string(sample).unwrap()
+    )
 }
 
-fn switch_manifest(name: &str, role: &str) -> Manifest {
-    serde_json::from_value(switch_json(name, role)).unwrap()
+fn demo() -> Vec<Manifest> {
+    parse_manifests(&demo_yaml()).unwrap()
+}
+
+/// A Switch the fabric admits: a spine, or a leaf with ASN `65100 + n`; `n` also makes its
+/// management and protocol IPs unique.
+fn switch_json(name: &str, role: &str, n: u8) -> Value {
+    let mut spec = json!({
+        "role": role, "profile": "vs", "description": name, "asn": 65100,
+        "ip": format!("172.30.0.{}/21", 100 + n), "protocolIP": format!("172.30.8.{}/32", 100 + n),
+    });
+    if role != "spine" {
+        spec["asn"] = json!(65100 + u32::from(n));
+        spec["vtepIP"] = json!(format!("172.30.12.{}/32", 100 + n));
+    }
+    json!({
+        "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Switch",
+        "metadata": {"name": name}, "spec": spec,
+    })
+}
+
+fn switch_manifest(name: &str, role: &str, n: u8) -> Manifest {
+    serde_json::from_value(switch_json(name, role, n)).unwrap()
+}
+
+/// The VLAN namespace every switch is in, and `objects`.
+fn with_vlans(objects: impl IntoIterator<Item = Manifest>) -> Vec<Manifest> {
+    let vlans = json!({
+        "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "VLANNamespace",
+        "metadata": {"name": "default"}, "spec": {"ranges": [{"from": 1000, "to": 2999}]},
+    });
+    std::iter::once(serde_json::from_value(vlans).unwrap())
+        .chain(objects)
+        .collect()
 }
 
 async fn target(server: &TestServer, fabric: &str, options: ClusterOptions) -> ClusterTarget {
@@ -44,7 +85,17 @@ fn key(kind: Kind, name: &str) -> ObjectKey {
     }
 }
 
-async fn resource_versions(server: &TestServer, kind: Kind) -> Vec<(u64, Kind)> {
+/// Does every object of kind `first` come before every object of kind `then` in `keys`?
+fn before(keys: &[ObjectKey], first: Kind, then: Kind) -> bool {
+    let last_first = keys.iter().rposition(|k| k.kind == first);
+    let first_then = keys.iter().position(|k| k.kind == then);
+    match (last_first, first_then) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
+    }
+}
+
+async fn resource_versions(server: &TestServer, kind: Kind) -> Vec<(u64, ObjectKey)> {
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk(kind.group(), "v1beta1", kind.as_str()),
         kind.plural(),
@@ -56,36 +107,43 @@ async fn resource_versions(server: &TestServer, kind: Kind) -> Vec<(u64, Kind)> 
         .unwrap()
         .items
         .iter()
-        .map(|o| (rv(o), kind))
+        .map(|o| {
+            (
+                rv(o),
+                key(kind, o.metadata.name.as_deref().unwrap_or_default()),
+            )
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn objects_are_applied_in_dependency_order_and_labelled() {
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let target = target(&server, "east", ClusterOptions::default()).await;
-    let mut desired = sample();
+    let Some(cluster) = FabricCluster::start("apply order").await else {
+        return;
+    };
+    let server = &cluster.server;
+    let target = target(server, "east", ClusterOptions::default()).await;
+    let mut desired = demo();
     desired.reverse();
     let report = target.publish(&desired, &cause(), false).await.unwrap();
     assert_eq!(
         (report.created.len(), report.failures.len()),
-        (8, 0),
+        (desired.len(), 0),
         "{report:?}"
     );
     let mut writes = Vec::new();
-    for kind in [
-        Kind::VPC,
-        Kind::VPCAttachment,
-        Kind::VPCPeering,
-        Kind::ExternalPeering,
-    ] {
-        writes.extend(resource_versions(&server, kind).await);
+    for kind in Kind::RENDERED {
+        writes.extend(resource_versions(server, kind).await);
     }
     writes.sort();
-    let kinds: Vec<Kind> = writes.iter().map(|(_, k)| *k).collect();
-    let mut ordered = kinds.clone();
-    ordered.sort();
-    assert_eq!(kinds, ordered, "written in Kind order");
+    let written: Vec<ObjectKey> = writes.into_iter().map(|(_, k)| k).collect();
+    let mut ordered = written.clone();
+    ordered.sort_by(|a, b| apply_order(a).cmp(&apply_order(b)));
+    assert_eq!(written, ordered, "written in apply order");
+    assert!(
+        before(&written, Kind::VPC, Kind::Connection) && before(&written, Kind::Switch, Kind::VPC),
+        "{written:?}"
+    );
 
     let vpc = target
         .actual()
@@ -109,55 +167,72 @@ async fn objects_are_applied_in_dependency_order_and_labelled() {
 
     let again = target.publish(&desired, &cause(), false).await.unwrap();
     assert!(!again.changed(), "{again:?}");
-    assert_eq!(again.unchanged, 8);
-    server.shutdown().await;
+    assert_eq!(again.unchanged, desired.len());
+    cluster.shutdown().await;
 }
 
 #[tokio::test]
 async fn pruning_deletes_only_this_fabrics_objects_in_reverse_order() {
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let east = target(&server, "east", ClusterOptions::default()).await;
-    let west = target(&server, "west", ClusterOptions::default()).await;
-    east.publish(&sample(), &cause(), false).await.unwrap();
-    west.publish(&[switch_manifest("west-leaf", "spine")], &cause(), false)
+    let Some(cluster) = FabricCluster::start("pruning").await else {
+        return;
+    };
+    let server = &cluster.server;
+    let east = target(server, "east", ClusterOptions::default()).await;
+    let west = target(server, "west", ClusterOptions::default()).await;
+    east.publish(&demo(), &cause(), false).await.unwrap();
+    let report = west
+        .publish(
+            &[switch_manifest("west-spine", "spine", 1)],
+            &cause(),
+            false,
+        )
         .await
         .unwrap();
-    let api = switches(&server).await;
-    api.create(&PostParams::default(), &switch("by-hand", "spine"))
-        .await
-        .unwrap();
+    assert_eq!(report.failures, [], "{report:?}");
+    let api = switches(server).await;
+    let by_hand = serde_json::from_value(switch_json("by-hand", "spine", 2)).unwrap();
+    api.create(&PostParams::default(), &by_hand).await.unwrap();
 
-    let keep: Vec<Manifest> = sample()
+    // Keep VPC demo-vpc-1 and the namespaces it needs; everything else of east goes.
+    let keep: Vec<Manifest> = demo()
         .into_iter()
-        .filter(|m| m.kind == "VPC" && m.metadata.name == "demo-vpc-1")
+        .filter(|m| m.metadata.name == "demo-vpc-1" || m.kind.ends_with("Namespace"))
         .collect();
     let report = east.publish(&keep, &cause(), false).await.unwrap();
-    assert_eq!(report.unchanged, 1);
-    let deleted: Vec<String> = report.deleted.iter().map(ToString::to_string).collect();
+    assert_eq!(report.failures, [], "{report:?}");
+    assert_eq!(report.unchanged, 3);
+    let expected = demo().len() - keep.len();
+    assert_eq!(report.deleted.len(), expected, "{report:?}");
+    let mut reversed = report.deleted.clone();
+    reversed.sort_by(|a, b| apply_order(b).cmp(&apply_order(a)));
     assert_eq!(
-        deleted,
-        [
-            "ExternalPeering/demo-vpc-1--default",
-            "VPCPeering/demo-vpc-1--demo-vpc-2",
-            "VPCAttachment/demo-vpc-3--server-3--bundled--s5248-01",
-            "VPCAttachment/demo-vpc-2--server-4--unbundled--s5248-02",
-            "VPCAttachment/demo-vpc-1--server-1--mclag--s5248-01--s5248-02",
-            "VPC/demo-vpc-3",
-            "VPC/demo-vpc-2",
-        ],
+        report.deleted, reversed,
         "dependents first: the exact reverse of the apply order"
     );
+    for (first, then) in [
+        (Kind::VPCAttachment, Kind::Connection),
+        (Kind::ExternalAttachment, Kind::Connection),
+        (Kind::ExternalPeering, Kind::External),
+        (Kind::Connection, Kind::VPC),
+        (Kind::Connection, Kind::Switch),
+        (Kind::Switch, Kind::SwitchGroup),
+    ] {
+        assert!(
+            before(&report.deleted, first, then),
+            "{first:?} before {then:?}"
+        );
+    }
     assert!(
         api.get("by-hand").await.is_ok(),
         "unlabelled objects are never touched"
     );
     assert!(
-        api.get("west-leaf").await.is_ok(),
+        api.get("west-spine").await.is_ok(),
         "another fabric's objects are never touched"
     );
 
     let no_prune = target(
-        &server,
+        server,
         "west",
         ClusterOptions {
             prune: false,
@@ -167,20 +242,24 @@ async fn pruning_deletes_only_this_fabrics_objects_in_reverse_order() {
     .await;
     let report = no_prune.publish(&[], &cause(), false).await.unwrap();
     assert!(report.deleted.is_empty());
-    server.shutdown().await;
+    cluster.shutdown().await;
 }
 
 #[tokio::test]
 async fn conflicts_are_reported_unless_the_fabric_forces_them() {
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let east = target(&server, "east", ClusterOptions::default()).await;
-    let desired = [switch_manifest("leaf-01", "server-leaf")];
-    east.publish(&desired, &cause(), false).await.unwrap();
+    let Some(cluster) = FabricCluster::start("conflicts").await else {
+        return;
+    };
+    let server = &cluster.server;
+    let east = target(server, "east", ClusterOptions::default()).await;
+    let desired = with_vlans([switch_manifest("leaf-01", "server-leaf", 1)]);
+    let report = east.publish(&desired, &cause(), false).await.unwrap();
+    assert_eq!(report.failures, [], "{report:?}");
     edit_as(
-        &switches(&server).await,
+        &switches(server).await,
         "kubectl-edit",
         "leaf-01",
-        json!({"spec": {"role": "spine"}}),
+        json!({"spec": {"description": "edited by hand"}}),
     )
     .await;
 
@@ -192,10 +271,10 @@ async fn conflicts_are_reported_unless_the_fabric_forces_them() {
         message.starts_with("Apply failed with 1 conflict: conflict with \"kubectl-edit\" using wiring.githedgehog.com/v1beta1 at "),
         "{message}"
     );
-    assert!(message.ends_with(": .spec.role"), "{message}");
+    assert!(message.ends_with(": .spec.description"), "{message}");
 
     let forcing = target(
-        &server,
+        server,
         "east",
         ClusterOptions {
             force_conflicts: true,
@@ -206,41 +285,59 @@ async fn conflicts_are_reported_unless_the_fabric_forces_them() {
     let report = forcing.publish(&desired, &cause(), false).await.unwrap();
     assert_eq!(report.updated, vec![key(Kind::Switch, "leaf-01")]);
     assert_eq!(
-        switches(&server).await.get("leaf-01").await.unwrap().data["spec"]["role"],
-        "server-leaf"
+        switches(server).await.get("leaf-01").await.unwrap().data["spec"]["description"],
+        "leaf-01"
     );
-    server.shutdown().await;
+    cluster.shutdown().await;
 }
 
 #[tokio::test]
 async fn refused_objects_quote_the_cluster_and_the_rest_is_applied() {
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let east = target(&server, "east", ClusterOptions::default()).await;
-    let desired = [
-        switch_manifest("good", "spine"),
-        switch_manifest("bad", "core"),
-    ];
+    let Some(cluster) = FabricCluster::start("refusals").await else {
+        return;
+    };
+    let server = &cluster.server;
+    let east = target(server, "east", ClusterOptions::default()).await;
+    let desired = with_vlans([
+        switch_manifest("good", "spine", 1),
+        switch_manifest("bad", "core", 2),
+    ]);
     let report = east.publish(&desired, &cause(), false).await.unwrap();
-    assert_eq!(report.created, vec![key(Kind::Switch, "good")]);
+    assert_eq!(report.created[1..], [key(Kind::Switch, "good")]);
     assert_eq!(report.failures.len(), 1);
     assert!(report.failures[0].message.starts_with("Switch.wiring.githedgehog.com \"bad\" is invalid: spec.role: Unsupported value: \"core\""), "{}", report.failures[0].message);
-    server.shutdown().await;
+    cluster.shutdown().await;
 }
 
 #[tokio::test]
 async fn dry_runs_report_without_changing_anything() {
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let east = target(&server, "east", ClusterOptions::default()).await;
-    let report = east.publish(&sample(), &cause(), true).await.unwrap();
-    assert_eq!(report.created.len(), 8);
-    assert!(
-        east.actual().await.unwrap().is_empty(),
+    let Some(cluster) = FabricCluster::start("dry runs").await else {
+        return;
+    };
+    let server = &cluster.server;
+    let east = target(server, "east", ClusterOptions::default()).await;
+    // Switches need their VLAN namespace: that one exists, the switches are dry-run.
+    let vlans = with_vlans([]);
+    let report = east.publish(&vlans, &cause(), false).await.unwrap();
+    assert_eq!(report.failures, [], "{report:?}");
+    let switches_only = [
+        switch_manifest("spine-01", "spine", 1),
+        switch_manifest("leaf-01", "server-leaf", 2),
+    ];
+    let report = east
+        .publish(&with_vlans(switches_only), &cause(), true)
+        .await
+        .unwrap();
+    assert_eq!(report.created.len(), 2, "{report:?}");
+    assert_eq!(
+        east.actual().await.unwrap().len(),
+        1,
         "a dry-run stores nothing"
     );
 
     // dry_run_first: one refused object means nothing is applied.
     let careful = target(
-        &server,
+        server,
         "east",
         ClusterOptions {
             dry_run_first: true,
@@ -250,10 +347,10 @@ async fn dry_runs_report_without_changing_anything() {
     .await;
     let report = careful
         .publish(
-            &[
-                switch_manifest("good", "spine"),
-                switch_manifest("bad", "core"),
-            ],
+            &with_vlans([
+                switch_manifest("good", "spine", 3),
+                switch_manifest("bad", "core", 4),
+            ]),
             &cause(),
             false,
         )
@@ -261,26 +358,33 @@ async fn dry_runs_report_without_changing_anything() {
         .unwrap();
     assert_eq!(report.failures.len(), 1);
     assert!(report.created.is_empty());
-    assert!(east.actual().await.unwrap().is_empty());
+    assert_eq!(east.actual().await.unwrap().len(), 1);
     let report = careful
-        .publish(&[switch_manifest("good", "spine")], &cause(), false)
+        .publish(
+            &with_vlans([switch_manifest("good", "spine", 3)]),
+            &cause(),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(report.created, vec![key(Kind::Switch, "good")]);
 
     // A dry-run of a change and of a prune.
+    let mut changed = switch_json("good", "spine", 3);
+    changed["spec"]["description"] = json!("changed");
+    let changed: Manifest = serde_json::from_value(changed).unwrap();
     let report = east
-        .publish(&[switch_manifest("good", "server-leaf")], &cause(), true)
+        .publish(&with_vlans([changed]), &cause(), true)
         .await
         .unwrap();
     assert_eq!(report.updated, vec![key(Kind::Switch, "good")]);
-    let report = east.publish(&[], &cause(), true).await.unwrap();
+    let report = east.publish(&with_vlans([]), &cause(), true).await.unwrap();
     assert_eq!(report.deleted, vec![key(Kind::Switch, "good")]);
     assert_eq!(
-        switches(&server).await.get("good").await.unwrap().data["spec"]["role"],
-        "spine"
+        switches(server).await.get("good").await.unwrap().data["spec"]["description"],
+        "good"
     );
-    server.shutdown().await;
+    cluster.shutdown().await;
 }
 
 #[tokio::test]
@@ -317,7 +421,10 @@ async fn connects_through_a_kubeconfig_file_and_context() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
-    let server = TestServer::start(&crds_dir()).await.unwrap();
+    let Some(cluster) = FabricCluster::start("apply command").await else {
+        return;
+    };
+    let server = &cluster.server;
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).unwrap();
@@ -330,62 +437,56 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
         ),
     )
     .unwrap();
-    let sample = shared("hedgehog/samples/demo-gitops_env-1_vpcs.yaml");
-    let run = |dry_run: bool| {
-        let (config, sample) = (config.clone(), sample.clone());
+    let whole = dir.path().join("demo.yaml");
+    std::fs::write(&whole, demo_yaml()).unwrap();
+    // The same fabric without its ExternalPeering (the last document).
+    let fewer = dir.path().join("fewer.yaml");
+    let yaml = demo_yaml();
+    let last = yaml.rfind("\n---\n").unwrap();
+    std::fs::write(&fewer, &yaml[..last]).unwrap();
+    let run = |file: &std::path::Path, dry_run: bool| {
+        let (config, file) = (config.clone(), file.to_owned());
         tokio::task::spawn_blocking(move || {
             let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"));
             command
                 .arg("--config")
                 .arg(&config)
                 .args(["apply", "--fabric", "east", "--from-yaml"])
-                .arg(&sample);
+                .arg(&file);
             if dry_run {
                 command.arg("--dry-run");
             }
-            command
+            let output = command
                 .env_remove("HEDGEHOG_SIDECAR_CONFIG")
                 .output()
-                .expect("the binary runs")
+                .expect("the binary runs");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            serde_json::from_slice::<Value>(&output.stdout).unwrap()
         })
     };
-    let dry = run(true).await.unwrap();
-    assert!(
-        dry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
-    assert_eq!(report["created"].as_array().unwrap().len(), 8);
-    assert!(
-        names(&switches(&server).await, &ListParams::default())
-            .await
-            .is_empty()
-    );
-
-    let applied = run(false).await.unwrap();
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&applied.stdout).unwrap();
+    let report = run(&whole, false).await.unwrap();
     assert_eq!(
         report["created"][0],
-        json!({"kind": "VPC", "name": "demo-vpc-1"})
+        json!({"kind": "VLANNamespace", "name": "default"})
     );
-    assert_eq!(resource_versions(&server, Kind::VPC).await.len(), 3);
-    server.shutdown().await;
-}
+    assert_eq!(report["created"].as_array().unwrap().len(), demo().len());
+    assert_eq!(resource_versions(server, Kind::VPC).await.len(), 3);
 
-/// A test server with the fabric's own webhooks (hhfab's default configuration); `None` when
-/// the oracle cannot be built.
-async fn with_fabric_webhooks(test: &str) -> Option<(TestServer, testkit::oracle::FabricWebhooks)> {
-    use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
-    let server = TestServer::start(&crds_dir()).await.unwrap();
-    let config = fabric_config_yaml(&Default::default());
-    let webhooks = testkit::oracle::FabricWebhooks::start(&server, &config, test).await?;
-    Some((server, webhooks))
+    let dry = run(&fewer, true).await.unwrap();
+    assert_eq!(
+        dry["deleted"],
+        json!([{"kind": "ExternalPeering", "name": "demo-vpc-1--default"}])
+    );
+    assert_eq!(
+        resource_versions(server, Kind::ExternalPeering).await.len(),
+        1,
+        "a dry-run deletes nothing"
+    );
+    cluster.shutdown().await;
 }
 
 /// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
@@ -393,9 +494,10 @@ async fn with_fabric_webhooks(test: &str) -> Option<(TestServer, testkit::oracle
 /// server words it; deletes are admitted too.
 #[tokio::test]
 async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
-    let Some((server, _webhooks)) = with_fabric_webhooks("fabric webhooks").await else {
+    let Some(cluster) = FabricCluster::start("fabric webhooks").await else {
         return;
     };
+    let server = &cluster.server;
     let client = server.client().await.unwrap();
     let api = |kind: &str, plural: &str, group: &str| -> Api<DynamicObject> {
         let gvk = GroupVersionKind::gvk(group, "v1beta1", kind);
@@ -481,10 +583,10 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
 /// rewrote a field the sidecar manages).
 #[tokio::test]
 async fn a_rendered_fabric_is_admitted_by_the_fabrics_webhooks_and_stays_unchanged() {
-    let Some((server, _webhooks)) = with_fabric_webhooks("rendered fabric admitted").await else {
+    let Some(cluster) = FabricCluster::start("rendered fabric admitted").await else {
         return;
     };
-    let target = target(&server, "lab", ClusterOptions::default()).await;
+    let target = target(&cluster.server, "lab", ClusterOptions::default()).await;
     let fabric = std::fs::read_to_string(testkit::paths::fixture("complete-fabric.yaml")).unwrap();
     let desired = parse_manifests(&fabric).unwrap();
     let report = target.publish(&desired, &cause(), false).await.unwrap();

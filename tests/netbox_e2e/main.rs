@@ -19,7 +19,7 @@ use hedgehog_sidecar::netbox::writeback::{
 use hedgehog_sidecar::netbox::{FabricSnapshot, ListQuery, NetBoxClient, NetBoxError, load_fabric};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use testkit::netbox::{client, client_v1, options, unique, var};
+use testkit::netbox::{client, client_v1, free_octet, options, unique, var};
 use testkit::synthetic::SyntheticFabric;
 
 /// Held by tests that add custom fields for a while and by tests that compare whole objects:
@@ -41,21 +41,6 @@ async fn ensure_product_setup(client: &NetBoxClient) {
     ensure_schema(client, &[MappingConfig::default()])
         .await
         .unwrap();
-}
-
-/// A second octet whose 10.x.0.0/16 holds no IP address yet (NetBox enforces global uniqueness).
-async fn free_octet(client: &NetBoxClient) -> u8 {
-    for _ in 0..50 {
-        let octet = rand::random::<u8>();
-        let query = ListQuery::new()
-            .filter("parent", format!("10.{octet}.0.0/16"))
-            .fields(&["id"]);
-        let used: Vec<Value> = client.list(ep::IP_ADDRESSES.path, &query).await.unwrap();
-        if used.is_empty() {
-            return octet;
-        }
-    }
-    panic!("no free 10.x.0.0/16 left in the test NetBox");
 }
 
 #[tokio::test]

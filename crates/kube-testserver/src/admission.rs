@@ -7,6 +7,8 @@
 //! `clientConfig.url` may be `https` (trusting `caBundle`) or, as a test-server extension, `http`;
 //! `clientConfig.service` is not supported (there is no service network).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine;
@@ -260,16 +262,7 @@ fn post(config: &Value, body: &Value) -> Result<Value, String> {
         .and_then(Value::as_u64)
         .unwrap_or(DEFAULT_TIMEOUT_SECS)
         .clamp(1, MAX_TIMEOUT_SECS);
-    let mut client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(timeout));
-    let bundle = text(config, "/clientConfig/caBundle");
-    if !bundle.is_empty() {
-        let pem = base64::engine::general_purpose::STANDARD
-            .decode(bundle)
-            .map_err(|e| format!("caBundle is not base64: {e}"))?;
-        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| format!("caBundle: {e}"))?;
-        client = client.add_root_certificate(ca);
-    }
-    let client = client.build().map_err(|e| e.to_string())?;
+    let client = client(timeout, text(config, "/clientConfig/caBundle"))?;
     let uid = text(body, "/request/uid");
     let response: Value = client
         .post(url)
@@ -286,6 +279,31 @@ fn post(config: &Value, body: &Value) -> Result<Value, String> {
         return Err("the response's uid is not the request's".into());
     }
     Ok(answer)
+}
+
+/// The HTTP client for webhooks with `timeout` trusting `bundle`: made once per pair and kept
+/// (a blocking client runs a thread of its own; making one per call costs more than the call).
+fn client(timeout: u64, bundle: &str) -> Result<reqwest::blocking::Client, String> {
+    type Clients = Mutex<HashMap<(u64, String), reqwest::blocking::Client>>;
+    static CLIENTS: OnceLock<Clients> = OnceLock::new();
+    let clients = CLIENTS.get_or_init(Clients::default);
+    let key = (timeout, bundle.to_owned());
+    if let Some(client) = clients.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(client);
+    }
+    let mut builder = reqwest::blocking::Client::builder().timeout(Duration::from_secs(timeout));
+    if !bundle.is_empty() {
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(bundle)
+            .map_err(|e| format!("caBundle is not base64: {e}"))?;
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| format!("caBundle: {e}"))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    if let Ok(mut clients) = clients.lock() {
+        clients.insert(key, client.clone());
+    }
+    Ok(client)
 }
 
 fn request_body(uid: &str, review: &Review<'_>) -> Value {

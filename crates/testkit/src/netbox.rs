@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use hedgehog_sidecar::netbox::{ClientOptions, NetBoxClient};
+use hedgehog_sidecar::netbox::endpoints as ep;
+use hedgehog_sidecar::netbox::{ClientOptions, ListQuery, NetBoxClient};
 use secrecy::SecretString;
 
 /// NetBox is shared by the scenarios of one test binary: one at a time.
@@ -47,4 +48,23 @@ pub fn client_v1() -> NetBoxClient {
 /// `prefix` made unique with a random suffix, for names in the shared NetBox.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:08x}", rand::random::<u32>())
+}
+
+/// A second octet whose 10.x.0.0/16 holds no IP address yet (NetBox enforces global uniqueness),
+/// for a [`crate::synthetic::SyntheticFabric`].
+pub async fn free_octet(client: &NetBoxClient) -> u8 {
+    for _ in 0..50 {
+        let octet = rand::random::<u8>();
+        let query = ListQuery::new()
+            .filter("parent", format!("10.{octet}.0.0/16"))
+            .fields(&["id"]);
+        let used: Vec<serde_json::Value> = client
+            .list(ep::IP_ADDRESSES.path, &query)
+            .await
+            .expect("NetBox lists IP addresses");
+        if used.is_empty() {
+            return octet;
+        }
+    }
+    panic!("no free 10.x.0.0/16 left in the test NetBox");
 }

@@ -293,3 +293,36 @@ pub(crate) async fn reqwest_post(url: &str, body: &Value) -> (u16, String) {
     let code = response.status().as_u16();
     (code, response.text().await.unwrap_or_default())
 }
+
+/// A Kubernetes test server running the fabric's own webhooks, configured as the sidecar's
+/// default fabric settings describe the fabric: what every test that applies to a cluster
+/// applies to.
+pub struct FabricCluster {
+    pub server: kube_testserver::TestServer,
+    pub webhooks: FabricWebhooks,
+}
+
+impl FabricCluster {
+    /// `None`, said on stderr, when the oracle cannot be built.
+    pub async fn start(test: &str) -> Option<FabricCluster> {
+        FabricCluster::start_with(&hedgehog_sidecar::config::FabricSettings::default(), test).await
+    }
+
+    /// A cluster of a fabric with the fabric-wide `settings` (its subnets, ASN ranges, ...).
+    pub async fn start_with(
+        settings: &hedgehog_sidecar::config::FabricSettings,
+        test: &str,
+    ) -> Option<FabricCluster> {
+        let config = hedgehog_sidecar::model::fabric_config::fabric_config_yaml(settings);
+        let server = kube_testserver::TestServer::start(&crate::paths::crds_dir())
+            .await
+            .expect("the test server starts");
+        let webhooks = FabricWebhooks::start(&server, &config, test).await?;
+        Some(FabricCluster { server, webhooks })
+    }
+
+    /// Stops the server, then the webhooks.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}

@@ -5,18 +5,20 @@
 mod connect;
 mod errors;
 pub mod labels;
+mod plan;
 mod publish;
 
 use async_trait::async_trait;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde_json::Value;
 
-use crate::config::{ClusterOptions, FabricConfig};
+use crate::config::{ClusterOptions, FabricConfig, FabricSettings};
 use crate::model::{Kind, Manifest, VERSION};
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 pub use connect::client;
 pub use labels::FabricLabels;
+pub use plan::apply_order;
 
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "hedgehog-sidecar";
@@ -26,6 +28,8 @@ pub struct ClusterTarget {
     fabric: String,
     options: ClusterOptions,
     labels: FabricLabels,
+    /// The fabric's leaf ASNs, where a switch is parked while switches swap ASNs.
+    leaf_asns: std::ops::RangeInclusive<u64>,
 }
 
 impl ClusterTarget {
@@ -41,7 +45,14 @@ impl ClusterTarget {
             &fabric.name,
             fabric.cluster.clone(),
             &fabric.mapping.label_domain,
-        ))
+        )
+        .with_settings(&fabric.mapping.settings))
+    }
+
+    /// Takes the fabric's leaf ASN range from `settings` (the defaults of `hhfab init` until then).
+    pub fn with_settings(mut self, settings: &FabricSettings) -> ClusterTarget {
+        self.leaf_asns = u64::from(settings.leaf_asn_start)..=u64::from(settings.leaf_asn_end);
+        self
     }
 
     pub fn new(
@@ -55,7 +66,9 @@ impl ClusterTarget {
             fabric: fabric.to_owned(),
             labels: FabricLabels::new(label_domain, fabric),
             options,
+            leaf_asns: 0..=0,
         }
+        .with_settings(&FabricSettings::default())
     }
 
     fn api(&self, kind: Kind) -> Api<DynamicObject> {

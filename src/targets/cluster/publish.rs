@@ -1,6 +1,6 @@
-//! One publish: optional server-side dry-run of everything, server-side apply in apply
-//! order (`Kind`'s `Ord`), then pruning of managed objects no longer desired, in reverse order.
-//! Objects the cluster refuses become [`ObjectFailure`]s quoting the cluster's message.
+//! One publish: optional server-side dry-run of everything, then the [`Plan`]'s server-side
+//! applies and deletes, in rounds until the cluster takes them all or a round changes nothing.
+//! Objects the cluster still refuses become [`ObjectFailure`]s quoting the cluster's message.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +8,8 @@ use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::Value;
 
 use super::errors::{Failure, classify};
+use super::plan::{self, Plan};
 use super::{ClusterTarget, FIELD_MANAGER};
-use crate::model::diff_managed;
 use crate::model::{Kind, Manifest, ObjectKey};
 use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError};
 
@@ -94,14 +94,73 @@ fn comparable(object: &Value) -> Value {
     copy
 }
 
+/// The most rounds of applies and deletes one publish makes; each round must have done
+/// something for the next to run.
+const MAX_ROUNDS: usize = 8;
+
 pub async fn publish(
     target: &ClusterTarget,
     desired: &[Manifest],
     cause: &Cause,
     dry_run: bool,
 ) -> Result<PublishReport, TargetError> {
-    let mut report = PublishReport::default();
-    let mut objects: BTreeMap<ObjectKey, Value> = BTreeMap::new();
+    let objects = stamped(target, desired)?;
+    // What is there now: every object of the rendered kinds, by key.
+    let mut live: BTreeMap<ObjectKey, Value> = BTreeMap::new();
+    for kind in Kind::RENDERED {
+        for object in target.list(kind, None).await? {
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            live.insert(ObjectKey { kind, name }, object);
+        }
+    }
+    let selector = target.labels.selector();
+    let prune = target.options.prune;
+    let plan = Plan::new(&objects, &live, |object| {
+        prune && has_labels(object, &selector)
+    });
+
+    if !dry_run && target.options.dry_run_first {
+        let check = execute(target, &objects, &live, &plan, true).await?;
+        // Only a desired object's own refusal counts: a dry-run cannot see the objects other
+        // steps create or delete first (an attachment's connection, a VPC's attachments).
+        let refused: Vec<ObjectFailure> = check
+            .failures
+            .into_iter()
+            .filter(|failure| {
+                objects
+                    .get(&failure.key)
+                    .is_some_and(|object| !plan.waits_on_another_step(&failure.key, object))
+            })
+            .collect();
+        if !refused.is_empty() {
+            // The dry-run found problems: apply nothing, report them. Objects no longer
+            // desired are still removed: a refusal never blocks the prunes of the others.
+            let pruned = execute(target, &objects, &live, &plan.prunes_only(), false).await?;
+            let mut report = PublishReport {
+                deleted: pruned.deleted,
+                failures: refused,
+                ..PublishReport::default()
+            };
+            report.failures.extend(pruned.failures);
+            log_report(target, cause, &report, false);
+            return Ok(report);
+        }
+    }
+    let report = execute(target, &objects, &live, &plan, dry_run).await?;
+    log_report(target, cause, &report, dry_run);
+    Ok(report)
+}
+
+/// The desired objects, labelled and in the fabric's namespace, by key.
+fn stamped(
+    target: &ClusterTarget,
+    desired: &[Manifest],
+) -> Result<BTreeMap<ObjectKey, Value>, TargetError> {
+    let mut objects = BTreeMap::new();
     for manifest in desired {
         let mut object = manifest.to_value();
         target.labels.stamp(&mut object);
@@ -123,82 +182,155 @@ pub async fn publish(
             }
         }
     }
+    Ok(objects)
+}
 
-    // What is there now: every object of the rendered kinds, by key.
-    let selector = target.labels.selector();
-    let mut live: BTreeMap<ObjectKey, Value> = BTreeMap::new();
-    for kind in Kind::RENDERED {
-        for object in target.list(kind, None).await? {
-            let name = object
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            live.insert(ObjectKey { kind, name }, object);
+/// The steps of `plan` still to make, and what they did.
+struct Run<'a> {
+    target: &'a ClusterTarget,
+    objects: &'a BTreeMap<ObjectKey, Value>,
+    live: BTreeMap<ObjectKey, Value>,
+    recreated: &'a std::collections::BTreeSet<ObjectKey>,
+    applies: Vec<ObjectKey>,
+    deletes: Vec<ObjectKey>,
+    failures: BTreeMap<ObjectKey, String>,
+    report: PublishReport,
+    dry_run: bool,
+}
+
+/// Runs `plan` in rounds: applies in apply order, then deletes in delete order; steps the
+/// cluster refused are tried again in the next round as long as the last one did something
+/// (a delete frees a name, an ASN or a port another object then takes). A dry-run makes one
+/// round: it changes nothing a second one could build on.
+async fn execute(
+    target: &ClusterTarget,
+    objects: &BTreeMap<ObjectKey, Value>,
+    live: &BTreeMap<ObjectKey, Value>,
+    plan: &Plan,
+    dry_run: bool,
+) -> Result<PublishReport, TargetError> {
+    let mut run = Run {
+        target,
+        objects,
+        live: live.clone(),
+        recreated: &plan.recreated,
+        applies: plan.applies.clone(),
+        deletes: plan.deletes.clone(),
+        failures: BTreeMap::new(),
+        report: PublishReport {
+            unchanged: objects.len().saturating_sub(plan.applies.len()),
+            ..PublishReport::default()
+        },
+        dry_run,
+    };
+    for _ in 0..MAX_ROUNDS {
+        let mut progressed = run.apply_round().await?;
+        progressed |= run.delete_round().await?;
+        if (run.applies.is_empty() && run.deletes.is_empty()) || dry_run {
+            break;
+        }
+        if !progressed && !run.park().await? {
+            break;
         }
     }
-    let prunable: Vec<ObjectKey> = if target.options.prune {
-        live.iter()
-            .filter(|(key, object)| !objects.contains_key(key) && has_labels(object, &selector))
-            .map(|(key, _)| key.clone())
-            .rev()
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut report = run.report;
+    report.failures = run
+        .failures
+        .into_iter()
+        .map(|(key, message)| ObjectFailure { key, message })
+        .collect();
+    Ok(report)
+}
 
-    let passes: &[bool] = match (dry_run, target.options.dry_run_first) {
-        (true, _) => &[true],
-        (false, true) => &[true, false],
-        (false, false) => &[false],
-    };
-    for &pass_is_dry in passes {
-        report = PublishReport::default();
-        // BTreeMap order is ObjectKey order: Kind's apply order, then name.
-        for (key, object) in &objects {
-            // Only objects whose rendering differs from the cluster's copy are sent: a
-            // publish after a one-object change costs one apply, not one per object.
-            let current = live.get(key);
-            if current.is_some_and(|live| diff_managed(object, live).is_empty()) {
-                report.unchanged += 1;
+impl Run<'_> {
+    /// Applies what is pending, except objects still waiting to be deleted first.
+    async fn apply_round(&mut self) -> Result<bool, TargetError> {
+        let mut progressed = false;
+        for key in std::mem::take(&mut self.applies) {
+            let Some(object) = self.objects.get(&key) else {
+                continue;
+            };
+            if self.deletes.contains(&key) {
+                self.applies.push(key);
                 continue;
             }
-            match target.apply_one(key, object, current, pass_is_dry).await? {
-                Ok(Outcome::Created) => report.created.push(key.clone()),
-                Ok(Outcome::Updated) => report.updated.push(key.clone()),
-                Ok(Outcome::Unchanged) => report.unchanged += 1,
-                Err(message) => report.failures.push(ObjectFailure {
-                    key: key.clone(),
-                    message,
-                }),
+            let current = self.live.get(&key);
+            match self
+                .target
+                .apply_one(&key, object, current, self.dry_run)
+                .await?
+            {
+                Ok(outcome) => {
+                    progressed = true;
+                    self.failures.remove(&key);
+                    match outcome {
+                        Outcome::Created if self.recreated.contains(&key) => {
+                            self.report.updated.push(key);
+                        }
+                        Outcome::Created => self.report.created.push(key),
+                        Outcome::Updated => self.report.updated.push(key),
+                        Outcome::Unchanged => self.report.unchanged += 1,
+                    }
+                }
+                Err(message) => {
+                    self.failures.insert(key.clone(), message);
+                    self.applies.push(key);
+                }
             }
         }
-        if pass_is_dry && !dry_run && !report.failures.is_empty() {
-            // The dry-run found problems: apply nothing, report them.
-            report.created.clear();
-            report.updated.clear();
-            report.unchanged = 0;
-            log_report(target, cause, &report, true);
-            return Ok(report);
-        }
+        Ok(progressed)
     }
 
-    let params = DeleteParams {
-        dry_run,
-        ..Default::default()
-    };
-    for key in prunable {
-        match target.api(key.kind).delete(&key.name, &params).await {
-            Ok(_) => report.deleted.push(key),
-            Err(kube::Error::Api(status)) if status.code == 404 => {}
-            Err(error) => match classify(error) {
-                Failure::Object(message) => report.failures.push(ObjectFailure { key, message }),
-                Failure::Abort(error) => return Err(error),
-            },
+    async fn delete_round(&mut self) -> Result<bool, TargetError> {
+        let params = DeleteParams {
+            dry_run: self.dry_run,
+            ..Default::default()
+        };
+        let mut progressed = false;
+        for key in std::mem::take(&mut self.deletes) {
+            match self.target.api(key.kind).delete(&key.name, &params).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => match classify(error) {
+                    Failure::Object(message) => {
+                        self.failures.insert(key.clone(), message);
+                        self.deletes.push(key);
+                        continue;
+                    }
+                    Failure::Abort(error) => return Err(error),
+                },
+            }
+            progressed = true;
+            self.failures.remove(&key);
+            self.live.remove(&key);
+            if !self.recreated.contains(&key) {
+                self.report.deleted.push(key);
+            } else if self.dry_run {
+                self.report.updated.push(key);
+            }
         }
+        Ok(progressed)
     }
-    log_report(target, cause, &report, dry_run);
-    Ok(report)
+
+    /// When nothing else moves: parks one switch waiting for another's ASN on a free ASN, so
+    /// the other can take its old one. Whether one was parked.
+    async fn park(&mut self) -> Result<bool, TargetError> {
+        for key in self.applies.clone() {
+            let parked = plan::parked(&key, self.objects, &self.live, &self.target.leaf_asns);
+            let Some(parked) = parked else { continue };
+            let current = self.live.get(&key);
+            if self
+                .target
+                .apply_one(&key, &parked, current, false)
+                .await?
+                .is_ok()
+            {
+                self.live.insert(key, parked);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 fn log_report(target: &ClusterTarget, cause: &Cause, report: &PublishReport, dry_run: bool) {

@@ -1,0 +1,269 @@
+//! The apply plan of one publish: what is applied and deleted, and in which order, so that
+//! every step is one the fabric's admission webhooks take.
+//!
+//! * Objects are applied in dependency order, VPCs and Externals before the connections and
+//!   attachments that name them, and deleted in the reverse order.
+//! * A change the fabric never allows in place (a Connection's type, a static external's
+//!   `withinVPC`) is made by deleting the object, after the attachments that name it, and
+//!   creating them again.
+//! * Steps the fabric refuses are tried again once others have freed what they need (a renamed
+//!   switch takes its ASN and IPs once the old one is deleted); see `publish`.
+//! * When two switches swap ASNs, one of them is first parked on a free ASN.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
+
+use serde_json::Value;
+
+use crate::model::{Kind, ObjectKey, diff_managed, refers_to};
+
+/// What one publish does, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Desired objects that differ from the cluster's or are missing, in apply order.
+    pub applies: Vec<ObjectKey>,
+    /// Objects to delete, in delete order: prunes, and objects to create again.
+    pub deletes: Vec<ObjectKey>,
+    /// Objects deleted only to be created again.
+    pub recreated: BTreeSet<ObjectKey>,
+}
+
+/// Apply order: `Kind`'s, except that VPCs and Externals come before Connections (a static
+/// external connection names its VPC), then names.
+pub fn apply_order(key: &ObjectKey) -> (bool, Kind, &str) {
+    let late = key.kind >= Kind::Connection && !matches!(key.kind, Kind::VPC | Kind::External);
+    (late, key.kind, key.name.as_str())
+}
+
+impl Plan {
+    /// The plan bringing `live` to `desired`; `prunable` says which live objects no longer
+    /// desired may be deleted.
+    pub fn new(
+        desired: &BTreeMap<ObjectKey, Value>,
+        live: &BTreeMap<ObjectKey, Value>,
+        prunable: impl Fn(&Value) -> bool,
+    ) -> Plan {
+        let replaced: BTreeSet<ObjectKey> = desired
+            .iter()
+            .filter(|(key, object)| {
+                live.get(key)
+                    .is_some_and(|current| changes_immutable_field(key.kind, object, current))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        // The attachments naming a replaced connection go before it and come back after.
+        let attachments: BTreeSet<ObjectKey> = live
+            .iter()
+            .filter(|(key, object)| {
+                matches!(key.kind, Kind::VPCAttachment | Kind::ExternalAttachment)
+                    && replaced.iter().any(|r| names_connection(object, &r.name))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        let mut recreated: BTreeSet<ObjectKey> = replaced;
+        recreated.extend(attachments.into_iter().filter(|k| desired.contains_key(k)));
+
+        let mut applies: Vec<ObjectKey> = desired
+            .iter()
+            .filter(|(key, object)| {
+                recreated.contains(key)
+                    || live
+                        .get(key)
+                        .is_none_or(|current| !diff_managed(object, current).is_empty())
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        let mut deletes: Vec<ObjectKey> = live
+            .iter()
+            .filter(|(key, object)| {
+                recreated.contains(key) || (!desired.contains_key(key) && prunable(object))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        applies.sort_by(|a, b| apply_order(a).cmp(&apply_order(b)));
+        deletes.sort_by(|a, b| apply_order(b).cmp(&apply_order(a)));
+        Plan {
+            applies,
+            deletes,
+            recreated,
+        }
+    }
+
+    /// The same plan without applies and without re-creations: only the prunes.
+    pub fn prunes_only(&self) -> Plan {
+        Plan {
+            applies: Vec::new(),
+            deletes: self
+                .deletes
+                .iter()
+                .filter(|k| !self.recreated.contains(k))
+                .cloned()
+                .collect(),
+            recreated: BTreeSet::new(),
+        }
+    }
+
+    /// Does the desired `object` name an object this plan applies or deletes? Its refusal by a
+    /// dry-run may then only say that the other is not there yet.
+    pub fn waits_on_another_step(&self, key: &ObjectKey, object: &Value) -> bool {
+        let spec = object.get("spec").unwrap_or(&Value::Null);
+        self.applies
+            .iter()
+            .chain(&self.deletes)
+            .any(|other| other != key && refers_to(spec, other))
+    }
+}
+
+fn names_connection(attachment: &Value, connection: &str) -> bool {
+    attachment
+        .pointer("/spec/connection")
+        .and_then(Value::as_str)
+        == Some(connection)
+}
+
+/// Does changing `live` into `desired` change a field the fabric never changes in place?
+fn changes_immutable_field(kind: Kind, desired: &Value, live: &Value) -> bool {
+    if kind != Kind::Connection {
+        return false;
+    }
+    let connection_type = |object: &Value| {
+        object
+            .get("spec")
+            .and_then(Value::as_object)
+            .and_then(|spec| spec.keys().next().cloned())
+    };
+    let within_vpc = |object: &Value| {
+        object
+            .pointer("/spec/staticExternal/withinVPC")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    connection_type(desired) != connection_type(live) || within_vpc(desired) != within_vpc(live)
+}
+
+/// `desired`, a leaf Switch that wants the ASN another switch is giving up, with its ASN moved
+/// to one of `leaf_asns` that no switch in `desired_all` or `live` holds: the first step of two
+/// switches swapping ASNs. `None` for other objects and changes, or when no ASN is free.
+pub fn parked(
+    key: &ObjectKey,
+    desired_all: &BTreeMap<ObjectKey, Value>,
+    live: &BTreeMap<ObjectKey, Value>,
+    leaf_asns: &RangeInclusive<u64>,
+) -> Option<Value> {
+    let asn = |object: &Value| object.pointer("/spec/asn").and_then(Value::as_u64);
+    let desired = desired_all.get(key)?;
+    let current = live.get(key)?;
+    let leaf = desired.pointer("/spec/role").and_then(Value::as_str) != Some("spine");
+    if key.kind != Kind::Switch || !leaf || asn(desired) == asn(current) {
+        return None;
+    }
+    // Only a swap needs it: another switch holds the wanted ASN and is giving it up.
+    let swapping = live.iter().any(|(other, held)| {
+        other != key
+            && other.kind == Kind::Switch
+            && asn(held).is_some()
+            && asn(held) == asn(desired)
+            && desired_all
+                .get(other)
+                .is_some_and(|wanted| asn(wanted) != asn(held))
+    });
+    if !swapping {
+        return None;
+    }
+    let taken: BTreeSet<u64> = desired_all
+        .iter()
+        .chain(live)
+        .filter(|(k, _)| k.kind == Kind::Switch)
+        .filter_map(|(_, o)| asn(o))
+        .collect();
+    let free = leaf_asns.clone().find(|a| !taken.contains(a))?;
+    let mut parked = desired.clone();
+    parked["spec"]["asn"] = Value::from(free);
+    Some(parked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(kind: Kind, name: &str) -> ObjectKey {
+        ObjectKey {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    fn object(kind: Kind, name: &str, spec: Value) -> (ObjectKey, Value) {
+        (
+            key(kind, name),
+            json!({"kind": kind.as_str(), "metadata": {"name": name}, "spec": spec}),
+        )
+    }
+
+    #[test]
+    fn vpcs_come_before_the_connections_that_name_them_and_go_after() {
+        let desired: BTreeMap<_, _> = [
+            object(
+                Kind::Connection,
+                "s--static-external",
+                json!({"staticExternal": {"withinVPC": "vpc-1"}}),
+            ),
+            object(Kind::VPC, "vpc-1", json!({})),
+            object(Kind::Switch, "s", json!({})),
+        ]
+        .into();
+        let plan = Plan::new(&desired, &BTreeMap::new(), |_| true);
+        let names: Vec<&str> = plan.applies.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["s", "vpc-1", "s--static-external"]);
+        let pruned = Plan::new(&BTreeMap::new(), &desired, |_| true);
+        let names: Vec<&str> = pruned.deletes.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["s--static-external", "vpc-1", "s"]);
+    }
+
+    #[test]
+    fn a_connection_changing_type_is_recreated_after_its_attachments() {
+        let live: BTreeMap<_, _> = [
+            object(Kind::Connection, "c", json!({"unbundled": {}})),
+            object(
+                Kind::VPCAttachment,
+                "v--c",
+                json!({"connection": "c", "subnet": "v/a"}),
+            ),
+            object(
+                Kind::VPCAttachment,
+                "w--c",
+                json!({"connection": "c", "subnet": "w/a"}),
+            ),
+        ]
+        .into();
+        let mut desired = live.clone();
+        desired.extend([object(Kind::Connection, "c", json!({"bundled": {}}))]);
+        desired.remove(&key(Kind::VPCAttachment, "w--c"));
+        let plan = Plan::new(&desired, &live, |_| true);
+        let names = |keys: &[ObjectKey]| keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&plan.deletes), ["w--c", "v--c", "c"]);
+        assert_eq!(names(&plan.applies), ["c", "v--c"]);
+        assert_eq!(plan.recreated.len(), 2, "{plan:?}");
+        assert_eq!(names(&plan.prunes_only().deletes), ["w--c"]);
+    }
+
+    #[test]
+    fn a_leaf_changing_its_asn_is_parked_on_a_free_one() {
+        let leaf = |name: &str, asn: u64| {
+            object(
+                Kind::Switch,
+                name,
+                json!({"role": "server-leaf", "asn": asn}),
+            )
+        };
+        let live: BTreeMap<_, _> = [leaf("a", 65101), leaf("b", 65102)].into();
+        let desired: BTreeMap<_, _> = [leaf("a", 65102), leaf("b", 65101)].into();
+        let parked = parked(&key(Kind::Switch, "a"), &desired, &live, &(65101..=65533));
+        assert_eq!(parked.unwrap()["spec"]["asn"], 65103);
+        assert!(super::parked(&key(Kind::Switch, "a"), &live, &live, &(65101..=65533)).is_none());
+        // An ASN nobody else holds needs no parking.
+        let moved: BTreeMap<_, _> = [leaf("a", 65200), leaf("b", 65102)].into();
+        assert!(super::parked(&key(Kind::Switch, "a"), &moved, &live, &(65101..=65533)).is_none());
+    }
+}
