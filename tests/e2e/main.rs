@@ -7,5 +7,6 @@ mod publish;
 mod quiet_writeback;
 mod reconcile;
 mod render;
+mod saved_filters;
 mod scripts;
 mod webhook_counter;
