@@ -23,15 +23,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Resident memory of process `pid` in KiB, while it runs.
-pub fn rss_kib_of(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 impl ServedBinary {
     /// Starts `serve` on `port` against `storage`, with JSON logs in `log`, and waits until it
     /// answers `/healthz`. `extra` adds or overrides environment variables.
@@ -97,7 +88,13 @@ impl ServedBinary {
 
     /// Resident memory in KiB.
     pub fn rss_kib(&self) -> u64 {
-        rss_kib_of(self.pid()).expect("VmRSS in /proc/<pid>/status")
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
     }
 
     /// SIGKILL: no shutdown, no flush, no goodbye.
