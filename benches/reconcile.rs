@@ -163,7 +163,7 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    let (server_thread, stop_server) = start_cluster(&kubeconfig);
+    let (server_thread, stop_server) = start_cluster(&kubeconfig, &fabric.mapping.settings);
     fabric.kubeconfig = Some(kubeconfig.clone());
     let config = config_file(dir.path(), &fabric, &kubeconfig);
 
@@ -235,6 +235,7 @@ async fn main() {
 /// its own process: the floor's reads in this process then do not share a runtime with it.
 fn start_cluster(
     kubeconfig: &Path,
+    settings: &hedgehog_sidecar::config::FabricSettings,
 ) -> (
     std::thread::JoinHandle<()>,
     tokio::sync::oneshot::Sender<()>,
@@ -242,6 +243,7 @@ fn start_cluster(
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let kubeconfig = kubeconfig.to_owned();
+    let settings = settings.clone();
     let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async move {
@@ -249,6 +251,7 @@ fn start_cluster(
                 .await
                 .expect("test server");
             server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+            testkit::fabric_env::seed_fabric(&server, &settings).await;
             ready_tx.send(()).expect("ready");
             let _ = stop_rx.await;
             server.shutdown().await;

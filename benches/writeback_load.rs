@@ -172,6 +172,7 @@ async fn main() {
         .expect("test server");
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).unwrap();
+    testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
     fabric.kubeconfig = Some(kubeconfig);
     let settings = settings(fabric.clone(), dir.path());
     let services = FabricServices::build(&settings, None)

@@ -40,6 +40,9 @@ pub struct HeldLease {
     name: String,
     holder: String,
     renewal: JoinHandle<()>,
+    /// Cancelled when the lease is lost: another holder has it, or it could not be renewed
+    /// for a whole time to live.
+    lost: CancellationToken,
     _stop_renewing: DropGuard,
 }
 
@@ -55,20 +58,28 @@ impl HeldLease {
             return Ok(None);
         }
         let stop = CancellationToken::new();
+        let lost = CancellationToken::new();
         let renewal = tokio::spawn(renew(
             lease.clone(),
             name.to_owned(),
             holder.to_owned(),
             ttl,
             stop.clone(),
+            lost.clone(),
         ));
         Ok(Some(Self {
             lease,
             name: name.to_owned(),
             holder: holder.to_owned(),
             renewal,
+            lost,
             _stop_renewing: stop.drop_guard(),
         }))
+    }
+
+    /// Resolves when the lease is lost (see [`HeldLease`]'s `lost`).
+    pub async fn lost(&self) {
+        self.lost.cancelled().await;
     }
 
     /// Stops renewing (waiting for a renewal in flight) and gives the lease up.
@@ -79,6 +90,7 @@ impl HeldLease {
             holder,
             renewal,
             _stop_renewing,
+            ..
         } = self;
         drop(_stop_renewing);
         let _ = renewal.await;
@@ -86,28 +98,38 @@ impl HeldLease {
     }
 }
 
-/// Renews until `stop`, or until the lease is lost (someone else holds it now).
+/// Renews until `stop`, or until the lease is lost (someone else holds it now, or no renewal
+/// succeeded for a whole time to live, so it may have expired), which cancels `lost`.
 async fn renew(
     lease: Arc<dyn LeaseStore>,
     name: String,
     holder: String,
     ttl: Duration,
     stop: CancellationToken,
+    lost: CancellationToken,
 ) {
     let mut every = tokio::time::interval(ttl / 3);
     every.tick().await;
+    let mut renewed = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = every.tick() => {}
         }
         match lease.acquire(&name, &holder, ttl).await {
-            Ok(true) => {}
+            Ok(true) => renewed = tokio::time::Instant::now(),
             Ok(false) => {
                 tracing::warn!(lease = %name, "lost the lease to another holder");
+                lost.cancel();
                 return;
             }
-            Err(error) => tracing::warn!(lease = %name, %error, "cannot renew the lease"),
+            Err(error) => {
+                tracing::warn!(lease = %name, %error, "cannot renew the lease");
+                if renewed.elapsed() >= ttl {
+                    lost.cancel();
+                    return;
+                }
+            }
         }
     }
 }

@@ -6,8 +6,10 @@
 //! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
 
 pub mod api;
+pub mod attribution;
 pub mod cli;
 pub mod config;
+pub mod fabric_env;
 pub mod import;
 pub mod intake;
 pub mod lease;
@@ -15,7 +17,9 @@ pub mod mapping;
 pub mod model;
 pub mod netbox;
 pub mod pipeline;
+pub mod profiles;
 pub mod queue;
 pub mod reconcile;
+pub mod state;
 pub mod targets;
-pub mod telemetry;
+pub(crate) mod telemetry;

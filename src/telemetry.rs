@@ -6,7 +6,7 @@ use crate::config::{LogFormat, LogSettings};
 
 /// Installs the global subscriber. `RUST_LOG` wins over the configured level. Safe to call
 /// twice (the second call is ignored), which tests rely on.
-pub fn init(settings: &LogSettings) {
+pub(crate) fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use crate::reconcile::fabric_status::fabric_status;
 use crate::reconcile::scheduler::{ScheduleError, Scheduler};
 use crate::reconcile::{FabricReport, ObjectState, ReconcileOptions};
 
@@ -36,7 +37,12 @@ struct FabricSummary<'a> {
     mode: &'static str,
     sync: serde_json::Value,
     health: serde_json::Value,
+    /// The fabric's status as its NetBox record shows it: `synced`, `pending`, `drifted`,
+    /// `error` (a pass or a write-back failed), `unknown` (nothing read yet, or unreadable).
+    status: &'static str,
+    /// When the last reconcile started, and when the last one that succeeded did.
     last_reconciled: Option<chrono::DateTime<chrono::Utc>>,
+    last_success: Option<chrono::DateTime<chrono::Utc>>,
     objects: usize,
     in_sync: usize,
     drifted: usize,
@@ -61,7 +67,9 @@ fn summary<'a>(
         mode,
         sync: report.map_or(json!("Unknown"), |r| json!(r.sync)),
         health: report.map_or(json!("Unknown"), |r| json!(r.health)),
+        status: report.map_or("unknown", |r| fabric_status(r).as_str()),
         last_reconciled: report.map(|r| r.started_at),
+        last_success: report.and_then(|r| r.last_success),
         objects: report.map_or(0, |r| r.objects.len()),
         in_sync: count(ObjectState::InSync),
         drifted: count(ObjectState::Drifted),
@@ -72,13 +80,6 @@ fn summary<'a>(
             .and_then(|r| r.healed.as_ref())
             .map_or(0, |h| h.created.len() + h.updated.len() + h.deleted.len()),
         errors: report.map(|r| r.errors.clone()).unwrap_or_default(),
-    }
-}
-
-fn mode_of(fabric: &crate::config::FabricConfig) -> &'static str {
-    match fabric.mode {
-        crate::config::FabricMode::Apply => "apply",
-        crate::config::FabricMode::Commit => "commit",
     }
 }
 
@@ -122,7 +123,7 @@ async fn list(
     let fabrics: Vec<_> = scheduler
         .fabrics()
         .iter()
-        .map(|f| summary(&f.name, mode_of(f), reports.get(&f.name)))
+        .map(|f| summary(&f.name, f.mode.as_str(), reports.get(&f.name)))
         .collect();
     HttpResponse::Ok().json(json!({ "fabrics": fabrics }))
 }
@@ -144,7 +145,7 @@ async fn show(
     };
     let report = scheduler.report(&name).await;
     HttpResponse::Ok().json(json!({
-        "summary": summary(&fabric.name, mode_of(fabric), report.as_ref()),
+        "summary": summary(&fabric.name, fabric.mode.as_str(), report.as_ref()),
         "report": report,
     }))
 }
@@ -318,6 +319,7 @@ mod tests {
             vec![fabric],
             Arc::new(DriftingRunner),
             Arc::new(LocalLease::default()),
+            Arc::new(crate::state::MemoryState::default()),
             Duration::from_secs(300),
             Duration::from_secs(30),
         ));

@@ -13,11 +13,12 @@ use tokio_util::sync::CancellationToken;
 use super::fabrics::ApiToken;
 use super::state::AppState;
 use super::{health, webhook};
-use crate::config::Settings;
-use crate::intake::SignatureVerifier;
+use crate::config::{SecretError, Settings};
+use crate::intake::{OwnWrites, SignatureVerifier};
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
+use crate::state::SharedState;
 
 /// How long a client may take to send a request's headers.
 const HEADERS_WITHIN: Duration = Duration::from_secs(5);
@@ -29,10 +30,15 @@ const STATE_DROP_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The problem, starting with the key that causes it.
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    // The causes are part of the messages and deliberately not `source()`s: `error: {:#}`
+    /// A webhook secret setting cannot be used; the source names the key.
+    #[error("invalid configuration")]
+    Secret(#[from] SecretError),
+    #[error(
+        "invalid configuration: webhook.secret: not set (HEDGEHOG_SIDECAR_WEBHOOK_SECRET or \
+         ..._SECRET_FILE); NetBox's webhooks cannot be verified without it"
+    )]
+    NoWebhookSecret,
+    // The causes below are part of the messages and deliberately not `source()`s: `error: {:#}`
     // prints the chain, and would print each cause twice.
     #[error("cannot open the job queue: {0}")]
     Queue(QueueError),
@@ -60,6 +66,8 @@ pub struct AppOptions {
     pub fabrics_api: Option<FabricsApi>,
     /// The token every `/api/v1` route requires (`/api/v1/jobs` is always served).
     pub api_token: ApiToken,
+    /// Where intake records queued changes for attribution (the fabrics' shared state).
+    pub shared: Option<Arc<dyn SharedState>>,
 }
 
 /// What the operator API serves from.
@@ -82,6 +90,7 @@ impl Default for AppOptions {
             http_threads: None,
             fabrics_api: None,
             api_token: ApiToken(None),
+            shared: None,
         }
     }
 }
@@ -130,11 +139,10 @@ pub async fn spawn_app(
     let queue = open_queue(settings)?;
     let _ = super::metrics::handle();
     let (enqueuer, flushers) = Enqueuer::start(queue.clone(), settings.queue.batch_max, 2);
-    let stopping = shutdown.child_token();
-    let (in_use, mut all_dropped) = tokio::sync::mpsc::channel::<()>(1);
+    let (in_use, all_dropped) = tokio::sync::mpsc::channel::<()>(1);
     let state = web::Data::new(AppState {
         verifier,
-        ignore_users: settings.webhook.ignore_users.clone(),
+        own_writes: own_writes(settings),
         max_body_bytes: settings.webhook.max_body_bytes,
         unverified_budget: Arc::new(tokio::sync::Semaphore::new(
             settings
@@ -144,10 +152,42 @@ pub async fn spawn_app(
         )),
         body_timeout: Duration::from_secs(settings.webhook.body_timeout_secs),
         enqueuer,
+        shared: options.shared.clone(),
         queue: queue.clone(),
-        stopping: stopping.clone(),
+        stopping: shutdown.child_token(),
         _in_use: in_use,
     });
+    let (server, addr) = start_http(settings, state, &options)?;
+    let http = server.handle();
+    let workers = options.workers.then(|| {
+        WorkerPool::spawn(
+            queue.clone(),
+            handler,
+            WorkerConfig::from(&settings.queue),
+            shutdown.clone(),
+        )
+    });
+    let parts = Parts {
+        http,
+        http_task: tokio::spawn(server),
+        all_dropped,
+        flushers,
+        workers,
+        depth: tokio::spawn(report_depth(queue.clone(), shutdown.clone())),
+    };
+    let task = tokio::spawn(async move {
+        shutdown.cancelled().await;
+        parts.stop_in_order().await;
+    });
+    Ok(RunningApp { addr, queue, task })
+}
+
+/// Binds and starts the HTTP server; returns it and the address it listens on.
+fn start_http(
+    settings: &Settings,
+    state: web::Data<AppState>,
+    options: &AppOptions,
+) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
     let fabrics_api = options.fabrics_api.clone();
     let api_token = web::Data::new(options.api_token.clone());
     let mut server = HttpServer::new(move || {
@@ -182,54 +222,60 @@ pub async fn spawn_app(
             error,
         })?;
     let addr = server.addrs().first().copied().unwrap_or(settings.listen);
-    let server = server.run();
-    let http = server.handle();
-    let http_task = tokio::spawn(server);
+    Ok((server.run(), addr))
+}
 
-    let workers = options.workers.then(|| {
-        WorkerPool::spawn(
-            queue.clone(),
-            handler,
-            WorkerConfig::from(&settings.queue),
-            shutdown.clone(),
-        )
-    });
-    let depth = tokio::spawn(report_depth(queue.clone(), shutdown.clone()));
+/// The running parts of the service, stopped in order at shutdown.
+struct Parts {
+    http: actix_web::dev::ServerHandle,
+    http_task: JoinHandle<std::io::Result<()>>,
+    /// Ends once every HTTP worker thread dropped its copy of the state.
+    all_dropped: tokio::sync::mpsc::Receiver<()>,
+    flushers: Vec<JoinHandle<()>>,
+    workers: Option<WorkerPool>,
+    depth: JoinHandle<()>,
+}
 
-    let task = tokio::spawn(async move {
-        shutdown.cancelled().await;
+impl Parts {
+    async fn stop_in_order(mut self) {
         tracing::info!("shutting down: no more webhooks");
-        http.stop(true).await;
-        let _ = http_task.await;
+        self.http.stop(true).await;
+        let _ = self.http_task.await;
         // HTTP worker threads drop their app (and its queue handle) a moment after the server
         // future ends; wait, so the embedded queue's file is closed when this task ends.
-        if tokio::time::timeout(STATE_DROP_WAIT, all_dropped.recv())
+        if tokio::time::timeout(STATE_DROP_WAIT, self.all_dropped.recv())
             .await
             .is_err()
         {
             tracing::warn!("the HTTP workers still hold the queue after shutdown");
         }
         // The server's handlers held the last enqueuers: the flushers end once they drained.
-        for flusher in flushers {
+        for flusher in self.flushers {
             let _ = flusher.await;
         }
-        if let Some(workers) = workers {
+        if let Some(workers) = self.workers {
             workers.join().await;
         }
-        let _ = depth.await;
-    });
-    Ok(RunningApp { addr, queue, task })
+        let _ = self.depth.await;
+    }
+}
+
+/// The sidecar's own user(s), and the fields it writes back in any fabric.
+fn own_writes(settings: &Settings) -> OwnWrites {
+    OwnWrites {
+        users: settings.webhook.ignore_users.clone(),
+        fields: settings
+            .fabrics
+            .iter()
+            .flat_map(|f| f.mapping.custom_fields.written_back())
+            .map(str::to_owned)
+            .collect(),
+    }
 }
 
 fn webhook_verifier(settings: &Settings) -> Result<SignatureVerifier, StartError> {
-    let secrets = settings.webhook.secrets().map_err(StartError::Config)?;
-    SignatureVerifier::new(&secrets).ok_or_else(|| {
-        StartError::Config(
-            "webhook.secret: not set (HEDGEHOG_SIDECAR_WEBHOOK_SECRET or ..._SECRET_FILE); \
-             NetBox's webhooks cannot be verified without it"
-                .into(),
-        )
-    })
+    let secrets = settings.webhook.secrets()?;
+    SignatureVerifier::new(&secrets).ok_or(StartError::NoWebhookSecret)
 }
 
 /// Keeps the queue depth gauges fresh (and the histogram upkeep done).

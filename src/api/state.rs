@@ -7,17 +7,21 @@ use tokio::sync::Semaphore;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::intake::SignatureVerifier;
+use crate::intake::{OwnWrites, SignatureVerifier};
 use crate::queue::{Enqueuer, JobQueue};
+use crate::state::SharedState;
 
 pub struct AppState {
     pub verifier: SignatureVerifier,
-    pub ignore_users: Vec<String>,
+    /// Events intake recognises as the sidecar's own write-backs.
+    pub own_writes: OwnWrites,
     pub max_body_bytes: usize,
     /// Bytes of not yet verified bodies that may still be buffered (one permit per byte).
     pub unverified_budget: Arc<Semaphore>,
     pub body_timeout: Duration,
     pub enqueuer: Enqueuer,
+    /// Where queued changes are recorded for attribution (none: not recorded).
+    pub shared: Option<Arc<dyn SharedState>>,
     pub queue: Arc<dyn JobQueue>,
     /// Cancelled when shutdown starts: readiness fails so load balancers stop sending.
     pub stopping: CancellationToken,

@@ -9,8 +9,9 @@ use tracing::Instrument;
 
 use super::metrics as m;
 use super::state::AppState;
-use crate::intake::{Decision, EventError, SignatureError, decide};
-use crate::queue::QueueError;
+use crate::attribution::NetBoxChange;
+use crate::intake::{Decision, SignatureError, decide};
+use crate::queue::{NewJob, QueueError};
 
 /// Seconds a client is told to wait when the queue is full: workers need time to drain it.
 const QUEUE_FULL_RETRY_AFTER: &str = "5";
@@ -49,7 +50,7 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
         );
     }
     let body = body.verified();
-    let new_job = match decide(&body, &state.ignore_users) {
+    let new_job = match decide(&body, &state.own_writes) {
         Ok(Decision::Queue(job)) => job,
         Ok(Decision::Skip(reason)) => {
             metrics::counter!(m::WEBHOOKS_IGNORED, "reason" => reason.label()).increment(1);
@@ -58,11 +59,12 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
                 .json(json!({"status": "ignored", "reason": reason.label()}));
         }
         Err(error) => {
-            let reason = match error {
-                EventError::NotJson(_) => "not_json",
-                EventError::NotAnEvent(_) => "not_an_event",
-            };
-            return reject(request, StatusCode::BAD_REQUEST, reason, &error.to_string());
+            return reject(
+                request,
+                StatusCode::BAD_REQUEST,
+                error.label(),
+                &error.to_string(),
+            );
         }
     };
     // Info level so that warnings about this event carry the request id under the default filter.
@@ -72,48 +74,69 @@ async fn receive(request: &HttpRequest, payload: web::Payload, state: &AppState)
         key = %new_job.key,
         event = %new_job.event,
     );
-    async {
-        match state.enqueuer.enqueue(*new_job).await {
-            Ok(outcome) => {
-                metrics::counter!(crate::queue::metrics::JOBS_QUEUED, "outcome" => outcome.label())
-                    .increment(1);
-                tracing::debug!(
-                    job_id = outcome.job_id(),
-                    outcome = outcome.label(),
-                    "webhook stored"
-                );
-                HttpResponse::Accepted().json(json!({
-                    "status": outcome.label(),
-                    "job_id": outcome.job_id(),
-                }))
-            }
-            Err(error @ QueueError::Full(_)) => {
-                tracing::warn!(%error, "queue full; NetBox gets 503");
-                let mut response = reject(
-                    request,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "queue_full",
-                    &error.to_string(),
-                );
-                response.headers_mut().insert(
-                    actix_web::http::header::RETRY_AFTER,
-                    actix_web::http::header::HeaderValue::from_static(QUEUE_FULL_RETRY_AFTER),
-                );
-                response
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot store the webhook; NetBox gets 503");
-                reject(
-                    request,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "queue_unavailable",
-                    "the job queue cannot store the event; try again later",
-                )
-            }
+    store(request, state, *new_job).instrument(span).await
+}
+
+/// Stores the job; 202 once it is stored, 503 (with Retry-After when full) when the queue
+/// cannot take it.
+async fn store(request: &HttpRequest, state: &AppState, new_job: NewJob) -> HttpResponse {
+    record_change(state, &new_job).await;
+    match state.enqueuer.enqueue(new_job).await {
+        Ok(outcome) => {
+            metrics::counter!(crate::queue::metrics::JOBS_QUEUED, "outcome" => outcome.label())
+                .increment(1);
+            tracing::debug!(
+                job_id = outcome.job_id(),
+                outcome = outcome.label(),
+                "webhook stored"
+            );
+            HttpResponse::Accepted().json(json!({
+                "status": outcome.label(),
+                "job_id": outcome.job_id(),
+            }))
+        }
+        Err(error @ QueueError::Full(_)) => {
+            tracing::warn!(%error, "queue full; NetBox gets 503");
+            let mut response = reject(
+                request,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "queue_full",
+                &error.to_string(),
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static(QUEUE_FULL_RETRY_AFTER),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot store the webhook; NetBox gets 503");
+            reject(
+                request,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "queue_unavailable",
+                "the job queue cannot store the event; try again later",
+            )
         }
     }
-    .instrument(span)
-    .await
+}
+
+/// Records the change for attribution before its job can run, so the publish that carries it
+/// finds it. Attribution is best effort: a failure is logged, the job is still queued.
+async fn record_change(state: &AppState, job: &NewJob) {
+    let Some(shared) = &state.shared else { return };
+    let Some(change) = NetBoxChange::new(
+        &job.object_type,
+        job.object_id,
+        job.request_id.as_deref(),
+        job.user.as_deref(),
+        &job.timestamp,
+    ) else {
+        return;
+    };
+    if let Err(error) = shared.record_change(&change).await {
+        tracing::warn!(%error, "cannot record the change for attribution");
+    }
 }
 
 pub(super) fn reject(

@@ -56,9 +56,8 @@ pub async fn commit_with(settings: &Settings, args: &CommitArgs) -> anyhow::Resu
     let target = GitTarget::from_settings(settings, &fabric, redis)?;
     let manifests = super::manifests::desired(settings, &fabric, args.from_yaml.as_deref()).await?;
     let cause = Cause {
-        request_id: None,
-        user: None,
         reason: "cli commit".into(),
+        ..Default::default()
     };
     Ok(target.publish(&manifests, &cause, args.dry_run).await?)
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::config::{FabricConfig, Settings};
+use crate::fabric_env::FabricEnvSource;
 use crate::mapping;
 use crate::model::{Manifest, parse_manifests};
 use crate::netbox::{NetBoxClient, load_fabric};
@@ -35,6 +36,10 @@ pub async fn desired(
         None => {
             let client = NetBoxClient::from_settings(&settings.netbox)?;
             let snapshot = load_fabric(&client, fabric).await?;
+            let fabric = &FabricEnvSource::connect(fabric)
+                .await?
+                .resolve(fabric)
+                .await?;
             let rendered = mapping::render(fabric, &snapshot)
                 .with_context(|| format!("fabric {} does not validate", fabric.name))?;
             Ok(rendered.manifests)
@@ -43,7 +48,7 @@ pub async fn desired(
 }
 
 /// Every object of a multi-document YAML file (`-` for standard input), of any kind.
-pub async fn read_manifests(path: &Path) -> anyhow::Result<Vec<Manifest>> {
+pub(crate) async fn read_manifests(path: &Path) -> anyhow::Result<Vec<Manifest>> {
     parse_manifests(&read(path).await?).with_context(|| path.display().to_string())
 }
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::config::Settings;
-use crate::mapping;
 use crate::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
+use crate::{fabric_env, mapping};
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
@@ -27,6 +27,8 @@ pub async fn run(settings: Settings, args: RenderArgs) -> anyhow::Result<()> {
         Some(path) => FabricSnapshot::load(path)?,
         None => load_fabric(&NetBoxClient::from_settings(&settings.netbox)?, fabric).await?,
     };
+    // Offline: the fabric's configuration file and the built-in profile catalog.
+    let fabric = &fabric_env::resolve_local(fabric)?;
     match mapping::render(fabric, &snapshot) {
         Ok(rendered) => {
             for warning in &rendered.warnings {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -42,16 +43,20 @@ async fn serve(
         settings.api.token.as_ref(),
         settings.api.token_file.as_deref(),
     )
-    .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
+    .context("invalid configuration")?;
     if token.is_none() {
         tracing::warn!("api.token is not set: /api/v1 refuses every request");
     }
     options.api_token = ApiToken(token.clone());
+    let mut services = None;
     let handler: Arc<dyn JobHandler> = if settings.fabrics.is_empty() {
         tracing::warn!("no [[fabric]] is configured: webhooks are queued and recorded only");
         Arc::new(RecordingHandler::new())
     } else {
-        let services = Arc::new(FabricServices::build(&settings, None).await?);
+        let built = Arc::new(FabricServices::build(&settings, None).await?);
+        services = Some(Arc::clone(&built));
+        let services = built;
+        options.shared = Some(services.shared.clone());
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));
@@ -63,6 +68,12 @@ async fn serve(
         Arc::new(services.job_handler())
     };
     crate::api::run(settings, handler, shutdown, options).await?;
+    // The workers have stopped; what they started in the targets ends before the process.
+    if let Some(services) = services {
+        tasks.close();
+        tasks.wait().await;
+        services.shutdown().await;
+    }
     Ok(())
 }
 

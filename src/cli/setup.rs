@@ -1,6 +1,8 @@
 //! `hedgehog-sidecar setup --url URL`: creates (idempotently) the custom fields, tags, roles,
 //! webhook and event rule the product needs in NetBox, and prints what it did.
 
+use anyhow::Context as _;
+
 use crate::config::{Settings, resolve_secret};
 use crate::netbox::NetBoxClient;
 use crate::netbox::setup::{DEFAULT_NAME, SetupSpec, run_setup};
@@ -26,7 +28,7 @@ pub async fn run(settings: Settings, args: SetupArgs) -> anyhow::Result<()> {
         settings.webhook.secret.as_ref(),
         settings.webhook.secret_file.as_deref(),
     )
-    .map_err(anyhow::Error::msg)?;
+    .context("invalid configuration")?;
     let ignored = &settings.webhook.ignore_users;
     let user = args.user.or_else(|| ignored.first().cloned());
     if let Some(user) = &user

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::settings_overrides::SettingsOverrides;
+use crate::profiles::SwitchProfiles;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
@@ -16,6 +19,16 @@ pub enum FabricMode {
     Apply,
     /// Commit to a Git repository that a GitOps tool applies.
     Commit,
+}
+
+impl FabricMode {
+    /// `apply` or `commit`, as configured and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FabricMode::Apply => "apply",
+            FabricMode::Commit => "commit",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -41,6 +54,11 @@ pub struct FabricConfig {
     /// Kubeconfig file; the in-cluster service account when absent.
     #[serde(default)]
     pub kubeconfig: Option<PathBuf>,
+    /// The fabric's own configuration (`config.yaml` as in its cluster's ConfigMap
+    /// `fab/fabric-ctrl-config`), read in commit mode and by offline `render`; hhfab's defaults
+    /// when absent. Apply mode reads the cluster's ConfigMap instead.
+    #[serde(default)]
+    pub fabric_config_file: Option<PathBuf>,
     #[serde(flatten)]
     pub cluster: ClusterOptions,
     #[serde(default)]
@@ -184,8 +202,13 @@ pub struct MappingConfig {
     /// NetBox's public URL, for back-reference annotations; a path relative to NetBox's root
     /// when absent.
     pub netbox_public_url: Option<String>,
-    /// The fabric-wide settings the admission rules check against (hhfab's `fab.yaml`).
+    /// The fabric-wide settings the admission rules check against.
     pub settings: FabricSettings,
+    /// The switch profile catalog ports and features are checked against: the built-in one
+    /// until the fabric's own is read.
+    #[serde(skip)]
+    #[cfg_attr(test, schemars(skip))]
+    pub profiles: SwitchProfiles,
 }
 
 impl Default for MappingConfig {
@@ -220,6 +243,7 @@ impl Default for MappingConfig {
             label_domain: "hedgehog-sidecar.io".into(),
             netbox_public_url: None,
             settings: FabricSettings::default(),
+            profiles: SwitchProfiles::builtin(),
         }
     }
 }
@@ -271,6 +295,21 @@ pub struct CustomFieldNames {
     pub nos_version: String,
 }
 
+impl CustomFieldNames {
+    /// The fields only the sidecar writes (status and agent health); nothing is rendered from
+    /// them.
+    pub fn written_back(&self) -> [&str; 6] {
+        [
+            &self.status,
+            &self.synced_at,
+            &self.message,
+            &self.agent_heartbeat,
+            &self.agent_generation,
+            &self.nos_version,
+        ]
+    }
+}
+
 impl Default for CustomFieldNames {
     fn default() -> Self {
         let f = |s: &str| format!("hedgehog_{s}");
@@ -316,11 +355,12 @@ impl Default for CustomFieldNames {
     }
 }
 
-/// Fabric-wide settings the admission rules check against. Defaults are hhfab's
-/// (`pkg/fab/defaults.go`); change them when the fabric's `fab.yaml` does.
-#[derive(Debug, Clone, Deserialize)]
+/// Fabric-wide settings the admission rules check against: the fabric's own configuration
+/// (read from its cluster or configuration file; hhfab's defaults, `pkg/fab/defaults.go`, when
+/// there is neither) with the keys of `[fabric.mapping.settings]` overriding it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "SettingsOverrides")]
 pub struct FabricSettings {
     #[cfg_attr(test, schemars(with = "String"))]
     pub management_subnet: ipnet::Ipv4Net,
@@ -344,6 +384,9 @@ pub struct FabricSettings {
     /// Inclusive VLAN ranges no namespace may overlap (IRB and TH5 workaround ranges).
     pub reserved_vlans: Vec<[u16; 2]>,
     pub vpc_peering_disabled: bool,
+    /// The keys the sidecar's configuration sets, kept to lay them over the fabric's own.
+    #[cfg_attr(test, schemars(skip))]
+    pub overrides: SettingsOverrides,
 }
 
 impl Default for FabricSettings {
@@ -376,6 +419,7 @@ impl Default for FabricSettings {
             server_facing_mtu_offset: 64,
             reserved_vlans: vec![[3000, 3999]],
             vpc_peering_disabled: false,
+            overrides: SettingsOverrides::default(),
         }
     }
 }

@@ -59,7 +59,7 @@ pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
 }
 
 /// Like [`load`], with the environment given as a lookup function (for tests).
-pub fn load_from(
+pub(crate) fn load_from(
     file: Option<&Path>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
@@ -218,6 +218,21 @@ fn apply_documented_env(
 }
 
 fn validate(settings: &Settings) -> Result<(), ConfigError> {
+    check_secrets(settings)?;
+    check_limits(settings)?;
+    if let Some(url) = &settings.netbox.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(ConfigError::key(
+            "netbox.url",
+            format!("`{url}` must start with http:// or https://"),
+        ));
+    }
+    check_fabrics(settings)
+}
+
+/// A secret set inline must not be blank.
+fn check_secrets(settings: &Settings) -> Result<(), ConfigError> {
     let inline_secrets = [
         ("api.token", settings.api.token.as_ref()),
         ("webhook.secret", settings.webhook.secret.as_ref()),
@@ -240,6 +255,11 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Sizes, counts and intervals that cannot be zero.
+fn check_limits(settings: &Settings) -> Result<(), ConfigError> {
     if settings.webhook.max_body_bytes == 0 {
         return Err(ConfigError::key(
             "webhook.max_body_bytes",
@@ -252,44 +272,33 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
             "must be at least webhook.max_body_bytes, or the largest body is never accepted",
         ));
     }
-    if settings.webhook.body_timeout_secs == 0 {
-        return Err(ConfigError::key(
+    let zero = [
+        (
             "webhook.body_timeout_secs",
-            "must be at least 1",
-        ));
-    }
-    if settings.queue.workers == 0 {
-        return Err(ConfigError::key("queue.workers", "must be at least 1"));
-    }
-    if settings.queue.max_queued == 0 {
-        return Err(ConfigError::key("queue.max_queued", "must be at least 1"));
-    }
-    if settings.queue.batch_max == 0 {
-        return Err(ConfigError::key("queue.batch_max", "must be at least 1"));
-    }
-    if settings.queue.visibility_timeout_secs == 0 {
-        return Err(ConfigError::key(
+            settings.webhook.body_timeout_secs == 0,
+        ),
+        ("queue.workers", settings.queue.workers == 0),
+        ("queue.max_queued", settings.queue.max_queued == 0),
+        ("queue.batch_max", settings.queue.batch_max == 0),
+        (
             "queue.visibility_timeout_secs",
-            "must be at least 1",
-        ));
-    }
-    if settings.queue.max_attempts == 0 {
-        return Err(ConfigError::key("queue.max_attempts", "must be at least 1"));
-    }
-    if settings.reconcile.interval_secs == 0 {
-        return Err(ConfigError::key(
+            settings.queue.visibility_timeout_secs == 0,
+        ),
+        ("queue.max_attempts", settings.queue.max_attempts == 0),
+        (
             "reconcile.interval_secs",
-            "must be at least 1",
-        ));
+            settings.reconcile.interval_secs == 0,
+        ),
+    ];
+    match zero.into_iter().find(|(_, is_zero)| *is_zero) {
+        Some((key, _)) => Err(ConfigError::key(key, "must be at least 1")),
+        None => Ok(()),
     }
-    if let Some(url) = &settings.netbox.url
-        && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        return Err(ConfigError::key(
-            "netbox.url",
-            format!("`{url}` must start with http:// or https://"),
-        ));
-    }
+}
+
+/// Fabric names are unique DNS labels; commit mode needs a Git section that stays inside its
+/// repository.
+fn check_fabrics(settings: &Settings) -> Result<(), ConfigError> {
     let mut seen = std::collections::BTreeSet::new();
     for (i, fabric) in settings.fabrics.iter().enumerate() {
         let key = |k: &str| format!("fabric[{i}].{k}");

@@ -8,14 +8,17 @@ mod fabric;
 mod load;
 mod secret;
 mod settings;
+mod settings_overrides;
 
 pub use fabric::{
     ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
     MappingConfig, ValidationLevel,
 };
 pub use load::{ConfigError, load};
-pub use secret::{is_blank, read_secret_file, resolve_secret};
+pub use secret::SecretError;
+pub(crate) use secret::{is_blank, read_secret_file, resolve_secret};
 pub use settings::{
     ApiSettings, LogFormat, LogSettings, NetBoxSettings, QueueSettings, ReconcileSettings,
     Settings, WebhookSettings,
 };
+pub use settings_overrides::SettingsOverrides;

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::fabric::FabricConfig;
-use super::secret::resolve_secret;
+use super::secret::{SecretError, resolve_secret};
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -105,7 +105,7 @@ impl Default for WebhookSettings {
 impl WebhookSettings {
     /// Every accepted secret, the current one first; empty when none is configured. A blank
     /// secret, or previous secrets without a current one, is an error.
-    pub fn secrets(&self) -> Result<Vec<SecretString>, String> {
+    pub(crate) fn secrets(&self) -> Result<Vec<SecretString>, SecretError> {
         let current = resolve_secret(
             "webhook.secret",
             self.secret.as_ref(),
@@ -131,11 +131,7 @@ impl WebhookSettings {
         match current {
             Some(current) => Ok(std::iter::once(current).chain(previous).collect()),
             None if previous.is_empty() => Ok(Vec::new()),
-            None => Err(
-                "webhook.previous_secrets: set, but webhook.secret (the secret NetBox \
-                         signs with now) is not"
-                    .into(),
-            ),
+            None => Err(SecretError::PreviousWithoutCurrent),
         }
     }
 }

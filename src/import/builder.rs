@@ -57,7 +57,7 @@ pub fn nested(id: u64) -> Option<NestedRef> {
 }
 
 /// A nested reference to an object of another kind named by slug (role, device type).
-pub fn by_slug(slug: &str) -> Option<NestedRef> {
+pub(crate) fn by_slug(slug: &str) -> Option<NestedRef> {
     Some(NestedRef {
         id: 0,
         name: Some(slug.to_owned()),
@@ -86,7 +86,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A fresh synthetic id (unique across all object types of this import).
-    pub fn next_object_id(&mut self) -> u64 {
+    pub(crate) fn next_object_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -174,7 +174,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A device of this import by name, with its kind.
-    pub fn find_device(&self, name: &str) -> Option<(u64, DeviceKind)> {
+    pub(crate) fn find_device(&self, name: &str) -> Option<(u64, DeviceKind)> {
         self.devices.get(name).copied()
     }
 
@@ -206,7 +206,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A name `<prefix><n>` no interface of `device` has yet (`bond0`, `bond1`, ...).
-    pub fn free_interface_name(&self, device: u64, prefix: &str) -> String {
+    pub(crate) fn free_interface_name(&self, device: u64, prefix: &str) -> String {
         (0..)
             .map(|n| format!("{prefix}{n}"))
             .find(|name| !self.interfaces.contains_key(&(device, name.clone())))
@@ -214,7 +214,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The device (of this import) an interface belongs to, by name.
-    pub fn device_name_of(&self, interface: u64) -> String {
+    pub(crate) fn device_name_of(&self, interface: u64) -> String {
         self.snapshot
             .interfaces
             .iter()
@@ -339,7 +339,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Sets a device's primary IPv4.
-    pub fn set_primary_ip(&mut self, device: u64, ip: u64) {
+    pub(crate) fn set_primary_ip(&mut self, device: u64, ip: u64) {
         if let Some(d) = self.device_mut(device) {
             d.primary_ip4 = Some(NestedIp {
                 id: ip,
@@ -384,7 +384,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The VLAN group of a VLANNamespace of this import.
-    pub fn find_vlan_group(&self, namespace: &str) -> Option<u64> {
+    pub(crate) fn find_vlan_group(&self, namespace: &str) -> Option<u64> {
         self.vlan_groups.get(namespace).copied()
     }
 
@@ -432,13 +432,13 @@ impl<'a> Builder<'a> {
     }
 
     /// The VRF of a VPC (`external` false) or an External of this import.
-    pub fn find_vrf(&self, name: &str, external: bool) -> Option<&Vrf> {
+    pub(crate) fn find_vrf(&self, name: &str, external: bool) -> Option<&Vrf> {
         let id = self.vrfs.get(&(name.to_owned(), external))?;
         self.snapshot.vrfs.iter().find(|v| v.id == *id)
     }
 
     /// Makes VRF `importer` import the route target VRF `exporter` exports.
-    pub fn import_target(&mut self, importer: u64, exporter: u64) {
+    pub(crate) fn import_target(&mut self, importer: u64, exporter: u64) {
         let Some(target) = self
             .snapshot
             .vrfs

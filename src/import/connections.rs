@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::mapping::naming::{LABEL_NAME_MAX, shorten};
 use crate::model::ObjectKey;
-use crate::model::connection::{Bundled, ConnectionSpec, ConnectionType, IpPort, StaticExternal};
+use crate::model::connection::{
+    Bundled, ConnectionSpec, ConnectionType, External, IpPort, StaticExternal, VpcLoopback,
+};
 
 use super::builder::{Builder, DeviceKind, choice, nested};
 use super::input::{Input, Typed};
@@ -37,7 +39,7 @@ struct Made {
     cables: Vec<u64>,
 }
 
-pub fn import_connections(b: &mut Builder, input: &Input) -> Connections {
+pub(crate) fn import_connections(b: &mut Builder, input: &Input) -> Connections {
     let mut out = Connections::new();
     let mut made = Vec::new();
     for connection in &input.connections {
@@ -83,20 +85,7 @@ type Imported = (ConnectionType, String, Vec<u64>, Vec<u64>);
 fn import_connection(b: &mut Builder, connection: &Typed<ConnectionSpec>) -> Option<Imported> {
     let key = &connection.key;
     let s = &connection.spec;
-    let set = [
-        s.unbundled.is_some(),
-        s.bundled.is_some(),
-        s.eslag.is_some(),
-        s.mclag.is_some(),
-        s.mclag_domain.is_some(),
-        s.fabric.is_some(),
-        s.mesh.is_some(),
-        s.gateway.is_some(),
-        s.vpc_loopback.is_some(),
-        s.external.is_some(),
-        s.static_external.is_some(),
-    ];
-    if set.iter().filter(|x| **x).count() != 1 {
+    if types_set(s) != 1 {
         b.problems
             .error(key, "a Connection must set exactly one connection type");
         return None;
@@ -141,44 +130,74 @@ fn import_connection(b: &mut Builder, connection: &Typed<ConnectionSpec>) -> Opt
         return ip_links(b, key, ConnectionType::Gateway, pairs, GATEWAY, "gateway");
     }
     if let Some(l) = &s.vpc_loopback {
-        let mut cables = Vec::new();
-        let mut ports = Vec::new();
-        let mut switch = String::new();
-        for link in &l.links {
-            let a = b.port(key, &link.switch1.port, SWITCH)?;
-            let z = b.port(key, &link.switch2.port, SWITCH)?;
-            if b.device_name_of(a) != b.device_name_of(z) {
-                b.problems.error(
-                    key,
-                    "both ends of a vpcLoopback link must be on the same switch",
-                );
-                return None;
-            }
-            switch = b.device_name_of(a);
-            cables.push(b.cable(key, a, z)?);
-            ports.extend([a, z]);
-        }
-        let base = format!("{switch}--vpc-loopback");
-        return Some((ConnectionType::VpcLoopback, base, cables, ports));
+        return vpc_loopback_links(b, key, l);
     }
     if let Some(e) = &s.external {
-        let switch_port = b.port(key, &e.link.switch.port, SWITCH)?;
-        let peer = peer_link(
-            b,
-            key,
-            switch_port,
-            &e.link.switch.port,
-            DeviceKind::External,
-        )?;
-        return Some((
-            ConnectionType::External,
-            peer.base,
-            vec![peer.cable],
-            vec![switch_port],
-        ));
+        return external_link(b, key, e);
     }
     let st = s.static_external.as_ref()?;
     static_external(b, key, st)
+}
+
+/// How many connection types a Connection sets (exactly one is valid).
+fn types_set(s: &ConnectionSpec) -> usize {
+    [
+        s.unbundled.is_some(),
+        s.bundled.is_some(),
+        s.eslag.is_some(),
+        s.mclag.is_some(),
+        s.mclag_domain.is_some(),
+        s.fabric.is_some(),
+        s.mesh.is_some(),
+        s.gateway.is_some(),
+        s.vpc_loopback.is_some(),
+        s.external.is_some(),
+        s.static_external.is_some(),
+    ]
+    .into_iter()
+    .filter(|set| *set)
+    .count()
+}
+
+/// VPC loopback links: cables between two ports of the same switch.
+fn vpc_loopback_links(b: &mut Builder, key: &ObjectKey, l: &VpcLoopback) -> Option<Imported> {
+    let mut cables = Vec::new();
+    let mut ports = Vec::new();
+    let mut switch = String::new();
+    for link in &l.links {
+        let a = b.port(key, &link.switch1.port, SWITCH)?;
+        let z = b.port(key, &link.switch2.port, SWITCH)?;
+        if b.device_name_of(a) != b.device_name_of(z) {
+            b.problems.error(
+                key,
+                "both ends of a vpcLoopback link must be on the same switch",
+            );
+            return None;
+        }
+        switch = b.device_name_of(a);
+        cables.push(b.cable(key, a, z)?);
+        ports.extend([a, z]);
+    }
+    let base = format!("{switch}--vpc-loopback");
+    Some((ConnectionType::VpcLoopback, base, cables, ports))
+}
+
+/// An external link: a switch port cabled to an external peer device.
+fn external_link(b: &mut Builder, key: &ObjectKey, e: &External) -> Option<Imported> {
+    let switch_port = b.port(key, &e.link.switch.port, SWITCH)?;
+    let peer = peer_link(
+        b,
+        key,
+        switch_port,
+        &e.link.switch.port,
+        DeviceKind::External,
+    )?;
+    Some((
+        ConnectionType::External,
+        peer.base,
+        vec![peer.cable],
+        vec![switch_port],
+    ))
 }
 
 /// Unbundled, bundled, ESLAG and MCLAG links: one server, its ports in a LAG unless unbundled.

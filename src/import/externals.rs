@@ -16,7 +16,7 @@ use super::input::Input;
 /// The prefix an ExternalPeering permits when its External names none.
 const ANY: &str = "0.0.0.0/0";
 
-pub fn import_externals(b: &mut Builder, input: &Input) {
+pub(crate) fn import_externals(b: &mut Builder, input: &Input) {
     let cf = &b.mapping().custom_fields;
     for external in &input.externals {
         let s = &external.spec;
@@ -34,7 +34,11 @@ pub fn import_externals(b: &mut Builder, input: &Input) {
     }
 }
 
-pub fn import_external_attachments(b: &mut Builder, input: &Input, connections: &Connections) {
+pub(crate) fn import_external_attachments(
+    b: &mut Builder,
+    input: &Input,
+    connections: &Connections,
+) {
     let mut pending: Vec<(&ObjectKey, String, u64)> = Vec::new();
     for attachment in &input.external_attachments {
         let key = &attachment.key;
@@ -169,7 +173,7 @@ fn keep_names(b: &mut Builder, pending: &[(&ObjectKey, String, u64)]) {
     }
 }
 
-pub fn import_external_peerings(b: &mut Builder, input: &Input) {
+pub(crate) fn import_external_peerings(b: &mut Builder, input: &Input) {
     let field = b.mapping().custom_fields.permit_prefixes.clone();
     for peering in &input.external_peerings {
         let key = &peering.key;

@@ -88,7 +88,7 @@ impl Input {
 
 impl Input {
     /// Does `listed` name exactly every subnet of the input's VPC `vpc` (in any order)?
-    pub fn names_all_subnets(&self, vpc: &str, listed: &[String]) -> bool {
+    pub(crate) fn names_all_subnets(&self, vpc: &str, listed: &[String]) -> bool {
         let mut listed: Vec<&String> = listed.iter().collect();
         listed.sort();
         let all: Vec<&String> = self

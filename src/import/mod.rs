@@ -48,7 +48,10 @@ pub struct Inverse {
 /// Maps Hedgehog objects to the NetBox objects that render them. Pure: no I/O. Fails, naming
 /// every object concerned, when an object refers to something not in the input or cannot be
 /// read.
-pub fn inverse(fabric: &FabricConfig, manifests: &[Manifest]) -> Result<Inverse, Unmappable> {
+pub(crate) fn inverse(
+    fabric: &FabricConfig,
+    manifests: &[Manifest],
+) -> Result<Inverse, Unmappable> {
     let mut b = Builder::new(fabric);
     let input = Input::read(manifests, &mut b.problems);
     namespaces::import_vlan_namespaces(&mut b, &input);

@@ -7,7 +7,7 @@ use crate::netbox::types::Prefix;
 use super::builder::{Builder, by_slug, choice, slug};
 use super::input::Input;
 
-pub fn import_vlan_namespaces(b: &mut Builder, input: &Input) {
+pub(crate) fn import_vlan_namespaces(b: &mut Builder, input: &Input) {
     let name_field = b.mapping().custom_fields.name.clone();
     for ns in &input.vlan_namespaces {
         let ranges = ns.spec.ranges.iter().map(|r| [r.from, r.to]).collect();
@@ -18,7 +18,7 @@ pub fn import_vlan_namespaces(b: &mut Builder, input: &Input) {
     }
 }
 
-pub fn import_ipv4_namespaces(b: &mut Builder, input: &Input) {
+pub(crate) fn import_ipv4_namespaces(b: &mut Builder, input: &Input) {
     let mapping = b.mapping();
     for ns in &input.ipv4_namespaces {
         for subnet in &ns.spec.subnets {

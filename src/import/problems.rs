@@ -32,7 +32,7 @@ impl Problems {
         });
     }
 
-    pub fn note(&mut self, object: &ObjectKey, message: impl Into<String>) {
+    pub(crate) fn note(&mut self, object: &ObjectKey, message: impl Into<String>) {
         self.notes.push(Finding {
             object: object.to_string(),
             message: message.into(),

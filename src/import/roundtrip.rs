@@ -21,7 +21,7 @@ use crate::netbox::FabricSnapshot;
 use super::problems::Finding;
 
 /// A manifest's spec, normalised for comparison.
-pub fn normalised_spec(manifest: &Manifest) -> Value {
+pub(crate) fn normalised_spec(manifest: &Manifest) -> Value {
     let mut spec = match manifest.kind() {
         Some(kind) => defaulted_spec(kind, &manifest.spec),
         None => manifest.spec.clone(),
@@ -69,7 +69,7 @@ fn drop_defaults(spec: &mut Value) {
 
 /// Every object of `input` that rendering `snapshot` would not give back equal, and every
 /// object it would render that `input` does not hold.
-pub fn differences(
+pub(crate) fn differences(
     fabric: &FabricConfig,
     input: &[Manifest],
     snapshot: &FabricSnapshot,

@@ -16,7 +16,7 @@ pub async fn from_cluster(fabric: &FabricConfig) -> Result<Vec<Manifest>, Target
 
 /// The objects of the rendered kinds among a target's objects, with metadata reduced to the
 /// name (the cluster's own metadata and status are not imported).
-pub fn manifests_from_objects(objects: &[Value]) -> Vec<Manifest> {
+pub(crate) fn manifests_from_objects(objects: &[Value]) -> Vec<Manifest> {
     objects
         .iter()
         .filter_map(|object| {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::MappingConfig;
 use crate::model::SwitchSpec;
+use crate::netbox::types::CustomFields;
 
 use super::builder::{Builder, DeviceKind};
 use super::input::{Input, Typed};
@@ -16,7 +17,7 @@ pub const MANAGEMENT_PORT: &str = "M1";
 /// A virtual interface holding the protocol and VTEP addresses.
 pub const LOOPBACK: &str = "lo";
 
-pub fn import_switches(b: &mut Builder, input: &Input) {
+pub(crate) fn import_switches(b: &mut Builder, input: &Input) {
     for switch in &input.switches {
         import_switch(b, switch);
     }
@@ -25,54 +26,10 @@ pub fn import_switches(b: &mut Builder, input: &Input) {
 
 fn import_switch(b: &mut Builder, switch: &Typed<SwitchSpec>) {
     let m = b.mapping();
-    let cf = &m.custom_fields;
     let s = &switch.spec;
     let key = &switch.key;
     let (role_slug, role_field) = switch_role(m, &s.role);
-    let redundancy_group = s.redundancy.group.clone();
-    let groups: Vec<&String> = s
-        .groups
-        .iter()
-        .filter(|g| Some(*g) != redundancy_group.as_ref())
-        .collect();
-    let namespaces = match s.vlan_namespaces.as_slice() {
-        [] => Value::Null,
-        [only] if only == "default" => Value::Null,
-        many => json!(many.join(",")),
-    };
-    let joined = |items: &[&String]| {
-        if items.is_empty() {
-            Value::Null
-        } else {
-            json!(
-                items
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        }
-    };
-    let fields = b.fields(&[
-        (
-            cf.role.as_str(),
-            role_field.map_or(Value::Null, |r| json!(r)),
-        ),
-        (cf.profile.as_str(), json!(s.profile)),
-        (cf.asn.as_str(), json!(s.asn)),
-        (cf.redundancy_group.as_str(), json!(redundancy_group)),
-        (cf.redundancy_type.as_str(), json!(s.redundancy.kind)),
-        (cf.groups.as_str(), joined(&groups)),
-        (cf.vlan_namespaces.as_str(), namespaces),
-        (
-            cf.port_breakouts.as_str(),
-            if s.port_breakouts.is_empty() {
-                Value::Null
-            } else {
-                json!(s.port_breakouts)
-            },
-        ),
-    ]);
+    let fields = switch_fields(b, s, role_field);
     let device_type = device_type(m, s.profile.as_deref());
     let Some(device) = b.device(
         key,
@@ -94,6 +51,56 @@ fn import_switch(b: &mut Builder, switch: &Typed<SwitchSpec>) {
             "boot has both serial and mac; NetBox keeps both, but the switch renders with mac only",
         );
     }
+    import_addresses(b, device, s);
+    import_port_speeds(b, device, switch);
+    note_unrepresented(b, switch);
+}
+
+/// The switch's custom fields: role (when no role slug stands for it), profile, ASN,
+/// redundancy, groups, VLAN namespaces and breakouts.
+fn switch_fields(b: &Builder, s: &SwitchSpec, role_field: Option<String>) -> CustomFields {
+    let cf = &b.mapping().custom_fields;
+    let redundancy_group = s.redundancy.group.clone();
+    let groups: Vec<&str> = s
+        .groups
+        .iter()
+        .filter(|g| Some(*g) != redundancy_group.as_ref())
+        .map(String::as_str)
+        .collect();
+    let namespaces = match s.vlan_namespaces.as_slice() {
+        [] => Value::Null,
+        [only] if only == "default" => Value::Null,
+        many => json!(many.join(",")),
+    };
+    let groups = if groups.is_empty() {
+        Value::Null
+    } else {
+        json!(groups.join(","))
+    };
+    let breakouts = if s.port_breakouts.is_empty() {
+        Value::Null
+    } else {
+        json!(s.port_breakouts)
+    };
+    b.fields(&[
+        (
+            cf.role.as_str(),
+            role_field.map_or(Value::Null, |r| json!(r)),
+        ),
+        (cf.profile.as_str(), json!(s.profile)),
+        (cf.asn.as_str(), json!(s.asn)),
+        (cf.redundancy_group.as_str(), json!(redundancy_group)),
+        (cf.redundancy_type.as_str(), json!(s.redundancy.kind)),
+        (cf.groups.as_str(), groups),
+        (cf.vlan_namespaces.as_str(), namespaces),
+        (cf.port_breakouts.as_str(), breakouts),
+    ])
+}
+
+/// The management port with the switch's IP and boot MAC, and the loopback with its protocol
+/// and VTEP addresses.
+fn import_addresses(b: &mut Builder, device: u64, s: &SwitchSpec) {
+    let m = b.mapping();
     if s.ip.is_some() || s.boot.mac.is_some() {
         let management = b.interface(device, MANAGEMENT_PORT, "1000base-t");
         if let Some(i) = b.interface_mut(management) {
@@ -118,7 +125,11 @@ fn import_switch(b: &mut Builder, switch: &Typed<SwitchSpec>) {
             b.ip(address, Some(lo), None, None, &[tag], fields);
         }
     }
-    for (port, speed) in &s.port_speeds {
+}
+
+/// Port speeds become the interfaces' speeds; a speed NetBox cannot store is reported.
+fn import_port_speeds(b: &mut Builder, device: u64, switch: &Typed<SwitchSpec>) {
+    for (port, speed) in &switch.spec.port_speeds {
         match speed_kbps(speed) {
             Some(kbps) => {
                 let interface = b.interface(device, port, "other");
@@ -127,13 +138,18 @@ fn import_switch(b: &mut Builder, switch: &Typed<SwitchSpec>) {
                 }
             }
             None => b.problems.note(
-                key,
+                &switch.key,
                 format!(
                     "port speed {port}: {speed} is not a speed NetBox can store (e.g. 25G, 100M)"
                 ),
             ),
         }
     }
+}
+
+/// Reports the switch settings the NetBox model has no place for.
+fn note_unrepresented(b: &mut Builder, switch: &Typed<SwitchSpec>) {
+    let s = &switch.spec;
     let unrepresented = [
         ("portGroupSpeeds", !s.port_group_speeds.is_empty()),
         ("portAutoNegs", !s.port_auto_negs.is_empty()),
@@ -144,7 +160,7 @@ fn import_switch(b: &mut Builder, switch: &Typed<SwitchSpec>) {
     for (field, set) in unrepresented {
         if set {
             b.problems.note(
-                key,
+                &switch.key,
                 format!("{field} has no place in the NetBox model and is not imported"),
             );
         }
@@ -175,7 +191,7 @@ fn device_type(m: &MappingConfig, profile: Option<&str>) -> String {
 }
 
 /// `25G` → 25 000 000 kbit/s, `100M` → 100 000 (NetBox stores kbit/s).
-pub fn speed_kbps(speed: &str) -> Option<u64> {
+pub(crate) fn speed_kbps(speed: &str) -> Option<u64> {
     let (number, unit) = speed.split_at(speed.len().checked_sub(1)?);
     let number: u64 = number.parse().ok()?;
     match unit {
@@ -209,7 +225,7 @@ fn check_switch_groups(b: &mut Builder, input: &Input) {
     }
 }
 
-pub fn import_servers(b: &mut Builder, input: &Input) {
+pub(crate) fn import_servers(b: &mut Builder, input: &Input) {
     let profile_field = b.mapping().custom_fields.profile.clone();
     for server in &input.servers {
         let fields = b.fields(&[(profile_field.as_str(), json!(server.spec.profile))]);

@@ -40,7 +40,7 @@ pub fn demo_input() -> Vec<Manifest> {
     manifests
 }
 
-pub fn wiring_fabric(name: &str, mclag: bool) -> FabricConfig {
+pub(crate) fn wiring_fabric(name: &str, mclag: bool) -> FabricConfig {
     serde_json::from_value(json!({
         "name": name, "validation": "wiring", "mapping": {"render_mclag": mclag},
     }))
@@ -284,10 +284,10 @@ fn switch_fields_map_to_their_netbox_places_and_unrepresentable_ones_are_noted()
     let switch: Manifest = serde_json::from_value(json!({
         "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Switch",
         "metadata": {"name": "leaf-01"},
-        "spec": {"role": "border-leaf", "profile": "vs", "asn": 65101, "ip": "172.30.0.11/21",
+        "spec": {"role": "border-leaf", "profile": "celestica-ds3000", "asn": 65101, "ip": "172.30.0.11/21",
                  "protocolIP": "172.30.8.1/32", "vtepIP": "172.30.12.1/32",
                  "groups": ["g1", "eslag-1"], "redundancy": {"group": "eslag-1", "type": "eslag"},
-                 "vlanNamespaces": ["default", "extra"], "portSpeeds": {"E1/1": "25G"},
+                 "vlanNamespaces": ["default", "extra"], "portSpeeds": {"E1/33": "10G"},
                  "portBreakouts": {"E1/2": "4x25G"}, "boot": {"mac": "0c:20:12:ff:00:00"},
                  "roce": true},
     }))
@@ -345,12 +345,12 @@ spec: {ranges: [{from: 1000, to: 2999}]}
 apiVersion: wiring.githedgehog.com/v1beta1
 kind: Switch
 metadata: {name: leaf-01}
-spec: {role: server-leaf, profile: vs, portSpeeds: {E1/1: 100G}}
+spec: {role: server-leaf, profile: celestica-ds3000, portSpeeds: {E1/33: 1G}}
 ---
 apiVersion: wiring.githedgehog.com/v1beta1
 kind: Switch
 metadata: {name: leaf-02}
-spec: {role: server-leaf, profile: vs}
+spec: {role: server-leaf, profile: celestica-ds3000}
 ---
 apiVersion: wiring.githedgehog.com/v1beta1
 kind: Connection

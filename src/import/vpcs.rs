@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use crate::mapping::naming::{OBJECT_NAME_MAX, shorten};
+use crate::model::vpc::{VPCDhcp, VPCSubnet};
 use crate::model::{ObjectKey, VPCSpec};
-use crate::netbox::types::{IpRange, NestedVlan, Prefix};
+use crate::netbox::types::{CustomFields, IpRange, NestedVlan, Prefix};
 
 use super::builder::{Builder, by_slug, choice, nested};
 use super::connections::Connections;
@@ -17,7 +18,7 @@ use super::input::{Input, Typed};
 /// The VLAN of every imported VPC subnet, by (VPC, subnet).
 pub type Subnets = HashMap<(String, String), NestedVlan>;
 
-pub fn import_vpcs(b: &mut Builder, input: &Input) -> Subnets {
+pub(crate) fn import_vpcs(b: &mut Builder, input: &Input) -> Subnets {
     let mut subnets = Subnets::new();
     for vpc in &input.vpcs {
         import_vpc(b, vpc, &mut subnets);
@@ -31,10 +32,29 @@ fn json_unless<T: serde::Serialize>(empty: bool, value: &T) -> Value {
 }
 
 fn import_vpc(b: &mut Builder, vpc: &Typed<VPCSpec>, subnets: &mut Subnets) {
-    let m = b.mapping();
-    let cf = &m.custom_fields;
     let s = &vpc.spec;
-    let fields = b.fields(&[
+    let fields = vpc_fields(b, s);
+    let vrf = b.vrf(vpc.name(), false, fields);
+    let namespace = s.vlan_namespace.as_deref().unwrap_or("default");
+    let group = b.find_vlan_group(namespace);
+    for (name, subnet) in &s.subnets {
+        let Some(vid) = subnet.vlan else {
+            b.problems.note(
+                &vpc.key,
+                format!("subnet {name} has no VLAN; NetBox holds VPC subnets as prefixes with a VLAN, so it is not imported"),
+            );
+            continue;
+        };
+        let vlan = b.vlan(vid, &format!("{}-{name}", vpc.name()), group);
+        subnets.insert((vpc.name().to_owned(), name.clone()), vlan.clone());
+        import_subnet(b, vpc, vrf, vlan, name, subnet);
+    }
+}
+
+/// The VPC's custom fields: mode, namespaces, isolation, permits and static routes.
+fn vpc_fields(b: &Builder, s: &VPCSpec) -> CustomFields {
+    let cf = &b.mapping().custom_fields;
+    b.fields(&[
         (
             cf.vpc_mode.as_str(),
             json_unless(s.mode.is_empty(), &s.mode),
@@ -57,97 +77,109 @@ fn import_vpc(b: &mut Builder, vpc: &Typed<VPCSpec>, subnets: &mut Subnets) {
             cf.vpc_static_routes.as_str(),
             json_unless(s.static_routes.is_empty(), &s.static_routes),
         ),
+    ])
+}
+
+/// A subnet with a VLAN: its prefix in the VPC's VRF, its gateway address and its DHCP range.
+fn import_subnet(
+    b: &mut Builder,
+    vpc: &Typed<VPCSpec>,
+    vrf: u64,
+    vlan: NestedVlan,
+    name: &str,
+    subnet: &VPCSubnet,
+) {
+    let m = b.mapping();
+    let cf = &m.custom_fields;
+    let dhcp = subnet.dhcp.as_ref();
+    let fields = b.fields(&[
+        (cf.subnet_name.as_str(), json!(name)),
+        (cf.isolated.as_str(), json_unless(!subnet.isolated, &true)),
+        (
+            cf.restricted.as_str(),
+            json_unless(!subnet.restricted, &true),
+        ),
+        (cf.host_bgp.as_str(), json_unless(!subnet.host_bgp, &true)),
+        (cf.dhcp_enable.as_str(), json!(dhcp.map(|d| d.enable))),
+        (
+            cf.dhcp_relay.as_str(),
+            json!(dhcp.and_then(|d| d.relay.clone())),
+        ),
+        (
+            cf.dhcp_options.as_str(),
+            json!(dhcp.and_then(|d| d.options.clone())),
+        ),
     ]);
-    let vrf = b.vrf(vpc.name(), false, fields);
-    let namespace = s.vlan_namespace.as_deref().unwrap_or("default");
-    let group = b.find_vlan_group(namespace);
-    for (name, subnet) in &s.subnets {
-        let Some(vid) = subnet.vlan else {
-            b.problems.note(
-                &vpc.key,
-                format!("subnet {name} has no VLAN; NetBox holds VPC subnets as prefixes with a VLAN, so it is not imported"),
-            );
-            continue;
-        };
-        let vlan = b.vlan(vid, &format!("{}-{name}", vpc.name()), group);
-        subnets.insert((vpc.name().to_owned(), name.clone()), vlan.clone());
-        let dhcp = subnet.dhcp.as_ref();
-        let fields = b.fields(&[
-            (cf.subnet_name.as_str(), json!(name)),
-            (cf.isolated.as_str(), json_unless(!subnet.isolated, &true)),
-            (
-                cf.restricted.as_str(),
-                json_unless(!subnet.restricted, &true),
-            ),
-            (cf.host_bgp.as_str(), json_unless(!subnet.host_bgp, &true)),
-            (cf.dhcp_enable.as_str(), json!(dhcp.map(|d| d.enable))),
-            (
-                cf.dhcp_relay.as_str(),
-                json!(dhcp.and_then(|d| d.relay.clone())),
-            ),
-            (
-                cf.dhcp_options.as_str(),
-                json!(dhcp.and_then(|d| d.options.clone())),
-            ),
-        ]);
-        let id = b.next_object_id();
-        let prefix_length = subnet
-            .subnet
-            .split_once('/')
-            .map_or("32", |(_, l)| l)
-            .to_owned();
-        b.snapshot.prefixes.push(Prefix {
-            id,
-            prefix: subnet.subnet.clone(),
-            vrf: nested(vrf),
-            vlan: Some(vlan),
-            status: choice("active"),
-            tags: b.tags(),
-            custom_fields: fields,
-            ..Prefix::default()
-        });
-        if let Some(gateway) = &subnet.gateway {
-            let fields = b.fields(&[]);
-            b.ip(
-                &format!("{gateway}/{prefix_length}"),
-                None,
-                Some(vrf),
-                Some(&m.gateway_ip_role),
-                &[],
-                fields,
-            );
-        }
-        let Some(dhcp) = dhcp else { continue };
-        match dhcp.range.as_ref().map(|r| (&r.start, &r.end)) {
-            Some((Some(start), Some(end))) => {
-                let id = b.next_object_id();
-                b.snapshot.ip_ranges.push(IpRange {
-                    id,
-                    start_address: format!("{start}/{prefix_length}"),
-                    end_address: format!("{end}/{prefix_length}"),
-                    vrf: nested(vrf),
-                    status: choice("active"),
-                    role: by_slug(&m.dhcp_range_role),
-                    tags: b.tags(),
-                    custom_fields: b.fields(&[]),
-                });
-            }
-            Some(_) => b.problems.note(
-                &vpc.key,
-                format!("subnet {name}: a DHCP range needs both start and end in NetBox; the range is not imported"),
-            ),
-            None => {}
-        }
-        if dhcp.relay_vpc.is_some() || !dhcp.static_leases.is_empty() {
-            b.problems.note(
-                &vpc.key,
-                format!("subnet {name}: dhcp.relayVPC and dhcp.static have no place in the NetBox model and are not imported"),
-            );
-        }
+    let id = b.next_object_id();
+    let prefix_length = subnet
+        .subnet
+        .split_once('/')
+        .map_or("32", |(_, l)| l)
+        .to_owned();
+    b.snapshot.prefixes.push(Prefix {
+        id,
+        prefix: subnet.subnet.clone(),
+        vrf: nested(vrf),
+        vlan: Some(vlan),
+        status: choice("active"),
+        tags: b.tags(),
+        custom_fields: fields,
+        ..Prefix::default()
+    });
+    if let Some(gateway) = &subnet.gateway {
+        let fields = b.fields(&[]);
+        b.ip(
+            &format!("{gateway}/{prefix_length}"),
+            None,
+            Some(vrf),
+            Some(&m.gateway_ip_role),
+            &[],
+            fields,
+        );
+    }
+    if let Some(dhcp) = dhcp {
+        import_dhcp(b, vpc, vrf, name, &prefix_length, dhcp);
     }
 }
 
-pub fn import_vpc_attachments(
+/// A subnet's DHCP range becomes an IP range; what NetBox cannot hold is reported.
+fn import_dhcp(
+    b: &mut Builder,
+    vpc: &Typed<VPCSpec>,
+    vrf: u64,
+    name: &str,
+    prefix_length: &str,
+    dhcp: &VPCDhcp,
+) {
+    match dhcp.range.as_ref().map(|r| (&r.start, &r.end)) {
+        Some((Some(start), Some(end))) => {
+            let id = b.next_object_id();
+            b.snapshot.ip_ranges.push(IpRange {
+                id,
+                start_address: format!("{start}/{prefix_length}"),
+                end_address: format!("{end}/{prefix_length}"),
+                vrf: nested(vrf),
+                status: choice("active"),
+                role: by_slug(&b.mapping().dhcp_range_role),
+                tags: b.tags(),
+                custom_fields: b.fields(&[]),
+            });
+        }
+        Some(_) => b.problems.note(
+            &vpc.key,
+            format!("subnet {name}: a DHCP range needs both start and end in NetBox; the range is not imported"),
+        ),
+        None => {}
+    }
+    if dhcp.relay_vpc.is_some() || !dhcp.static_leases.is_empty() {
+        b.problems.note(
+            &vpc.key,
+            format!("subnet {name}: dhcp.relayVPC and dhcp.static have no place in the NetBox model and are not imported"),
+        );
+    }
+}
+
+pub(crate) fn import_vpc_attachments(
     b: &mut Builder,
     input: &Input,
     connections: &Connections,
@@ -235,7 +267,7 @@ fn attach(b: &mut Builder, key: &ObjectKey, port: u64, vlan: &NestedVlan, native
     interface.mode = choice(mode);
 }
 
-pub fn import_vpc_peerings(b: &mut Builder, input: &Input) {
+pub(crate) fn import_vpc_peerings(b: &mut Builder, input: &Input) {
     for peering in &input.vpc_peerings {
         let key = &peering.key;
         let vpcs = peering.spec.vpcs();

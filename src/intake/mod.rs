@@ -3,5 +3,7 @@
 pub mod event;
 pub mod signature;
 
-pub use event::{Decision, EventError, HANDLED_EVENTS, HANDLED_OBJECT_TYPES, SkipReason, decide};
+pub use event::{
+    Decision, EventError, HANDLED_EVENTS, HANDLED_OBJECT_TYPES, OwnWrites, SkipReason, decide,
+};
 pub use signature::{SignatureError, SignatureVerifier, sign};

@@ -14,6 +14,7 @@ use crate::netbox::types::{Cable, Interface, NetBoxObject};
 use super::index::{DeviceRole, Index};
 use super::naming::{LABEL_NAME_MAX, natural_cmp, shorten, slugify};
 use super::objects::{ConnectionFacts, Draft};
+use super::ports::PortNames;
 use super::sources::SourceRef;
 use super::switches::{DeviceNames, device_name};
 use super::validate::Violations;
@@ -69,7 +70,7 @@ struct Pending<'a> {
     cables: Vec<&'a Cable>,
 }
 
-pub fn render_connections(
+pub(crate) fn render_connections(
     index: &Index,
     switches: &[Draft<SwitchSpec>],
     names: &DeviceNames,
@@ -83,10 +84,19 @@ pub fn render_connections(
         .iter()
         .filter_map(|d| Some((d.sources.first()?.id, &d.spec)))
         .collect();
+    let profiles = &index.mapping().profiles;
+    let port_names = switch_specs
+        .iter()
+        .map(|(&device, spec)| {
+            let profile = spec.profile.as_deref().and_then(|p| profiles.get(p));
+            (device, PortNames::new(profile, &spec.port_breakouts))
+        })
+        .collect();
     let ctx = Ctx {
         index,
         names,
         switch_specs,
+        port_names,
     };
     let pending: Vec<Pending> = groups
         .into_iter()
@@ -206,6 +216,8 @@ struct Ctx<'i, 'a> {
     index: &'i Index<'a>,
     names: &'i DeviceNames,
     switch_specs: HashMap<u64, &'i SwitchSpec>,
+    /// Each switch's NetBox interface names as its profile's port names.
+    port_names: HashMap<u64, PortNames>,
 }
 
 impl<'a> Ctx<'_, 'a> {
@@ -219,8 +231,14 @@ impl<'a> Ctx<'_, 'a> {
         })
     }
 
+    /// `<device>/<port>`: a switch's interface by its profile's port name.
     fn port(&self, interface: &Interface) -> String {
-        format!("{}/{}", self.name(interface.device.id), interface.name)
+        let device = interface.device.id;
+        let port = self
+            .port_names
+            .get(&device)
+            .map_or(interface.name.as_str(), |names| names.port(&interface.name));
+        format!("{}/{port}", self.name(device))
     }
 
     fn ip_port(&self, interface: &Interface) -> IpPort {

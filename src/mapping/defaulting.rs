@@ -54,7 +54,7 @@ pub fn apply(objects: &mut FabricObjects) {
 
 /// A spec of `kind` (as JSON) in the form the fabric's defaulting gives it; a spec that does not
 /// read as its kind, or of a kind the fabric does not default, is returned as it is.
-pub fn defaulted_spec(kind: Kind, spec: &Value) -> Value {
+pub(crate) fn defaulted_spec(kind: Kind, spec: &Value) -> Value {
     match kind {
         Kind::VLANNamespace => typed(spec, vlan_namespace),
         Kind::IPv4Namespace => typed(spec, ipv4_namespace),
@@ -227,14 +227,14 @@ pub fn external(spec: &mut ExternalSpec) {
 }
 
 /// A subnet given as the VPC alone means its subnet `default`.
-pub fn vpc_attachment(spec: &mut VPCAttachmentSpec) {
+pub(crate) fn vpc_attachment(spec: &mut VPCAttachmentSpec) {
     if !spec.subnet.is_empty() && !spec.subnet.contains('/') {
         spec.subnet.push_str("/default");
     }
 }
 
 /// The VPC's subnets and the external's prefixes sorted as strings.
-pub fn external_peering(spec: &mut ExternalPeeringSpec) {
+pub(crate) fn external_peering(spec: &mut ExternalPeeringSpec) {
     spec.permit.vpc.subnets.sort();
     spec.permit
         .external

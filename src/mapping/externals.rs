@@ -32,7 +32,7 @@ fn external_vrfs<'a>(index: &Index<'a>) -> Vec<&'a Vrf> {
         .collect()
 }
 
-pub fn render_externals(index: &Index) -> Vec<Draft<ExternalSpec>> {
+pub(crate) fn render_externals(index: &Index) -> Vec<Draft<ExternalSpec>> {
     let cf = &index.mapping().custom_fields;
     let mut out: Vec<_> = external_vrfs(index)
         .into_iter()
@@ -58,7 +58,7 @@ pub fn render_externals(index: &Index) -> Vec<Draft<ExternalSpec>> {
 
 /// An attachment per IP address of an External's VRF on an external connection's switch port
 /// or on a VLAN sub-interface of it.
-pub fn render_external_attachments(
+pub(crate) fn render_external_attachments(
     index: &Index,
     facts: &BTreeMap<String, ConnectionFacts>,
     names: &DeviceNames,
@@ -77,7 +77,6 @@ pub fn render_external_attachments(
     let mut pending: Vec<(String, Option<u16>, Draft<ExternalAttachmentSpec>)> = Vec::new();
     for vrf in external_vrfs(index) {
         let external = vrf_name(index, vrf);
-        let is_static = vrf.custom_fields.raw(&cf.static_prefixes).is_some();
         let mut addresses: Vec<&IpAddress> =
             index.ips_by_vrf.get(&vrf.id).cloned().unwrap_or_default();
         addresses.sort_by_key(|a| a.id);
@@ -99,48 +98,74 @@ pub fn render_external_attachments(
             };
             let connection = connection_by_port[&port].to_owned();
             let switch = names.get(&interface.device.id).cloned().unwrap_or_default();
+            let spec =
+                attachment_spec(index, vrf, &external, connection, vlan, address, violations);
             let fields = &address.custom_fields;
-            let asn = fields
-                .integer(&cf.neighbor_asn)
-                .and_then(|a| u32::try_from(a).ok());
-            let spec = if is_static {
-                let proxy = fields.boolean(&cf.static_proxy).unwrap_or(false);
-                let remote_ip = fields.string(&cf.static_remote_ip).unwrap_or_default();
-                if remote_ip.is_empty() {
-                    violations.source(vec![SourceRef::of(address)], format!("IP address {} attaches static external {external}: set its custom field {} to the remote IP", address.address, cf.static_remote_ip));
-                }
-                ExternalAttachmentSpec {
-                    external: external.clone(),
-                    connection,
-                    static_attachment: Some(AttachmentStatic {
-                        remote_ip,
-                        vlan,
-                        ip: (!proxy).then(|| address.address.clone()),
-                        proxy,
-                    }),
-                    ..ExternalAttachmentSpec::default()
-                }
-            } else {
-                ExternalAttachmentSpec {
-                    external: external.clone(),
-                    connection,
-                    switch: AttachmentSwitch {
-                        vlan,
-                        ip: Some(address.address.clone()),
-                    },
-                    neighbor: AttachmentNeighbor {
-                        asn,
-                        ip: fields.string(&cf.neighbor_ip),
-                    },
-                    static_attachment: None,
-                }
-            };
             let name = fields.string(&cf.name);
             let base = format!("{switch}--{external}");
             let draft = Draft::new(name.unwrap_or_default(), spec, vec![SourceRef::of(address)]);
             pending.push((base, vlan, draft));
         }
     }
+    name_attachments(pending)
+}
+
+/// An attachment's spec: static (remote IP, proxy) when the external has static prefixes,
+/// else BGP (switch address, neighbor ASN and IP).
+fn attachment_spec(
+    index: &Index,
+    vrf: &Vrf,
+    external: &str,
+    connection: String,
+    vlan: Option<u16>,
+    address: &IpAddress,
+    violations: &mut Violations,
+) -> ExternalAttachmentSpec {
+    let cf = &index.mapping().custom_fields;
+    let is_static = vrf.custom_fields.raw(&cf.static_prefixes).is_some();
+    let fields = &address.custom_fields;
+    let asn = fields
+        .integer(&cf.neighbor_asn)
+        .and_then(|a| u32::try_from(a).ok());
+    if is_static {
+        let proxy = fields.boolean(&cf.static_proxy).unwrap_or(false);
+        let remote_ip = fields.string(&cf.static_remote_ip).unwrap_or_default();
+        if remote_ip.is_empty() {
+            violations.source(vec![SourceRef::of(address)], format!("IP address {} attaches static external {external}: set its custom field {} to the remote IP", address.address, cf.static_remote_ip));
+        }
+        ExternalAttachmentSpec {
+            external: external.to_owned(),
+            connection,
+            static_attachment: Some(AttachmentStatic {
+                remote_ip,
+                vlan,
+                ip: (!proxy).then(|| address.address.clone()),
+                proxy,
+            }),
+            ..ExternalAttachmentSpec::default()
+        }
+    } else {
+        ExternalAttachmentSpec {
+            external: external.to_owned(),
+            connection,
+            switch: AttachmentSwitch {
+                vlan,
+                ip: Some(address.address.clone()),
+            },
+            neighbor: AttachmentNeighbor {
+                asn,
+                ip: fields.string(&cf.neighbor_ip),
+            },
+            static_attachment: None,
+        }
+    }
+}
+
+/// Attachments without a kept name are named `<switch>--<external>`, with the VLAN (or the
+/// address's id) added where that name is shared.
+fn name_attachments(
+    pending: Vec<(String, Option<u16>, Draft<ExternalAttachmentSpec>)>,
+) -> Vec<Draft<ExternalAttachmentSpec>> {
     let mut count: HashMap<String, usize> = HashMap::new();
     for (base, _, _) in &pending {
         *count.entry(base.clone()).or_default() += 1;

@@ -78,18 +78,25 @@ impl<'a> Index<'a> {
             let role = index.classify(device);
             index.roles.insert(device.id, role);
         }
+        index.index_interfaces_and_addresses();
+        index.index_by_vrf();
+        index.link_cables();
+        index
+    }
+
+    /// Interfaces by device and parent, MAC and IP addresses by interface, IPs by VRF.
+    fn index_interfaces_and_addresses(&mut self) {
+        let snapshot = self.snapshot;
         for interface in &snapshot.interfaces {
-            index
-                .interfaces_by_device
+            self.interfaces_by_device
                 .entry(interface.device.id)
                 .or_default()
                 .push(interface);
             if let Some(parent) = &interface.parent {
-                index.children.entry(parent.id).or_default().push(interface);
+                self.children.entry(parent.id).or_default().push(interface);
             }
             if let Some(mac) = interface.mac_address.as_deref() {
-                index
-                    .macs_by_interface
+                self.macs_by_interface
                     .entry(interface.id)
                     .or_default()
                     .push(mac);
@@ -99,8 +106,7 @@ impl<'a> Index<'a> {
             if let (Some(INTERFACE), Some(id)) =
                 (mac.assigned_object_type.as_deref(), mac.assigned_object_id)
             {
-                index
-                    .macs_by_interface
+                self.macs_by_interface
                     .entry(id)
                     .or_default()
                     .push(&mac.mac_address);
@@ -110,26 +116,32 @@ impl<'a> Index<'a> {
             if let (Some(INTERFACE), Some(id)) =
                 (ip.assigned_object_type.as_deref(), ip.assigned_object_id)
             {
-                index.ips_by_interface.entry(id).or_default().push(ip);
+                self.ips_by_interface.entry(id).or_default().push(ip);
             }
             if let Some(vrf) = &ip.vrf {
-                index.ips_by_vrf.entry(vrf.id).or_default().push(ip);
+                self.ips_by_vrf.entry(vrf.id).or_default().push(ip);
             }
         }
+    }
+
+    /// Prefixes and IP ranges by VRF.
+    fn index_by_vrf(&mut self) {
+        let snapshot = self.snapshot;
         for prefix in &snapshot.prefixes {
             if let Some(vrf) = &prefix.vrf {
-                index
-                    .prefixes_by_vrf
-                    .entry(vrf.id)
-                    .or_default()
-                    .push(prefix);
+                self.prefixes_by_vrf.entry(vrf.id).or_default().push(prefix);
             }
         }
         for range in &snapshot.ip_ranges {
             if let Some(vrf) = &range.vrf {
-                index.ranges_by_vrf.entry(vrf.id).or_default().push(range);
+                self.ranges_by_vrf.entry(vrf.id).or_default().push(range);
             }
         }
+    }
+
+    /// Cabled interface pairs, in cable id order.
+    fn link_cables(&mut self) {
+        let snapshot = self.snapshot;
         let mut cables: Vec<&Cable> = snapshot.cables.iter().collect();
         cables.sort_by_key(|c| c.id);
         for cable in cables {
@@ -137,15 +149,14 @@ impl<'a> Index<'a> {
                 terms
                     .iter()
                     .filter(|t| t.object_type == INTERFACE)
-                    .filter_map(|t| index.interfaces.get(&t.object_id).copied())
+                    .filter_map(|t| self.interfaces.get(&t.object_id).copied())
                     .collect()
             };
             let (a_ends, b_ends) = (ends(&cable.a_terminations), ends(&cable.b_terminations));
             for (a, b) in a_ends.into_iter().zip(b_ends) {
-                index.links.push(CableLink { cable, a, b });
+                self.links.push(CableLink { cable, a, b });
             }
         }
-        index
     }
 
     pub fn mapping(&self) -> &'a MappingConfig {
@@ -153,7 +164,7 @@ impl<'a> Index<'a> {
     }
 
     /// Is this object a member of the fabric (custom field `hedgehog_fabric`)?
-    pub fn in_fabric(&self, custom_fields: &CustomFields) -> bool {
+    pub(crate) fn in_fabric(&self, custom_fields: &CustomFields) -> bool {
         custom_fields
             .string(&self.mapping().custom_fields.fabric)
             .is_some_and(|f| f == self.fabric.name)
@@ -193,19 +204,19 @@ impl<'a> Index<'a> {
         self.roles.get(&device_id).unwrap_or(&DeviceRole::Other)
     }
 
-    pub fn is_switch(&self, device_id: u64) -> bool {
+    pub(crate) fn is_switch(&self, device_id: u64) -> bool {
         matches!(self.role(device_id), DeviceRole::Switch(_))
     }
 
     /// The IP addresses on an interface, in id order.
-    pub fn interface_ips(&self, interface_id: u64) -> &[&'a IpAddress] {
+    pub(crate) fn interface_ips(&self, interface_id: u64) -> &[&'a IpAddress] {
         self.ips_by_interface
             .get(&interface_id)
             .map_or(&[], Vec::as_slice)
     }
 
     /// Every IP address on any interface of a device.
-    pub fn device_ips(&self, device_id: u64) -> Vec<&'a IpAddress> {
+    pub(crate) fn device_ips(&self, device_id: u64) -> Vec<&'a IpAddress> {
         let mut out: Vec<&IpAddress> = self
             .interfaces_by_device
             .get(&device_id)

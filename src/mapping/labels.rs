@@ -11,12 +11,12 @@ pub const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "hedgehog-sidecar";
 
 /// The label key holding the fabric's name (`<label_domain>/fabric`).
-pub fn fabric_label_key(label_domain: &str) -> String {
+pub(crate) fn fabric_label_key(label_domain: &str) -> String {
     format!("{label_domain}/fabric")
 }
 
 /// Labels and annotations for an object rendered from `sources` (all of one NetBox type).
-pub fn object_meta(fabric: &FabricConfig, sources: &[SourceRef]) -> ObjectMeta {
+pub(crate) fn object_meta(fabric: &FabricConfig, sources: &[SourceRef]) -> ObjectMeta {
     let domain = &fabric.mapping.label_domain;
     let labels = BTreeMap::from([
         (MANAGED_BY_KEY.to_owned(), MANAGED_BY_VALUE.to_owned()),

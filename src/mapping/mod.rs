@@ -12,6 +12,7 @@ pub mod labels;
 mod namespaces;
 pub mod naming;
 pub mod objects;
+pub mod ports;
 mod render;
 mod servers;
 pub mod sources;
@@ -19,6 +20,7 @@ mod switches;
 pub mod validate;
 mod vpcs;
 
-pub use render::{RenderError, RenderedFabric, build, manifests, render, render_all};
+pub(crate) use render::render_all;
+pub use render::{RenderError, RenderedFabric, build, manifests, render};
 pub use sources::SourceRef;
 pub use validate::Violation;

@@ -10,7 +10,7 @@ use super::index::Index;
 use super::objects::Draft;
 use super::sources::SourceRef;
 
-pub fn render_vlan_namespaces(index: &Index) -> Vec<Draft<VLANNamespaceSpec>> {
+pub(crate) fn render_vlan_namespaces(index: &Index) -> Vec<Draft<VLANNamespaceSpec>> {
     let name_field = &index.mapping().custom_fields.name;
     let mut out: Vec<_> = index
         .snapshot
@@ -42,7 +42,7 @@ pub fn render_vlan_namespaces(index: &Index) -> Vec<Draft<VLANNamespaceSpec>> {
     out
 }
 
-pub fn render_ipv4_namespaces(index: &Index) -> Vec<Draft<IPv4NamespaceSpec>> {
+pub(crate) fn render_ipv4_namespaces(index: &Index) -> Vec<Draft<IPv4NamespaceSpec>> {
     let mapping = index.mapping();
     let mut namespaces: BTreeMap<String, Vec<&Prefix>> = BTreeMap::new();
     for prefix in &index.snapshot.prefixes {

@@ -14,7 +14,7 @@ pub const SHORT_NAME_MAX: usize = 11;
 
 /// Shortens `name` to at most `max` characters by cutting it and appending `-` plus 8 hex
 /// characters of its SHA-256, so distinct long names stay distinct and the result is stable.
-pub fn shorten(name: &str, max: usize) -> String {
+pub(crate) fn shorten(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
@@ -29,7 +29,7 @@ pub fn shorten(name: &str, max: usize) -> String {
 }
 
 /// Why a name is not a lowercase RFC 1123 subdomain, if it is not.
-pub fn rfc1123_problem(name: &str) -> Option<&'static str> {
+pub(crate) fn rfc1123_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         return Some("is empty");
     }
@@ -50,7 +50,7 @@ pub fn rfc1123_problem(name: &str) -> Option<&'static str> {
 }
 
 /// Lowercases and replaces what a name may not hold with `-` (`Eth 1/1` → `eth-1-1`).
-pub fn slugify(text: &str) -> String {
+pub(crate) fn slugify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let c = c.to_ascii_lowercase();
@@ -64,7 +64,7 @@ pub fn slugify(text: &str) -> String {
 }
 
 /// Compares strings with digit runs as numbers: `E1/2` < `E1/10`.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
     loop {
         match (a.first(), b.first()) {
@@ -99,7 +99,7 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
 }
 
 /// The canonical form of a switch port for reuse checks: `E1/4/1` is the same port as `E1/4`.
-pub fn canonical_port(port: &str) -> &str {
+pub(crate) fn canonical_port(port: &str) -> &str {
     match port.strip_suffix("/1") {
         Some(base) if base.matches('/').count() == 1 && base.starts_with('E') => base,
         _ => port,

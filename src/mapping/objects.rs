@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{
     ConnectionSpec, ConnectionType, ExternalAttachmentSpec, ExternalPeeringSpec, ExternalSpec,
-    IPv4NamespaceSpec, Kind, ServerSpec, SwitchGroupSpec, SwitchSpec, VLANNamespaceSpec,
+    IPv4NamespaceSpec, ServerSpec, SwitchGroupSpec, SwitchSpec, VLANNamespaceSpec,
     VPCAttachmentSpec, VPCPeeringSpec, VPCSpec,
 };
 
@@ -36,7 +36,7 @@ impl<S> Draft<S> {
     }
 
     /// The sources to blame for `part`, falling back to the whole object's.
-    pub fn blame(&self, part: &str) -> Vec<SourceRef> {
+    pub(crate) fn blame(&self, part: &str) -> Vec<SourceRef> {
         self.parts
             .get(part)
             .map_or_else(|| self.sources.clone(), |s| vec![s.clone()])
@@ -72,11 +72,6 @@ pub struct FabricObjects {
 }
 
 /// A name → object lookup over one kind.
-pub fn by_name<S>(drafts: &[Draft<S>]) -> BTreeMap<&str, &Draft<S>> {
+pub(crate) fn by_name<S>(drafts: &[Draft<S>]) -> BTreeMap<&str, &Draft<S>> {
     drafts.iter().map(|d| (d.name.as_str(), d)).collect()
-}
-
-/// The kind of a draft's spec, for messages.
-pub fn kind_of<S: crate::model::HedgehogSpec>(_: &Draft<S>) -> Kind {
-    S::KIND
 }

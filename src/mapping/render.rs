@@ -79,7 +79,7 @@ pub fn render(
 /// Renders every object, valid or not, and returns the violations beside them: for callers
 /// that hold back only the objects concerned. Nothing returned with a violation may be
 /// published as it is.
-pub fn render_all(
+pub(crate) fn render_all(
     fabric: &FabricConfig,
     snapshot: &FabricSnapshot,
 ) -> (RenderedFabric, Vec<Violation>) {

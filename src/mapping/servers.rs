@@ -9,7 +9,7 @@ use super::objects::Draft;
 use super::sources::SourceRef;
 use super::switches::{DeviceNames, device_name};
 
-pub fn render_servers(index: &Index, names: &mut DeviceNames) -> Vec<Draft<ServerSpec>> {
+pub(crate) fn render_servers(index: &Index, names: &mut DeviceNames) -> Vec<Draft<ServerSpec>> {
     let cabled: BTreeSet<u64> = index
         .links
         .iter()

@@ -1,12 +1,12 @@
 //! Back-references from rendered objects to the NetBox objects they came from. The reconciler
 //! writes status onto these; violations name them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::netbox::types::NetBoxObject;
 
 /// One NetBox object: its type (`dcim.device`), id and a human name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceRef {
     pub object_type: String,
     pub id: u64,
@@ -23,7 +23,7 @@ impl SourceRef {
     }
 
     /// The object's path below NetBox's root (`/dcim/devices/12/`).
-    pub fn ui_path(&self) -> String {
+    pub(crate) fn ui_path(&self) -> String {
         format!("/{}/{}/", ui_collection(&self.object_type), self.id)
     }
 }
@@ -35,7 +35,7 @@ impl std::fmt::Display for SourceRef {
 }
 
 /// `dcim.device` → `dcim/devices`, as NetBox's UI and REST paths name the collection.
-pub fn ui_collection(object_type: &str) -> String {
+pub(crate) fn ui_collection(object_type: &str) -> String {
     let (app, model) = object_type.split_once('.').unwrap_or(("", object_type));
     let plural = match model {
         "vlangroup" => "vlan-groups".to_owned(),
@@ -50,7 +50,7 @@ pub fn ui_collection(object_type: &str) -> String {
 }
 
 /// Sorts and deduplicates a source list so annotations are stable.
-pub fn normalise(sources: &mut Vec<SourceRef>) {
+pub(crate) fn normalise(sources: &mut Vec<SourceRef>) {
     sources.sort();
     sources.dedup();
 }

@@ -9,6 +9,7 @@ use crate::netbox::types::{Device, NetBoxObject};
 use super::index::{DeviceRole, Index};
 use super::naming::{LABEL_NAME_MAX, shorten};
 use super::objects::Draft;
+use super::ports::{PortNames, render_speeds};
 use super::sources::SourceRef;
 use super::validate::Violations;
 
@@ -24,7 +25,7 @@ pub fn device_name(index: &Index, device: &Device) -> String {
     shorten(&name, LABEL_NAME_MAX)
 }
 
-pub fn render_switches(
+pub(crate) fn render_switches(
     index: &Index,
     names: &mut DeviceNames,
     violations: &mut Violations,
@@ -54,10 +55,7 @@ fn switch_spec(
     let fields = &device.custom_fields;
     let source = || vec![SourceRef::of(device)];
 
-    let profile = fields.string(&cf.profile).or_else(|| {
-        let slug = device.device_type.as_ref()?.slug.as_ref()?;
-        mapping.device_type_profiles.get(slug).cloned()
-    });
+    let profile = switch_profile(mapping, device);
     let asn = fields
         .integer(&cf.asn)
         .and_then(|asn| match u32::try_from(asn) {
@@ -123,11 +121,19 @@ fn switch_spec(
         .interfaces_by_device
         .get(&device.id)
         .map_or(&[][..], Vec::as_slice);
-    let port_speeds = interfaces
+    let speeds: Vec<(&str, String)> = interfaces
         .iter()
         .filter(|i| i.mgmt_only != Some(true) && i.parent.is_none())
-        .filter_map(|i| Some((i.name.clone(), speed_name(i.speed?)?)))
+        .filter_map(|i| Some((i.name.as_str(), speed_name(i.speed?)?)))
         .collect();
+    let known_profile = profile
+        .as_deref()
+        .and_then(|name| Some((name, mapping.profiles.get(name)?)));
+    let names = PortNames::new(known_profile.map(|(_, p)| p), &port_breakouts);
+    let speeds = render_speeds(known_profile, &port_breakouts, &names, &speeds);
+    for problem in speeds.problems {
+        violations.source(source(), problem);
+    }
     let management_mac = interfaces
         .iter()
         .filter(|i| i.mgmt_only == Some(true))
@@ -160,11 +166,25 @@ fn switch_spec(
         ip,
         protocol_ip: tagged(&mapping.tag_protocol_ip),
         vtep_ip: tagged(&mapping.tag_vtep_ip),
-        port_speeds,
+        port_speeds: speeds.port_speeds,
+        port_group_speeds: speeds.port_group_speeds,
         port_breakouts,
         boot,
         ..SwitchSpec::default()
     }
+}
+
+/// A switch's profile: custom field `hedgehog_profile`, else its device type's slug through
+/// the fabric's `device_type_profiles`, else the slug itself when a profile has that name.
+fn switch_profile(mapping: &crate::config::MappingConfig, device: &Device) -> Option<String> {
+    let from_field = device.custom_fields.string(&mapping.custom_fields.profile);
+    from_field.or_else(|| {
+        let slug = device.device_type.as_ref()?.slug.as_ref()?;
+        match mapping.device_type_profiles.get(slug) {
+            Some(profile) => Some(profile.clone()),
+            None => mapping.profiles.get(slug).map(|_| slug.clone()),
+        }
+    })
 }
 
 /// NetBox speeds are kbit/s; Hedgehog writes `25G`, `100G`, `100M`.
@@ -178,7 +198,7 @@ fn speed_name(kbps: u64) -> Option<String> {
 }
 
 /// One SwitchGroup per group a switch names, sourced from the switches that name it.
-pub fn render_switch_groups(switches: &[Draft<SwitchSpec>]) -> Vec<Draft<SwitchGroupSpec>> {
+pub(crate) fn render_switch_groups(switches: &[Draft<SwitchSpec>]) -> Vec<Draft<SwitchGroupSpec>> {
     let mut groups: BTreeMap<&str, Vec<SourceRef>> = BTreeMap::new();
     for switch in switches {
         for group in &switch.spec.groups {

@@ -18,14 +18,14 @@ use super::sources::SourceRef;
 use super::validate::Violations;
 
 /// The object name of a VRF: `hedgehog_name` when set, else the VRF name.
-pub fn vrf_name(index: &Index, vrf: &Vrf) -> String {
+pub(crate) fn vrf_name(index: &Index, vrf: &Vrf) -> String {
     vrf.custom_fields
         .string(&index.mapping().custom_fields.name)
         .unwrap_or_else(|| vrf.name.clone())
 }
 
 /// The fabric's VPC VRFs (in the fabric, not tagged external), in id order.
-pub fn vpc_vrfs<'a>(index: &Index<'a>) -> Vec<&'a Vrf> {
+pub(crate) fn vpc_vrfs<'a>(index: &Index<'a>) -> Vec<&'a Vrf> {
     index
         .snapshot
         .vrfs
@@ -44,7 +44,7 @@ pub struct RenderedVpcs {
     pub name_by_vrf: HashMap<u64, String>,
 }
 
-pub fn render_vpcs(index: &Index, violations: &mut Violations) -> RenderedVpcs {
+pub(crate) fn render_vpcs(index: &Index, violations: &mut Violations) -> RenderedVpcs {
     let cf = &index.mapping().custom_fields;
     let mut out = RenderedVpcs {
         vpcs: Vec::new(),
@@ -54,39 +54,7 @@ pub fn render_vpcs(index: &Index, violations: &mut Violations) -> RenderedVpcs {
     for vrf in vpc_vrfs(index) {
         let name = vrf_name(index, vrf);
         out.name_by_vrf.insert(vrf.id, name.clone());
-        let fields = &vrf.custom_fields;
-        let permit: Vec<Vec<String>> = json_field(
-            vrf,
-            &cf.vpc_permit,
-            "a JSON list of lists of subnet names",
-            violations,
-        )
-        .unwrap_or_default();
-        let static_routes: Vec<StaticRoute> = json_field(
-            vrf,
-            &cf.vpc_static_routes,
-            "a JSON list of {\"prefix\", \"nextHops\"}",
-            violations,
-        )
-        .unwrap_or_default();
-        let mut spec = VPCSpec {
-            mode: fields.string(&cf.vpc_mode).unwrap_or_default(),
-            ipv4_namespace: Some(
-                fields
-                    .string(&cf.ipv4_namespace)
-                    .unwrap_or_else(|| "default".into()),
-            ),
-            vlan_namespace: Some(
-                fields
-                    .string(&cf.vlan_namespace)
-                    .unwrap_or_else(|| "default".into()),
-            ),
-            default_isolated: fields.boolean(&cf.isolated).unwrap_or(false),
-            default_restricted: fields.boolean(&cf.restricted).unwrap_or(false),
-            permit,
-            static_routes,
-            subnets: BTreeMap::new(),
-        };
+        let mut spec = vpc_spec(index, vrf, violations);
         let mut parts = BTreeMap::new();
         let mut prefixes: Vec<&Prefix> = index
             .prefixes_by_vrf
@@ -128,6 +96,44 @@ pub fn render_vpcs(index: &Index, violations: &mut Violations) -> RenderedVpcs {
     }
     out.vpcs.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// A VPC's spec from its VRF's custom fields, without subnets.
+fn vpc_spec(index: &Index, vrf: &Vrf, violations: &mut Violations) -> VPCSpec {
+    let cf = &index.mapping().custom_fields;
+    let fields = &vrf.custom_fields;
+    let permit: Vec<Vec<String>> = json_field(
+        vrf,
+        &cf.vpc_permit,
+        "a JSON list of lists of subnet names",
+        violations,
+    )
+    .unwrap_or_default();
+    let static_routes: Vec<StaticRoute> = json_field(
+        vrf,
+        &cf.vpc_static_routes,
+        "a JSON list of {\"prefix\", \"nextHops\"}",
+        violations,
+    )
+    .unwrap_or_default();
+    VPCSpec {
+        mode: fields.string(&cf.vpc_mode).unwrap_or_default(),
+        ipv4_namespace: Some(
+            fields
+                .string(&cf.ipv4_namespace)
+                .unwrap_or_else(|| "default".into()),
+        ),
+        vlan_namespace: Some(
+            fields
+                .string(&cf.vlan_namespace)
+                .unwrap_or_else(|| "default".into()),
+        ),
+        default_isolated: fields.boolean(&cf.isolated).unwrap_or(false),
+        default_restricted: fields.boolean(&cf.restricted).unwrap_or(false),
+        permit,
+        static_routes,
+        subnets: BTreeMap::new(),
+    }
 }
 
 /// A JSON custom field read into `T`; a value of the wrong shape is a violation on `vrf`.
@@ -221,7 +227,7 @@ fn subnet_of(index: &Index, vrf: &Vrf, prefix: &Prefix, violations: &mut Violati
 }
 
 /// One attachment per VPC subnet whose VLAN is on a server-facing connection's switch ports.
-pub fn render_vpc_attachments(
+pub(crate) fn render_vpc_attachments(
     index: &Index,
     facts: &BTreeMap<String, ConnectionFacts>,
     subnet_by_vlan: &HashMap<u64, (String, String)>,
@@ -282,7 +288,7 @@ pub fn render_vpc_attachments(
 }
 
 /// Route targets a VRF exports, by route target id → VRF ids.
-pub fn exporters(vrfs: &[&Vrf]) -> HashMap<u64, Vec<u64>> {
+pub(crate) fn exporters(vrfs: &[&Vrf]) -> HashMap<u64, Vec<u64>> {
     let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
     for vrf in vrfs {
         for rt in &vrf.export_targets {
@@ -293,7 +299,10 @@ pub fn exporters(vrfs: &[&Vrf]) -> HashMap<u64, Vec<u64>> {
 }
 
 /// A VPCPeering for every pair of VPC VRFs that import a route target the other exports.
-pub fn render_vpc_peerings(index: &Index, vpcs: &RenderedVpcs) -> Vec<Draft<VPCPeeringSpec>> {
+pub(crate) fn render_vpc_peerings(
+    index: &Index,
+    vpcs: &RenderedVpcs,
+) -> Vec<Draft<VPCPeeringSpec>> {
     let vrfs = vpc_vrfs(index);
     let exported = exporters(&vrfs);
     let by_id: HashMap<u64, &Vrf> = vrfs.iter().map(|v| (v.id, *v)).collect();

@@ -5,11 +5,11 @@
 //! labels, status) and fields another manager added are not drift. Lists are compared element by
 //! element, so a changed link reports `spec.fabric.links[1].leaf.port`, not the whole list.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One managed field whose cluster value differs from NetBox's rendering.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDiff {
     /// Kubernetes field path, e.g. `spec.subnets.default.vlan`.
     pub path: String,

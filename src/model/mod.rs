@@ -7,6 +7,7 @@ pub mod external;
 pub mod external_attachment;
 pub mod external_peering;
 pub mod fabric_config;
+pub mod fabric_config_read;
 pub mod ipv4_namespace;
 mod kind;
 mod manifest;

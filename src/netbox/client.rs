@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
-use super::error::{ErrorResponse, NetBoxError, parse_error_body};
+use super::error::{ClientConfigError, ErrorResponse, NetBoxError, parse_error_body};
 use super::token::authorization_header;
 use crate::config::{NetBoxSettings, resolve_secret};
 
@@ -42,18 +42,17 @@ pub struct ClientOptions {
 impl ClientOptions {
     /// Options from the `[netbox]` settings; the token file wins over an inline token.
     pub fn from_settings(settings: &NetBoxSettings) -> Result<Self, NetBoxError> {
-        let url = settings.url.clone().ok_or_else(|| {
-            NetBoxError::Config("netbox.url (HEDGEHOG_SIDECAR_NETBOX_URL) is not set".into())
-        })?;
+        let url = settings
+            .url
+            .clone()
+            .ok_or_else(|| NetBoxError::from(ClientConfigError::NoUrl))?;
         let token = resolve_secret(
             "netbox.token",
             settings.token.as_ref(),
             settings.token_file.as_deref(),
         )
-        .map_err(NetBoxError::Config)?
-        .ok_or_else(|| {
-            NetBoxError::Config("netbox.token (HEDGEHOG_SIDECAR_NETBOX_TOKEN) is not set".into())
-        })?;
+        .map_err(ClientConfigError::Secret)?
+        .ok_or_else(|| NetBoxError::from(ClientConfigError::NoToken))?;
         Ok(Self {
             url,
             token,
@@ -99,13 +98,12 @@ pub(crate) struct Reply {
 impl NetBoxClient {
     pub fn new(options: ClientOptions) -> Result<Self, NetBoxError> {
         let base = format!("{}/api/", options.url.trim_end_matches('/'));
-        let api_base = Url::parse(&base)
-            .map_err(|e| NetBoxError::Config(format!("netbox.url `{}`: {e}", options.url)))?;
+        let api_base = Url::parse(&base).map_err(|source| ClientConfigError::Url {
+            url: options.url.clone(),
+            source,
+        })?;
         if !matches!(api_base.scheme(), "http" | "https") {
-            return Err(NetBoxError::Config(format!(
-                "netbox.url `{}` must start with http:// or https://",
-                options.url
-            )));
+            return Err(ClientConfigError::Scheme(options.url.clone()).into());
         }
         if !options.verify_tls {
             tracing::warn!(
@@ -124,17 +122,19 @@ impl NetBoxClient {
             .user_agent(concat!("hedgehog-sidecar/", env!("CARGO_PKG_VERSION")))
             .tls_danger_accept_invalid_certs(!options.verify_tls);
         if let Some(path) = &options.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                NetBoxError::Config(format!("netbox.ca_file {}: {e}", path.display()))
+            let pem = std::fs::read(path).map_err(|source| ClientConfigError::CaFile {
+                path: path.clone(),
+                source,
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                NetBoxError::Config(format!("netbox.ca_file {}: {e}", path.display()))
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                ClientConfigError::CaCertificates {
+                    path: path.clone(),
+                    source,
+                }
             })?;
             builder = builder.tls_certs_merge(certs);
         }
-        let http = builder
-            .build()
-            .map_err(|e| NetBoxError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = builder.build().map_err(ClientConfigError::HttpClient)?;
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(200))
             .with_max_delay(Duration::from_secs(10))
@@ -173,7 +173,10 @@ impl NetBoxClient {
             .inner
             .api_base
             .join(path.trim_start_matches('/'))
-            .map_err(|e| NetBoxError::Config(format!("bad API path `{path}`: {e}")))?;
+            .map_err(|source| ClientConfigError::ApiPath {
+                path: path.to_owned(),
+                source,
+            })?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
@@ -270,7 +273,7 @@ impl NetBoxClient {
             .in_flight
             .acquire()
             .await
-            .map_err(|_| NetBoxError::Config("the client is shut down".into()))?;
+            .map_err(|_| ClientConfigError::ShutDown)?;
         let mut request = self
             .inner
             .http

@@ -52,7 +52,7 @@ endpoints! {
 }
 
 /// The endpoint serving an object type (`ipam.prefix` → `ipam/prefixes/`).
-pub fn for_object_type(object_type: &str) -> Option<Endpoint> {
+pub(crate) fn for_object_type(object_type: &str) -> Option<Endpoint> {
     ALL.iter().copied().find(|e| e.object_type == object_type)
 }
 

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetBoxError {
-    /// The client cannot be built: no URL, no token, unreadable CA file...
+    /// The client cannot be built or used: no URL, no token, unreadable CA file...
     #[error("NetBox client configuration: {0}")]
-    Config(String),
+    Config(#[from] ClientConfigError),
     /// NetBox could not be reached (DNS, refused connection, TLS), or the connection failed or
     /// timed out after the request was sent (`sent`: NetBox may have acted on it).
     #[error("cannot reach NetBox at {url}: {message}")]
@@ -35,6 +35,53 @@ pub enum NetBoxError {
     Decode { path: String, message: String },
 }
 
+/// Why the NetBox client cannot be built or cannot send a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientConfigError {
+    #[error("netbox.url (HEDGEHOG_SIDECAR_NETBOX_URL) is not set")]
+    NoUrl,
+    #[error("netbox.token (HEDGEHOG_SIDECAR_NETBOX_TOKEN) is not set")]
+    NoToken,
+    #[error(transparent)]
+    Secret(#[from] crate::config::SecretError),
+    #[error("netbox.url `{url}`: {source}")]
+    Url {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("netbox.url `{0}` must start with http:// or https://")]
+    Scheme(String),
+    #[error("netbox.ca_file {}: {source}", path.display())]
+    CaFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("netbox.ca_file {}: {source}", path.display())]
+    CaCertificates {
+        path: std::path::PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("bad API path `{path}`: {source}")]
+    ApiPath {
+        path: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("the client is shut down")]
+    ShutDown,
+    #[error("the NetBox token is empty")]
+    EmptyToken,
+    #[error("the NetBox token contains characters not allowed in a header")]
+    TokenNotAHeader(#[source] reqwest::header::InvalidHeaderValue),
+    #[error("no NetBox endpoint known for `{0}`")]
+    UnknownObjectType(String),
+}
+
 impl NetBoxError {
     /// Worth another attempt: rate limiting, server errors and connection problems.
     pub fn is_retryable(&self) -> bool {
@@ -49,7 +96,7 @@ impl NetBoxError {
     /// or NetBox answered (its bulk writes are all-or-none, so an error answer changed nothing).
     /// A timeout or a connection lost mid-request may hide a write NetBox still completes, and
     /// a blind retry would then create objects twice.
-    pub fn is_retryable_write(&self) -> bool {
+    pub(crate) fn is_retryable_write(&self) -> bool {
         match self {
             Self::Unreachable { sent, .. } => !sent,
             Self::Api(api) => api.status == 429 || api.status == 503 || api.is_deadlock(),
@@ -94,7 +141,7 @@ impl ErrorResponse {
     /// PostgreSQL chose this request's transaction as a deadlock victim (concurrent bulk
     /// writes touching the same devices' counters): the whole transaction was rolled back, so
     /// the write certainly did nothing and may be repeated.
-    pub fn is_deadlock(&self) -> bool {
+    pub(crate) fn is_deadlock(&self) -> bool {
         self.status == 500
             && self.field_errors.iter().any(|f| {
                 f.field == "error" && f.messages.iter().any(|m| m.contains("deadlock detected"))
@@ -141,7 +188,7 @@ impl fmt::Display for ErrorResponse {
 
 /// Reads NetBox's error body: `{"detail": ...}`, `{"field": ["msg"]}`, a list of such objects
 /// (classic bulk) or `{"detail", "errors": [{"index", "errors": {...}}]}` (4.7 bulk).
-pub fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
+pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Vec<FieldError>) {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body)
             .trim()

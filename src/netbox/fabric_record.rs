@@ -48,7 +48,7 @@ pub fn record_type(slug: &str) -> Desired {
 }
 
 /// Finds fabric `fabric`'s record, creating it (and its cluster type) when missing.
-pub async fn ensure_record(
+pub(crate) async fn ensure_record(
     client: &NetBoxClient,
     type_slug: &str,
     fabric: &str,
@@ -82,7 +82,7 @@ pub async fn find_record(
 }
 
 /// Writes custom field values onto a fabric record.
-pub async fn patch_record(
+pub(crate) async fn patch_record(
     client: &NetBoxClient,
     id: u64,
     values: &Map<String, Value>,

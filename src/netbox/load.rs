@@ -179,9 +179,29 @@ struct Peers {
     mac_addresses: Vec<MacAddress>,
 }
 
+/// What waves 2 and 3 read around the members: the cable peers and the objects of the
+/// members' switches, VLAN groups and VRFs.
+struct Related {
+    peers: Peers,
+    switch_ips: Vec<IpAddress>,
+    switch_macs: Vec<MacAddress>,
+    group_vlans: Vec<Vlan>,
+    vrf_ips: Vec<IpAddress>,
+    vrf_ranges: Vec<IpRange>,
+    vrf_targets: Vec<RouteTarget>,
+}
+
 impl Loader<'_> {
     async fn load(&self) -> Result<FabricSnapshot, NetBoxError> {
-        // Wave 1: members by custom field.
+        let members = self.members_by_field().await?;
+        let related = self.related(&members).await?;
+        let mut snapshot = self.assemble(members, related);
+        self.add_outside_vlans(&mut snapshot).await?;
+        Ok(snapshot)
+    }
+
+    /// Wave 1: the objects whose fabric custom field names this fabric.
+    async fn members_by_field(&self) -> Result<FabricSnapshot, NetBoxError> {
         let (devices, vlan_groups, vrfs, route_targets, prefixes, ip_ranges, vlans, ip_addresses) =
             tokio::try_join!(
                 self.members::<Device>(ep::DEVICES, fields::DEVICE, |d| &d.custom_fields),
@@ -196,20 +216,25 @@ impl Loader<'_> {
                 self.members::<IpAddress>(ep::IP_ADDRESSES, fields::IP_ADDRESS, |a| &a
                     .custom_fields),
             )?;
-        let switch_ids = ids(&devices);
-        let group_ids = ids(&vlan_groups);
-        let vrf_ids = ids(&vrfs);
-        let known_targets: BTreeSet<u64> = route_targets.iter().map(|r| r.id).collect();
-        let missing_targets: Vec<u64> = vrfs
-            .iter()
-            .flat_map(|v| v.import_targets.iter().chain(&v.export_targets))
-            .map(|r| r.id)
-            .filter(|id| !known_targets.contains(id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        Ok(FabricSnapshot {
+            devices,
+            vlan_groups,
+            vrfs,
+            route_targets,
+            prefixes,
+            ip_ranges,
+            vlans,
+            ip_addresses,
+            ..FabricSnapshot::default()
+        })
+    }
 
-        // Waves 2 and 3: the cable peers start as soon as the cables are in.
+    /// Waves 2 and 3: the cable peers start as soon as the cables are in.
+    async fn related(&self, members: &FabricSnapshot) -> Result<Related, NetBoxError> {
+        let switch_ids = ids(&members.devices);
+        let group_ids = ids(&members.vlan_groups);
+        let vrf_ids = ids(&members.vrfs);
+        let missing_targets = missing_route_targets(members);
         let (peers, switch_ips, switch_macs, group_vlans, vrf_ips, vrf_ranges, vrf_targets) = tokio::try_join!(
             self.peers(&switch_ids),
             self.by_ids::<IpAddress>(
@@ -234,8 +259,22 @@ impl Loader<'_> {
                 fields::ROUTE_TARGET
             ),
         )?;
+        Ok(Related {
+            peers,
+            switch_ips,
+            switch_macs,
+            group_vlans,
+            vrf_ips,
+            vrf_ranges,
+            vrf_targets,
+        })
+    }
 
-        let devices = merge([devices, peers.devices]);
+    /// Joins members and related objects, keeping what belongs to the fabric: its members, what
+    /// sits in its VRFs and VLAN groups, and what is assigned to a loaded interface.
+    fn assemble(&self, members: FabricSnapshot, related: Related) -> FabricSnapshot {
+        let peers = related.peers;
+        let devices = merge([members.devices, peers.devices]);
         let device_ids: BTreeSet<u64> = devices.iter().map(|d| d.id).collect();
         let interfaces: Vec<Interface> = merge([peers.switch_interfaces, peers.interfaces])
             .into_iter()
@@ -245,29 +284,34 @@ impl Loader<'_> {
         let on_interface = |kind: Option<&str>, id: Option<u64>| {
             kind == Some(INTERFACE_TYPE) && id.is_some_and(|id| interface_ids.contains(&id))
         };
-        let vrf_set: BTreeSet<u64> = vrf_ids.iter().copied().collect();
+        let vrf_set: BTreeSet<u64> = members.vrfs.iter().map(|v| v.id).collect();
         let in_vrf = |vrf: &Option<super::types::NestedRef>| {
             vrf.as_ref().is_some_and(|v| vrf_set.contains(&v.id))
         };
-        let ip_addresses: Vec<IpAddress> =
-            merge([ip_addresses, switch_ips, peers.ip_addresses, vrf_ips])
-                .into_iter()
-                .filter(|a| {
-                    self.is_member(&a.custom_fields)
-                        || in_vrf(&a.vrf)
-                        || on_interface(a.assigned_object_type.as_deref(), a.assigned_object_id)
-                })
-                .collect();
-        let mac_addresses: Vec<MacAddress> = merge([switch_macs, peers.mac_addresses])
+        let ip_addresses = [
+            members.ip_addresses,
+            related.switch_ips,
+            peers.ip_addresses,
+            related.vrf_ips,
+        ];
+        let ip_addresses: Vec<IpAddress> = merge(ip_addresses)
+            .into_iter()
+            .filter(|a| {
+                self.is_member(&a.custom_fields)
+                    || in_vrf(&a.vrf)
+                    || on_interface(a.assigned_object_type.as_deref(), a.assigned_object_id)
+            })
+            .collect();
+        let mac_addresses: Vec<MacAddress> = merge([related.switch_macs, peers.mac_addresses])
             .into_iter()
             .filter(|m| on_interface(m.assigned_object_type.as_deref(), m.assigned_object_id))
             .collect();
-        let ip_ranges: Vec<IpRange> = merge([ip_ranges, vrf_ranges])
+        let ip_ranges: Vec<IpRange> = merge([members.ip_ranges, related.vrf_ranges])
             .into_iter()
             .filter(|r| self.is_member(&r.custom_fields) || in_vrf(&r.vrf))
             .collect();
-        let vlan_groups_set: BTreeSet<u64> = group_ids.iter().copied().collect();
-        let mut vlans: Vec<Vlan> = merge([vlans, group_vlans])
+        let vlan_groups_set: BTreeSet<u64> = members.vlan_groups.iter().map(|g| g.id).collect();
+        let vlans: Vec<Vlan> = merge([members.vlans, related.group_vlans])
             .into_iter()
             .filter(|v| {
                 self.is_member(&v.custom_fields)
@@ -276,14 +320,29 @@ impl Loader<'_> {
                         .is_some_and(|g| vlan_groups_set.contains(&g.id))
             })
             .collect();
-        let route_targets = merge([route_targets, vrf_targets]);
+        FabricSnapshot {
+            devices,
+            interfaces,
+            mac_addresses,
+            ip_addresses,
+            cables: peers.cables,
+            vlan_groups: members.vlan_groups,
+            vlans,
+            vrfs: members.vrfs,
+            route_targets: merge([members.route_targets, related.vrf_targets]),
+            prefixes: members.prefixes,
+            ip_ranges,
+        }
+    }
 
-        // VLANs used by the fabric but living outside its groups: rare, usually no request.
-        let known_vlans: BTreeSet<u64> = vlans.iter().map(|v| v.id).collect();
-        let missing_vlans: Vec<u64> = interfaces
+    /// VLANs used by the fabric but living outside its groups: rare, usually no request.
+    async fn add_outside_vlans(&self, snapshot: &mut FabricSnapshot) -> Result<(), NetBoxError> {
+        let known_vlans: BTreeSet<u64> = snapshot.vlans.iter().map(|v| v.id).collect();
+        let missing_vlans: Vec<u64> = snapshot
+            .interfaces
             .iter()
             .flat_map(|i| i.untagged_vlan.iter().chain(&i.tagged_vlans))
-            .chain(prefixes.iter().filter_map(|p| p.vlan.as_ref()))
+            .chain(snapshot.prefixes.iter().filter_map(|p| p.vlan.as_ref()))
             .map(|v| v.id)
             .filter(|id| !known_vlans.contains(id))
             .collect::<BTreeSet<_>>()
@@ -293,22 +352,9 @@ impl Loader<'_> {
             let extra = self
                 .by_ids::<Vlan>(ep::VLANS, "id", &missing_vlans, fields::VLAN)
                 .await?;
-            vlans = merge([vlans, extra]);
+            snapshot.vlans = merge([std::mem::take(&mut snapshot.vlans), extra]);
         }
-
-        Ok(FabricSnapshot {
-            devices,
-            interfaces,
-            mac_addresses,
-            ip_addresses,
-            cables: peers.cables,
-            vlan_groups,
-            vlans,
-            vrfs,
-            route_targets,
-            prefixes,
-            ip_ranges,
-        })
+        Ok(())
     }
 
     fn is_member(&self, custom_fields: &CustomFields) -> bool {
@@ -353,87 +399,14 @@ impl Loader<'_> {
             self.by_ids::<Cable>(ep::CABLES, "device_id", switch_ids, fields::CABLE),
             self.by_ids::<Interface>(ep::INTERFACES, "device_id", switch_ids, fields::INTERFACE),
         )?;
-        let mut ends: Vec<CableEnd> = self
-            .by_ids(
-                ep::CABLE_TERMINATIONS,
-                "cable_id",
-                &ids(&cables),
-                fields::CABLE_TERMINATION,
-            )
-            .await?;
-        ends.sort_by_key(|e| e.id);
-        // The far ends are read whole (they are the peers' cabled interfaces); their devices
-        // say who the peers are.
-        let mut device_of: BTreeMap<u64, u64> = switch_interfaces
+        let (ends, cabled) = self.cable_ends(&cables, &switch_interfaces).await?;
+        let device_of: BTreeMap<u64, u64> = switch_interfaces
             .iter()
+            .chain(&cabled)
             .map(|i| (i.id, i.device.id))
             .collect();
-        let far_ends: Vec<u64> = ends
-            .iter()
-            .filter(|e| e.termination_type == INTERFACE_TYPE)
-            .map(|e| e.termination_id)
-            .filter(|id| !device_of.contains_key(id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let cabled: Vec<Interface> = self
-            .by_ids(ep::INTERFACES, "id", &far_ends, fields::INTERFACE)
-            .await?;
-        device_of.extend(cabled.iter().map(|i| (i.id, i.device.id)));
-
-        let mut by_cable: BTreeMap<u64, Vec<CableEnd>> = BTreeMap::new();
-        for end in ends {
-            by_cable.entry(end.cable).or_default().push(end);
-        }
-        let switches: BTreeSet<u64> = switch_ids.iter().copied().collect();
-        let mut peer_ids = BTreeSet::new();
-        cables.retain_mut(|cable| {
-            let ends = by_cable.remove(&cable.id).unwrap_or_default();
-            let devices: Vec<u64> = ends
-                .iter()
-                .filter(|e| e.termination_type == INTERFACE_TYPE)
-                .filter_map(|e| device_of.get(&e.termination_id).copied())
-                .collect();
-            if !devices.iter().any(|id| switches.contains(id)) {
-                return false;
-            }
-            peer_ids.extend(devices.into_iter().filter(|id| !switches.contains(id)));
-            for end in ends {
-                let side = if end.cable_end == "A" {
-                    &mut cable.a_terminations
-                } else {
-                    &mut cable.b_terminations
-                };
-                side.push(CableTermination {
-                    object_type: end.termination_type,
-                    object_id: end.termination_id,
-                });
-            }
-            true
-        });
-        let peer_ids: Vec<u64> = peer_ids.into_iter().collect();
-        // The peers' cabled interfaces are in; the rest (LAGs, spare ports) are the uncabled
-        // ones. Interfaces a peer has cabled to devices outside the fabric are not read: the
-        // mapping never looks at them.
-        let uncabled = ListQuery::new()
-            .fields(fields::INTERFACE)
-            .filter("cabled", "False");
-        let (devices, uncabled, ip_addresses, mac_addresses) = tokio::try_join!(
-            self.by_ids::<Device>(ep::DEVICES, "id", &peer_ids, fields::DEVICE),
-            self.client.list_by_ids::<Interface>(
-                ep::INTERFACES.path,
-                "device_id",
-                &peer_ids,
-                &uncabled
-            ),
-            self.by_ids::<IpAddress>(ep::IP_ADDRESSES, "device_id", &peer_ids, fields::IP_ADDRESS),
-            self.by_ids::<MacAddress>(
-                ep::MAC_ADDRESSES,
-                "device_id",
-                &peer_ids,
-                fields::MAC_ADDRESS
-            ),
-        )?;
+        let peer_ids = attach_ends(&mut cables, ends, &device_of, switch_ids);
+        let (devices, uncabled, ip_addresses, mac_addresses) = self.peer_objects(&peer_ids).await?;
         let peer_set: BTreeSet<u64> = peer_ids.iter().copied().collect();
         Ok(Peers {
             cables: merge([cables]),
@@ -450,6 +423,121 @@ impl Loader<'_> {
             mac_addresses,
         })
     }
+
+    /// The cables' ends, and the far-end interfaces that are not the switches' own. The far
+    /// ends are read whole (they are the peers' cabled interfaces); their devices say who the
+    /// peers are.
+    async fn cable_ends(
+        &self,
+        cables: &[Cable],
+        switch_interfaces: &[Interface],
+    ) -> Result<(Vec<CableEnd>, Vec<Interface>), NetBoxError> {
+        let mut ends: Vec<CableEnd> = self
+            .by_ids(
+                ep::CABLE_TERMINATIONS,
+                "cable_id",
+                &ids(cables),
+                fields::CABLE_TERMINATION,
+            )
+            .await?;
+        ends.sort_by_key(|e| e.id);
+        let own: BTreeSet<u64> = switch_interfaces.iter().map(|i| i.id).collect();
+        let far_ends: Vec<u64> = ends
+            .iter()
+            .filter(|e| e.termination_type == INTERFACE_TYPE)
+            .map(|e| e.termination_id)
+            .filter(|id| !own.contains(id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let cabled = self
+            .by_ids(ep::INTERFACES, "id", &far_ends, fields::INTERFACE)
+            .await?;
+        Ok((ends, cabled))
+    }
+
+    /// The peers' devices, uncabled interfaces and addresses. The peers' cabled interfaces are
+    /// in already; the rest (LAGs, spare ports) are the uncabled ones. Interfaces a peer has
+    /// cabled to devices outside the fabric are not read: the mapping never looks at them.
+    async fn peer_objects(
+        &self,
+        peer_ids: &[u64],
+    ) -> Result<(Vec<Device>, Vec<Interface>, Vec<IpAddress>, Vec<MacAddress>), NetBoxError> {
+        let uncabled = ListQuery::new()
+            .fields(fields::INTERFACE)
+            .filter("cabled", "False");
+        tokio::try_join!(
+            self.by_ids::<Device>(ep::DEVICES, "id", peer_ids, fields::DEVICE),
+            self.client.list_by_ids::<Interface>(
+                ep::INTERFACES.path,
+                "device_id",
+                peer_ids,
+                &uncabled
+            ),
+            self.by_ids::<IpAddress>(ep::IP_ADDRESSES, "device_id", peer_ids, fields::IP_ADDRESS),
+            self.by_ids::<MacAddress>(
+                ep::MAC_ADDRESSES,
+                "device_id",
+                peer_ids,
+                fields::MAC_ADDRESS
+            ),
+        )
+    }
+}
+
+/// Route targets the fabric's VRFs import or export that are not members themselves.
+fn missing_route_targets(members: &FabricSnapshot) -> Vec<u64> {
+    let known: BTreeSet<u64> = members.route_targets.iter().map(|r| r.id).collect();
+    members
+        .vrfs
+        .iter()
+        .flat_map(|v| v.import_targets.iter().chain(&v.export_targets))
+        .map(|r| r.id)
+        .filter(|id| !known.contains(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Keeps the cables that touch a switch, with their ends attached as terminations, and returns
+/// the devices at their other ends (the peers).
+fn attach_ends(
+    cables: &mut Vec<Cable>,
+    ends: Vec<CableEnd>,
+    device_of: &BTreeMap<u64, u64>,
+    switch_ids: &[u64],
+) -> Vec<u64> {
+    let mut by_cable: BTreeMap<u64, Vec<CableEnd>> = BTreeMap::new();
+    for end in ends {
+        by_cable.entry(end.cable).or_default().push(end);
+    }
+    let switches: BTreeSet<u64> = switch_ids.iter().copied().collect();
+    let mut peer_ids = BTreeSet::new();
+    cables.retain_mut(|cable| {
+        let ends = by_cable.remove(&cable.id).unwrap_or_default();
+        let devices: Vec<u64> = ends
+            .iter()
+            .filter(|e| e.termination_type == INTERFACE_TYPE)
+            .filter_map(|e| device_of.get(&e.termination_id).copied())
+            .collect();
+        if !devices.iter().any(|id| switches.contains(id)) {
+            return false;
+        }
+        peer_ids.extend(devices.into_iter().filter(|id| !switches.contains(id)));
+        for end in ends {
+            let side = if end.cable_end == "A" {
+                &mut cable.a_terminations
+            } else {
+                &mut cable.b_terminations
+            };
+            side.push(CableTermination {
+                object_type: end.termination_type,
+                object_id: end.termination_id,
+            });
+        }
+        true
+    });
+    peer_ids.into_iter().collect()
 }
 
 /// One end of a cable, as `dcim/cable-terminations/` lists it.

@@ -6,7 +6,7 @@ pub mod endpoints;
 pub mod error;
 pub mod fabric_record;
 pub mod load;
-pub mod pagination;
+pub(crate) mod pagination;
 pub mod seed;
 pub mod setup;
 pub mod snapshot;

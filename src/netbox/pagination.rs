@@ -40,7 +40,7 @@ impl ListQuery {
     }
 
     /// Objects whose custom field `name` equals `value`.
-    pub fn custom_field(self, name: &str, value: impl ToString) -> Self {
+    pub(crate) fn custom_field(self, name: &str, value: impl ToString) -> Self {
         self.filter(format!("cf_{name}"), value)
     }
 
@@ -100,7 +100,7 @@ impl NetBoxClient {
     }
 
     /// Every object matching `query` plus `key=<id>` for any of `ids` (chunked, concurrent).
-    pub async fn list_by_ids<T: DeserializeOwned>(
+    pub(crate) async fn list_by_ids<T: DeserializeOwned>(
         &self,
         path: &str,
         key: &str,

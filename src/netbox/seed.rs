@@ -94,7 +94,7 @@ pub async fn create_snapshot_objects(
 /// Like [`create_snapshot_objects`], for a snapshot whose objects may also refer to objects
 /// already in NetBox: `ids` maps those references (snapshot id → NetBox id). Returns `ids`
 /// with the created objects added.
-pub async fn create_snapshot_objects_with(
+pub(crate) async fn create_snapshot_objects_with(
     client: &NetBoxClient,
     snapshot: &FabricSnapshot,
     options: &SeedOptions,
@@ -102,18 +102,7 @@ pub async fn create_snapshot_objects_with(
 ) -> Result<IdMap, SeedError> {
     let refs = Prerequisites::ensure(client, snapshot, options).await?;
     let s = snapshot;
-
-    let bodies = s
-        .route_targets
-        .iter()
-        .map(|r| {
-            Ok(with_meta(
-                json!({"name": r.name}),
-                &r.tags,
-                &r.custom_fields,
-            ))
-        })
-        .collect::<Result<_, SeedError>>()?;
+    let bodies = route_target_bodies(s);
     create(
         client,
         ep::ROUTE_TARGETS,
@@ -122,7 +111,56 @@ pub async fn create_snapshot_objects_with(
         &mut ids,
     )
     .await?;
+    let bodies = vrf_bodies(s, &ids)?;
+    create(client, ep::VRFS, &s.vrfs, bodies, &mut ids).await?;
+    let bodies = vlan_group_bodies(s);
+    create(client, ep::VLAN_GROUPS, &s.vlan_groups, bodies, &mut ids).await?;
+    let bodies = vlan_bodies(s, &ids)?;
+    create(client, ep::VLANS, &s.vlans, bodies, &mut ids).await?;
+    let bodies = device_bodies(s, &refs);
+    create(client, ep::DEVICES, &s.devices, bodies, &mut ids).await?;
+    // LAGs and parents before the interfaces that point at them.
+    let (first, second): (Vec<&Interface>, Vec<&Interface>) = s
+        .interfaces
+        .iter()
+        .partition(|i| i.lag.is_none() && i.parent.is_none());
+    for pass in [first, second] {
+        let bodies = pass
+            .iter()
+            .map(|i| interface_body(i, &ids))
+            .collect::<Result<Vec<_>, _>>()?;
+        let objects: Vec<Interface> = pass.into_iter().cloned().collect();
+        create(client, ep::INTERFACES, &objects, bodies, &mut ids).await?;
+    }
+    let bodies = mac_address_bodies(s, &ids)?;
+    create(
+        client,
+        ep::MAC_ADDRESSES,
+        &s.mac_addresses,
+        bodies,
+        &mut ids,
+    )
+    .await?;
+    let bodies = ip_address_bodies(s, &ids)?;
+    create(client, ep::IP_ADDRESSES, &s.ip_addresses, bodies, &mut ids).await?;
+    let bodies = cable_bodies(s, &ids)?;
+    create(client, ep::CABLES, &s.cables, bodies, &mut ids).await?;
+    let bodies = prefix_bodies(s, &ids, &refs)?;
+    create(client, ep::PREFIXES, &s.prefixes, bodies, &mut ids).await?;
+    let bodies = ip_range_bodies(s, &ids, &refs)?;
+    create(client, ep::IP_RANGES, &s.ip_ranges, bodies, &mut ids).await?;
+    link_primaries(client, snapshot, &ids).await?;
+    Ok(ids)
+}
 
+fn route_target_bodies(s: &FabricSnapshot) -> Vec<Value> {
+    s.route_targets
+        .iter()
+        .map(|r| with_meta(json!({"name": r.name}), &r.tags, &r.custom_fields))
+        .collect()
+}
+
+fn vrf_bodies(s: &FabricSnapshot, ids: &IdMap) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for v in &s.vrfs {
         let from = v.display_name();
@@ -138,22 +176,24 @@ pub async fn create_snapshot_objects_with(
             &v.custom_fields,
         ));
     }
-    create(client, ep::VRFS, &s.vrfs, bodies, &mut ids).await?;
+    Ok(bodies)
+}
 
-    let bodies = s
-        .vlan_groups
+fn vlan_group_bodies(s: &FabricSnapshot) -> Vec<Value> {
+    s.vlan_groups
         .iter()
         .map(|g| {
-            Ok(with_meta(
+            with_meta(
                 json!({"name": g.name, "slug": g.slug, "vid_ranges": g.vid_ranges,
                        "description": g.description.clone().unwrap_or_default()}),
                 &g.tags,
                 &g.custom_fields,
-            ))
+            )
         })
-        .collect::<Result<_, SeedError>>()?;
-    create(client, ep::VLAN_GROUPS, &s.vlan_groups, bodies, &mut ids).await?;
+        .collect()
+}
 
+fn vlan_bodies(s: &FabricSnapshot, ids: &IdMap) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for v in &s.vlans {
         let from = v.display_name();
@@ -164,58 +204,44 @@ pub async fn create_snapshot_objects_with(
             &v.custom_fields,
         ));
     }
-    create(client, ep::VLANS, &s.vlans, bodies, &mut ids).await?;
+    Ok(bodies)
+}
 
-    let mut bodies = Vec::new();
-    for d in &s.devices {
-        bodies.push(with_meta(
-            json!({"name": d.name, "device_type": refs.device_type(d.device_type.as_ref()),
-                   "role": refs.device_role(d.role.as_ref()), "site": refs.site(d.site.as_ref()),
-                   "status": choice(&d.status, "active"), "serial": d.serial.clone().unwrap_or_default(),
-                   "description": d.description.clone().unwrap_or_default()}),
-            &d.tags,
-            &d.custom_fields,
-        ));
-    }
-    create(client, ep::DEVICES, &s.devices, bodies, &mut ids).await?;
-
-    // LAGs and parents before the interfaces that point at them.
-    let (first, second): (Vec<&Interface>, Vec<&Interface>) = s
-        .interfaces
+fn device_bodies(s: &FabricSnapshot, refs: &Prerequisites) -> Vec<Value> {
+    s.devices
         .iter()
-        .partition(|i| i.lag.is_none() && i.parent.is_none());
-    for pass in [first, second] {
-        let bodies = pass
-            .iter()
-            .map(|i| interface_body(i, &ids))
-            .collect::<Result<Vec<_>, _>>()?;
-        let objects: Vec<Interface> = pass.into_iter().cloned().collect();
-        create(client, ep::INTERFACES, &objects, bodies, &mut ids).await?;
-    }
+        .map(|d| {
+            with_meta(
+                json!({"name": d.name, "device_type": refs.device_type(d.device_type.as_ref()),
+                       "role": refs.device_role(d.role.as_ref()), "site": refs.site(d.site.as_ref()),
+                       "status": choice(&d.status, "active"), "serial": d.serial.clone().unwrap_or_default(),
+                       "description": d.description.clone().unwrap_or_default()}),
+                &d.tags,
+                &d.custom_fields,
+            )
+        })
+        .collect()
+}
 
+fn mac_address_bodies(s: &FabricSnapshot, ids: &IdMap) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for m in &s.mac_addresses {
         let (kind, id) = assigned(
-            &ids,
+            ids,
             &m.assigned_object_type,
             m.assigned_object_id,
             &m.mac_address,
         )?;
         bodies.push(json!({"mac_address": m.mac_address, "assigned_object_type": kind, "assigned_object_id": id}));
     }
-    create(
-        client,
-        ep::MAC_ADDRESSES,
-        &s.mac_addresses,
-        bodies,
-        &mut ids,
-    )
-    .await?;
+    Ok(bodies)
+}
 
+fn ip_address_bodies(s: &FabricSnapshot, ids: &IdMap) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for a in &s.ip_addresses {
         let from = a.display_name();
-        let (kind, id) = assigned(&ids, &a.assigned_object_type, a.assigned_object_id, &from)?;
+        let (kind, id) = assigned(ids, &a.assigned_object_type, a.assigned_object_id, &from)?;
         let mut body = json!({"address": a.address, "vrf": ids.opt("ipam.vrf", a.vrf.as_ref().map(|v| v.id), &from)?,
             "status": choice(&a.status, "active"), "description": a.description.clone().unwrap_or_default(),
             "assigned_object_type": kind, "assigned_object_id": id});
@@ -224,8 +250,10 @@ pub async fn create_snapshot_objects_with(
         }
         bodies.push(with_meta(body, &a.tags, &a.custom_fields));
     }
-    create(client, ep::IP_ADDRESSES, &s.ip_addresses, bodies, &mut ids).await?;
+    Ok(bodies)
+}
 
+fn cable_bodies(s: &FabricSnapshot, ids: &IdMap) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for c in &s.cables {
         let from = c.display_name();
@@ -244,8 +272,14 @@ pub async fn create_snapshot_objects_with(
             &c.custom_fields,
         ));
     }
-    create(client, ep::CABLES, &s.cables, bodies, &mut ids).await?;
+    Ok(bodies)
+}
 
+fn prefix_bodies(
+    s: &FabricSnapshot,
+    ids: &IdMap,
+    refs: &Prerequisites,
+) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for p in &s.prefixes {
         let from = p.display_name();
@@ -258,8 +292,14 @@ pub async fn create_snapshot_objects_with(
             &p.custom_fields,
         ));
     }
-    create(client, ep::PREFIXES, &s.prefixes, bodies, &mut ids).await?;
+    Ok(bodies)
+}
 
+fn ip_range_bodies(
+    s: &FabricSnapshot,
+    ids: &IdMap,
+    refs: &Prerequisites,
+) -> Result<Vec<Value>, SeedError> {
     let mut bodies = Vec::new();
     for r in &s.ip_ranges {
         let from = r.display_name();
@@ -271,10 +311,7 @@ pub async fn create_snapshot_objects_with(
             &r.custom_fields,
         ));
     }
-    create(client, ep::IP_RANGES, &s.ip_ranges, bodies, &mut ids).await?;
-
-    link_primaries(client, snapshot, &ids).await?;
-    Ok(ids)
+    Ok(bodies)
 }
 
 /// Sets devices' primary IPv4 and interfaces' primary MAC, which need the addresses to exist.
@@ -393,7 +430,7 @@ fn with_meta(mut body: Value, tags: &[TagRef], custom_fields: &CustomFields) -> 
 }
 
 /// Select fields read as `{value, label}` but are written as the value.
-pub fn custom_field_write_value(value: &Value) -> Value {
+pub(crate) fn custom_field_write_value(value: &Value) -> Value {
     match value {
         Value::Object(map) if map.contains_key("value") && map.contains_key("label") => {
             map["value"].clone()
@@ -441,76 +478,75 @@ fn slug_of(reference: Option<&NestedRef>) -> Option<String> {
     r.slug.clone().or_else(|| r.name.clone())
 }
 
-impl Prerequisites {
-    async fn ensure(
-        client: &NetBoxClient,
-        s: &FabricSnapshot,
-        options: &SeedOptions,
-    ) -> Result<Self, SeedError> {
-        let named = |desired: &[(Endpoint, String, Value)]| -> Vec<Desired> {
-            desired
-                .iter()
-                .map(|(endpoint, slug, body)| Desired {
-                    endpoint: *endpoint,
-                    key: "slug",
-                    value: slug.clone(),
-                    body: body.as_object().cloned().unwrap_or_default(),
-                    union_fields: &[],
-                })
-                .collect()
-        };
-        let simple = |slug: &str| json!({"name": slug, "slug": slug});
+/// The prerequisites a snapshot names, by kind.
+struct Named {
+    sites: BTreeSet<String>,
+    device_roles: BTreeSet<String>,
+    device_types: BTreeSet<String>,
+    ipam_roles: BTreeSet<String>,
+    tags: BTreeSet<String>,
+}
+
+impl Named {
+    fn of(s: &FabricSnapshot, options: &SeedOptions) -> Self {
         let mut sites: BTreeSet<String> = s
             .devices
             .iter()
             .filter_map(|d| slug_of(d.site.as_ref()))
             .collect();
         sites.insert(options.default_site.clone());
-        let device_roles: BTreeSet<String> = s
-            .devices
-            .iter()
-            .filter_map(|d| slug_of(d.role.as_ref()))
-            .collect();
-        let device_types: BTreeSet<String> = s
-            .devices
-            .iter()
-            .filter_map(|d| slug_of(d.device_type.as_ref()))
-            .collect();
-        let ipam_roles: BTreeSet<String> = s
-            .prefixes
-            .iter()
-            .filter_map(|p| slug_of(p.role.as_ref()))
-            .chain(s.ip_ranges.iter().filter_map(|r| slug_of(r.role.as_ref())))
-            .collect();
-        let tags: BTreeSet<String> = all_tags(s);
-
-        let mut first: Vec<(Endpoint, String, Value)> = Vec::new();
-        first.extend(sites.iter().map(|x| (ep::SITES, x.clone(), simple(x))));
-        first.extend(
-            device_roles
+        Named {
+            sites,
+            device_roles: s
+                .devices
                 .iter()
-                .map(|x| (ep::DEVICE_ROLES, x.clone(), simple(x))),
-        );
-        first.extend(
-            ipam_roles
+                .filter_map(|d| slug_of(d.role.as_ref()))
+                .collect(),
+            device_types: s
+                .devices
                 .iter()
-                .map(|x| (ep::IPAM_ROLES, x.clone(), simple(x))),
-        );
-        first.extend(tags.iter().map(|x| (ep::TAGS, x.clone(), simple(x))));
-        first.push((
-            ep::MANUFACTURERS,
-            options.manufacturer.clone(),
-            simple(&options.manufacturer),
-        ));
-        let first = named(&first);
-        let first_ids =
-            futures::future::try_join_all(first.iter().map(|d| ensure(client, d))).await?;
-        let mut by_type: BTreeMap<(&str, String), u64> = BTreeMap::new();
-        for (d, (id, _)) in first.iter().zip(first_ids) {
-            by_type.insert((d.endpoint.object_type, d.value.clone()), id);
+                .filter_map(|d| slug_of(d.device_type.as_ref()))
+                .collect(),
+            ipam_roles: s
+                .prefixes
+                .iter()
+                .filter_map(|p| slug_of(p.role.as_ref()))
+                .chain(s.ip_ranges.iter().filter_map(|r| slug_of(r.role.as_ref())))
+                .collect(),
+            tags: all_tags(s),
         }
+    }
+}
+
+/// Prerequisites ensured by slug.
+fn by_slug(desired: &[(Endpoint, String, Value)]) -> Vec<Desired> {
+    desired
+        .iter()
+        .map(|(endpoint, slug, body)| Desired {
+            endpoint: *endpoint,
+            key: "slug",
+            value: slug.clone(),
+            body: body.as_object().cloned().unwrap_or_default(),
+            union_fields: &[],
+        })
+        .collect()
+}
+
+fn simple_body(slug: &str) -> Value {
+    json!({"name": slug, "slug": slug})
+}
+
+impl Prerequisites {
+    async fn ensure(
+        client: &NetBoxClient,
+        s: &FabricSnapshot,
+        options: &SeedOptions,
+    ) -> Result<Self, SeedError> {
+        let named = Named::of(s, options);
+        let by_type = Self::ensure_independent(client, &named, options).await?;
         let manufacturer = by_type[&(ep::MANUFACTURERS.object_type, options.manufacturer.clone())];
-        let types: Vec<(Endpoint, String, Value)> = device_types
+        let types: Vec<(Endpoint, String, Value)> = named
+            .device_types
             .iter()
             .map(|t| {
                 (
@@ -520,7 +556,7 @@ impl Prerequisites {
                 )
             })
             .collect();
-        let types = named(&types);
+        let types = by_slug(&types);
         let type_ids =
             futures::future::try_join_all(types.iter().map(|d| ensure(client, d))).await?;
         let pick = |object_type: &str| -> BTreeMap<String, u64> {
@@ -541,6 +577,37 @@ impl Prerequisites {
                 .collect(),
             default_site: options.default_site.clone(),
         })
+    }
+
+    /// Sites, roles, tags and the manufacturer (which refer to nothing), by type and slug.
+    async fn ensure_independent(
+        client: &NetBoxClient,
+        named: &Named,
+        options: &SeedOptions,
+    ) -> Result<BTreeMap<(&'static str, String), u64>, SeedError> {
+        let mut first: Vec<(Endpoint, String, Value)> = Vec::new();
+        let kinds = [
+            (ep::SITES, &named.sites),
+            (ep::DEVICE_ROLES, &named.device_roles),
+            (ep::IPAM_ROLES, &named.ipam_roles),
+            (ep::TAGS, &named.tags),
+        ];
+        for (endpoint, slugs) in kinds {
+            first.extend(slugs.iter().map(|x| (endpoint, x.clone(), simple_body(x))));
+        }
+        first.push((
+            ep::MANUFACTURERS,
+            options.manufacturer.clone(),
+            simple_body(&options.manufacturer),
+        ));
+        let first = by_slug(&first);
+        let first_ids =
+            futures::future::try_join_all(first.iter().map(|d| ensure(client, d))).await?;
+        Ok(first
+            .iter()
+            .zip(first_ids)
+            .map(|(d, (id, _))| ((d.endpoint.object_type, d.value.clone()), id))
+            .collect())
     }
 
     fn site(&self, r: Option<&NestedRef>) -> Value {

@@ -7,13 +7,13 @@
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::error::NetBoxError;
+use super::error::{ClientConfigError, NetBoxError};
 
 /// Builds the header value, marked sensitive so `Debug` and HTTP logging never show it.
-pub fn authorization_header(token: &SecretString) -> Result<HeaderValue, NetBoxError> {
+pub(crate) fn authorization_header(token: &SecretString) -> Result<HeaderValue, NetBoxError> {
     let raw = token.expose_secret().trim();
     if raw.is_empty() {
-        return Err(NetBoxError::Config("the NetBox token is empty".into()));
+        return Err(ClientConfigError::EmptyToken.into());
     }
     let value = if has_keyword(raw, "Bearer") || has_keyword(raw, "Token") {
         raw.to_owned()
@@ -22,9 +22,7 @@ pub fn authorization_header(token: &SecretString) -> Result<HeaderValue, NetBoxE
     } else {
         format!("Token {raw}")
     };
-    let mut header = HeaderValue::from_str(&value).map_err(|_| {
-        NetBoxError::Config("the NetBox token contains characters not allowed in a header".into())
-    })?;
+    let mut header = HeaderValue::from_str(&value).map_err(ClientConfigError::TokenNotAHeader)?;
     header.set_sensitive(true);
     Ok(header)
 }

@@ -115,7 +115,7 @@ impl CustomFields {
     }
 
     /// An integer field (also accepts a numeric string).
-    pub fn integer(&self, name: &str) -> Option<i64> {
+    pub(crate) fn integer(&self, name: &str) -> Option<i64> {
         match self.raw(name)? {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
@@ -124,7 +124,7 @@ impl CustomFields {
     }
 
     /// A boolean field.
-    pub fn boolean(&self, name: &str) -> Option<bool> {
+    pub(crate) fn boolean(&self, name: &str) -> Option<bool> {
         match self.raw(name)? {
             Value::Bool(b) => Some(*b),
             Value::String(s) => s.parse().ok(),
@@ -422,7 +422,7 @@ netbox_object!(IpRange, "ipam.iprange", |r| format!(
 ));
 
 /// Does this object carry a tag with the given slug?
-pub fn has_tag(tags: &[TagRef], slug: &str) -> bool {
+pub(crate) fn has_tag(tags: &[TagRef], slug: &str) -> bool {
     tags.iter()
         .any(|t| t.slug.as_deref() == Some(slug) || t.name.as_deref() == Some(slug))
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::client::NetBoxClient;
 use super::endpoints::{self, JOURNAL_ENTRIES};
-use super::error::NetBoxError;
+use super::error::{ClientConfigError, NetBoxError};
 
 /// Objects per bulk write: large enough to be few requests, small enough to stay well inside
 /// NetBox's (and gunicorn's) request timeout even on a busy NetBox, where creating one device
@@ -28,7 +28,7 @@ pub async fn patch_custom_fields(
     updates: &[CustomFieldUpdate],
 ) -> Result<usize, NetBoxError> {
     let endpoint = endpoints::for_object_type(object_type).ok_or_else(|| {
-        NetBoxError::Config(format!("no NetBox endpoint known for `{object_type}`"))
+        NetBoxError::from(ClientConfigError::UnknownObjectType(object_type.to_owned()))
     })?;
     for chunk in updates.chunks(WRITE_CHUNK) {
         let body: Vec<Value> = chunk

@@ -2,6 +2,7 @@
 //! fabric's target, the job handler and the reconcile scheduler. `serve` and the one-shot
 //! commands share it so they behave the same.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,11 +10,13 @@ use secrecy::ExposeSecret;
 
 use super::{FabricJobHandler, FabricPublisher};
 use crate::config::{FabricConfig, Settings};
+use crate::fabric_env::FabricEnvSource;
 use crate::lease::{LeaseStore, LocalLease, RedisLease};
 use crate::netbox::NetBoxClient;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
 use crate::reconcile::scheduler::{FabricRunner, Scheduler};
 use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
+use crate::state::{MemoryState, RedisState, SharedState};
 use crate::targets::{Target, for_fabric};
 
 /// How old an agent's heartbeat may be before the switch counts as down.
@@ -33,6 +36,9 @@ pub struct FabricServices {
     pub writer: Arc<dyn StatusWriter>,
     pub fabrics: Vec<FabricParts>,
     pub redis: Option<deadpool_redis::Pool>,
+    /// What replicas share: recorded changes, published sources, reports (Redis with the
+    /// Redis queue, else memory).
+    pub shared: Arc<dyn SharedState>,
 }
 
 impl FabricServices {
@@ -48,6 +54,7 @@ impl FabricServices {
             None => None,
         };
         let mut fabrics = Vec::new();
+        let mut environments = BTreeMap::new();
         for fabric in &settings.fabrics {
             if only.is_some_and(|name| name != fabric.name) {
                 continue;
@@ -55,6 +62,10 @@ impl FabricServices {
             let target = for_fabric(settings, fabric, redis.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("fabric `{}`: {e}", fabric.name))?;
+            let environment = FabricEnvSource::connect(fabric)
+                .await
+                .map_err(|e| anyhow::anyhow!("fabric `{}`: {e}", fabric.name))?;
+            environments.insert(fabric.name.clone(), environment);
             fabrics.push(FabricParts {
                 fabric: fabric.clone(),
                 target,
@@ -65,14 +76,31 @@ impl FabricServices {
         {
             anyhow::bail!("no fabric named `{name}` is configured");
         }
+        let shared: Arc<dyn SharedState> = match &redis {
+            Some(pool) => Arc::new(RedisState::new(
+                pool.clone(),
+                settings.queue.key_prefix.clone(),
+            )),
+            None => Arc::new(MemoryState::default()),
+        };
         Ok(Self {
+            shared,
             source: Arc::new(NetBoxDesired {
                 client: client.clone(),
+                environments,
             }),
             writer: Arc::new(NetBoxStatusWriter { client }),
             fabrics,
             redis,
         })
+    }
+
+    /// Waits for what the fabrics' targets still run on their own (batched publishes, lock
+    /// releases); called once the workers and the scheduler stopped.
+    pub async fn shutdown(&self) {
+        for parts in &self.fabrics {
+            parts.target.shutdown().await;
+        }
     }
 
     /// The worker's handler: publish the fabric a change concerns.
@@ -85,6 +113,7 @@ impl FabricServices {
                     source: self.source.clone(),
                     target: parts.target.clone(),
                     writer: self.writer.clone(),
+                    shared: self.shared.clone(),
                 })
                 .collect(),
         )
@@ -103,6 +132,7 @@ impl FabricServices {
             self.fabrics.iter().map(|p| p.fabric.clone()).collect(),
             self.clone(),
             lease,
+            self.shared.clone(),
             Duration::from_secs(settings.reconcile.interval_secs),
             Duration::from_secs(settings.reconcile.lease_secs),
         )
@@ -133,7 +163,8 @@ impl FabricRunner for FabricServices {
         match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
             Some(parts) => self.reconciler(parts).run(options).await,
             None => {
-                let mut report = FabricReport::new(&fabric.name, "apply", options.dry_run);
+                let mut report =
+                    FabricReport::new(&fabric.name, fabric.mode.as_str(), options.dry_run);
                 report.errors.push("the fabric has no target".into());
                 report
             }

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use super::publisher::{FabricPublisher, PublishError};
+use super::publisher::FabricPublisher;
+use crate::attribution::NetBoxChange;
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
 
@@ -52,6 +53,28 @@ impl FabricJobHandler {
     }
 }
 
+impl FabricJobHandler {
+    /// Records the job's change for attribution, as intake does (a second record of the same
+    /// change is one): a change whose webhook intake could not record is still credited.
+    async fn record_change(&self, job: &Job) {
+        let Some(slot) = self.fabrics.values().next() else {
+            return;
+        };
+        let Some(change) = NetBoxChange::new(
+            &job.object_type,
+            job.object_id,
+            job.request_id.as_deref(),
+            job.user.as_deref(),
+            &job.timestamp,
+        ) else {
+            return;
+        };
+        if let Err(error) = slot.publisher.shared.record_change(&change).await {
+            tracing::warn!(%error, "cannot record the change for attribution");
+        }
+    }
+}
+
 #[async_trait]
 impl JobHandler for FabricJobHandler {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
@@ -68,7 +91,9 @@ impl JobHandler for FabricJobHandler {
                     "webhook {} {} {}",
                     job.object_type, job.object_id, job.event
                 ),
+                credits: vec![],
             };
+            self.record_change(job).await;
             let slots = self.fabrics_of(job);
             if slots.is_empty() {
                 tracing::debug!(
@@ -125,13 +150,15 @@ async fn publish_one(
             }
             Ok(())
         }
-        Err(PublishError::Unavailable(message)) => {
-            tracing::warn!(fabric, error = %message, "publish failed; will retry");
-            Err(JobError::Retryable(format!("fabric {fabric}: {message}")))
+        Err(error) if error.is_retryable() => {
+            tracing::warn!(fabric, %error, "publish failed; will retry");
+            slot.publisher.report_failure(&error.to_string()).await;
+            Err(JobError::Retryable(format!("fabric {fabric}: {error}")))
         }
-        Err(PublishError::Failed(message)) => {
-            tracing::error!(fabric, error = %message, "publish failed");
-            Err(JobError::Permanent(format!("fabric {fabric}: {message}")))
+        Err(error) => {
+            tracing::error!(fabric, %error, "publish failed");
+            slot.publisher.report_failure(&error.to_string()).await;
+            Err(JobError::Permanent(format!("fabric {fabric}: {error}")))
         }
     }
 }

@@ -5,6 +5,7 @@
 //! fabric's target (cluster or Git) and writes the outcome back into NetBox.
 
 pub mod build;
+mod credits;
 mod handler;
 mod publisher;
 

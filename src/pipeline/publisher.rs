@@ -7,16 +7,20 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
 
-use crate::config::{FabricConfig, FabricMode};
+use super::credits::{History, change_journal, prune_journal};
+use crate::attribution::found_by;
+use crate::config::FabricConfig;
+use crate::model::Manifest;
 use crate::model::ObjectKey;
-use crate::reconcile::engine::{held_back_outcomes, pruned_comment};
+use crate::reconcile::after_publish::{record_publish_failure, refresh_after_publish};
+use crate::reconcile::engine::Desired;
+use crate::reconcile::engine::held_back_outcomes;
 use crate::reconcile::isolation::preserved;
 use crate::reconcile::sources::custom_fields_index;
-use crate::reconcile::writeback::{
-    JournalEntry, JournalKind, NetBoxStatus, Outcome, merge, plan, plan_unmapped,
-};
-use crate::reconcile::{DesiredSource, SourceRef, StatusWriter, WriteBackError};
-use crate::targets::{Cause, PublishReport, Target};
+use crate::reconcile::writeback::{NetBoxStatus, Outcome, merge, plan, plan_unmapped};
+use crate::reconcile::{DesiredSource, SourceError, SourceRef, StatusWriter, WriteBackError};
+use crate::state::SharedState;
+use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 /// Write-back attempts after a publish, on top of the NetBox client's own per-request retries.
 const WRITEBACK_RETRY: ExponentialBuilder = ExponentialBuilder::new()
@@ -25,12 +29,33 @@ const WRITEBACK_RETRY: ExponentialBuilder = ExponentialBuilder::new()
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// NetBox or the target is unreachable: the job is retried later.
-    #[error("{0}")]
-    Unavailable(String),
-    /// Retrying cannot help (misconfiguration, refused credentials).
-    #[error("{0}")]
-    Failed(String),
+    /// The fabric cannot be rendered from NetBox.
+    #[error(transparent)]
+    Source(SourceError),
+    /// What the target holds of the held-back objects cannot be read.
+    #[error("reading what the target holds: {0}")]
+    ReadTarget(#[source] TargetError),
+    /// The target refused or failed the publish.
+    #[error(transparent)]
+    Target(TargetError),
+    /// The target holds the change, but its statuses cannot be written back to NetBox.
+    #[error("cannot write status back to NetBox: {0}")]
+    WriteBack(#[source] WriteBackError),
+}
+
+impl PublishError {
+    /// NetBox or the target is unreachable, so the job is worth retrying later; otherwise
+    /// retrying cannot help (misconfiguration, refused credentials, refused writes).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            PublishError::Source(e) => e.is_retryable(),
+            PublishError::ReadTarget(_) => true,
+            PublishError::Target(e) => e.is_retryable(),
+            // The job runs again later; its publish then finds the change already in the
+            // target and journals nothing twice.
+            PublishError::WriteBack(e) => !matches!(e, WriteBackError::Refused(_)),
+        }
+    }
 }
 
 /// What one publish did, for the job's log line.
@@ -47,49 +72,126 @@ pub struct FabricPublisher {
     pub source: Arc<dyn DesiredSource>,
     pub target: Arc<dyn Target>,
     pub writer: Arc<dyn StatusWriter>,
+    /// Recorded changes to credit, what the last publish rendered from what, the report.
+    pub shared: Arc<dyn SharedState>,
 }
 
 impl FabricPublisher {
     /// Renders the fabric from NetBox's current state and publishes it.
     pub async fn publish(&self, cause: &Cause) -> Result<PublishOutcome, PublishError> {
-        let desired =
-            self.source
-                .desired(&self.fabric)
-                .await
-                .map_err(|e| match e.is_retryable() {
-                    true => PublishError::Unavailable(e.to_string()),
-                    false => PublishError::Failed(e.to_string()),
-                })?;
+        let render_started = Utc::now();
+        let desired = self
+            .source
+            .desired(&self.fabric)
+            .await
+            .map_err(PublishError::Source)?;
         let now = Utc::now();
-        let names = &self.fabric.mapping.custom_fields;
-        let current = custom_fields_index(&desired.snapshot);
         let cause_text = describe(cause);
         let mut outcomes = BTreeMap::new();
         // Invalid objects, and what depends on them, are held back; the rest is published.
         // Their owners learn why on the objects they must change.
         held_back_outcomes(&mut outcomes, &desired);
+        let manifests = self.manifests_to_publish(&desired).await?;
+        let history = History::read(self.shared.as_ref(), &self.fabric.name).await;
+        let cause = history.credited(cause, &desired);
+        let report = self
+            .target
+            .publish(&manifests, &cause, false)
+            .await
+            .map_err(PublishError::Target)?;
+        self.published_outcomes(&mut outcomes, &desired, &report);
+        let names = &self.fabric.mapping.custom_fields;
+        let current = custom_fields_index(&desired.snapshot);
+        let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
+        let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
+        writeback.updates.extend(unmapped.updates);
+        writeback.journal.extend(unmapped.journal);
+        let found = found_by(&cause.reason);
+        let (mode, target) = (self.fabric.mode, self.target.kind());
+        writeback.journal.extend(change_journal(
+            &report,
+            &desired.sources,
+            mode,
+            &cause.credits,
+            &found,
+        ));
+        let (pruned, gone) = prune_journal(
+            &report,
+            &history.sources,
+            &current,
+            target,
+            &cause.credits,
+            &found,
+        );
+        writeback.journal.extend(pruned);
+        let updates = writeback.updates.len();
+        self.write(&writeback).await?;
+        self.journal_prune(gone).await;
+        history
+            .remember(
+                self.shared.as_ref(),
+                &self.fabric.name,
+                &desired,
+                render_started,
+            )
+            .await;
+        self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
+            .await;
+        Ok(PublishOutcome {
+            report: Some(report),
+            problems: desired.problems.len(),
+            netbox_updates: updates,
+        })
+    }
+
+    /// Records a failed publish on the fabric's last report (it reads `error` until a later
+    /// publish or reconcile succeeds).
+    pub async fn report_failure(&self, message: &str) {
+        self.update_report(|last| record_publish_failure(last, message, Utc::now()))
+            .await;
+    }
+
+    /// Applies `update` to the fabric's shared report, once a reconcile has written one
+    /// (until then the fabric's state stays unknown).
+    async fn update_report(&self, update: impl FnOnce(&mut crate::reconcile::FabricReport)) {
+        let fabric = &self.fabric.name;
+        let result = match self.shared.report(fabric).await {
+            Ok(Some(mut last)) => {
+                update(&mut last);
+                self.shared.set_report(fabric, &last).await
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
+            tracing::warn!(fabric, %error, "cannot update the fabric's report");
+        }
+    }
+
+    /// The valid manifests, plus what the target holds of the objects held back (so a
+    /// problem never deletes what already runs).
+    async fn manifests_to_publish(&self, desired: &Desired) -> Result<Vec<Manifest>, PublishError> {
         let mut manifests = desired.manifests.clone();
         if !desired.held_back.is_empty() {
             tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
                 held_back = desired.held_back.len(), "objects held back: they break admission rules");
-            let actual = self.target.actual().await.map_err(|e| {
-                PublishError::Unavailable(format!("reading what the target holds: {e}"))
-            })?;
+            let actual = self
+                .target
+                .actual()
+                .await
+                .map_err(PublishError::ReadTarget)?;
             manifests.extend(preserved(&actual, &desired.held_back));
         }
+        Ok(manifests)
+    }
 
-        let report = self
-            .target
-            .publish(&manifests, cause, false)
-            .await
-            .map_err(|e| {
-                if e.is_retryable() {
-                    PublishError::Unavailable(e.to_string())
-                } else {
-                    PublishError::Failed(e.to_string())
-                }
-            })?;
-
+    /// Each published object's NetBox sources are synced, or refused with the target's reason.
+    fn published_outcomes(
+        &self,
+        outcomes: &mut BTreeMap<SourceRef, Outcome>,
+        desired: &Desired,
+        report: &PublishReport,
+    ) {
         let target = self.target.kind();
         let failed: BTreeMap<&ObjectKey, &str> = report
             .failures
@@ -109,33 +211,16 @@ impl FabricPublisher {
                     message: format!("{key} is in sync with the {target}"),
                 },
             };
-            merge(&mut outcomes, sources, outcome);
+            merge(outcomes, sources, outcome);
         }
-        let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
-        let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
-        writeback.updates.extend(unmapped.updates);
-        writeback.journal.extend(unmapped.journal);
-        writeback.journal.extend(change_journal(
-            &report,
-            &desired.sources,
-            self.fabric.mode,
-            &cause_text,
-        ));
-        let updates = writeback.updates.len();
-        self.write(&writeback).await?;
-        if !report.deleted.is_empty() {
-            // The objects that caused the prune are gone from NetBox: the fabric's record
-            // keeps the entry.
-            let comment = pruned_comment(&report.deleted, target, &cause_text);
-            if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
-                tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
-            }
+    }
+
+    /// Pruned objects whose NetBox objects are all gone are journalled on the fabric's record.
+    async fn journal_prune(&self, comment: Option<String>) {
+        let Some(comment) = comment else { return };
+        if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
+            tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
         }
-        Ok(PublishOutcome {
-            report: Some(report),
-            problems: desired.problems.len(),
-            netbox_updates: updates,
-        })
     }
 
     async fn write(
@@ -159,57 +244,8 @@ impl FabricPublisher {
                     "status write-back to NetBox failed; retrying");
             })
             .await
-            .map_err(|e| {
-                let message = format!("cannot write status back to NetBox: {e}");
-                match e {
-                    // The job runs again later; its publish then finds the change already in
-                    // the target and journals nothing twice.
-                    WriteBackError::Unavailable(_) | WriteBackError::Uncertain(_) => {
-                        PublishError::Unavailable(message)
-                    }
-                    WriteBackError::Refused(_) => PublishError::Failed(message),
-                }
-            })
+            .map_err(PublishError::WriteBack)
     }
-}
-
-/// One journal entry per NetBox object whose rendered objects changed in the target.
-fn change_journal(
-    report: &PublishReport,
-    sources: &BTreeMap<ObjectKey, Vec<SourceRef>>,
-    mode: FabricMode,
-    cause: &str,
-) -> Vec<JournalEntry> {
-    let verb = match mode {
-        FabricMode::Apply => "Applied",
-        FabricMode::Commit => "Committed",
-    };
-    let commit = report
-        .commit
-        .as_deref()
-        .map(|c| format!(" in commit {c}"))
-        .unwrap_or_default();
-    let mut by_object: BTreeMap<&SourceRef, Vec<String>> = BTreeMap::new();
-    let changes = [("created", &report.created), ("updated", &report.updated)];
-    for (what, keys) in changes {
-        for key in keys {
-            for source in sources.get(key).into_iter().flatten() {
-                by_object
-                    .entry(source)
-                    .or_default()
-                    .push(format!("{key} ({what})"));
-            }
-        }
-    }
-    by_object
-        .into_iter()
-        .map(|(source, changes)| JournalEntry {
-            assigned_object_type: source.object_type.clone(),
-            assigned_object_id: source.id,
-            kind: JournalKind::Success,
-            comments: format!("{verb} {}{commit} ({cause})", changes.join(", ")),
-        })
-        .collect()
 }
 
 /// `request 4e77… by admin: webhook dcim.device 12 updated`.

@@ -55,6 +55,7 @@ fn setup(desired: crate::reconcile::Desired, target: MemoryTarget) -> Setup {
         source: Arc::new(FixedSource(Mutex::new(Some(desired)))),
         target: target.clone(),
         writer: writer.clone(),
+        shared: Arc::new(crate::state::MemoryState::default()),
     };
     Setup {
         handler: FabricJobHandler::new(vec![publisher]),
@@ -82,10 +83,11 @@ async fn a_change_is_published_and_reported_on_its_netbox_objects() {
         "objects in sync get no status write: {:?}",
         plans[0].updates
     );
+    // The job's change (device 2, leaf-02) is credited to leaf-02's objects only.
     let entry = plans[0]
         .journal
         .iter()
-        .find(|j| j.comments.contains("Switch/spine-01 (created)"))
+        .find(|j| j.comments.contains("Switch/leaf-02 (created;"))
         .expect("a journal entry names the applied object");
     assert_eq!(entry.kind, JournalKind::Success);
     assert!(
@@ -94,6 +96,16 @@ async fn a_change_is_published_and_reported_on_its_netbox_objects() {
             .contains("request 4e77df11-e59b-4ef5-83c9-d67826627b71 by alice"),
         "{}",
         entry.comments
+    );
+    let other = plans[0]
+        .journal
+        .iter()
+        .find(|j| j.comments.contains("Switch/spine-01 (created;"))
+        .expect("every applied object is journalled");
+    assert!(
+        other.comments.contains("no NetBox change was recorded"),
+        "{}",
+        other.comments
     );
 }
 
@@ -228,6 +240,18 @@ impl crate::reconcile::StatusWriter for FlakyWriter {
     }
 }
 
+/// A write-back failure whose NetBox error says `message`.
+fn failure(message: &str) -> crate::reconcile::WriteFailure {
+    crate::reconcile::WriteFailure::new(
+        "updating dcim.device status",
+        crate::netbox::NetBoxError::Unreachable {
+            url: "http://netbox".into(),
+            message: message.into(),
+            sent: true,
+        },
+    )
+}
+
 /// Publishes the test snapshot (a new switch) to an empty target through `writer`.
 async fn publish_with(writer: Arc<FlakyWriter>) -> Result<(), JobError> {
     let publisher = FabricPublisher {
@@ -238,6 +262,7 @@ async fn publish_with(writer: Arc<FlakyWriter>) -> Result<(), JobError> {
         ))))),
         target: Arc::new(MemoryTarget::new(vec![])),
         writer,
+        shared: Arc::new(crate::state::MemoryState::default()),
     };
     FabricJobHandler::new(vec![publisher])
         .handle(&job("2026-11-22T02:58:17.049736+00:00"))
@@ -249,7 +274,7 @@ async fn publish_with(writer: Arc<FlakyWriter>) -> Result<(), JobError> {
 /// apply, and journal nothing).
 #[tokio::test(start_paused = true)]
 async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
-    let unreachable = crate::reconcile::WriteBackError::Unavailable("connection refused".into());
+    let unreachable = crate::reconcile::WriteBackError::Unavailable(failure("connection refused"));
     let writer = FlakyWriter::new(1, unreachable);
     publish_with(writer.clone())
         .await
@@ -260,7 +285,7 @@ async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
         written[0]
             .journal
             .iter()
-            .any(|j| j.comments.contains("Switch/spine-01 (created)")),
+            .any(|j| j.comments.contains("Switch/spine-01 (created;")),
         "the change is journalled"
     );
 }
@@ -273,12 +298,12 @@ async fn a_refused_or_uncertain_write_back_is_not_written_again() {
     use crate::reconcile::WriteBackError::{Refused, Uncertain};
     use std::sync::atomic::Ordering;
 
-    let writer = FlakyWriter::new(5, Refused("HTTP 403: read-only token".into()));
+    let writer = FlakyWriter::new(5, Refused(failure("HTTP 403: read-only token")));
     let error = publish_with(writer.clone()).await.unwrap_err();
     assert!(matches!(error, JobError::Permanent(_)), "{error:?}");
     assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);
 
-    let writer = FlakyWriter::new(5, Uncertain("timed out after sending".into()));
+    let writer = FlakyWriter::new(5, Uncertain(failure("timed out after sending")));
     let error = publish_with(writer.clone()).await.unwrap_err();
     assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
     assert_eq!(writer.attempts.load(Ordering::SeqCst), 1);
@@ -311,23 +336,126 @@ async fn a_netbox_read_is_retried_when_it_may_succeed_later_and_fails_when_refus
         source,
         target: Arc::new(MemoryTarget::new(vec![])),
         writer: Arc::new(RecordingWriter::default()),
+        shared: Arc::new(crate::state::MemoryState::default()),
     };
     let cause = crate::targets::Cause::default();
     let unreachable = publisher(Arc::new(FixedSource(Mutex::new(None))))
         .publish(&cause)
         .await
         .unwrap_err();
-    assert!(
-        matches!(unreachable, PublishError::Unavailable(_)),
-        "{unreachable:?}"
-    );
+    assert!(unreachable.is_retryable(), "{unreachable:?}");
     let refused = publisher(Arc::new(RefusingSource))
         .publish(&cause)
         .await
         .unwrap_err();
-    assert!(matches!(refused, PublishError::Failed(_)), "{refused:?}");
+    assert!(!refused.is_retryable(), "{refused:?}");
     assert!(
         refused.to_string().contains("refused the token"),
         "{refused}"
     );
+}
+
+fn device_id(snapshot: &FabricSnapshot, name: &str) -> u64 {
+    snapshot
+        .devices
+        .iter()
+        .find(|d| d.name.as_deref() == Some(name))
+        .unwrap()
+        .id
+}
+
+fn change(device: u64, request: &str) -> crate::attribution::NetBoxChange {
+    crate::attribution::NetBoxChange {
+        at: chrono::Utc::now() - chrono::Duration::minutes(1),
+        request_id: Some(request.into()),
+        user: Some("alice".into()),
+        object_type: "dcim.device".into(),
+        object_id: device,
+    }
+}
+
+/// The comments of the journal entries written on `device`.
+fn journalled(writer: &RecordingWriter, device: u64) -> Vec<String> {
+    writer
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|plan| plan.journal.clone())
+        .filter(|j| j.assigned_object_type == "dcim.device" && j.assigned_object_id == device)
+        .map(|j| j.comments)
+        .collect()
+}
+
+#[tokio::test]
+async fn each_object_is_credited_to_its_own_request_and_a_held_back_change_when_it_goes_out() {
+    use crate::state::SharedState;
+    let snapshot = snapshot();
+    let (one, three) = (
+        device_id(&snapshot, "leaf-01"),
+        device_id(&snapshot, "leaf-03"),
+    );
+    let leaf = |name: &str| crate::model::ObjectKey {
+        kind: crate::model::Kind::Switch,
+        name: name.into(),
+    };
+    // leaf-03 breaks a rule: it waits, with its change, while leaf-01's goes out.
+    let mut held = desired_from_snapshot(&fabric(), snapshot.clone());
+    held.manifests.retain(|m| m.key() != Some(leaf("leaf-03")));
+    held.held_back.insert(leaf("leaf-03"), "invalid".into());
+    let source = Arc::new(FixedSource(Mutex::new(Some(held))));
+    let shared = Arc::new(crate::state::MemoryState::default());
+    let writer = Arc::new(RecordingWriter::default());
+    let publisher = FabricPublisher {
+        fabric: fabric(),
+        source: source.clone(),
+        target: Arc::new(MemoryTarget::new(vec![])),
+        writer: writer.clone(),
+        shared: shared.clone(),
+    };
+    for recorded in [change(one, "r-one"), change(three, "r-three")] {
+        shared.record_change(&recorded).await.unwrap();
+    }
+    let by_r9 = crate::targets::Cause {
+        request_id: Some("r-nine".into()),
+        reason: "webhook dcim.device 9 updated".into(),
+        ..Default::default()
+    };
+    publisher.publish(&by_r9).await.unwrap();
+    let first = journalled(&writer, one);
+    assert!(
+        first
+            .iter()
+            .any(|c| c.contains("Switch/leaf-01 (created; request r-one by alice")),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|c| !c.contains("r-three") && !c.contains("r-nine"))
+    );
+    let waiting: Vec<Option<String>> = shared
+        .changes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.request_id)
+        .collect();
+    assert_eq!(
+        waiting,
+        [Some("r-three".to_owned())],
+        "the held-back change waits"
+    );
+
+    // Released by another request: leaf-03's change is still credited to its own.
+    *source.0.lock().unwrap() = Some(desired_from_snapshot(&fabric(), snapshot));
+    publisher.publish(&by_r9).await.unwrap();
+    let released = journalled(&writer, three);
+    assert!(
+        released
+            .iter()
+            .any(|c| c.contains("Switch/leaf-03 (created; request r-three by alice")),
+        "{released:?}"
+    );
+    assert!(shared.changes().await.unwrap().is_empty());
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Delay before the attempt after `attempts` failed ones: `initial * 2^(attempts-1)`, capped at
 /// `max`, then a random point in its upper half so failed jobs do not retry in lockstep.
-pub fn retry_delay(attempts: u32, initial_ms: u64, max_ms: u64) -> Duration {
+pub(crate) fn retry_delay(attempts: u32, initial_ms: u64, max_ms: u64) -> Duration {
     let exponent = attempts.saturating_sub(1).min(32);
     let full = initial_ms
         .saturating_mul(1u64 << exponent)

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 pub struct EventData(Box<RawValue>);
 
 impl EventData {
-    pub fn from_raw(raw: Box<RawValue>) -> Self {
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
         Self(raw)
     }
 
@@ -88,7 +88,12 @@ pub struct Job {
 }
 
 impl Job {
-    pub fn from_parts(id: String, new: NewJob, attempts: u32, last_error: Option<String>) -> Self {
+    pub(crate) fn from_parts(
+        id: String,
+        new: NewJob,
+        attempts: u32,
+        last_error: Option<String>,
+    ) -> Self {
         Self {
             id,
             key: new.key,
@@ -107,7 +112,7 @@ impl Job {
 }
 
 /// A fresh job id.
-pub fn new_job_id() -> String {
+pub(crate) fn new_job_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 

@@ -1,8 +1,8 @@
 //! The durable job queue (Redis Streams or embedded on disk) and its workers.
 
 pub mod backend;
-pub mod backoff;
-pub mod batcher;
+pub(crate) mod backoff;
+pub(crate) mod batcher;
 pub mod embedded;
 pub mod handler;
 pub mod job;
@@ -15,5 +15,5 @@ pub use backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
 pub use batcher::Enqueuer;
 pub use handler::{JobError, JobHandler, RecordingHandler};
 pub use job::{Job, JobState, NewJob};
-pub use open::open_queue;
+pub(crate) use open::open_queue;
 pub use worker::WorkerPool;

@@ -12,7 +12,7 @@ use super::redis::RedisQueue;
 /// Connections beyond the workers' (each blocks one while it waits for a job).
 const SPARE_CONNECTIONS: usize = 8;
 
-pub fn open_queue(settings: &Settings) -> Result<Arc<dyn JobQueue>, QueueError> {
+pub(crate) fn open_queue(settings: &Settings) -> Result<Arc<dyn JobQueue>, QueueError> {
     let q = &settings.queue;
     let visibility = Duration::from_secs(q.visibility_timeout_secs);
     let dedupe_ttl = Duration::from_secs(q.dedupe_ttl_secs);

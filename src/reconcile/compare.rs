@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{FieldDiff, diff_managed};
@@ -12,7 +12,7 @@ use crate::model::{Kind, Manifest, ObjectKey};
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "hedgehog-sidecar";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectState {
     /// The cluster's managed fields equal NetBox's rendering.
@@ -40,7 +40,7 @@ impl ObjectState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectReport {
     pub key: ObjectKey,
     pub state: ObjectState,
@@ -61,7 +61,7 @@ pub enum Ownership {
     Unmanaged,
 }
 
-pub fn ownership(object: &Value, fabric: &str, label_domain: &str) -> Ownership {
+pub(crate) fn ownership(object: &Value, fabric: &str, label_domain: &str) -> Ownership {
     let labels = object.pointer("/metadata/labels");
     let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
     if label(MANAGED_BY_LABEL) != Some(MANAGED_BY_VALUE) {
@@ -74,7 +74,7 @@ pub fn ownership(object: &Value, fabric: &str, label_domain: &str) -> Ownership 
 }
 
 /// Key of a cluster object of one of the rendered kinds.
-pub fn key_of(object: &Value) -> Option<ObjectKey> {
+pub(crate) fn key_of(object: &Value) -> Option<ObjectKey> {
     let kind = Kind::from_kind_name(object.get("kind")?.as_str()?)?;
     if !Kind::RENDERED.contains(&kind) {
         return None;

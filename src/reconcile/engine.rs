@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{ObjectReport, ObjectState, compare};
@@ -27,7 +27,7 @@ use crate::netbox::{FabricSnapshot, NetBoxError};
 use crate::targets::{Cause, PublishReport, Target};
 
 /// A rendering problem attributed to the NetBox objects that cause it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     pub objects: Vec<SourceRef>,
     pub message: String,
@@ -58,6 +58,8 @@ pub trait DesiredSource: Send + Sync {
 pub enum SourceError {
     #[error("cannot read NetBox: {0}")]
     NetBox(#[source] NetBoxError),
+    #[error("{0}")]
+    FabricEnv(#[source] crate::fabric_env::FabricEnvError),
 }
 
 impl SourceError {
@@ -66,6 +68,7 @@ impl SourceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::NetBox(error) => error.is_retryable(),
+            Self::FabricEnv(error) => error.is_retryable(),
         }
     }
 }
@@ -97,7 +100,7 @@ pub trait StatusWriter: Send + Sync {
 }
 
 /// The journal text for objects a publish removed from the target.
-pub fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> String {
+pub(crate) fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> String {
     let names: Vec<String> = deleted.iter().map(ToString::to_string).collect();
     format!(
         "Pruned from the {target}, no longer rendered from NetBox: {} ({cause})",
@@ -106,20 +109,38 @@ pub fn pruned_comment(deleted: &[ObjectKey], target: &str, cause: &str) -> Strin
 }
 
 /// A write-back NetBox did not take, classified by what a retry may do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WriteBackError {
     /// NetBox was unreachable or overloaded and wrote nothing a second write would
     /// duplicate: writing the same plan again is safe.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(WriteFailure),
     /// The connection failed after journal entries were sent, so NetBox may have created
     /// them: the same plan must not be written again (a later pass may write what is still
     /// needed).
-    #[error("{0}")]
-    Uncertain(String),
+    #[error(transparent)]
+    Uncertain(WriteFailure),
     /// NetBox refused the write (token, permission, invalid value): retrying cannot help.
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(WriteFailure),
+}
+
+/// What NetBox did not take, and NetBox's error (shared: the error is handed to every retry).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct WriteFailure {
+    pub what: String,
+    #[source]
+    pub source: std::sync::Arc<NetBoxError>,
+}
+
+impl WriteFailure {
+    pub fn new(what: impl Into<String>, source: NetBoxError) -> Self {
+        Self {
+            what: what.into(),
+            source: std::sync::Arc::new(source),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -129,10 +150,10 @@ pub struct ReconcileOptions {
 }
 
 /// The result of one pass, served by the API and printed by the CLI.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FabricReport {
     pub fabric: String,
-    pub mode: &'static str,
+    pub mode: String,
     pub sync: SyncStatus,
     pub health: Health,
     pub objects: Vec<ObjectReport>,
@@ -143,16 +164,23 @@ pub struct FabricReport {
     pub netbox_updates: usize,
     pub journal_entries: usize,
     pub started_at: DateTime<Utc>,
+    /// When the last pass that read everything and hit no error started (this one's, or an
+    /// earlier one's).
+    #[serde(default)]
+    pub last_success: Option<DateTime<Utc>>,
+    /// When a job's publish last brought this report up to date.
+    #[serde(default)]
+    pub last_publish: Option<DateTime<Utc>>,
     pub duration_ms: u64,
     pub dry_run: bool,
 }
 
 impl FabricReport {
     /// A report with nothing known yet: `Unknown` until a comparison succeeds.
-    pub fn new(fabric: &str, mode: &'static str, dry_run: bool) -> Self {
+    pub fn new(fabric: &str, mode: &str, dry_run: bool) -> Self {
         FabricReport {
             fabric: fabric.to_owned(),
-            mode,
+            mode: mode.to_owned(),
             sync: SyncStatus::Unknown,
             health: Health::Unknown,
             objects: vec![],
@@ -163,9 +191,16 @@ impl FabricReport {
             netbox_updates: 0,
             journal_entries: 0,
             started_at: Utc::now(),
+            last_success: None,
+            last_publish: None,
             duration_ms: 0,
             dry_run,
         }
+    }
+
+    /// Whether the pass read NetBox and the target and hit no error.
+    pub fn succeeded(&self) -> bool {
+        self.sync != SyncStatus::Unknown && self.errors.is_empty()
     }
 
     pub fn count(&self, state: ObjectState) -> usize {
@@ -193,11 +228,11 @@ impl Reconciler<'_> {
 
     async fn pass(&self, options: ReconcileOptions) -> FabricReport {
         let started = Instant::now();
-        let mode = match self.fabric.mode {
-            FabricMode::Apply => "apply",
-            FabricMode::Commit => "commit",
-        };
-        let mut report = FabricReport::new(&self.fabric.name, mode, options.dry_run);
+        let mut report = FabricReport::new(
+            &self.fabric.name,
+            self.fabric.mode.as_str(),
+            options.dry_run,
+        );
         let (desired, actual) =
             tokio::join!(self.source.desired(self.fabric), self.target.actual());
         let desired = match desired {
@@ -297,9 +332,8 @@ impl Reconciler<'_> {
         let mut publish = desired.manifests.clone();
         publish.extend(preserved(actual, &desired.held_back));
         let cause = Cause {
-            request_id: None,
-            user: None,
             reason: "reconcile: self-heal".into(),
+            ..Cause::default()
         };
         match self.target.publish(&publish, &cause, false).await {
             Ok(published) => {
@@ -448,7 +482,7 @@ fn mark_held_back(objects: &mut Vec<ObjectReport>, held: &super::isolation::Held
 /// What isolation tells the owners of the NetBox objects concerned: invalid objects read
 /// `invalid` with the rule they break, and the objects they hold back read `pending`, naming
 /// the object and why.
-pub fn held_back_outcomes(outcomes: &mut BTreeMap<SourceRef, Outcome>, desired: &Desired) {
+pub(crate) fn held_back_outcomes(outcomes: &mut BTreeMap<SourceRef, Outcome>, desired: &Desired) {
     for problem in &desired.problems {
         let outcome = Outcome {
             status: NetBoxStatus::Invalid,

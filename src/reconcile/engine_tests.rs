@@ -271,3 +271,92 @@ async fn a_pruned_object_is_journalled_on_the_fabrics_record() {
     assert_eq!(journal.len(), 1, "{journal:?}");
     assert!(journal[0].contains("Switch/old-leaf"), "{journal:?}");
 }
+
+/// A NetBox that refuses the objects' status writes for the first `failures` passes (the
+/// fabric's record still takes its status).
+struct RefusingWriter {
+    failures: Mutex<u32>,
+    inner: RecordingWriter,
+}
+
+#[async_trait::async_trait]
+impl StatusWriter for RefusingWriter {
+    async fn write(&self, plan: &WritebackPlan) -> Result<(), WriteBackError> {
+        {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(WriteBackError::Unavailable(super::WriteFailure::new(
+                    "updating dcim.device status",
+                    crate::netbox::NetBoxError::Unreachable {
+                        url: "http://netbox".into(),
+                        message: "503 Service Unavailable".into(),
+                        sent: false,
+                    },
+                )));
+            }
+        }
+        self.inner.write(plan).await
+    }
+
+    async fn write_fabric(
+        &self,
+        fabric: &FabricConfig,
+        outcome: &super::writeback::Outcome,
+    ) -> Result<bool, WriteBackError> {
+        self.inner.write_fabric(fabric, outcome).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_back_reads_error_and_is_written_by_the_next_pass() {
+    let fabric = toml_fabric("name = \"lab\"\nself_heal = false");
+    let mut drifted = desired().manifests[0].to_value();
+    drifted["spec"]["asn"] = json!(65199);
+    let target = MemoryTarget::new(vec![drifted]);
+    let source = FixedSource(Mutex::new(Some(desired())));
+    let writer = RefusingWriter {
+        failures: Mutex::new(1),
+        inner: RecordingWriter::default(),
+    };
+    let r = Reconciler {
+        fabric: &fabric,
+        source: &source,
+        target: &target,
+        writer: &writer,
+        heartbeat_stale: chrono::Duration::minutes(5),
+        heartbeat_refresh: chrono::Duration::hours(1),
+    };
+
+    let failed = r.run(ReconcileOptions::default()).await;
+    assert!(
+        failed
+            .errors
+            .iter()
+            .any(|e| e.contains("cannot write status back to NetBox") && e.contains("503")),
+        "{:?}",
+        failed.errors
+    );
+    assert!(!failed.succeeded(), "the scheduler retries it soon");
+    assert_eq!(
+        super::fabric_status::fabric_status(&failed),
+        NetBoxStatus::Error,
+        "the API and the metrics read error"
+    );
+    let record = writer.inner.1.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(record.status, NetBoxStatus::Error, "the fabric's record");
+    assert!(record.message.contains("503"), "{}", record.message);
+    assert!(writer.inner.0.lock().unwrap().is_empty());
+
+    // NetBox takes writes again: the next pass plans the same status and writes it.
+    let next = r.run(ReconcileOptions::default()).await;
+    assert!(next.succeeded(), "{:?}", next.errors);
+    let written = writer.inner.0.lock().unwrap().clone();
+    assert_eq!(written.len(), 1);
+    assert_eq!(
+        written[0].updates[0].custom_fields["hedgehog_status"],
+        json!("drifted")
+    );
+    let record = writer.inner.1.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(record.status, NetBoxStatus::Drifted);
+}

@@ -14,7 +14,7 @@ const NAMED: usize = 5;
 
 /// The fabric-wide outcome of a pass. The message only changes when the condition does, so a
 /// steady fabric writes nothing.
-pub fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
+pub(crate) fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
     let (status, message) = if report.sync == SyncStatus::Unknown {
         (
             NetBoxStatus::Unknown,
@@ -63,6 +63,20 @@ pub fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
         (NetBoxStatus::Synced, format!("in sync with the {target}"))
     };
     Outcome { status, message }
+}
+
+/// The fabric's status value alone, named after its target by its mode.
+pub fn fabric_status(report: &FabricReport) -> NetBoxStatus {
+    fabric_outcome(report, target_of(report)).status
+}
+
+/// What a report's mode publishes to: `cluster` or `git`.
+pub fn target_of(report: &FabricReport) -> &'static str {
+    if report.mode == "commit" {
+        "git"
+    } else {
+        "cluster"
+    }
 }
 
 /// `a, b, c and 4 more`.

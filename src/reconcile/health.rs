@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{ObjectReport, ObjectState};
 use crate::model::Kind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncStatus {
     /// Every desired object is in the target with the rendered values; no managed orphans.
     Synced,
@@ -20,7 +20,7 @@ pub enum SyncStatus {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Health {
     // Declared from best to worst: a fabric's health is its worst switch's.
     Healthy,
@@ -35,7 +35,7 @@ pub enum Health {
 }
 
 /// A switch's agent, as far as health is concerned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SwitchHealth {
     pub switch: String,
     pub health: Health,
@@ -49,7 +49,7 @@ pub struct SwitchHealth {
 }
 
 /// Sync status from the object comparison.
-pub fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
+pub(crate) fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
     let out_of_sync = reports.iter().any(|r| match r.state {
         ObjectState::InSync => false,
         ObjectState::Orphan => r.managed,
@@ -64,7 +64,7 @@ pub fn sync_status(reports: &[ObjectReport]) -> SyncStatus {
 
 /// Health of each desired switch from its Agent. `stale_after` is how old a heartbeat may be
 /// before the agent counts as down.
-pub fn switch_health(
+pub(crate) fn switch_health(
     switches: &[String],
     agents: &[Value],
     now: DateTime<Utc>,
@@ -169,7 +169,7 @@ fn agent_health(
 }
 
 /// The fabric's health: its worst switch, or Missing when a desired object is absent.
-pub fn fabric_health(reports: &[ObjectReport], switches: &[SwitchHealth]) -> Health {
+pub(crate) fn fabric_health(reports: &[ObjectReport], switches: &[SwitchHealth]) -> Health {
     let worst_switch = switches
         .iter()
         .map(|s| s.health)

@@ -83,7 +83,7 @@ fn field_fits(kind: Kind, field: Option<&str>) -> bool {
 
 /// The target's current versions of the held-back objects it has, as manifests to publish
 /// unchanged.
-pub fn preserved(actual: &[Value], held: &HeldBack) -> Vec<Manifest> {
+pub(crate) fn preserved(actual: &[Value], held: &HeldBack) -> Vec<Manifest> {
     actual
         .iter()
         .filter(|o| super::compare::key_of(o).is_some_and(|k| held.contains_key(&k)))

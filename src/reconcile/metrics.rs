@@ -5,7 +5,9 @@
 
 use super::compare::ObjectState;
 use super::engine::FabricReport;
+use super::fabric_status::fabric_status;
 use super::health::{Health, SyncStatus};
+use super::writeback::NetBoxStatus;
 
 pub const RUNS: &str = "hhs_reconcile_runs_total";
 pub const DURATION: &str = "hhs_reconcile_last_duration_seconds";
@@ -13,6 +15,19 @@ pub const SYNC: &str = "hhs_fabric_sync_status";
 pub const HEALTH: &str = "hhs_fabric_health";
 pub const OBJECTS: &str = "hhs_fabric_objects";
 pub const SWITCHES: &str = "hhs_fabric_switches";
+/// One-hot over the fabric record's status values (`synced`, `pending`, `drifted`, `error`,
+/// `unknown`): a failed write-back or pass reads `error` here as on the fabric's record.
+pub const STATUS: &str = "hhs_fabric_status";
+pub const LAST_RUN: &str = "hhs_reconcile_last_run_timestamp_seconds";
+pub const LAST_SUCCESS: &str = "hhs_reconcile_last_success_timestamp_seconds";
+
+const FABRIC_STATUSES: [NetBoxStatus; 5] = [
+    NetBoxStatus::Synced,
+    NetBoxStatus::Pending,
+    NetBoxStatus::Drifted,
+    NetBoxStatus::Error,
+    NetBoxStatus::Unknown,
+];
 
 const SYNC_STATES: [SyncStatus; 3] = [
     SyncStatus::Synced,
@@ -38,7 +53,26 @@ const OBJECT_STATES: [ObjectState; 5] = [
 pub fn record(report: &FabricReport) {
     let fabric = report.fabric.clone();
     metrics::counter!(RUNS, "fabric" => fabric.clone(), "sync" => label(report.sync)).increment(1);
-    metrics::gauge!(DURATION, "fabric" => fabric.clone()).set(report.duration_ms as f64 / 1000.0);
+    metrics::gauge!(DURATION, "fabric" => fabric).set(report.duration_ms as f64 / 1000.0);
+    record_state(report);
+}
+
+/// Sets the fabric's state gauges from a report (this replica's pass, or the shared report
+/// another replica wrote).
+pub fn record_state(report: &FabricReport) {
+    let fabric = report.fabric.clone();
+    let status = fabric_status(report);
+    for state in FABRIC_STATUSES {
+        metrics::gauge!(STATUS, "fabric" => fabric.clone(), "status" => state.as_str())
+            .set(f64::from(u8::from(state == status)));
+    }
+    if report.duration_ms > 0 || report.sync != SyncStatus::Unknown {
+        metrics::gauge!(LAST_RUN, "fabric" => fabric.clone())
+            .set(report.started_at.timestamp() as f64);
+    }
+    if let Some(success) = report.last_success {
+        metrics::gauge!(LAST_SUCCESS, "fabric" => fabric.clone()).set(success.timestamp() as f64);
+    }
     // Every state is set (1 for the current one, 0 for the others) so a state that ends does
     // not linger in Prometheus.
     for state in SYNC_STATES {
@@ -111,6 +145,8 @@ mod tests {
             r#"hhs_fabric_objects{fabric="lab",state="drifted"} 1"#,
             r#"hhs_fabric_objects{fabric="lab",state="orphan"} 0"#,
             r#"hhs_reconcile_runs_total{fabric="lab",sync="OutOfSync"} 1"#,
+            r#"hhs_fabric_status{fabric="lab",status="drifted"} 1"#,
+            r#"hhs_fabric_status{fabric="lab",status="synced"} 0"#,
         ] {
             assert!(text.contains(line), "missing {line} in:\n{text}");
         }

@@ -1,19 +1,20 @@
 //! The periodic reconcile: desired (NetBox) against actual (cluster or Git), drift, self-heal and
 //! write-back.
 
+pub mod after_publish;
 pub mod compare;
-pub mod fabric_status;
+pub(crate) mod fabric_status;
 pub mod health;
-pub mod isolation;
+pub(crate) mod isolation;
 pub mod metrics;
 
 pub use compare::{ObjectReport, ObjectState, compare};
-pub use health::{Health, SwitchHealth, SyncStatus, fabric_health, switch_health, sync_status};
+pub use health::{Health, SwitchHealth, SyncStatus};
 pub mod sources;
 pub mod writeback;
 
 pub use sources::{SourceMap, SourceRef};
-pub mod engine;
+pub(crate) mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod netbox_io;
@@ -23,5 +24,5 @@ pub(crate) mod testing;
 
 pub use engine::{
     Desired, DesiredSource, FabricReport, Problem, ReconcileOptions, Reconciler, SourceError,
-    StatusWriter, WriteBackError,
+    StatusWriter, WriteBackError, WriteFailure,
 };

@@ -7,10 +7,13 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-use super::engine::{Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError};
+use super::engine::{
+    Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError, WriteFailure,
+};
 use super::isolation::held_back;
 use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
 use crate::config::FabricConfig;
+use crate::fabric_env::FabricEnvSource;
 use crate::mapping;
 use crate::model::Kind;
 use crate::netbox::fabric_record::{RECORD_OBJECT_TYPE, ensure_record, patch_record};
@@ -60,18 +63,28 @@ pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) ->
     desired
 }
 
-/// Loads a fabric from NetBox and renders it.
+/// Loads a fabric from NetBox and renders it against the fabric's configuration and profiles,
+/// read afresh each time from where `environments` says (the built-in ones for a fabric it
+/// does not name).
 pub struct NetBoxDesired {
     pub client: NetBoxClient,
+    pub environments: BTreeMap<String, FabricEnvSource>,
 }
 
 #[async_trait]
 impl DesiredSource for NetBoxDesired {
     async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
-        let snapshot = load_fabric(&self.client, fabric)
-            .await
-            .map_err(SourceError::NetBox)?;
-        Ok(desired_from_snapshot(fabric, snapshot))
+        let environment = self
+            .environments
+            .get(&fabric.name)
+            .unwrap_or(&FabricEnvSource::Local);
+        let (resolved, snapshot) = tokio::join!(
+            environment.resolve(fabric),
+            load_fabric(&self.client, fabric)
+        );
+        let resolved = resolved.map_err(SourceError::FabricEnv)?;
+        let snapshot = snapshot.map_err(SourceError::NetBox)?;
+        Ok(desired_from_snapshot(&resolved, snapshot))
     }
 }
 
@@ -101,19 +114,20 @@ impl StatusWriter for NetBoxStatusWriter {
             patch_custom_fields(&self.client, object_type, &updates)
                 .await
                 .map_err(|e| {
-                    let message = format!("updating {object_type} status: {e}");
                     // Setting the same custom fields again is harmless.
-                    if e.is_retryable() {
-                        WriteBackError::Unavailable(message)
+                    let retryable = e.is_retryable();
+                    let failure = WriteFailure::new(format!("updating {object_type} status"), e);
+                    if retryable {
+                        WriteBackError::Unavailable(failure)
                     } else {
-                        WriteBackError::Refused(message)
+                        WriteBackError::Refused(failure)
                     }
                 })?;
         }
         if !plan.journal.is_empty() {
             write_journal(&self.client, &plan.journal)
                 .await
-                .map_err(|e| journal_error(&e, plan.journal.len()))?;
+                .map_err(|e| journal_error(e, plan.journal.len()))?;
         }
         Ok(())
     }
@@ -124,11 +138,12 @@ impl StatusWriter for NetBoxStatusWriter {
         outcome: &Outcome,
     ) -> Result<bool, WriteBackError> {
         let classify = |what: &str, e: NetBoxError| {
-            let message = format!("{what} fabric {}'s record: {e}", fabric.name);
-            if e.is_retryable() {
-                WriteBackError::Unavailable(message)
+            let retryable = e.is_retryable();
+            let failure = WriteFailure::new(format!("{what} fabric {}'s record", fabric.name), e);
+            if retryable {
+                WriteBackError::Unavailable(failure)
             } else {
-                WriteBackError::Refused(message)
+                WriteBackError::Refused(failure)
             }
         };
         let mapping = &fabric.mapping;
@@ -157,7 +172,7 @@ impl StatusWriter for NetBoxStatusWriter {
             };
             write_journal(&self.client, &[entry])
                 .await
-                .map_err(|e| journal_error(&e, 1))?;
+                .map_err(|e| journal_error(e, 1))?;
         }
         Ok(true)
     }
@@ -171,7 +186,8 @@ impl StatusWriter for NetBoxStatusWriter {
         let record = ensure_record(&self.client, &mapping.fabric_record_type, &fabric.name)
             .await
             .map_err(|e| {
-                WriteBackError::Unavailable(format!("finding fabric {}'s record: {e}", fabric.name))
+                let what = format!("finding fabric {}'s record", fabric.name);
+                WriteBackError::Unavailable(WriteFailure::new(what, e))
             })?;
         let entry = JournalEntry {
             assigned_object_type: RECORD_OBJECT_TYPE.into(),
@@ -182,21 +198,23 @@ impl StatusWriter for NetBoxStatusWriter {
         write_journal(&self.client, &[entry])
             .await
             .map(|_| ())
-            .map_err(|e| journal_error(&e, 1))
+            .map_err(|e| journal_error(e, 1))
     }
 }
 
 /// Journal entries are created, so writing them again is safe only if NetBox certainly
 /// created none: the request failed before NetBox acted on it, and it was the only one (a
 /// longer journal is posted in chunks, and an earlier chunk may have been created).
-fn journal_error(error: &NetBoxError, entries: usize) -> WriteBackError {
-    let message = format!("writing journal entries: {error}");
-    if error.is_retryable_write() && entries <= WRITE_CHUNK {
-        WriteBackError::Unavailable(message)
-    } else if error.is_retryable() {
-        WriteBackError::Uncertain(message)
+fn journal_error(error: NetBoxError, entries: usize) -> WriteBackError {
+    let retry_safe = error.is_retryable_write() && entries <= WRITE_CHUNK;
+    let retryable = error.is_retryable();
+    let failure = WriteFailure::new("writing journal entries", error);
+    if retry_safe {
+        WriteBackError::Unavailable(failure)
+    } else if retryable {
+        WriteBackError::Uncertain(failure)
     } else {
-        WriteBackError::Refused(message)
+        WriteBackError::Refused(failure)
     }
 }
 
@@ -214,19 +232,19 @@ mod tests {
 
     #[test]
     fn a_journal_is_written_again_only_when_netbox_certainly_created_none() {
-        let class = |error: &NetBoxError, entries| match journal_error(error, entries) {
+        let class = |error: NetBoxError, entries| match journal_error(error, entries) {
             WriteBackError::Unavailable(_) => "write again",
             WriteBackError::Uncertain(_) => "do not write again",
             WriteBackError::Refused(_) => "refused",
         };
-        assert_eq!(class(&unreachable(false), 3), "write again");
+        assert_eq!(class(unreachable(false), 3), "write again");
         assert_eq!(
-            class(&unreachable(true), 3),
+            class(unreachable(true), 3),
             "do not write again",
             "the lost request may have created the entries"
         );
         assert_eq!(
-            class(&unreachable(false), WRITE_CHUNK + 1),
+            class(unreachable(false), WRITE_CHUNK + 1),
             "do not write again",
             "an earlier chunk may have been created"
         );
@@ -236,6 +254,6 @@ mod tests {
             status: 403,
             detail: "read-only token".into(),
         };
-        assert_eq!(class(&refused, 1), "refused");
+        assert_eq!(class(refused, 1), "refused");
     }
 }

@@ -1,18 +1,25 @@
-//! Reconciles every fabric periodically and on demand, one pass per fabric at a time across all
-//! replicas (a lease per fabric), and keeps each fabric's latest report for the API.
+//! Reconciles every fabric periodically and on demand. One replica leads (a lease held and
+//! renewed for as long as it lives) and runs the periodic passes; any replica may run a pass on
+//! demand, one pass per fabric at a time across all replicas (a lease per fabric). Every
+//! replica serves the same reports: they live in the shared state.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{FabricReport, ReconcileOptions};
-use super::health::SyncStatus;
 use crate::config::FabricConfig;
 use crate::lease::{HeldLease, LeaseStore};
+use crate::state::SharedState;
+
+/// The lease of the replica that runs the periodic reconciles.
+pub const LEADER_LEASE: &str = "reconcile-leader";
+/// How often every replica refreshes its fabric metrics from the shared reports.
+const METRICS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs one reconcile pass of a fabric (the engine wired to NetBox and the fabric's target).
 #[async_trait]
@@ -34,13 +41,14 @@ pub struct Scheduler {
     fabrics: Vec<FabricConfig>,
     runner: Arc<dyn FabricRunner>,
     lease: Arc<dyn LeaseStore>,
+    /// Where the reports live, for every replica.
+    shared: Arc<dyn SharedState>,
     /// This replica's identity in leases.
     holder: String,
     interval: Duration,
     /// The first pause before a failed pass is tried again; it doubles up to `interval`.
     retry_after: Duration,
     lease_ttl: Duration,
-    reports: RwLock<BTreeMap<String, FabricReport>>,
     /// Serialises passes of one fabric inside this process (the lease does across replicas).
     running: BTreeMap<String, Mutex<()>>,
 }
@@ -50,6 +58,7 @@ impl Scheduler {
         fabrics: Vec<FabricConfig>,
         runner: Arc<dyn FabricRunner>,
         lease: Arc<dyn LeaseStore>,
+        shared: Arc<dyn SharedState>,
         interval: Duration,
         lease_ttl: Duration,
     ) -> Self {
@@ -61,18 +70,18 @@ impl Scheduler {
             fabrics,
             runner,
             lease,
+            shared,
             holder: format!("{}-{}", hostname(), uuid::Uuid::new_v4()),
             interval,
             retry_after: interval,
             lease_ttl,
-            reports: RwLock::new(BTreeMap::new()),
             running,
         }
     }
 
     /// Retries a failed pass after `first` (doubling up to the interval) instead of waiting a
     /// whole interval.
-    pub fn with_retry_after(mut self, first: Duration) -> Self {
+    pub(crate) fn with_retry_after(mut self, first: Duration) -> Self {
         self.retry_after = first.min(self.interval);
         self
     }
@@ -81,13 +90,27 @@ impl Scheduler {
         &self.fabrics
     }
 
-    /// The latest report of each fabric reconciled by this replica.
+    /// The latest report of each fabric that has one, whichever replica wrote it.
     pub async fn reports(&self) -> BTreeMap<String, FabricReport> {
-        self.reports.read().await.clone()
+        let mut reports = BTreeMap::new();
+        for fabric in &self.fabrics {
+            if let Some(report) = self.report(&fabric.name).await {
+                reports.insert(fabric.name.clone(), report);
+            }
+        }
+        reports
     }
 
+    /// The latest report of `fabric`; none until its first reconcile ended (or while the
+    /// shared state cannot be read: the fabric's state is then unknown).
     pub async fn report(&self, fabric: &str) -> Option<FabricReport> {
-        self.reports.read().await.get(fabric).cloned()
+        match self.shared.report(fabric).await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::warn!(fabric, %error, "cannot read the fabric's last report");
+                None
+            }
+        }
     }
 
     /// Reconciles `fabric` now. Waits for a pass already running in this process; fails with
@@ -115,24 +138,72 @@ impl Scheduler {
         else {
             return Err(ScheduleError::Busy(fabric.to_owned()));
         };
-        let report = self.runner.reconcile(config, options).await;
+        let mut report = self.runner.reconcile(config, options).await;
         if let Err(e) = held.release().await {
             tracing::warn!(fabric, error = %e, "cannot release the reconcile lease");
         }
-        if !options.dry_run {
-            self.reports
-                .write()
-                .await
-                .insert(fabric.to_owned(), report.clone());
-        }
         super::metrics::record(&report);
+        if !options.dry_run {
+            let previous = self.report(fabric).await;
+            report.last_success = if report.succeeded() {
+                Some(report.started_at)
+            } else {
+                previous.and_then(|p| p.last_success)
+            };
+            if let Err(error) = self.shared.set_report(fabric, &report).await {
+                tracing::warn!(fabric, %error, "cannot store the fabric's report");
+            }
+            super::metrics::record_state(&report);
+        }
         Ok(report)
     }
 
-    /// Reconciles every fabric each interval until `shutdown` is cancelled; a pass that
-    /// failed is tried again with backoff (from `retry_after`, doubling up to the interval).
-    /// A pass running when `shutdown` comes finishes and releases its lease first.
+    /// Until `shutdown`: waits to lead (holding [`LEADER_LEASE`] for as long as it runs), and
+    /// while leading reconciles every fabric each interval, a failed pass tried again with
+    /// backoff. Every replica keeps its fabric metrics fresh from the shared reports. A pass
+    /// running when `shutdown` comes finishes and releases its lease first.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let metrics = tokio::spawn(self.clone().refresh_metrics(shutdown.clone()));
+        while !shutdown.is_cancelled() {
+            let Some(held) = self.wait_to_lead(&shutdown).await else {
+                break;
+            };
+            tracing::info!(holder = %self.holder, "leading the periodic reconcile");
+            tokio::select! {
+                _ = self.lead(&shutdown) => {}
+                _ = held.lost() => tracing::warn!("lost the reconcile leadership"),
+            }
+            if let Err(error) = held.release().await {
+                tracing::warn!(%error, "cannot release the reconcile leadership");
+            }
+        }
+        let _ = metrics.await;
+    }
+
+    /// Takes the leader lease once it is free; `None` at shutdown.
+    async fn wait_to_lead(&self, shutdown: &CancellationToken) -> Option<HeldLease> {
+        loop {
+            match HeldLease::acquire(
+                self.lease.clone(),
+                LEADER_LEASE,
+                &self.holder,
+                self.lease_ttl,
+            )
+            .await
+            {
+                Ok(Some(held)) => return Some(held),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot ask for the reconcile leadership"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                _ = tokio::time::sleep(self.lease_ttl / 3) => {}
+            }
+        }
+    }
+
+    /// The periodic passes, until shutdown (or until the caller stops leading).
+    async fn lead(&self, shutdown: &CancellationToken) {
         let start = tokio::time::Instant::now();
         let mut due: BTreeMap<String, Due> = self
             .fabrics
@@ -165,6 +236,24 @@ impl Scheduler {
         }
     }
 
+    /// Sets every fabric's state gauges from the shared reports (`Unknown` before the first
+    /// reconcile), so each replica's metrics say what its API says.
+    async fn refresh_metrics(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut every = tokio::time::interval(METRICS_EVERY);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            for fabric in &self.fabrics {
+                let report = self.report(&fabric.name).await.unwrap_or_else(|| {
+                    FabricReport::new(&fabric.name, fabric.mode.as_str(), false)
+                });
+                super::metrics::record_state(&report);
+            }
+        }
+    }
+
     /// One scheduled pass of `fabric`, logged; whether it failed (and should be retried soon).
     async fn scheduled_pass(&self, fabric: &str) -> bool {
         match self
@@ -177,7 +266,7 @@ impl Scheduler {
                     duration_ms = report.duration_ms, errors = report.errors.len(),
                     "reconciled"
                 );
-                report.sync == SyncStatus::Unknown || !report.errors.is_empty()
+                !report.succeeded()
             }
             Err(ScheduleError::Busy(_)) => {
                 tracing::debug!(fabric, "another replica is reconciling");
@@ -229,6 +318,7 @@ mod tests {
     use super::*;
     use crate::lease::LocalLease;
     use crate::reconcile::health::{Health, SyncStatus};
+    use crate::state::MemoryState;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Counts passes and how many ran at once.
@@ -288,11 +378,13 @@ mod tests {
     async fn one_pass_per_fabric_at_a_time_even_across_replicas() {
         let runner = Arc::new(SlowRunner::default());
         let lease: Arc<dyn LeaseStore> = Arc::new(LocalLease::default());
+        let shared: Arc<dyn SharedState> = Arc::new(MemoryState::default());
         let make = || {
             Arc::new(Scheduler::new(
                 vec![fabric("lab")],
                 runner.clone(),
                 lease.clone(),
+                shared.clone(),
                 Duration::from_secs(300),
                 Duration::from_secs(10),
             ))
@@ -318,7 +410,12 @@ mod tests {
             .count();
         assert_eq!(busy, 1, "exactly one replica runs: {replicas:?}");
         assert_eq!(runner.max_concurrent.load(Ordering::SeqCst), 1);
-        assert!(one.report("lab").await.is_some() || two.report("lab").await.is_some());
+        assert!(one.report("lab").await.is_some());
+        assert_eq!(
+            serde_json::to_value(one.report("lab").await).unwrap(),
+            serde_json::to_value(two.report("lab").await).unwrap(),
+            "every replica serves the same report"
+        );
 
         let unknown = one.reconcile_now("nope", ReconcileOptions::default()).await;
         assert!(matches!(unknown, Err(ScheduleError::UnknownFabric(_))));
@@ -335,6 +432,7 @@ mod tests {
                 vec![fabric("lab")],
                 runner.clone(),
                 Arc::new(LocalLease::default()),
+                Arc::new(MemoryState::default()),
                 Duration::from_secs(300),
                 Duration::from_secs(60),
             )
@@ -368,6 +466,7 @@ mod tests {
             vec![fabric("lab"), fabric("prod")],
             runner.clone(),
             Arc::new(LocalLease::default()),
+            Arc::new(MemoryState::default()),
             Duration::from_secs(300),
             Duration::from_secs(60),
         ));
@@ -382,5 +481,51 @@ mod tests {
         shutdown.cancel();
         task.await.unwrap();
         assert_eq!(scheduler.reports().await.len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_leader_runs_the_periodic_passes_and_another_takes_over_when_it_stops() {
+        let runner = Arc::new(SlowRunner::default());
+        let lease: Arc<dyn LeaseStore> = Arc::new(LocalLease::default());
+        let shared: Arc<dyn SharedState> = Arc::new(MemoryState::default());
+        let replica = || {
+            Arc::new(Scheduler::new(
+                vec![fabric("lab")],
+                runner.clone(),
+                lease.clone(),
+                shared.clone(),
+                Duration::from_secs(300),
+                Duration::from_secs(30),
+            ))
+        };
+        let (one, two) = (replica(), replica());
+        assert!(
+            one.report("lab").await.is_none(),
+            "no report before the first reconcile: the API says Unknown"
+        );
+        let stop_one = CancellationToken::new();
+        let stop_two = CancellationToken::new();
+        let first = tokio::spawn(one.clone().run(stop_one.clone()));
+        let second = tokio::spawn(two.clone().run(stop_two.clone()));
+        tokio::time::sleep(Duration::from_secs(901)).await;
+        assert_eq!(
+            runner.passes.load(Ordering::SeqCst),
+            4,
+            "one pass per interval in all, not one per replica"
+        );
+        let report = two.report("lab").await.expect("the leader's report");
+        assert_eq!(report.sync, SyncStatus::Synced);
+        assert!(report.last_success.is_some());
+
+        stop_one.cancel();
+        first.await.unwrap();
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        assert_eq!(
+            runner.passes.load(Ordering::SeqCst),
+            5,
+            "the other replica took over once the leader stopped"
+        );
+        stop_two.cancel();
+        second.await.unwrap();
     }
 }

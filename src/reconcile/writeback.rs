@@ -95,7 +95,7 @@ pub enum Heal {
 
 /// Outcomes per NetBox object from the comparison: each source object gets the worst state of
 /// the rendered objects it feeds.
-pub fn outcomes_from_reports(
+pub(crate) fn outcomes_from_reports(
     reports: &[ObjectReport],
     sources: &SourceMap,
     heal: &Heal,
@@ -221,7 +221,7 @@ pub fn plan(
 /// Objects that still carry a Hedgehog status but no longer map to any Hedgehog object (a
 /// server whose cable was deleted): their fields are cleared once, with a journal entry.
 /// Only for a pass that knows every object's outcome.
-pub fn plan_unmapped(
+pub(crate) fn plan_unmapped(
     outcomes: &BTreeMap<SourceRef, Outcome>,
     current: &BTreeMap<(&'static str, u64), &CustomFields>,
     names: &CustomFieldNames,
@@ -316,7 +316,7 @@ fn raise(stored: &Stored, outcome: &Outcome, names: &CustomFieldNames) -> Change
 /// The changes to a fabric's own record: its status written explicitly (one object, so a
 /// confirmation costs nothing), `hedgehog_synced_at` when the fabric becomes synced, and a
 /// journal entry for each transition.
-pub fn plan_fabric_record(
+pub(crate) fn plan_fabric_record(
     fields: &CustomFields,
     outcome: &Outcome,
     names: &CustomFieldNames,
@@ -345,7 +345,7 @@ pub fn plan_fabric_record(
 
 /// Agent health fields for each switch's device, only where they changed. `devices` maps a
 /// switch name to its NetBox device.
-pub fn plan_switch_health(
+pub(crate) fn plan_switch_health(
     switches: &[SwitchHealth],
     devices: &BTreeMap<String, SourceRef>,
     current: &BTreeMap<(&'static str, u64), &CustomFields>,

@@ -6,7 +6,7 @@ pub mod cluster;
 pub mod git;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Manifest, ObjectKey};
 
@@ -19,17 +19,21 @@ pub struct Cause {
     pub user: Option<String>,
     /// A short phrase: "webhook dcim.device 12 updated", "reconcile", "cli apply".
     pub reason: String,
+    /// The recorded NetBox changes of each rendered object, to name per changed object
+    /// (see [`crate::attribution`]); objects without any were not changed by a recorded change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credits: Vec<crate::attribution::Credit>,
 }
 
 /// One object the target could not take, with the target's own words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectFailure {
     pub key: ObjectKey,
     pub message: String,
 }
 
 /// What one publish did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishReport {
     pub created: Vec<ObjectKey>,
     pub updated: Vec<ObjectKey>,
@@ -90,11 +94,15 @@ pub trait Target: Send + Sync {
 
     /// The fabric's objects as the target holds them now (for the reconciler).
     async fn actual(&self) -> Result<Vec<serde_json::Value>, TargetError>;
+
+    /// Returns once the work the target runs on its own (batched publishes, lock releases)
+    /// is over; called at shutdown, after the workers stopped.
+    async fn shutdown(&self) {}
 }
 
 /// The target of a fabric: its cluster in `apply` mode, its Git repository in `commit` mode.
 /// `redis` (when several replicas share one) backs the Git repository lock.
-pub async fn for_fabric(
+pub(crate) async fn for_fabric(
     settings: &crate::config::Settings,
     fabric: &crate::config::FabricConfig,
     redis: Option<deadpool_redis::Pool>,

@@ -2,6 +2,12 @@
 //! sidecar's settings for it, and clean-up.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use hedgehog_sidecar::api::{AppOptions, spawn_app};
+use hedgehog_sidecar::netbox::setup::{SetupSpec, run_setup};
+use hedgehog_sidecar::pipeline::FabricServices;
+use tokio_util::sync::CancellationToken;
 
 use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
 use hedgehog_sidecar::netbox::fabric_record::find_record;
@@ -142,6 +148,7 @@ impl ClusterFabric {
         server.write_kubeconfig(&kubeconfig).unwrap();
         let mut fabric = seeded.fabric(FabricMode::Apply);
         fabric.kubeconfig = Some(kubeconfig);
+        testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
         Self {
             seeded,
             server,
@@ -149,6 +156,37 @@ impl ClusterFabric {
             fabric,
         }
     }
+}
+
+impl ClusterFabric {
+    /// The sidecar's settings for this fabric.
+    pub fn settings(&self) -> Settings {
+        settings(self.fabric.clone(), self.dir.path())
+    }
+}
+
+/// The start of a cluster scenario: logs shown, the shared NetBox held for the test (keep the
+/// guard), and a fabric seeded into NetBox and applied to its own test server.
+pub async fn cluster_scenario(
+    prefix: &str,
+) -> (tokio::sync::MutexGuard<'static, ()>, ClusterFabric) {
+    show_logs();
+    let netbox = NETBOX.lock().await;
+    (netbox, ClusterFabric::create(prefix).await)
+}
+
+/// The fabric side of the sidecar (NetBox client, targets) for `settings`.
+pub async fn services(settings: &Settings) -> FabricServices {
+    FabricServices::build(settings, None)
+        .await
+        .expect("services")
+}
+
+/// Starts the sidecar for `settings` and points NetBox's webhook `webhook` at it. The name is
+/// fixed per scenario, so a run that failed before removing it leaves one stale webhook at most.
+pub async fn serve(settings: &Settings, shutdown: &CancellationToken, webhook: &str) -> String {
+    start_sidecar(settings, shutdown, Some(webhook), true).await;
+    webhook.to_owned()
 }
 
 /// Settings for the sidecar serving `fabric`, with its data in `data_dir`.
@@ -165,6 +203,101 @@ pub fn settings(fabric: FabricConfig, data_dir: &Path) -> Settings {
     settings.netbox.url = Some(var("NETBOX_URL"));
     settings.netbox.token = Some(SecretString::from(var("NETBOX_TOKEN_V2")));
     settings
+}
+
+/// A sidecar serving `settings` as `serve` does (its workers only when `workers`), with its
+/// shared state; NetBox's webhook `webhook` points at it when given. The webhook's name is
+/// fixed per scenario, so a run that failed before removing it leaves one stale webhook at most.
+pub struct Sidecar {
+    pub addr: std::net::SocketAddr,
+    pub app: hedgehog_sidecar::api::RunningApp,
+}
+
+pub async fn start_sidecar(
+    settings: &Settings,
+    shutdown: &CancellationToken,
+    webhook: Option<&str>,
+    workers: bool,
+) -> Sidecar {
+    start_sidecar_with(settings, shutdown, webhook, workers, |services| {
+        Arc::new(services.job_handler())
+    })
+    .await
+}
+
+/// [`start_sidecar`] with the job handler `handler` makes from the services.
+pub async fn start_sidecar_with(
+    settings: &Settings,
+    shutdown: &CancellationToken,
+    webhook: Option<&str>,
+    workers: bool,
+    handler: impl FnOnce(&FabricServices) -> Arc<dyn hedgehog_sidecar::queue::JobHandler>,
+) -> Sidecar {
+    let services = Arc::new(
+        FabricServices::build(settings, None)
+            .await
+            .expect("services"),
+    );
+    let options = AppOptions {
+        workers,
+        shared: Some(services.shared.clone()),
+        ..AppOptions::default()
+    };
+    let app = spawn_app(settings, handler(&services), shutdown.clone(), options)
+        .await
+        .expect("the sidecar starts");
+    if let Some(name) = webhook {
+        let spec = SetupSpec {
+            sidecar_url: format!("http://{}", app.addr),
+            webhook_secret: settings.webhook.secret.clone(),
+            mappings: vec![settings.fabrics[0].mapping.clone()],
+            name: name.to_owned(),
+            sidecar_user: None,
+        };
+        run_setup(&client(), &spec)
+            .await
+            .expect("setup creates the webhook and event rule");
+    }
+    Sidecar {
+        addr: app.addr,
+        app,
+    }
+}
+
+/// `settings` with the Redis queue (the test database) under a key prefix of its own.
+pub fn with_redis(mut settings: Settings) -> Settings {
+    settings.redis_url = Some(SecretString::from(testkit::redis::redis_url()));
+    settings.queue.key_prefix = testkit::redis::unique_prefix();
+    settings
+}
+
+/// The journal entries of one NetBox object, newest first.
+pub async fn journal(object_type: &str, id: u64) -> Vec<String> {
+    let journal = get(&format!(
+        "/extras/journal-entries/?assigned_object_type={object_type}&assigned_object_id={id}"
+    ))
+    .await;
+    journal["results"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| e["comments"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The request id of the newest change NetBox logged for an object.
+pub async fn last_request_id(object_type: &str, id: u64) -> String {
+    let changes = get(&format!(
+        "/core/object-changes/?changed_object_type={object_type}&changed_object_id={id}&ordering=-time&limit=1"
+    ))
+    .await;
+    changes["results"][0]["request_id"]
+        .as_str()
+        .expect("a logged change")
+        .to_owned()
 }
 
 /// Fabric `name`'s own record (a cluster of type `hedgehog-fabric`), as NetBox serves it.

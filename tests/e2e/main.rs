@@ -2,11 +2,15 @@
 //! repositories, and the sidecar's own service. One file per scenario family; `harness` holds
 //! the shared set-up.
 
+mod attribution;
+mod cable;
 mod harness;
+mod own_writes;
 mod publish;
 mod quiet_writeback;
 mod reconcile;
 mod render;
+mod replicas;
 mod saved_filters;
 mod scripts;
 mod webhook_counter;

@@ -1,80 +1,29 @@
 //! A change in NetBox reaches the fabric's target through NetBox's own webhook: signature
 //! checked, queued, rendered from NetBox's current state, applied or committed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::config::{FabricMode, GitConfig};
-use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
-use hedgehog_sidecar::pipeline::FabricServices;
+use hedgehog_sidecar::netbox::setup::remove_webhook;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::harness::*;
 
-/// Starts the sidecar for `settings` and points NetBox's webhook `webhook` at it. The name is
-/// fixed per scenario, so a run that failed before removing it leaves one stale webhook at most.
-async fn serve(
-    settings: &hedgehog_sidecar::config::Settings,
-    shutdown: &CancellationToken,
-    webhook: &str,
-) -> String {
-    let services = FabricServices::build(settings, None)
-        .await
-        .expect("services");
-    let app = spawn_app(
-        settings,
-        Arc::new(services.job_handler()),
-        shutdown.clone(),
-        AppOptions::default(),
-    )
-    .await
-    .expect("the sidecar starts");
-    let name = webhook.to_owned();
-    let spec = SetupSpec {
-        sidecar_url: format!("http://{}", app.addr),
-        webhook_secret: settings.webhook.secret.clone(),
-        mappings: vec![settings.fabrics[0].mapping.clone()],
-        name: name.clone(),
-        sidecar_user: None,
-    };
-    run_setup(&client(), &spec)
-        .await
-        .expect("setup creates the webhook and event rule");
-    name
-}
-
-#[tokio::test]
-#[ignore = "needs NetBox"]
-async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        fabric,
-    } = ClusterFabric::create("e2e-apply").await;
-    let settings = settings(fabric, dir.path());
-    let shutdown = CancellationToken::new();
-    let webhook = serve(&settings, &shutdown, "e2e-apply").await;
-
-    let description = unique("changed in NetBox");
-    let spine = seeded.device_id("spine-01");
+/// Sets device `spine` (spine-01)'s description in NetBox and waits up to 3 minutes for the
+/// cluster's Switch to carry it; returns the Switch.
+async fn describe_spine(kube: &kube::Client, spine: u64, description: &str) -> serde_json::Value {
     patch(
         &format!("/dcim/devices/{spine}/"),
         json!({"description": description}),
     )
     .await;
-
-    let kube = server.client().await.unwrap();
-    let switch = eventually_some(
+    eventually_some(
         Duration::from_secs(180),
         "the change in the cluster",
         || async {
             let switch = cluster_object(
-                &kube,
+                kube,
                 "switches",
                 "Switch",
                 "wiring.githedgehog.com",
@@ -84,7 +33,22 @@ async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
             (switch["spec"]["description"] == json!(description)).then_some(switch)
         },
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs NetBox"]
+async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
+    let (_netbox, cluster) = cluster_scenario("e2e-apply").await;
+    let settings = cluster.settings();
+    let ClusterFabric { seeded, server, .. } = cluster;
+    let shutdown = CancellationToken::new();
+    let webhook = serve(&settings, &shutdown, "e2e-apply").await;
+
+    let description = unique("changed in NetBox");
+    let spine = seeded.device_id("spine-01");
+    let kube = server.client().await.unwrap();
+    let switch = describe_spine(&kube, spine, &description).await;
     assert_eq!(switch["spec"]["role"], "spine");
     assert_eq!(
         switch["metadata"]["labels"]["app.kubernetes.io/managed-by"],
@@ -213,15 +177,9 @@ async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webho
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn an_invalid_prefix_does_not_hold_back_a_device_change() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        fabric,
-    } = ClusterFabric::create("e2e-isolate").await;
-    let settings = settings(fabric, dir.path());
+    let (_netbox, cluster) = cluster_scenario("e2e-isolate").await;
+    let settings = cluster.settings();
+    let ClusterFabric { seeded, server, .. } = cluster;
     let shutdown = CancellationToken::new();
     let webhook = serve(&settings, &shutdown, "e2e-isolate").await;
 
@@ -241,30 +199,9 @@ async fn an_invalid_prefix_does_not_hold_back_a_device_change() {
     let bad_id = bad["id"].as_u64().unwrap();
     let description = unique("applied despite an invalid prefix");
     let spine = seeded.device_id("spine-01");
-    let saved = std::time::Instant::now();
-    patch(
-        &format!("/dcim/devices/{spine}/"),
-        json!({"description": description}),
-    )
-    .await;
-
     let kube = server.client().await.unwrap();
-    eventually_some(
-        Duration::from_secs(180),
-        "the device change in the cluster",
-        || async {
-            let switch = cluster_object(
-                &kube,
-                "switches",
-                "Switch",
-                "wiring.githedgehog.com",
-                "spine-01",
-            )
-            .await?;
-            (switch["spec"]["description"] == json!(description)).then_some(())
-        },
-    )
-    .await;
+    let saved = std::time::Instant::now();
+    describe_spine(&kube, spine, &description).await;
     eprintln!(
         "the device change was applied {:?} after its save",
         saved.elapsed()
@@ -286,9 +223,7 @@ async fn an_invalid_prefix_does_not_hold_back_a_device_change() {
     );
 
     // The drift report names the held-back object; nothing reads as an orphan.
-    let services = FabricServices::build(&settings, None)
-        .await
-        .expect("services");
+    let services = services(&settings).await;
     let report = services
         .reconcile(
             &seeded.name,

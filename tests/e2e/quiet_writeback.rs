@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::netbox::load_fabric;
 use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
-use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::reconcile::netbox_io::desired_from_snapshot;
 use hedgehog_sidecar::reconcile::sources::custom_fields_index;
 use hedgehog_sidecar::reconcile::{ReconcileOptions, SyncStatus};
@@ -89,14 +88,14 @@ fn describe(deliveries: &[Delivery]) -> Vec<String> {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn write_back_and_fabric_wide_conditions_send_at_most_one_webhook_per_100_mapped_objects() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
+    let (_netbox, cluster) = cluster_scenario("e2e-quiet").await;
+    let services = services(&cluster.settings()).await;
     let ClusterFabric {
         seeded,
         server,
-        dir,
         fabric,
-    } = ClusterFabric::create("e2e-quiet").await;
+        ..
+    } = cluster;
     let counter = WebhookCounter::start().await;
     let hook = "e2e-quiet-writeback";
     let spec = SetupSpec {
@@ -107,9 +106,6 @@ async fn write_back_and_fabric_wide_conditions_send_at_most_one_webhook_per_100_
         sidecar_user: None,
     };
     run_setup(&client(), &spec).await.expect("setup");
-    let services = FabricServices::build(&settings(fabric.clone(), dir.path()), None)
-        .await
-        .expect("services");
     let (mapped, objects) = fabric_objects(&fabric).await;
     assert!(mapped > 10, "the docs fabric maps {mapped} objects");
     let reconcile = || services.reconcile(&seeded.name, ReconcileOptions::default());

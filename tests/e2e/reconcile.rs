@@ -2,7 +2,6 @@
 //! healed, a change whose webhook never came repaired, orphans, write-back, a steady fabric
 //! writing nothing, and Unknown when the cluster cannot be read.
 
-use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::reconcile::{ObjectState, ReconcileOptions, SyncStatus};
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
@@ -41,21 +40,12 @@ async fn journal_mentions(object_type: &str, id: u64, text: &str) -> bool {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn reconcile_heals_drift_repairs_missed_changes_prunes_and_then_writes_nothing() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        mut fabric,
-    } = ClusterFabric::create("e2e-reconcile").await;
+    let (_netbox, mut cluster) = cluster_scenario("e2e-reconcile").await;
     // The drift below is made by another field manager, which then owns the field: healing
     // it takes forcing (without it the conflict is reported, as the cluster target tests show).
-    fabric.cluster.force_conflicts = true;
-    let settings = settings(fabric, dir.path());
-    let services = FabricServices::build(&settings, None)
-        .await
-        .expect("services");
+    cluster.fabric.cluster.force_conflicts = true;
+    let services = services(&cluster.settings()).await;
+    let ClusterFabric { seeded, server, .. } = cluster;
     let name = seeded.name.clone();
     let run = |dry_run| {
         let services = &services;

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use hedgehog_sidecar::api::fabrics::ApiToken;
 use hedgehog_sidecar::api::{AppOptions, FabricsApi, spawn_app};
-use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::queue::RecordingHandler;
 use hedgehog_sidecar::reconcile::{ReconcileOptions, SyncStatus};
 use secrecy::SecretString;
@@ -207,21 +206,11 @@ async fn runscript(class: &str, data: Option<Value>, vars: &[(&str, &str)]) -> S
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
+    let (_netbox, cluster) = cluster_scenario("e2e-scripts").await;
     upload_scripts().await;
-    let ClusterFabric {
-        seeded,
-        server: _server,
-        dir,
-        fabric,
-    } = ClusterFabric::create("e2e-scripts").await;
-    let settings = settings(fabric, dir.path());
-    let services = Arc::new(
-        FabricServices::build(&settings, None)
-            .await
-            .expect("services"),
-    );
+    let settings = cluster.settings();
+    let services = Arc::new(services(&settings).await);
+    let ClusterFabric { seeded, .. } = cluster;
     let scheduler = Arc::new(services.scheduler(&settings));
     let first = scheduler
         .reconcile_now(&seeded.name, ReconcileOptions::default())

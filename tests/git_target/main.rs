@@ -208,6 +208,7 @@ fn cause(user: &str, request: &str) -> Cause {
         request_id: Some(request.into()),
         user: Some(user.into()),
         reason: format!("webhook change by {user}"),
+        credits: vec![],
     }
 }
 
@@ -835,6 +836,7 @@ async fn the_commit_command_publishes_a_yaml_file_of_rendered_objects() {
         mode: Default::default(),
         validation: Default::default(),
         kubeconfig: None,
+        fabric_config_file: None,
         cluster: Default::default(),
         git: Some(fx.config(60_000)),
         mapping: Default::default(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use hedgehog_sidecar::intake::{Decision, decide};
+use hedgehog_sidecar::intake::{Decision, OwnWrites, decide};
 use hedgehog_sidecar::queue::worker::WorkerConfig;
 use hedgehog_sidecar::queue::{
     EnqueueOutcome, Job, JobError, JobHandler, JobState, NewJob, RecordingHandler, WorkerPool,
@@ -247,7 +247,7 @@ async fn events_for_a_waiting_job_coalesce(backend: Backend) {
 }
 
 fn new_job(body: &str) -> NewJob {
-    match decide(body.as_bytes(), &[]) {
+    match decide(body.as_bytes(), &OwnWrites::default()) {
         Ok(Decision::Queue(job)) => *job,
         other => panic!("not a job: {other:?}"),
     }

@@ -76,13 +76,13 @@ async fn post_signed(client: &reqwest::Client, served: &ServedBinary, body: &str
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stalled_bodies_are_bounded_timed_out_and_do_not_starve_others() {
-    let storage = Storage::new(Backend::Embedded);
+/// The sidecar with an 8 MiB budget for unverified bodies and a 3 s body timeout, warmed up
+/// with 20 accepted events.
+async fn serve_with_tight_body_limits(storage: &Storage, client: &reqwest::Client) -> ServedBinary {
     let log = storage.dir.path().join("serve.log");
     let (budget, largest) = (BUDGET.to_string(), DECLARED.to_string());
     let served = ServedBinary::start(
-        &storage,
+        storage,
         free_port(),
         log,
         &[
@@ -91,31 +91,17 @@ async fn stalled_bodies_are_bounded_timed_out_and_do_not_starve_others() {
             ("HEDGEHOG_SIDECAR_WEBHOOK__BODY_TIMEOUT_SECS", "3"),
         ],
     );
-    let client = reqwest::Client::new();
     for version in 0..20 {
         let body = event("dcim.device", 1, "updated", version);
-        assert_eq!(post_signed(&client, &served, &body).await, 202);
+        assert_eq!(post_signed(client, &served, &body).await, 202);
     }
-    let baseline = served.rss_kib();
+    served
+}
 
-    let port = served.port;
-    let mut stallers: Vec<TcpStream> =
-        futures::future::join_all((0..STALLERS).map(|_| staller(port)))
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
-    let stalled_at = Instant::now();
-    let grown_mib = served.rss_kib().saturating_sub(baseline) / 1024;
-    // The budget plus the server's own per-connection buffers and allocator caches.
-    assert!(
-        grown_mib < 64,
-        "{STALLERS} stalled bodies grew RSS by {grown_mib} MiB (budget 8 MiB)"
-    );
-
-    // Headers that never end.
+/// `count` connections that send request headers which never end.
+async fn header_stallers(port: u16, count: usize) -> Vec<TcpStream> {
     let mut loris = Vec::new();
-    for _ in 0..50 {
+    for _ in 0..count {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         stream
             .write_all(b"POST /webhooks/netbox HTTP/1.1\r\nHost: t\r\n")
@@ -123,18 +109,15 @@ async fn stalled_bodies_are_bounded_timed_out_and_do_not_starve_others() {
             .unwrap();
         loris.push(stream);
     }
+    loris
+}
 
-    let health = client
-        .get(served.url("/healthz"))
-        .timeout(Duration::from_secs(1))
-        .send()
-        .await
-        .expect("/healthz answers while clients stall");
-    assert_eq!(health.status().as_u16(), 200);
-
+/// How many stalled bodies were refused at once with 503 (and Retry-After), and the ones
+/// still waiting for their body.
+async fn split_busy(stallers: Vec<TcpStream>) -> (usize, Vec<TcpStream>) {
     let mut busy = 0;
     let mut waiting = Vec::new();
-    for mut stream in stallers.drain(..) {
+    for mut stream in stallers {
         let text = reply(&mut stream, Duration::from_millis(200)).await;
         if text.starts_with("HTTP/1.1 503") {
             assert!(text.to_lowercase().contains("retry-after: 1"), "{text}");
@@ -144,6 +127,40 @@ async fn stalled_bodies_are_bounded_timed_out_and_do_not_starve_others() {
             waiting.push(stream);
         }
     }
+    (busy, waiting)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_bodies_are_bounded_timed_out_and_do_not_starve_others() {
+    let storage = Storage::new(Backend::Embedded);
+    let client = reqwest::Client::new();
+    let served = serve_with_tight_body_limits(&storage, &client).await;
+    let baseline = served.rss_kib();
+
+    let port = served.port;
+    let stallers: Vec<TcpStream> = futures::future::join_all((0..STALLERS).map(|_| staller(port)))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let stalled_at = Instant::now();
+    let grown_mib = served.rss_kib().saturating_sub(baseline) / 1024;
+    // The budget plus the server's own per-connection buffers and allocator caches.
+    assert!(
+        grown_mib < 64,
+        "{STALLERS} stalled bodies grew RSS by {grown_mib} MiB (budget 8 MiB)"
+    );
+    let mut loris = header_stallers(port, 50).await;
+
+    let health = client
+        .get(served.url("/healthz"))
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await
+        .expect("/healthz answers while clients stall");
+    assert_eq!(health.status().as_u16(), 200);
+
+    let (busy, mut waiting) = split_busy(stallers).await;
     assert!(
         waiting.len() <= BUDGET / DECLARED,
         "{} bodies held at once, over the 8 MiB budget",

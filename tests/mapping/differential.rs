@@ -257,6 +257,55 @@ fn cases() -> Vec<(String, Change)> {
             },
         ));
     }
+    out.extend(profile_cases());
+    out
+}
+
+/// Switch profile boundaries: the lab's leaves are `vs` (ports E1/1–E1/48 in port groups of
+/// SFP28-25G, 10G or 25G, no breakouts, every feature).
+fn profile_cases() -> Vec<(String, Change)> {
+    let mut out = Vec::new();
+    for profile in ["dell-s5248f-on", "no-such-profile"] {
+        out.push(case(format!("switch profile {profile}"), move |o| {
+            switch(o, "leaf-01").profile = Some(profile.into());
+        }));
+    }
+    for speed in ["10G", "100G"] {
+        out.push(case(format!("port group speed {speed}"), move |o| {
+            switch(o, "leaf-01").port_group_speeds = BTreeMap::from([("1".into(), speed.into())]);
+        }));
+    }
+    out.push(case("port speed on a group port".into(), |o| {
+        switch(o, "leaf-01").port_speeds = BTreeMap::from([("E1/1".into(), "25G".into())]);
+    }));
+    for mode in ["4x25G", "8x10G"] {
+        out.push(case(
+            format!("breakout {mode} on a QSFP28 port"),
+            move |o| {
+                let leaf = switch(o, "leaf-01");
+                leaf.profile = Some("dell-s5248f-on".into());
+                leaf.port_breakouts = BTreeMap::from([("E1/49".into(), mode.into())]);
+            },
+        ));
+    }
+    out.push(case("breakout on a port without breakouts".into(), |o| {
+        switch(o, "leaf-01").port_breakouts = BTreeMap::from([("E1/2".into(), "4x25G".into())]);
+    }));
+    for port in ["E1/40", "E1/49", "E1/40/1"] {
+        out.push(case(format!("unbundled on switch port {port}"), move |o| {
+            for c in &mut o.connections {
+                if let Some(u) = &mut c.spec.unbundled {
+                    u.link.switch.port = format!("leaf-01/{port}");
+                }
+            }
+        }));
+    }
+    out.push(case(
+        "VPC attached on a profile without L2VNI".into(),
+        |o| {
+            switch(o, "leaf-01").profile = Some("celestica-ds5000".into());
+        },
+    ));
     out
 }
 

@@ -320,7 +320,9 @@ fn switch_profile_from_device_type_map_breakouts_speeds_serial_and_name_override
         .unwrap();
     assert_eq!(leaf.profile.as_deref(), Some("dell-s5248f-on"));
     assert_eq!(leaf.port_breakouts["E1/55"], "4x25G");
-    assert_eq!(leaf.port_speeds["E1/6"], "25G");
+    // dell-s5248f-on's E1/6 is in port group 2, whose speed is set for the group.
+    assert_eq!(leaf.port_group_speeds["2"], "25G");
+    assert!(leaf.port_speeds.is_empty());
     assert_eq!(leaf.boot.serial.as_deref(), Some("SN123"));
     assert_eq!(leaf.description.as_deref(), Some("rack 1"));
     assert_eq!(leaf.groups, ["eslag-1", "rack-1"]);

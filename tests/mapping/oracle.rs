@@ -124,10 +124,9 @@ fn the_demo_gitops_sample_renders_as_a_fixed_point_of_the_fabrics_defaulting() {
     assert_fixed_point(&fabric, &rendered, bin);
 }
 
-/// The synthetic fabric's switches use ports and speeds its profile (`vs`) does not have, which
-/// the fabric refuses; only the defaulting is compared here.
+/// The synthetic fabric uses only ports, breakouts and speeds its profile has.
 #[test]
-fn the_synthetic_fabric_renders_as_a_fixed_point_of_the_fabrics_defaulting() {
+fn the_synthetic_fabric_renders_as_a_fixed_point_and_is_admitted_whole() {
     let Some(bin) = oracle::binary_or_skip("synthetic fabric fixed point") else {
         return;
     };
@@ -144,4 +143,48 @@ fn the_synthetic_fabric_renders_as_a_fixed_point_of_the_fabrics_defaulting() {
         verdicts.iter().any(|v| v.kind == "VPC"),
         "the oracle saw the VPCs"
     );
+    let refused: Vec<_> = verdicts.iter().filter(|v| !v.allowed).collect();
+    assert!(refused.is_empty(), "the fabric refuses: {refused:#?}");
+}
+
+/// The catalog built into the sidecar (`data/switchprofiles/`) is the fabric's own, profile for
+/// profile, as `hh-fabric-oracle profiles` writes it. The oracle writes a breakout profile's
+/// modes in no fixed order, so the documents are compared as data.
+#[test]
+fn the_built_in_switch_profiles_are_the_ones_the_fabric_creates() {
+    let Some(bin) = oracle::binary_or_skip("switch profile catalog") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(bin)
+        .arg("profiles")
+        .arg(dir.path())
+        .status()
+        .expect("hh-fabric-oracle profiles runs");
+    assert!(status.success());
+    let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/switchprofiles");
+    let documents =
+        |dir: &std::path::Path| -> std::collections::BTreeMap<String, serde_json::Value> {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    (name, serde_yaml_ng::from_str(&text).unwrap())
+                })
+                .collect()
+        };
+    let (written, kept) = (documents(dir.path()), documents(&catalog));
+    assert_eq!(
+        written.keys().collect::<Vec<_>>(),
+        kept.keys().collect::<Vec<_>>(),
+        "the same profiles"
+    );
+    for (name, document) in &written {
+        assert!(
+            kept[name] == *document,
+            "data/switchprofiles/{name} differs from the fabric's; regenerate it with `hh-fabric-oracle profiles data/switchprofiles`"
+        );
+    }
 }

@@ -136,7 +136,8 @@ fn rendering_is_byte_identical_and_sorted_in_apply_order() {
 #[test]
 fn the_generated_fabric_of_the_benchmarks_renders_at_cluster_level() {
     use testkit::synthetic::SyntheticFabric;
-    // 40 servers need 60 leaf ports: the spine uplinks move past them (E1/61, E1/62).
+    // Every switch port is a 4x25G sub-port; each leaf's uplinks come first (E1/1/1, E1/1/2),
+    // then its 60 server ports.
     let spec = SyntheticFabric {
         leaves: 3,
         servers_per_leaf: 40,
@@ -155,6 +156,6 @@ fn the_generated_fabric_of_the_benchmarks_renders_at_cluster_level() {
     let uplink = find(&rendered, "Connection", "spine-02--fabric--leaf-01");
     assert_eq!(
         uplink.spec["fabric"]["links"][0]["leaf"]["port"],
-        "leaf-01/E1/62"
+        "leaf-01/E1/1/2"
     );
 }

@@ -48,9 +48,30 @@ pub fn apply(
     let is_mine = |e: &Entry| {
         e.manager == writer.manager && e.operation == "Apply" && e.subresource == writer.subresource
     };
+    let (mut conflicts, contested) = find_conflicts(live, &entries, config, &applied, &is_mine);
+    if !conflicts.is_empty() && !force {
+        conflicts.dedup();
+        return Err(conflicts);
+    }
+    let mut object = live.clone();
+    drop_abandoned_fields(&mut object, &entries, config, &applied, &is_mine);
+    merge(&mut object, config);
+    for entry in entries.iter_mut().filter(|e| !is_mine(e)) {
+        entry.fields = entry.fields.difference(&contested);
+    }
+    record_applier(&mut entries, applied, writer, now, &is_mine);
+    Ok(Applied { object, entries })
+}
 
-    // Conflicts: fields the configuration sets to a different value than the live one while
-    // another manager owns them.
+/// Fields the configuration sets to a different value than the live one while another manager
+/// owns them, and the set of those fields.
+fn find_conflicts(
+    live: &Value,
+    entries: &[Entry],
+    config: &Value,
+    applied: &FieldSet,
+    is_mine: &impl Fn(&Entry) -> bool,
+) -> (Conflicts, FieldSet) {
     let mut conflicts: Conflicts = Vec::new();
     let mut contested = FieldSet::default();
     for path in &applied.0 {
@@ -64,42 +85,52 @@ pub fn apply(
             }
         }
     }
-    if !conflicts.is_empty() && !force {
-        conflicts.dedup();
-        return Err(conflicts);
-    }
+    (conflicts, contested)
+}
 
+/// Removes the fields this manager applied before but no longer does, and nobody else owns.
+fn drop_abandoned_fields(
+    object: &mut Value,
+    entries: &[Entry],
+    config: &Value,
+    applied: &FieldSet,
+    is_mine: &impl Fn(&Entry) -> bool,
+) {
     let previously = entries
         .iter()
         .find(|e| is_mine(e))
         .map(|e| e.fields.clone())
         .unwrap_or_default();
-    let mut object = live.clone();
-    // Fields this manager applied before but no longer does, and nobody else owns, go away.
-    for path in previously.difference(&applied).0 {
+    for path in previously.difference(applied).0 {
         let owned_elsewhere = entries
             .iter()
             .filter(|e| !is_mine(e))
             .any(|e| e.fields.contains(&path));
-        if !owned_elsewhere {
-            remove_at(&mut object, &path);
-            // Maps that only held removed fields go too (the apiserver removes the applier's
-            // struct fields and adds back only what others own or still apply).
-            for depth in (1..path.len()).rev() {
-                let parent = path[..depth].to_vec();
-                let emptied = value_at(&object, &parent)
-                    .is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()));
-                if emptied && value_at(config, &parent).is_none() {
-                    remove_at(&mut object, &parent);
-                }
+        if owned_elsewhere {
+            continue;
+        }
+        remove_at(object, &path);
+        // Maps that only held removed fields go too (the apiserver removes the applier's
+        // struct fields and adds back only what others own or still apply).
+        for depth in (1..path.len()).rev() {
+            let parent = path[..depth].to_vec();
+            let emptied = value_at(object, &parent)
+                .is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()));
+            if emptied && value_at(config, &parent).is_none() {
+                remove_at(object, &parent);
             }
         }
     }
-    merge(&mut object, config);
+}
 
-    for entry in entries.iter_mut().filter(|e| !is_mine(e)) {
-        entry.fields = entry.fields.difference(&contested);
-    }
+/// Records the applier's field set in its Apply entry (its time moves only when the set does).
+fn record_applier(
+    entries: &mut Vec<Entry>,
+    applied: FieldSet,
+    writer: &Writer,
+    now: &str,
+    is_mine: &impl Fn(&Entry) -> bool,
+) {
     match entries.iter_mut().find(|e| is_mine(e)) {
         Some(entry) => {
             if entry.fields != applied {
@@ -117,7 +148,6 @@ pub fn apply(
             fields: applied,
         }),
     }
-    Ok(Applied { object, entries })
 }
 
 /// Deep merge: maps merge key by key, everything else (scalars, atomic lists) is replaced.

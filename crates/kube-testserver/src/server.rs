@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::discovery;
 use super::handlers::{self, Reply, Request};
 use super::resources::Registry;
-use super::routing::{Route, route};
+use super::routing::{Route, Target, route};
 use super::status::ApiError;
 use super::store::Store;
 use crate::crd::{CrdError, CrdSet};
@@ -29,8 +29,10 @@ pub enum KubeTestError {
         address: String,
         source: std::io::Error,
     },
+    #[error("cannot read the test server's kubeconfig: {0}")]
+    Kubeconfig(#[source] kube::config::KubeconfigError),
     #[error("cannot build a Kubernetes client for the test server: {0}")]
-    Client(String),
+    Client(#[source] kube::Error),
 }
 
 /// Knobs of the test server.
@@ -177,33 +179,40 @@ impl ApiServer {
                 }
             }
             Route::Resource(target) => {
-                let header = |name: &str| {
-                    http.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                };
-                let query: HashMap<String, String> =
-                    web::Query::<Vec<(String, String)>>::from_query(http.query_string())
-                        .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?
-                        .into_inner()
-                        .into_iter()
-                        .collect();
-                handlers::handle(
-                    self,
-                    Request {
-                        method,
-                        target,
-                        query,
-                        content_type: header("content-type").unwrap_or_default(),
-                        accept: header("accept").unwrap_or_default(),
-                        user_agent: header("user-agent"),
-                        body,
-                    },
-                )
+                handlers::handle(self, resource_request(http, method, target, body)?)
             }
         }
     }
+}
+
+/// A request for a resource: the verb's inputs read from the HTTP request.
+fn resource_request(
+    http: &HttpRequest,
+    method: String,
+    target: Target,
+    body: web::Bytes,
+) -> Result<Request, ApiError> {
+    let header = |name: &str| {
+        http.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let query: HashMap<String, String> =
+        web::Query::<Vec<(String, String)>>::from_query(http.query_string())
+            .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?
+            .into_inner()
+            .into_iter()
+            .collect();
+    Ok(Request {
+        method,
+        target,
+        query,
+        content_type: header("content-type").unwrap_or_default(),
+        accept: header("accept").unwrap_or_default(),
+        user_agent: header("user-agent"),
+        body,
+    })
 }
 
 async fn entry(http: HttpRequest, body: web::Bytes, server: web::Data<ApiServer>) -> HttpResponse {
@@ -341,14 +350,14 @@ impl TestServer {
     /// A kube-rs client for this server.
     pub async fn client(&self) -> Result<kube::Client, KubeTestError> {
         let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml())
-            .map_err(|e| KubeTestError::Client(e.to_string()))?;
+            .map_err(KubeTestError::Kubeconfig)?;
         let config = kube::Config::from_custom_kubeconfig(
             kubeconfig,
             &kube::config::KubeConfigOptions::default(),
         )
         .await
-        .map_err(|e| KubeTestError::Client(e.to_string()))?;
-        kube::Client::try_from(config).map_err(|e| KubeTestError::Client(e.to_string()))
+        .map_err(KubeTestError::Kubeconfig)?;
+        kube::Client::try_from(config).map_err(KubeTestError::Client)
     }
 
     /// Stops the server (open watches are cut).

@@ -126,11 +126,25 @@ pub fn commit(
     registry: &Registry,
     mut write: Write<'_>,
 ) -> Result<Written, ApiError> {
+    stamp_identity(&mut write);
+    match write.old.take() {
+        None => prepare_create(&mut write)?,
+        Some(old) => {
+            prepare_update(&mut write, &old)?;
+            write.old = Some(old);
+        }
+    }
+    let warnings = prune_and_validate(registry, &mut write)?;
+    record_managed_fields(&mut write);
+    match write.old.take() {
+        None => store_create(state, write, warnings),
+        Some(old) => Ok(store_update(state, write, old, warnings)),
+    }
+}
+
+/// The name, namespace, apiVersion and kind come from the request path and the resource.
+fn stamp_identity(write: &mut Write<'_>) {
     let resource = write.resource;
-    let subresource = write.writer.subresource;
-    let reset = reset_keys(resource, subresource);
-    let store_key = (write.namespace.clone(), write.name.clone());
-    let qualified = resource.qualified();
     if !write.new.get("metadata").is_some_and(Value::is_object) {
         write.new["metadata"] = json!({});
     }
@@ -140,114 +154,141 @@ pub fn commit(
     }
     write.new["apiVersion"] = json!(resource.api_version());
     write.new["kind"] = json!(resource.kind);
+}
 
-    match &write.old {
-        None => {
-            if meta_str(&write.new, "resourceVersion").is_some() {
-                return Err(ApiError::bad_request(
-                    "resourceVersion should not be set on objects to be created",
-                ));
-            }
-            if resource.status_subresource
-                && let Some(map) = write.new.as_object_mut()
-            {
-                map.remove("status");
-            }
-            if resource.is_namespace() {
-                // The namespace strategy: Active from birth, with the `kubernetes` finalizer
-                // (there is no namespace controller here to act on it).
-                write.new["status"] = json!({"phase": "Active"});
-                write.new["spec"] = json!({"finalizers": ["kubernetes"]});
-            }
-            for field in [
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "generation",
-            ] {
-                set_meta(&mut write.new, field, Value::Null);
-            }
-            set_meta(
-                &mut write.new,
-                "uid",
-                json!(uuid::Uuid::new_v4().to_string()),
-            );
-            set_meta(&mut write.new, "creationTimestamp", json!(write.now));
-            set_meta(&mut write.new, "generation", json!(1));
+/// A create: server-owned metadata set from scratch, status dropped where it is a subresource.
+fn prepare_create(write: &mut Write<'_>) -> Result<(), ApiError> {
+    let resource = write.resource;
+    if meta_str(&write.new, "resourceVersion").is_some() {
+        return Err(ApiError::bad_request(
+            "resourceVersion should not be set on objects to be created",
+        ));
+    }
+    if resource.status_subresource
+        && let Some(map) = write.new.as_object_mut()
+    {
+        map.remove("status");
+    }
+    if resource.is_namespace() {
+        // The namespace strategy: Active from birth, with the `kubernetes` finalizer
+        // (there is no namespace controller here to act on it).
+        write.new["status"] = json!({"phase": "Active"});
+        write.new["spec"] = json!({"finalizers": ["kubernetes"]});
+    }
+    for field in [
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
+        set_meta(&mut write.new, field, Value::Null);
+    }
+    set_meta(
+        &mut write.new,
+        "uid",
+        json!(uuid::Uuid::new_v4().to_string()),
+    );
+    set_meta(&mut write.new, "creationTimestamp", json!(write.now));
+    set_meta(&mut write.new, "generation", json!(1));
+    Ok(())
+}
+
+/// An update: preconditions checked, the part the verb does not own and the server-owned
+/// metadata carried over from the live object, finalizer rules enforced.
+fn prepare_update(write: &mut Write<'_>, old: &Value) -> Result<(), ApiError> {
+    check_preconditions(write, old)?;
+    carry_unowned_part(write, old);
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+        "resourceVersion",
+    ] {
+        let value = old.pointer(&format!("/metadata/{field}")).cloned();
+        set_meta(&mut write.new, field, value.unwrap_or(Value::Null));
+    }
+    forbid_finalizers_while_deleting(write, old)
+}
+
+/// Optimistic concurrency: a resourceVersion or uid sent must match the live object's.
+fn check_preconditions(write: &Write<'_>, old: &Value) -> Result<(), ApiError> {
+    let resource = write.resource;
+    if let Some(rv) = meta_str(&write.new, "resourceVersion")
+        && Some(rv) != meta_str(old, "resourceVersion")
+    {
+        return Err(ApiError::conflict(
+            resource,
+            &write.name,
+            ApiError::MODIFIED,
+        ));
+    }
+    if let Some(uid) = meta_str(&write.new, "uid")
+        && Some(uid) != meta_str(old, "uid")
+    {
+        return Err(ApiError::conflict(
+            resource,
+            &write.name,
+            &format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                meta_str(old, "uid").unwrap_or("")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// On /status only the status changes; elsewhere a status subresource keeps the live status.
+fn carry_unowned_part(write: &mut Write<'_>, old: &Value) {
+    if write.writer.subresource == "status" {
+        // Only status changes on /status; managedFields are recorded later.
+        let status = write.new.get("status").cloned();
+        write.new = without(old, &["status"]);
+        if let Some(status) = status {
+            write.new["status"] = status;
         }
-        Some(old) => {
-            if let Some(rv) = meta_str(&write.new, "resourceVersion")
-                && Some(rv) != meta_str(old, "resourceVersion")
-            {
-                return Err(ApiError::conflict(
-                    resource,
-                    &write.name,
-                    ApiError::MODIFIED,
-                ));
-            }
-            if let Some(uid) = meta_str(&write.new, "uid")
-                && Some(uid) != meta_str(old, "uid")
-            {
-                return Err(ApiError::conflict(
-                    resource,
-                    &write.name,
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                        meta_str(old, "uid").unwrap_or("")
-                    ),
-                ));
-            }
-            if subresource == "status" {
-                // Only status changes on /status; managedFields are recorded below.
-                let status = write.new.get("status").cloned();
-                write.new = without(old, &["status"]);
-                if let Some(status) = status {
-                    write.new["status"] = status;
-                }
-            } else if resource.status_subresource {
-                match old.get("status") {
-                    Some(status) => write.new["status"] = status.clone(),
-                    None => {
-                        if let Some(map) = write.new.as_object_mut() {
-                            map.remove("status");
-                        }
-                    }
-                }
-            }
-            for field in [
-                "uid",
-                "creationTimestamp",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "generation",
-                "resourceVersion",
-            ] {
-                let value = old.pointer(&format!("/metadata/{field}")).cloned();
-                set_meta(&mut write.new, field, value.unwrap_or(Value::Null));
-            }
-            if meta_str(old, "deletionTimestamp").is_some() {
-                let before = finalizers(old);
-                let added: Vec<String> = finalizers(&write.new)
-                    .into_iter()
-                    .filter(|f| !before.contains(f))
-                    .collect();
-                if !added.is_empty() {
-                    return Err(ApiError::invalid(
-                        resource,
-                        &write.name,
-                        &[Cause {
-                            reason: "FieldValueForbidden".into(),
-                            message: format!(
-                                "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"
-                            ),
-                            field: "metadata.finalizers".into(),
-                        }],
-                    ));
+    } else if write.resource.status_subresource {
+        match old.get("status") {
+            Some(status) => write.new["status"] = status.clone(),
+            None => {
+                if let Some(map) = write.new.as_object_mut() {
+                    map.remove("status");
                 }
             }
         }
     }
+}
 
-    // Pruning and validation.
+/// An object being deleted may lose finalizers but not gain any.
+fn forbid_finalizers_while_deleting(write: &Write<'_>, old: &Value) -> Result<(), ApiError> {
+    if meta_str(old, "deletionTimestamp").is_none() {
+        return Ok(());
+    }
+    let before = finalizers(old);
+    let added: Vec<String> = finalizers(&write.new)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    if added.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        write.resource,
+        &write.name,
+        &[Cause {
+            reason: "FieldValueForbidden".into(),
+            message: format!(
+                "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"
+            ),
+            field: "metadata.finalizers".into(),
+        }],
+    ))
+}
+
+/// Prunes undeclared fields (per `fieldValidation`) and validates metadata and schema; returns
+/// the warnings to send.
+fn prune_and_validate(registry: &Registry, write: &mut Write<'_>) -> Result<Vec<String>, ApiError> {
+    let resource = write.resource;
     let mut warnings = Vec::new();
     let mut causes = validation::metadata_causes(&write.new, resource.is_namespace());
     if let Some(crd) = registry.crd(resource) {
@@ -274,8 +315,12 @@ pub fn commit(
     if !causes.is_empty() {
         return Err(ApiError::invalid(resource, &write.name, &causes));
     }
+    Ok(warnings)
+}
 
-    // managedFields.
+/// Writes managedFields: the entries apply computed, or an Update entry for this writer.
+fn record_managed_fields(write: &mut Write<'_>) {
+    let reset = reset_keys(write.resource, write.writer.subresource);
     let empty = json!({});
     let old_ref = write.old.as_ref().unwrap_or(&empty);
     let entries = match write.applied_entries.take() {
@@ -305,24 +350,42 @@ pub fn commit(
         }
     };
     managed_fields::write(&mut write.new, entries);
+}
 
-    let Some(old) = write.old else {
-        // Create.
-        if state.get(&qualified, &store_key).is_some() {
-            return Err(ApiError::already_exists(resource, &write.name));
-        }
-        if !write.dry_run {
-            let rv = state.next_resource_version();
-            set_meta(&mut write.new, "resourceVersion", json!(rv.to_string()));
-            state.put(&qualified, store_key, write.new.clone(), rv);
-        }
-        return Ok(Written {
-            code: 201,
-            object: write.new,
-            warnings,
-        });
-    };
+/// Stores a created object (unless dry-run); refuses a name already taken.
+fn store_create(
+    state: &mut State,
+    mut write: Write<'_>,
+    warnings: Vec<String>,
+) -> Result<Written, ApiError> {
+    let qualified = write.resource.qualified();
+    let store_key = (write.namespace.clone(), write.name.clone());
+    if state.get(&qualified, &store_key).is_some() {
+        return Err(ApiError::already_exists(write.resource, &write.name));
+    }
+    if !write.dry_run {
+        let rv = state.next_resource_version();
+        set_meta(&mut write.new, "resourceVersion", json!(rv.to_string()));
+        state.put(&qualified, store_key, write.new.clone(), rv);
+    }
+    Ok(Written {
+        code: 201,
+        object: write.new,
+        warnings,
+    })
+}
 
+/// Stores an updated object (unless dry-run or a no-op): the generation moves with the
+/// content, and an object whose last finalizer is gone while deleting is removed.
+fn store_update(
+    state: &mut State,
+    mut write: Write<'_>,
+    old: Value,
+    warnings: Vec<String>,
+) -> Written {
+    let resource = write.resource;
+    let qualified = resource.qualified();
+    let store_key = (write.namespace.clone(), write.name.clone());
     // The generation moves only when the content a controller acts on (not metadata, not a
     // subresource-managed status) changes.
     let content_keys: &[&str] = if resource.status_subresource {
@@ -341,11 +404,11 @@ pub fn commit(
         meta_str(&write.new, "deletionTimestamp").is_some() && finalizers(&write.new).is_empty();
     if write.new == old && !finished {
         // No-op: nothing is written and the resourceVersion stays.
-        return Ok(Written {
+        return Written {
             code: 200,
             object: old,
             warnings,
-        });
+        };
     }
     if !write.dry_run {
         let rv = state.next_resource_version();
@@ -357,9 +420,9 @@ pub fn commit(
             state.put(&qualified, store_key, write.new.clone(), rv);
         }
     }
-    Ok(Written {
+    Written {
         code: 200,
         object: write.new,
         warnings,
-    })
+    }
 }

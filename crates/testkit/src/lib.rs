@@ -7,8 +7,10 @@
 //! * [`netbox`]: the real test NetBox (its variables, a client, unique names, one test at a time).
 //! * [`redis`]: the test Redis database and a private Redis server that can be stopped.
 //! * [`poll`]: waiting until a condition holds, with a deadline.
+//! * [`fabric_env`]: a test server seeded with the fabric's configuration and switch profiles.
 //! * [`logs`]: capturing what the code under test logs.
 
+pub mod fabric_env;
 pub mod logs;
 pub mod netbox;
 pub mod oracle;

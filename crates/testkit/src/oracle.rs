@@ -283,7 +283,7 @@ async fn seed(server: &kube_testserver::TestServer, config_yaml: &str, url: &str
     .await;
 }
 
-async fn reqwest_post(url: &str, body: &Value) -> (u16, String) {
+pub(crate) async fn reqwest_post(url: &str, body: &Value) -> (u16, String) {
     let response = reqwest::Client::new()
         .post(url)
         .json(body)

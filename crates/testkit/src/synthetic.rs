@@ -45,19 +45,21 @@ impl SyntheticFabric {
         }
     }
 
-    /// A fabric configuration for this fabric: the default mapping, switch profile `vs` for the
-    /// generated device type, and fabric settings that match the generated addressing.
+    /// A fabric configuration for this fabric: the default mapping, switch profile
+    /// [`SWITCH_PROFILE`] for the generated device type, and fabric settings that match the
+    /// generated addressing.
     pub fn fabric_config(&self) -> FabricConfig {
         let mut mapping = MappingConfig::default();
         mapping
             .device_type_profiles
-            .insert(SWITCH_TYPE.into(), "vs".into());
+            .insert(SWITCH_TYPE.into(), SWITCH_PROFILE.into());
         mapping.settings = self.settings();
         FabricConfig {
             name: self.name.clone(),
             mode: Default::default(),
             validation: Default::default(),
             kubeconfig: None,
+            fabric_config_file: None,
             cluster: ClusterOptions::default(),
             git: None,
             mapping,
@@ -95,6 +97,7 @@ impl SyntheticFabric {
             mapping,
             snapshot: FabricSnapshot::default(),
             next_id: 0,
+            used_ports: Default::default(),
         };
         g.build();
         g.snapshot
@@ -103,14 +106,23 @@ impl SyntheticFabric {
 
 /// Device type slug of the generated switches.
 const SWITCH_TYPE: &str = "hh-switch";
-/// First leaf port of the spine uplinks, unless the servers need more ports.
-const FIRST_UPLINK: usize = 49;
+/// The switch profile of the generated switches: 31 QSFP28 ports that break out into four
+/// 25G ports each (`E1/1/1` … `E1/31/4`), so a switch has up to 124 ports for servers and links.
+pub const SWITCH_PROFILE: &str = "dell-s5232f-on";
+/// The breakout of every port the generator uses, and the speed of its sub-ports.
+const BREAKOUT: &str = "4x25G";
+const LANES: usize = 4;
+const LANE_SPEED_KBPS: u64 = 25_000_000;
+/// Ports of [`SWITCH_PROFILE`] that break out.
+const BREAKOUT_PORTS: usize = 31;
 
 struct Generator<'a> {
     spec: &'a SyntheticFabric,
     mapping: &'a MappingConfig,
     snapshot: FabricSnapshot,
     next_id: u64,
+    /// Sub-ports used so far, per switch.
+    used_ports: std::collections::BTreeMap<u64, usize>,
 }
 
 fn reference(id: u64, name: &str) -> NestedRef {
@@ -169,10 +181,54 @@ impl Generator<'_> {
         let (spines, leaves) = self.switches();
         self.links(&spines, &leaves);
         self.servers(&leaves, &vpcs);
+        self.breakouts();
+    }
+
+    /// The next free sub-port of `switch`, as a NetBox interface named like the profile's port.
+    fn switch_port(&mut self, switch: u64) -> u64 {
+        let used = self.used_ports.entry(switch).or_default();
+        let n = *used;
+        *used += 1;
+        assert!(
+            n < BREAKOUT_PORTS * LANES,
+            "a generated switch has at most {} ports",
+            BREAKOUT_PORTS * LANES
+        );
+        let name = format!("E1/{}/{}", n / LANES + 1, n % LANES + 1);
+        let id = self.interface(switch, &name, "25gbase-x-sfp28");
+        if let Some(i) = self.snapshot.interfaces.last_mut() {
+            i.speed = Some(LANE_SPEED_KBPS);
+        }
+        id
+    }
+
+    /// Each switch's used ports broken out, in its custom field.
+    fn breakouts(&mut self) {
+        let field = self.mapping.custom_fields.port_breakouts.clone();
+        for (&switch, &used) in &self.used_ports {
+            let breakouts: serde_json::Map<String, Value> = (1..=used.div_ceil(LANES))
+                .map(|p| (format!("E1/{p}"), json!(BREAKOUT)))
+                .collect();
+            if let Some(device) = self.snapshot.devices.iter_mut().find(|d| d.id == switch) {
+                device
+                    .custom_fields
+                    .0
+                    .insert(field.clone(), Value::Object(breakouts));
+            }
+        }
     }
 
     /// VLAN group, VRFs with route targets, subnets with VLAN, gateway and DHCP range.
     fn vpcs(&mut self) -> Vec<NestedVlan> {
+        let (group_id, external_rt) = self.namespaces_and_external();
+        (0..self.spec.vpcs)
+            .map(|k| self.vpc(k, group_id, external_rt))
+            .collect()
+    }
+
+    /// The VLAN group, the IPv4 namespace prefix and the external VRF with its route target;
+    /// returns the group's and the route target's ids.
+    fn namespaces_and_external(&mut self) -> (u64, u64) {
         let spec = self.spec;
         let cf = &self.mapping.custom_fields;
         let group_id = self.id();
@@ -216,88 +272,98 @@ impl Generator<'_> {
             ..Vrf::default()
         };
         self.snapshot.vrfs.push(external);
-        let mut vlans = Vec::new();
-        for k in 0..spec.vpcs {
-            let rt = self.id();
-            self.snapshot.route_targets.push(RouteTarget {
-                id: rt,
-                name: format!("{}:{}", spec.rt_base, k + 1),
-                custom_fields: self.member(),
-                ..RouteTarget::default()
-            });
-            let vrf_id = self.id();
-            let mut imports = vec![reference(rt, "")];
-            if k == 0 {
-                imports.push(reference(external_rt, ""));
-            }
-            self.snapshot.vrfs.push(Vrf {
-                id: vrf_id,
-                name: format!("vpc-{}", k + 1),
-                import_targets: imports,
-                export_targets: vec![reference(rt, "")],
-                custom_fields: self.fields(&[
-                    (&cf.fabric, json!(spec.name)),
-                    (&cf.vlan_namespace, json!(spec.vlan_namespace())),
-                ]),
-                ..Vrf::default()
-            });
-            let vid = 1000 + k as u16;
-            let vlan_id = self.id();
-            let vlan_name = format!("vpc-{}-subnet", k + 1);
-            self.snapshot.vlans.push(Vlan {
-                id: vlan_id,
-                vid,
-                name: vlan_name.clone(),
-                group: Some(reference(group_id, "")),
-                status: choice("active"),
-                ..Vlan::default()
-            });
-            let net = format!("10.{}.{}", spec.octet, 128 + k);
-            let vrf = Some(reference(vrf_id, ""));
-            let prefix_id = self.id();
-            self.snapshot.prefixes.push(Prefix {
-                id: prefix_id,
-                prefix: format!("{net}.0/24"),
-                vrf: vrf.clone(),
-                vlan: Some(NestedVlan {
-                    id: vlan_id,
-                    vid: Some(vid),
-                    name: None,
-                }),
-                status: choice("active"),
-                custom_fields: self.fields(&[
-                    (&cf.fabric, json!(spec.name)),
-                    (&cf.subnet_name, json!("default")),
-                    (&cf.dhcp_enable, json!(true)),
-                ]),
-                ..Prefix::default()
-            });
-            let gateway_id = self.id();
-            self.snapshot.ip_addresses.push(IpAddress {
-                id: gateway_id,
-                address: format!("{net}.1/24"),
-                vrf: vrf.clone(),
-                status: choice("active"),
-                role: choice(&self.mapping.gateway_ip_role),
-                ..IpAddress::default()
-            });
-            let range_id = self.id();
-            self.snapshot.ip_ranges.push(IpRange {
-                id: range_id,
-                start_address: format!("{net}.10/24"),
-                end_address: format!("{net}.99/24"),
-                vrf,
-                status: choice("active"),
-                role: Some(slug_ref(&self.mapping.dhcp_range_role)),
-                ..IpRange::default()
-            });
-            vlans.push(NestedVlan {
+        (group_id, external_rt)
+    }
+
+    /// VPC `k`: its route target, VRF, VLAN, subnet prefix, gateway and DHCP range.
+    fn vpc(&mut self, k: usize, group_id: u64, external_rt: u64) -> NestedVlan {
+        let spec = self.spec;
+        let cf = &self.mapping.custom_fields;
+        let rt = self.id();
+        self.snapshot.route_targets.push(RouteTarget {
+            id: rt,
+            name: format!("{}:{}", spec.rt_base, k + 1),
+            custom_fields: self.member(),
+            ..RouteTarget::default()
+        });
+        let vrf_id = self.id();
+        let mut imports = vec![reference(rt, "")];
+        if k == 0 {
+            imports.push(reference(external_rt, ""));
+        }
+        self.snapshot.vrfs.push(Vrf {
+            id: vrf_id,
+            name: format!("vpc-{}", k + 1),
+            import_targets: imports,
+            export_targets: vec![reference(rt, "")],
+            custom_fields: self.fields(&[
+                (&cf.fabric, json!(spec.name)),
+                (&cf.vlan_namespace, json!(spec.vlan_namespace())),
+            ]),
+            ..Vrf::default()
+        });
+        let vid = 1000 + k as u16;
+        let vlan_id = self.id();
+        let vlan_name = format!("vpc-{}-subnet", k + 1);
+        self.snapshot.vlans.push(Vlan {
+            id: vlan_id,
+            vid,
+            name: vlan_name.clone(),
+            group: Some(reference(group_id, "")),
+            status: choice("active"),
+            ..Vlan::default()
+        });
+        self.vpc_subnet(k, vrf_id, vlan_id, vid);
+        NestedVlan {
+            id: vlan_id,
+            vid: Some(vid),
+            name: Some(vlan_name),
+        }
+    }
+
+    /// VPC `k`'s subnet: its prefix with DHCP enabled, gateway address and DHCP range.
+    fn vpc_subnet(&mut self, k: usize, vrf_id: u64, vlan_id: u64, vid: u16) {
+        let spec = self.spec;
+        let cf = &self.mapping.custom_fields;
+        let net = format!("10.{}.{}", spec.octet, 128 + k);
+        let vrf = Some(reference(vrf_id, ""));
+        let prefix_id = self.id();
+        self.snapshot.prefixes.push(Prefix {
+            id: prefix_id,
+            prefix: format!("{net}.0/24"),
+            vrf: vrf.clone(),
+            vlan: Some(NestedVlan {
                 id: vlan_id,
                 vid: Some(vid),
-                name: Some(vlan_name),
-            });
-        }
-        vlans
+                name: None,
+            }),
+            status: choice("active"),
+            custom_fields: self.fields(&[
+                (&cf.fabric, json!(spec.name)),
+                (&cf.subnet_name, json!("default")),
+                (&cf.dhcp_enable, json!(true)),
+            ]),
+            ..Prefix::default()
+        });
+        let gateway_id = self.id();
+        self.snapshot.ip_addresses.push(IpAddress {
+            id: gateway_id,
+            address: format!("{net}.1/24"),
+            vrf: vrf.clone(),
+            status: choice("active"),
+            role: choice(&self.mapping.gateway_ip_role),
+            ..IpAddress::default()
+        });
+        let range_id = self.id();
+        self.snapshot.ip_ranges.push(IpRange {
+            id: range_id,
+            start_address: format!("{net}.10/24"),
+            end_address: format!("{net}.99/24"),
+            vrf,
+            status: choice("active"),
+            role: Some(slug_ref(&self.mapping.dhcp_range_role)),
+            ..IpRange::default()
+        });
     }
 
     fn device(&mut self, name: &str, role: &str, device_type: &str, fields: CustomFields) -> u64 {
@@ -449,20 +515,13 @@ impl Generator<'_> {
         (spines, leaves)
     }
 
-    /// One cable per spine/leaf pair with its /31, on leaf ports after the server ports.
+    /// One cable per spine/leaf pair with its /31, on each switch's next free port.
     fn links(&mut self, spines: &[u64], leaves: &[u64]) {
-        let server_ports =
-            self.spec.servers_per_leaf.div_ceil(2) * 2 + self.spec.servers_per_leaf / 2;
-        let first_uplink = FIRST_UPLINK.max(server_ports + 1);
         let mut link = 0usize;
-        for (s, &spine) in spines.iter().enumerate() {
-            for (l, &leaf) in leaves.iter().enumerate() {
-                let a = self.interface(spine, &format!("E1/{}", l + 1), "100gbase-x-qsfp28");
-                let b = self.interface(
-                    leaf,
-                    &format!("E1/{}", first_uplink + s),
-                    "100gbase-x-qsfp28",
-                );
+        for &spine in spines {
+            for &leaf in leaves {
+                let a = self.switch_port(spine);
+                let b = self.switch_port(leaf);
                 for i in [a, b] {
                     if let Some(iface) = self
                         .snapshot
@@ -472,7 +531,6 @@ impl Generator<'_> {
                         .find(|x| x.id == i)
                     {
                         iface.mtu = Some(9036);
-                        iface.speed = Some(100_000_000);
                     }
                 }
                 let (third, fourth) = (16 + link / 128, (link % 128) * 2);
@@ -494,7 +552,6 @@ impl Generator<'_> {
     fn servers(&mut self, leaves: &[u64], vlans: &[NestedVlan]) {
         let mut n = 0usize;
         for (l, &leaf) in leaves.iter().enumerate() {
-            let mut port = 1;
             for s in 0..self.spec.servers_per_leaf {
                 let name = format!("server-{:02}-{:02}", l + 1, s + 1);
                 let server = self.device(&name, "server", "hh-server", CustomFields::default());
@@ -508,8 +565,7 @@ impl Generator<'_> {
                         i.lag = Some(reference(lag, "bond0"));
                     }
                     first_nic.get_or_insert(nic);
-                    let leaf_port = self.interface(leaf, &format!("E1/{port}"), "25gbase-x-sfp28");
-                    port += 1;
+                    let leaf_port = self.switch_port(leaf);
                     if let Some(i) = self.snapshot.interfaces.last_mut() {
                         i.mode = choice("access");
                         i.untagged_vlan = vlans.get(n % vlans.len().max(1)).cloned();

@@ -2,16 +2,24 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::mapping::objects::{FabricObjects, by_name};
-use crate::model::ConnectionType;
+use crate::mapping::objects::{Draft, FabricObjects, by_name};
+use crate::model::{
+    ConnectionSpec, ConnectionType, ExternalAttachmentSpec, VPCAttachmentSpec, VPCSpec,
+};
 
 use super::{Violations, addr, cidr};
 
 pub fn check(o: &FabricObjects, out: &mut Violations) {
+    check_vpc_attachments(o, out);
+    check_external_attachments(o, out);
+}
+
+/// VPC attachments: an existing subnet on an existing server-facing connection whose switches
+/// carry the VPC's VLAN namespace, attached once, with one native VLAN per connection.
+fn check_vpc_attachments(o: &FabricObjects, out: &mut Violations) {
     let vpcs = by_name(&o.vpcs);
     let switches = by_name(&o.switches);
     let connections = by_name(&o.connections);
-    let externals = by_name(&o.externals);
     let mut attached: HashSet<(&str, &str)> = HashSet::new();
     let mut native: HashMap<&str, &str> = HashMap::new();
     for att in &o.vpc_attachments {
@@ -29,19 +37,7 @@ pub fn check(o: &FabricObjects, out: &mut Violations) {
             out.object(att, format!("connection {connection} does not exist"));
             continue;
         };
-        let kind = conn.spec.connection_type();
-        if !kind.is_some_and(ConnectionType::is_server_facing) {
-            out.object(att, format!("connection {connection} is not server-facing (unbundled, bundled or eslag); VLANs on that port cannot attach a VPC"));
-        }
-        if kind == Some(ConnectionType::Eslag) && !vpc.spec.mode.is_empty() {
-            out.object(att, format!("ESLAG connection {connection} can only attach an L2VNI VPC, and VPC {vpc_name} is {}; take the VLAN off the ESLAG ports or clear the VRF's custom field hedgehog_vpc_mode", vpc.spec.mode));
-        }
-        if subnet_spec.is_some_and(|s| s.host_bgp) && kind != Some(ConnectionType::Unbundled) {
-            out.object(
-                att,
-                format!("a hostBGP subnet can only be attached through an unbundled connection, and {connection} is not; take the VLAN off these ports or clear the prefix's custom field hedgehog_host_bgp"),
-            );
-        }
+        check_connection_kind(att, vpc, conn, subnet_spec.is_some_and(|s| s.host_bgp), out);
         let vlan_ns = vpc.spec.vlan_namespace.as_deref().unwrap_or("default");
         for switch in conn.spec.switch_names() {
             if let Some(sw) = switches.get(switch)
@@ -65,6 +61,39 @@ pub fn check(o: &FabricObjects, out: &mut Violations) {
             out.object(att, format!("connection {connection} already has a native VLAN (attachment {other}); untag only one VLAN on its switch ports"));
         }
     }
+}
+
+/// The connection a VPC attaches through: server-facing, ESLAG only for L2VNI VPCs, unbundled
+/// for a hostBGP subnet.
+fn check_connection_kind(
+    att: &Draft<VPCAttachmentSpec>,
+    vpc: &Draft<VPCSpec>,
+    conn: &Draft<ConnectionSpec>,
+    host_bgp: bool,
+    out: &mut Violations,
+) {
+    let connection = conn.name.as_str();
+    let vpc_name = vpc.name.as_str();
+    let kind = conn.spec.connection_type();
+    if !kind.is_some_and(ConnectionType::is_server_facing) {
+        out.object(att, format!("connection {connection} is not server-facing (unbundled, bundled or eslag); VLANs on that port cannot attach a VPC"));
+    }
+    if kind == Some(ConnectionType::Eslag) && !vpc.spec.mode.is_empty() {
+        out.object(att, format!("ESLAG connection {connection} can only attach an L2VNI VPC, and VPC {vpc_name} is {}; take the VLAN off the ESLAG ports or clear the VRF's custom field hedgehog_vpc_mode", vpc.spec.mode));
+    }
+    if host_bgp && kind != Some(ConnectionType::Unbundled) {
+        out.object(
+            att,
+            format!("a hostBGP subnet can only be attached through an unbundled connection, and {connection} is not; take the VLAN off these ports or clear the prefix's custom field hedgehog_host_bgp"),
+        );
+    }
+}
+
+/// External attachments: on an external connection, to an existing external of the same kind
+/// (static or BGP), one per connection and VLAN.
+fn check_external_attachments(o: &FabricObjects, out: &mut Violations) {
+    let connections = by_name(&o.connections);
+    let externals = by_name(&o.externals);
     let mut vlans: HashSet<(&str, u16)> = HashSet::new();
     for att in &o.external_attachments {
         let s = &att.spec;
@@ -93,37 +122,43 @@ pub fn check(o: &FabricObjects, out: &mut Violations) {
                 ),
             );
         }
-        let vlan = match &s.static_attachment {
-            Some(st) => {
-                if !s.switch.is_empty() || !s.neighbor.is_empty() {
-                    out.object(
-                        att,
-                        "a static attachment has no switch or neighbor BGP settings".into(),
-                    );
-                }
-                if st.ip.is_some() == st.proxy {
-                    out.object(att, "a static attachment needs exactly one of an IP address or proxy (custom field hedgehog_static_proxy)".into());
-                }
-                if addr(&st.remote_ip).is_none() {
-                    out.object(att, format!("remote IP {:?} is not an IPv4 address; fix custom field hedgehog_static_remote_ip", st.remote_ip));
-                }
-                st.vlan
-            }
-            None => {
-                if s.switch.ip.as_deref().and_then(cidr).is_none() {
-                    out.object(
-                        att,
-                        "the switch side needs an IPv4 address with prefix length".into(),
-                    );
-                }
-                if s.neighbor.asn.is_none() || s.neighbor.ip.as_deref().and_then(addr).is_none() {
-                    out.object(att, "a BGP attachment needs the neighbor's ASN and IP: set custom fields hedgehog_neighbor_asn and hedgehog_neighbor_ip on the IP address".into());
-                }
-                s.switch.vlan
-            }
-        };
+        let vlan = attachment_vlan(att, out);
         if !vlans.insert((s.connection.as_str(), vlan.unwrap_or(0))) {
             out.object(att, format!("connection {} already has an external attachment on VLAN {}; use another sub-interface VLAN", s.connection, vlan.unwrap_or(0)));
+        }
+    }
+}
+
+/// Checks the static or BGP settings of an external attachment and returns its VLAN.
+fn attachment_vlan(att: &Draft<ExternalAttachmentSpec>, out: &mut Violations) -> Option<u16> {
+    let s = &att.spec;
+    match &s.static_attachment {
+        Some(st) => {
+            if !s.switch.is_empty() || !s.neighbor.is_empty() {
+                out.object(
+                    att,
+                    "a static attachment has no switch or neighbor BGP settings".into(),
+                );
+            }
+            if st.ip.is_some() == st.proxy {
+                out.object(att, "a static attachment needs exactly one of an IP address or proxy (custom field hedgehog_static_proxy)".into());
+            }
+            if addr(&st.remote_ip).is_none() {
+                out.object(att, format!("remote IP {:?} is not an IPv4 address; fix custom field hedgehog_static_remote_ip", st.remote_ip));
+            }
+            st.vlan
+        }
+        None => {
+            if s.switch.ip.as_deref().and_then(cidr).is_none() {
+                out.object(
+                    att,
+                    "the switch side needs an IPv4 address with prefix length".into(),
+                );
+            }
+            if s.neighbor.asn.is_none() || s.neighbor.ip.as_deref().and_then(addr).is_none() {
+                out.object(att, "a BGP attachment needs the neighbor's ASN and IP: set custom fields hedgehog_neighbor_asn and hedgehog_neighbor_ip on the IP address".into());
+            }
+            s.switch.vlan
         }
     }
 }

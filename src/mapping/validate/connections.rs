@@ -4,13 +4,13 @@
 //! The fabric has a single mode, spine-leaf (its configuration's `fabricMode`), whether or not a
 //! spine is cabled yet: ESLAG and gateway connections are admitted in a fabric without spines.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::FabricSettings;
 use crate::mapping::naming::canonical_port;
-use crate::mapping::objects::{FabricObjects, by_name};
-use crate::model::ConnectionType;
-use crate::model::connection::IpPort;
+use crate::mapping::objects::{Draft, FabricObjects, by_name};
+use crate::model::connection::{IpPort, StaticExternal};
+use crate::model::{ConnectionSpec, ConnectionType, ServerSpec, SwitchSpec};
 
 use super::{Violations, addr, cidr, overlaps};
 
@@ -28,38 +28,7 @@ pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: 
             out.object(conn, "a connection must have exactly one type".into());
             continue;
         };
-        for port in spec.switch_ports() {
-            let Some((device, name)) = port.split_once('/') else {
-                out.object(conn, format!("port {port} is not <device>/<port>"));
-                continue;
-            };
-            if !switches.contains_key(device) {
-                out.object(
-                    conn,
-                    format!("switch {device} is not a switch of the fabric"),
-                );
-            }
-            let key = (device.to_owned(), canonical_port(name).to_owned());
-            if let Some(other) = ports.insert(key, &conn.name) {
-                if other != conn.name {
-                    out.object(conn, format!("switch port {port} is already used by connection {other}; a port (and its breakout alias) carries one connection only, so move one of the cables"));
-                } else if kind != ConnectionType::VpcLoopback {
-                    out.object(
-                        conn,
-                        format!("switch port {port} is cabled twice in this connection"),
-                    );
-                }
-            }
-        }
-        for link in spec.server_links() {
-            let device = link.server.port.split_once('/').map_or("", |(d, _)| d);
-            if !servers.contains_key(device) {
-                out.object(
-                    conn,
-                    format!("server {device} is not a server of the fabric"),
-                );
-            }
-        }
+        check_ports(conn, kind, (&switches, &servers), &mut ports, out);
         let mtu = spec
             .unbundled
             .as_ref()
@@ -92,50 +61,114 @@ pub fn check(settings: &FabricSettings, complete: bool, o: &FabricObjects, out: 
         if matches!(kind, ConnectionType::Eslag) {
             check_eslag(o, conn, out);
         }
-        if let Some(fabric) = &spec.fabric {
-            let _ = fabric;
-            let names = spec.switch_names();
-            let roles: Vec<bool> = names
-                .iter()
-                .filter_map(|n| switches.get(n))
-                .map(|s| s.spec.is_spine())
-                .collect();
-            if names.len() != 2 || roles != [true, false] {
+        if spec.fabric.is_some() {
+            check_fabric_roles(conn, &switches, out);
+        }
+        if let Some(se) = &spec.static_external {
+            check_static_external(settings, conn, se, out);
+        }
+    }
+}
+
+type Switches<'a> = BTreeMap<&'a str, &'a Draft<SwitchSpec>>;
+type Servers<'a> = BTreeMap<&'a str, &'a Draft<ServerSpec>>;
+
+/// The connection's switch ports are `<device>/<port>` of fabric switches, not used by another
+/// connection (breakout aliases included), and its server ports are on fabric servers.
+fn check_ports<'a>(
+    conn: &'a Draft<ConnectionSpec>,
+    kind: ConnectionType,
+    (switches, servers): (&Switches, &Servers),
+    ports: &mut HashMap<(String, String), &'a str>,
+    out: &mut Violations,
+) {
+    let spec = &conn.spec;
+    for port in spec.switch_ports() {
+        let Some((device, name)) = port.split_once('/') else {
+            out.object(conn, format!("port {port} is not <device>/<port>"));
+            continue;
+        };
+        if !switches.contains_key(device) {
+            out.object(
+                conn,
+                format!("switch {device} is not a switch of the fabric"),
+            );
+        }
+        let key = (device.to_owned(), canonical_port(name).to_owned());
+        if let Some(other) = ports.insert(key, &conn.name) {
+            if other != conn.name {
+                out.object(conn, format!("switch port {port} is already used by connection {other}; a port (and its breakout alias) carries one connection only, so move one of the cables"));
+            } else if kind != ConnectionType::VpcLoopback {
                 out.object(
                     conn,
-                    "a fabric connection links exactly one spine and one leaf".into(),
+                    format!("switch port {port} is cabled twice in this connection"),
                 );
             }
         }
-        if let Some(se) = &spec.static_external {
-            let sw = &se.link.switch;
-            let net = sw.ip.as_deref().and_then(cidr);
-            match (net, sw.next_hop.as_deref().and_then(addr)) {
-                (Some(net), Some(hop)) if !net.contains(&hop) => out.object(conn, format!("next hop {hop} is not inside the switch port's subnet {}; fix the IP addresses on the cable's ends", net.trunc())),
-                (None, _) | (_, None) => out.object(conn, "a static external needs an IP address on the switch port and one on the remote port (the next hop)".into()),
-                _ => {}
-            }
-            let subnets: Vec<_> = sw.subnets.iter().map(|s| (s, cidr(s))).collect();
-            let fix = "fix the custom field hedgehog_static_prefixes of the static-external device on this cable";
-            if subnets.iter().any(|(s, _)| s.as_str() == "0.0.0.0/0") && subnets.len() > 1 {
-                out.object(
-                    conn,
-                    format!("0.0.0.0/0 must be the only static prefix when present; {fix}"),
-                );
-            }
-            for (i, (text, net)) in subnets.iter().enumerate() {
-                match net {
-                    Some(n) if n.trunc() == *n => {
-                        if n.prefix_len() > 0 && let Some(r) = settings.reserved_subnets.iter().find(|r| overlaps(n, r)) {
-                            out.object(conn, format!("static prefix {text} overlaps the reserved subnet {r}; {fix}"));
-                        }
-                        if subnets[i + 1..].iter().any(|(_, b)| b.is_some_and(|b| overlaps(n, &b))) {
-                            out.object(conn, format!("static prefix {text} overlaps another static prefix; {fix}"));
-                        }
-                    }
-                    _ => out.object(conn, format!("static prefix {text} is not a canonical IPv4 prefix (host bits must be zero); {fix}")),
+    }
+    for link in spec.server_links() {
+        let device = link.server.port.split_once('/').map_or("", |(d, _)| d);
+        if !servers.contains_key(device) {
+            out.object(
+                conn,
+                format!("server {device} is not a server of the fabric"),
+            );
+        }
+    }
+}
+
+/// A fabric connection links exactly one spine and one leaf.
+fn check_fabric_roles(conn: &Draft<ConnectionSpec>, switches: &Switches, out: &mut Violations) {
+    let spec = &conn.spec;
+    let names = spec.switch_names();
+    let roles: Vec<bool> = names
+        .iter()
+        .filter_map(|n| switches.get(n))
+        .map(|s| s.spec.is_spine())
+        .collect();
+    if names.len() != 2 || roles != [true, false] {
+        out.object(
+            conn,
+            "a fabric connection links exactly one spine and one leaf".into(),
+        );
+    }
+}
+
+/// A static external's next hop is inside the switch port's subnet, and its prefixes are
+/// canonical, apart from each other and from the reserved subnets.
+fn check_static_external(
+    settings: &FabricSettings,
+    conn: &Draft<ConnectionSpec>,
+    se: &StaticExternal,
+    out: &mut Violations,
+) {
+    let sw = &se.link.switch;
+    let net = sw.ip.as_deref().and_then(cidr);
+    match (net, sw.next_hop.as_deref().and_then(addr)) {
+        (Some(net), Some(hop)) if !net.contains(&hop) => out.object(conn, format!("next hop {hop} is not inside the switch port's subnet {}; fix the IP addresses on the cable's ends", net.trunc())),
+        (None, _) | (_, None) => out.object(conn, "a static external needs an IP address on the switch port and one on the remote port (the next hop)".into()),
+        _ => {}
+    }
+    let subnets: Vec<_> = sw.subnets.iter().map(|s| (s, cidr(s))).collect();
+    let fix =
+        "fix the custom field hedgehog_static_prefixes of the static-external device on this cable";
+    if subnets.iter().any(|(s, _)| s.as_str() == "0.0.0.0/0") && subnets.len() > 1 {
+        out.object(
+            conn,
+            format!("0.0.0.0/0 must be the only static prefix when present; {fix}"),
+        );
+    }
+    for (i, (text, net)) in subnets.iter().enumerate() {
+        match net {
+            Some(n) if n.trunc() == *n => {
+                if n.prefix_len() > 0 && let Some(r) = settings.reserved_subnets.iter().find(|r| overlaps(n, r)) {
+                    out.object(conn, format!("static prefix {text} overlaps the reserved subnet {r}; {fix}"));
+                }
+                if subnets[i + 1..].iter().any(|(_, b)| b.is_some_and(|b| overlaps(n, &b))) {
+                    out.object(conn, format!("static prefix {text} overlaps another static prefix; {fix}"));
                 }
             }
+            _ => out.object(conn, format!("static prefix {text} is not a canonical IPv4 prefix (host bits must be zero); {fix}")),
         }
     }
 }

@@ -8,7 +8,7 @@ use ipnet::Ipv4Net;
 
 use crate::mapping::objects::Draft;
 use crate::model::VPCSpec;
-use crate::model::vpc::VPCSubnet;
+use crate::model::vpc::{VPCDhcp, VPCSubnet};
 
 use super::{Violations, addr, cidr};
 
@@ -63,6 +63,20 @@ pub fn check(
     if !dhcp.enable && !dhcp.static_leases.is_empty() {
         out.part(vpc, name, "static DHCP leases need DHCP enabled; set custom field hedgehog_dhcp_enable on the prefix".into());
     }
+    check_range_and_options(vpc, name, dhcp, net, gateway, out);
+    check_static_leases(vpc, name, dhcp, net, gateway, out);
+}
+
+/// The DHCP range lies inside the subnet, away from its network and gateway addresses; the
+/// options are in their ranges.
+fn check_range_and_options(
+    vpc: &Draft<VPCSpec>,
+    name: &str,
+    dhcp: &VPCDhcp,
+    net: Ipv4Net,
+    gateway: Option<Ipv4Addr>,
+    out: &mut Violations,
+) {
     if let Some(range) = &dhcp.range {
         let second_host = u32::from(net.network()).saturating_add(2).into();
         let start = range.start.as_deref().and_then(addr).unwrap_or(second_host);
@@ -95,7 +109,17 @@ pub fn check(
             );
         }
     }
+}
 
+/// Static leases are distinct host addresses of the subnet.
+fn check_static_leases(
+    vpc: &Draft<VPCSpec>,
+    name: &str,
+    dhcp: &VPCDhcp,
+    net: Ipv4Net,
+    gateway: Option<Ipv4Addr>,
+    out: &mut Violations,
+) {
     let mut leases = HashSet::new();
     for (mac, lease) in &dhcp.static_leases {
         let ip = addr(&lease.ip);

@@ -4,9 +4,13 @@
 mod attachments;
 mod connections;
 mod dhcp;
+mod features;
 mod names;
 mod namespaces;
 mod peerings;
+#[cfg(test)]
+mod profile_tests;
+mod profiles;
 mod switches;
 mod vpcs;
 
@@ -95,6 +99,8 @@ pub fn validate(fabric: &FabricConfig, objects: &FabricObjects, out: &mut Violat
     vpcs::check(settings, objects, out);
     attachments::check(objects, out);
     peerings::check(settings, objects, out);
+    profiles::check(&fabric.mapping.profiles, objects, out);
+    features::check(&fabric.mapping.profiles, objects, out);
 }
 
 /// Parses an IPv4 CIDR (`10.0.0.1/24`).

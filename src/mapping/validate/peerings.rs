@@ -1,13 +1,25 @@
 //! External, VPCPeering and ExternalPeering rules.
 
+use std::collections::BTreeMap;
+
 use crate::config::FabricSettings;
-use crate::mapping::objects::{FabricObjects, by_name};
+use crate::mapping::objects::{Draft, FabricObjects, by_name};
+use crate::model::external::ExternalStatic;
+use crate::model::{ExternalSpec, VPCSpec};
 
 use super::{Violations, cidr, overlaps};
 
 pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations) {
     let vpcs = by_name(&o.vpcs);
     let externals = by_name(&o.externals);
+    check_externals(o, out);
+    check_vpc_peerings(settings, o, &vpcs, out);
+    check_external_peerings(o, &vpcs, &externals, out);
+}
+
+/// Externals: their IPv4 namespace exists; a static one has valid prefixes and no
+/// communities, a BGP one valid communities.
+fn check_externals(o: &FabricObjects, out: &mut Violations) {
     let ipv4_namespaces = by_name(&o.ipv4_namespaces);
     for ext in &o.externals {
         let s = &ext.spec;
@@ -17,29 +29,7 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
         }
         match &s.static_external {
             Some(st) => {
-                if s.inbound_community.is_some() || s.outbound_community.is_some() {
-                    out.object(ext, "a static external has no BGP communities; clear the community custom fields".into());
-                }
-                if st.prefixes.is_empty() {
-                    out.object(ext, "a static external needs at least one prefix (custom field hedgehog_static_prefixes)".into());
-                }
-                let nets: Vec<_> = st.prefixes.iter().map(|p| (p, cidr(p))).collect();
-                for (i, (text, net)) in nets.iter().enumerate() {
-                    match net {
-                        None => out.object(ext, format!("static prefix {text} is not an IPv4 prefix; fix custom field hedgehog_static_prefixes")),
-                        Some(n)
-                            if nets[i + 1..]
-                                .iter()
-                                .any(|(_, b)| b.is_some_and(|b| overlaps(n, &b))) =>
-                        {
-                            out.object(
-                                ext,
-                                format!("static prefix {text} overlaps another static prefix; fix custom field hedgehog_static_prefixes"),
-                            );
-                        }
-                        _ => {}
-                    }
-                }
+                check_static_external(ext, st, out);
             }
             None => {
                 for (value, field) in [
@@ -56,6 +46,50 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
             }
         }
     }
+}
+
+fn check_static_external(ext: &Draft<ExternalSpec>, st: &ExternalStatic, out: &mut Violations) {
+    let s = &ext.spec;
+    if s.inbound_community.is_some() || s.outbound_community.is_some() {
+        out.object(
+            ext,
+            "a static external has no BGP communities; clear the community custom fields".into(),
+        );
+    }
+    if st.prefixes.is_empty() {
+        out.object(
+            ext,
+            "a static external needs at least one prefix (custom field hedgehog_static_prefixes)"
+                .into(),
+        );
+    }
+    let nets: Vec<_> = st.prefixes.iter().map(|p| (p, cidr(p))).collect();
+    for (i, (text, net)) in nets.iter().enumerate() {
+        match net {
+                None => out.object(ext, format!("static prefix {text} is not an IPv4 prefix; fix custom field hedgehog_static_prefixes")),
+                Some(n)
+                    if nets[i + 1..]
+                        .iter()
+                        .any(|(_, b)| b.is_some_and(|b| overlaps(n, &b))) =>
+                {
+                    out.object(
+                        ext,
+                        format!("static prefix {text} overlaps another static prefix; fix custom field hedgehog_static_prefixes"),
+                    );
+                }
+                _ => {}
+            }
+    }
+}
+
+/// VPC peerings: allowed in the fabric, between two existing VPCs of the same namespaces,
+/// permitting subnets those VPCs have.
+fn check_vpc_peerings(
+    settings: &FabricSettings,
+    o: &FabricObjects,
+    vpcs: &BTreeMap<&str, &Draft<VPCSpec>>,
+    out: &mut Violations,
+) {
     for peering in &o.vpc_peerings {
         if settings.vpc_peering_disabled {
             out.object(peering, "VPC peering is disabled in this fabric; remove the route targets the two VRFs share".into());
@@ -102,6 +136,16 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
             }
         }
     }
+}
+
+/// External peerings: an existing VPC and external in the same IPv4 namespace, permitting
+/// subnets the VPC has and valid prefixes.
+fn check_external_peerings(
+    o: &FabricObjects,
+    vpcs: &BTreeMap<&str, &Draft<VPCSpec>>,
+    externals: &BTreeMap<&str, &Draft<ExternalSpec>>,
+    out: &mut Violations,
+) {
     for peering in &o.external_peerings {
         let permit = &peering.spec.permit;
         let (Some(vpc), Some(ext)) = (

@@ -7,8 +7,8 @@ use ipnet::Ipv4Net;
 
 use crate::config::FabricSettings;
 use crate::mapping::objects::{Draft, FabricObjects, by_name};
-use crate::model::VPCSpec;
 use crate::model::vpc::VPCSubnet;
+use crate::model::{VLANNamespaceSpec, VPCSpec};
 
 use super::{Violations, addr, cidr, overlaps};
 
@@ -21,12 +21,7 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
     let mut subnets_by_ns: HashMap<&str, Vec<(Ipv4Net, &str)>> = HashMap::new();
     for vpc in &o.vpcs {
         let spec = &vpc.spec;
-        if !matches!(spec.mode.as_str(), "" | "l3vni") {
-            out.object(vpc, format!("VPC mode {:?} is not supported (use empty for L2VNI, or l3vni); fix custom field hedgehog_vpc_mode", spec.mode));
-        }
-        if spec.subnets.is_empty() || spec.subnets.len() > 20 {
-            out.object(vpc, format!("a VPC needs 1 to 20 subnets (prefixes in the VRF with a VLAN), this one has {}", spec.subnets.len()));
-        }
+        check_mode_and_size(vpc, out);
         let ipv4_ns = spec.ipv4_namespace.as_deref().unwrap_or("default");
         let vlan_ns = spec.vlan_namespace.as_deref().unwrap_or("default");
         let ns4 = ipv4_namespaces.get(ipv4_ns);
@@ -71,90 +66,129 @@ pub fn check(settings: &FabricSettings, o: &FabricObjects, out: &mut Violations)
                 );
             }
             if let Some(vlan) = subnet.vlan {
-                if let Some(other) = own_vlans.insert(vlan, name) {
-                    out.part(
-                        vpc,
-                        name,
-                        format!(
-                            "VLAN {vlan} is used by subnets {other} and {name} of the same VPC; give each prefix its own VLAN"
-                        ),
-                    );
-                }
-                if let Some(nsv) = nsv
-                    && !nsv.spec.ranges.iter().any(|r| r.contains(vlan))
-                {
-                    out.part(vpc, name, format!("VLAN {vlan} is outside VLAN namespace {vlan_ns}; use a VLAN inside the group's ranges"));
-                }
-                if let Some(other) = vlans.insert((vlan_ns, vlan), &vpc.name)
-                    && other != vpc.name
-                {
-                    out.part(
-                        vpc,
-                        name,
-                        format!(
-                            "VLAN {vlan} is already used by VPC {other} in VLAN namespace {vlan_ns}; give the prefix another VLAN"
-                        ),
-                    );
-                }
+                let own = own_vlans.insert(vlan, name);
+                let elsewhere = vlans.insert((vlan_ns, vlan), &vpc.name);
+                check_subnet_vlan(vpc, name, vlan, (vlan_ns, nsv), own, elsewhere, out);
             }
         }
         subnets_by_ns
             .entry(ipv4_ns)
             .or_default()
             .extend(own_nets.iter().map(|(n, _)| (*n, vpc.name.as_str())));
-        let permit_fix = "fix the VRF's custom field hedgehog_vpc_permit";
-        let routes_fix = "fix the VRF's custom field hedgehog_vpc_static_routes";
-        for (i, list) in spec.permit.iter().enumerate() {
-            let mut seen = HashSet::new();
-            if list.len() < 2 {
+        check_permits_and_routes(vpc, out);
+    }
+}
+
+/// The VPC's mode is supported and it has 1 to 20 subnets.
+fn check_mode_and_size(vpc: &Draft<VPCSpec>, out: &mut Violations) {
+    let spec = &vpc.spec;
+    if !matches!(spec.mode.as_str(), "" | "l3vni") {
+        out.object(vpc, format!("VPC mode {:?} is not supported (use empty for L2VNI, or l3vni); fix custom field hedgehog_vpc_mode", spec.mode));
+    }
+    if spec.subnets.is_empty() || spec.subnets.len() > 20 {
+        out.object(
+            vpc,
+            format!(
+                "a VPC needs 1 to 20 subnets (prefixes in the VRF with a VLAN), this one has {}",
+                spec.subnets.len()
+            ),
+        );
+    }
+}
+
+/// A subnet's VLAN: its own within the VPC, inside the VLAN namespace, and not another VPC's.
+fn check_subnet_vlan(
+    vpc: &Draft<VPCSpec>,
+    name: &str,
+    vlan: u16,
+    (vlan_ns, nsv): (&str, Option<&&Draft<VLANNamespaceSpec>>),
+    same_vpc: Option<&str>,
+    other_vpc: Option<&str>,
+    out: &mut Violations,
+) {
+    if let Some(other) = same_vpc {
+        out.part(
+            vpc,
+            name,
+            format!(
+                "VLAN {vlan} is used by subnets {other} and {name} of the same VPC; give each prefix its own VLAN"
+            ),
+        );
+    }
+    if let Some(nsv) = nsv
+        && !nsv.spec.ranges.iter().any(|r| r.contains(vlan))
+    {
+        out.part(vpc, name, format!("VLAN {vlan} is outside VLAN namespace {vlan_ns}; use a VLAN inside the group's ranges"));
+    }
+    if let Some(other) = other_vpc
+        && other != vpc.name
+    {
+        out.part(
+            vpc,
+            name,
+            format!(
+                "VLAN {vlan} is already used by VPC {other} in VLAN namespace {vlan_ns}; give the prefix another VLAN"
+            ),
+        );
+    }
+}
+
+/// Permit lists name at least two of the VPC's subnets, each once; static routes are
+/// canonical prefixes with a next hop.
+fn check_permits_and_routes(vpc: &Draft<VPCSpec>, out: &mut Violations) {
+    let spec = &vpc.spec;
+    let permit_fix = "fix the VRF's custom field hedgehog_vpc_permit";
+    let routes_fix = "fix the VRF's custom field hedgehog_vpc_static_routes";
+    for (i, list) in spec.permit.iter().enumerate() {
+        let mut seen = HashSet::new();
+        if list.len() < 2 {
+            out.object(
+                vpc,
+                format!(
+                    "permit list {} must name at least 2 subnets; {permit_fix}",
+                    i + 1
+                ),
+            );
+        }
+        for subnet in list {
+            if !spec.subnets.contains_key(subnet) {
                 out.object(
                     vpc,
                     format!(
-                        "permit list {} must name at least 2 subnets; {permit_fix}",
+                        "permit list {} names subnet {subnet}, which the VPC does not have; {permit_fix}",
                         i + 1
                     ),
                 );
             }
-            for subnet in list {
-                if !spec.subnets.contains_key(subnet) {
-                    out.object(
-                        vpc,
-                        format!(
-                            "permit list {} names subnet {subnet}, which the VPC does not have; {permit_fix}",
-                            i + 1
-                        ),
-                    );
-                }
-                if !seen.insert(subnet) {
-                    out.object(
-                        vpc,
-                        format!(
-                            "permit list {} names subnet {subnet} twice; {permit_fix}",
-                            i + 1
-                        ),
-                    );
-                }
+            if !seen.insert(subnet) {
+                out.object(
+                    vpc,
+                    format!(
+                        "permit list {} names subnet {subnet} twice; {permit_fix}",
+                        i + 1
+                    ),
+                );
             }
         }
-        for route in &spec.static_routes {
-            if cidr(&route.prefix).is_none_or(|n| n.trunc() != n) {
-                out.object(
-                    vpc,
-                    format!(
-                        "static route prefix {} is not a canonical IPv4 prefix; {routes_fix}",
-                        route.prefix
-                    ),
-                );
-            }
-            if route.next_hops.is_empty() {
-                out.object(
-                    vpc,
-                    format!(
-                        "static route {} needs at least one next hop; {routes_fix}",
-                        route.prefix
-                    ),
-                );
-            }
+    }
+    for route in &spec.static_routes {
+        if cidr(&route.prefix).is_none_or(|n| n.trunc() != n) {
+            out.object(
+                vpc,
+                format!(
+                    "static route prefix {} is not a canonical IPv4 prefix; {routes_fix}",
+                    route.prefix
+                ),
+            );
+        }
+        if route.next_hops.is_empty() {
+            out.object(
+                vpc,
+                format!(
+                    "static route {} needs at least one next hop; {routes_fix}",
+                    route.prefix
+                ),
+            );
         }
     }
 }

@@ -38,7 +38,7 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-pub fn status_choice_set() -> Desired {
+pub(crate) fn status_choice_set() -> Desired {
     let choices: Vec<Value> = STATUS_CHOICES.iter().map(|(v, l)| json!([v, l])).collect();
     Desired {
         endpoint: ep::CHOICE_SETS,
@@ -290,17 +290,7 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
 }
 
 fn is_written_by_sidecar(mapping: &MappingConfig, name: &str) -> bool {
-    let f = &mapping.custom_fields;
-    [
-        &f.status,
-        &f.synced_at,
-        &f.message,
-        &f.agent_heartbeat,
-        &f.agent_generation,
-        &f.nos_version,
-    ]
-    .iter()
-    .any(|n| n.as_str() == name)
+    mapping.custom_fields.written_back().contains(&name)
 }
 
 /// Objects found by slug whose name is their slug, each listed once.
@@ -339,7 +329,7 @@ pub fn tags(mappings: &[MappingConfig]) -> Vec<Desired> {
     by_slug(ep::TAGS, items)
 }
 
-pub fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
     let items = mappings.iter().flat_map(|m| {
         let role = |color: &str| json!({"color": color, "vm_role": false});
         m.switch_roles
@@ -360,7 +350,7 @@ pub fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
 }
 
 /// Prefix and IP range roles (both are `ipam.role`).
-pub fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
     let items = mappings.iter().flat_map(|m| {
         [&m.ipv4_namespace_prefix_role, &m.dhcp_range_role].map(|s| (s.as_str(), json!({})))
     });
@@ -368,7 +358,7 @@ pub fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
 }
 
 /// The cluster types of the fabrics' own records (see `netbox::fabric_record`).
-pub fn fabric_record_types(mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn fabric_record_types(mappings: &[MappingConfig]) -> Vec<Desired> {
     let mut out: Vec<Desired> = Vec::new();
     for mapping in mappings {
         if !out.iter().any(|d| d.value == mapping.fabric_record_type) {

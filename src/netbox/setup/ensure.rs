@@ -42,7 +42,7 @@ pub struct Desired {
 }
 
 /// Creates or updates `desired`; returns the object's id and what was done.
-pub async fn ensure(
+pub(crate) async fn ensure(
     client: &NetBoxClient,
     desired: &Desired,
 ) -> Result<(u64, Outcome), NetBoxError> {

@@ -115,7 +115,7 @@ pub const SUFFIXES: &[&str] = &[
 /// The event rules named `<name>…` firing webhook `webhook_id`. The conditions use the first
 /// mapping's fabric custom field (fabrics served together share their custom fields) and the
 /// peer device roles of all of them.
-pub fn event_rules(name: &str, webhook_id: u64, mappings: &[MappingConfig]) -> Vec<Desired> {
+pub(crate) fn event_rules(name: &str, webhook_id: u64, mappings: &[MappingConfig]) -> Vec<Desired> {
     let default = MappingConfig::default();
     let first = mappings.first().unwrap_or(&default);
     let peer_roles: BTreeSet<String> = mappings

@@ -11,7 +11,7 @@ pub enum Failure {
     Abort(TargetError),
 }
 
-pub fn classify(error: kube::Error) -> Failure {
+pub(crate) fn classify(error: kube::Error) -> Failure {
     let target = || "cluster".to_owned();
     match error {
         // The apiserver answers 500 when an applied object has fields its schema does not
@@ -46,7 +46,7 @@ pub fn classify(error: kube::Error) -> Failure {
 }
 
 /// For calls with no object to blame (lists, health): every failure aborts.
-pub fn abort(error: kube::Error) -> TargetError {
+pub(crate) fn abort(error: kube::Error) -> TargetError {
     match classify(error) {
         Failure::Abort(e) => e,
         Failure::Object(message) => TargetError::Other {

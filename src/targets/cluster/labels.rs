@@ -23,7 +23,7 @@ impl FabricLabels {
     }
 
     /// `app.kubernetes.io/managed-by=hedgehog-sidecar,<domain>/fabric=<fabric>`.
-    pub fn selector(&self) -> String {
+    pub(crate) fn selector(&self) -> String {
         format!(
             "{MANAGED_BY_KEY}={MANAGED_BY_VALUE},{}={}",
             self.fabric_key, self.fabric
@@ -31,7 +31,7 @@ impl FabricLabels {
     }
 
     /// Adds the labels to an object about to be applied (kept when already there).
-    pub fn stamp(&self, object: &mut Value) {
+    pub(crate) fn stamp(&self, object: &mut Value) {
         if !object.get("metadata").is_some_and(Value::is_object) {
             object["metadata"] = json!({});
         }

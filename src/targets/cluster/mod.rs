@@ -15,6 +15,7 @@ use crate::config::{ClusterOptions, FabricConfig};
 use crate::model::{Kind, Manifest, VERSION};
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
+pub use connect::client;
 pub use labels::FabricLabels;
 
 /// The field manager of every apply.

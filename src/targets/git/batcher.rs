@@ -1,12 +1,14 @@
 //! Publishes that arrive within a short window share one commit. Every publish carries the
 //! complete desired set, so the batch keeps the latest set and gathers every caller's cause;
-//! when the window closes the batch runs once and every caller gets its result.
+//! when the window closes the batch runs once and every caller gets its result. The batch runs
+//! as a task of the batcher's tracker, so shutdown can wait for it ([`Batcher::shutdown`]).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio_util::task::TaskTracker;
 
 use super::error::clone_target_error;
 use crate::model::Manifest;
@@ -23,6 +25,8 @@ struct Batch {
 pub struct Batcher {
     window: Duration,
     open: Mutex<Option<Batch>>,
+    /// The batches' publish tasks.
+    tasks: TaskTracker,
 }
 
 impl Batcher {
@@ -30,12 +34,20 @@ impl Batcher {
         Arc::new(Self {
             window,
             open: Mutex::new(None),
+            tasks: TaskTracker::new(),
         })
+    }
+
+    /// Returns once every batch opened so far has been published.
+    pub async fn shutdown(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.tasks.reopen();
     }
 
     /// Joins the open batch, or opens one that `run` will publish when the window closes.
     /// Joining happens before the first `.await`, so callers join in the order they call.
-    pub async fn submit<F, Fut>(
+    pub(crate) async fn submit<F, Fut>(
         self: &Arc<Self>,
         desired: Vec<Manifest>,
         cause: Cause,
@@ -68,7 +80,7 @@ impl Batcher {
         if opened {
             // Spawned, so the batch is published even if the caller that opened it goes away.
             let this = Arc::clone(self);
-            tokio::spawn(async move {
+            self.tasks.spawn(async move {
                 tokio::time::sleep(this.window).await;
                 let batch = this.open.lock().unwrap_or_else(|p| p.into_inner()).take();
                 let Some(batch) = batch else { return };
@@ -120,5 +132,34 @@ mod tests {
         for result in results {
             assert_eq!(result.unwrap().unchanged, 10, "every cause reached the run");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_for_a_batch_whose_caller_went_away() {
+        let batcher = Batcher::new(Duration::from_secs(1));
+        let published = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&published);
+        let caller = tokio::spawn({
+            let batcher = Arc::clone(&batcher);
+            async move {
+                batcher
+                    .submit(vec![], Cause::default(), move |_, _| async move {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        count.fetch_add(1, Ordering::SeqCst);
+                        Ok(PublishReport::default())
+                    })
+                    .await
+            }
+        });
+        // Let the caller open the batch, then give up on it.
+        tokio::task::yield_now().await;
+        caller.abort();
+        assert_eq!(published.load(Ordering::SeqCst), 0);
+        batcher.shutdown().await;
+        assert_eq!(
+            published.load(Ordering::SeqCst),
+            1,
+            "the batch was published"
+        );
     }
 }

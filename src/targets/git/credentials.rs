@@ -53,14 +53,14 @@ impl Credentials {
     }
 
     /// What must never appear in a message.
-    pub fn redactor(&self) -> Redactor {
+    pub(crate) fn redactor(&self) -> Redactor {
         Redactor::new(self.token.iter().map(|t| t.expose_secret().to_owned()))
     }
 
     /// Callbacks that answer libgit2's credential requests. libgit2 asks again after every
     /// refusal, so each kind of credential is offered once; after that the callback fails with
     /// an authentication error instead of looping.
-    pub fn callbacks(&self) -> RemoteCallbacks<'_> {
+    pub(crate) fn callbacks(&self) -> RemoteCallbacks<'_> {
         let mut callbacks = RemoteCallbacks::new();
         let mut tried = CredentialType::empty();
         callbacks.credentials(move |_url, url_user, allowed| {

@@ -19,9 +19,12 @@ pub enum GitError {
     /// The remote kept rejecting the push (someone else kept moving the branch).
     #[error("{0}")]
     Rejected(String),
-    /// Another replica holds the repository's write lease, or the lease store failed.
-    #[error("{0}")]
-    Locked(String),
+    /// Another replica held the repository's write lease for the whole wait.
+    #[error("another replica has held the repository lease for over {} ms", waited.as_millis())]
+    Locked { waited: std::time::Duration },
+    /// The lease store could not be asked for the repository's write lease.
+    #[error("cannot take the repository lease: {0}")]
+    LeaseStore(#[source] std::sync::Arc<crate::lease::LeaseError>),
     /// The rendered objects cannot be written (unknown kind, unusable name) or the repository
     /// holds a file that cannot be read back.
     #[error("{0}")]
@@ -39,9 +42,10 @@ impl GitError {
             GitError::Config(_) => TargetError::Config { target, message },
             GitError::Auth(_) => TargetError::Unauthorized { target, message },
             // Retrying later can succeed: the remote comes back, the other writer finishes.
-            GitError::Network(_) | GitError::Rejected(_) | GitError::Locked(_) => {
-                TargetError::Unavailable { target, message }
-            }
+            GitError::Network(_)
+            | GitError::Rejected(_)
+            | GitError::Locked { .. }
+            | GitError::LeaseStore(_) => TargetError::Unavailable { target, message },
             GitError::Content(_) | GitError::Local(_) => TargetError::Other { target, message },
         }
     }
@@ -54,7 +58,7 @@ impl From<GitError> for TargetError {
 }
 
 /// `TargetError` is not `Clone`; the batcher hands one result to many callers.
-pub fn clone_target_error(error: &TargetError) -> TargetError {
+pub(crate) fn clone_target_error(error: &TargetError) -> TargetError {
     match error {
         TargetError::Unavailable { target, message } => TargetError::Unavailable {
             target: target.clone(),
@@ -96,7 +100,7 @@ impl Redactor {
         }
     }
 
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = strip_url_userinfo(text);
         for secret in &self.secrets {
             out = out.replace(secret.as_str(), REDACTED);
@@ -125,7 +129,7 @@ impl Redactor {
 }
 
 /// `https://user:token@host/x` → `https://[redacted]@host/x`, wherever a URL appears in `text`.
-pub fn strip_url_userinfo(text: &str) -> String {
+pub(crate) fn strip_url_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {

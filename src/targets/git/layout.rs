@@ -58,13 +58,13 @@ impl Layout {
     }
 
     /// `<kind-plural>/<name>.yaml`, relative to the folder.
-    pub fn object_file(key: &ObjectKey) -> String {
+    pub(crate) fn object_file(key: &ObjectKey) -> String {
         format!("{}/{}.yaml", key.kind.plural(), key.name)
     }
 
     /// The object a managed file (relative to the folder) holds; `None` for files the sidecar
     /// does not manage.
-    pub fn key_of(relative: &str) -> Option<ObjectKey> {
+    pub(crate) fn key_of(relative: &str) -> Option<ObjectKey> {
         let (plural, file) = relative.split_once('/')?;
         let name = file.strip_suffix(".yaml")?;
         let kind = Kind::ALL.into_iter().find(|k| k.plural() == plural)?;
@@ -77,7 +77,7 @@ impl Layout {
 
 /// A Kubernetes object name (RFC 1123 subdomain): it becomes a file name, so nothing else may
 /// pass (no `/`, no `..`, no upper case that would collide on case-insensitive checkouts).
-pub fn is_object_name(name: &str) -> bool {
+pub(crate) fn is_object_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 253
@@ -99,7 +99,7 @@ pub struct DesiredFiles {
 
 /// Renders the desired objects into file contents. An object of a kind the sidecar does not
 /// know is an error (it has no folder); an unusable name fails only that object.
-pub fn desired_files(desired: &[Manifest], fabric: &str) -> Result<DesiredFiles, GitError> {
+pub(crate) fn desired_files(desired: &[Manifest], fabric: &str) -> Result<DesiredFiles, GitError> {
     let mut files = DesiredFiles::default();
     for manifest in desired {
         let Some(key) = manifest.key() else {

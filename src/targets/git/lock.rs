@@ -11,25 +11,52 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use tokio::sync::OwnedMutexGuard;
+use tokio_util::task::TaskTracker;
 
 use super::error::GitError;
 use crate::lease::{HeldLease, LeaseStore};
 
-/// Held while the lock is; dropping it releases the lock.
+/// Held while the lock is; [`LockGuard::release`] (or dropping it) releases the lock.
 #[must_use = "the lock is released when the guard is dropped"]
 #[derive(Default)]
 pub struct LockGuard {
     local: Option<OwnedMutexGuard<()>>,
-    release: Option<BoxFuture<'static, ()>>,
+    release: Option<Release>,
+}
+
+/// Gives a remote lease up; when the guard is dropped instead of released, the release runs
+/// as a task of `tasks`, which the lock's owner waits for at shutdown.
+struct Release {
+    tasks: TaskTracker,
+    run: BoxFuture<'static, ()>,
 }
 
 impl LockGuard {
+    /// A guard whose drop runs `release` as a task of `tasks`.
+    pub fn remote(tasks: TaskTracker, release: BoxFuture<'static, ()>) -> Self {
+        LockGuard {
+            local: None,
+            release: Some(Release {
+                tasks,
+                run: release,
+            }),
+        }
+    }
+
     /// Both locks held as one guard (released in the opposite order of acquisition).
     pub fn and(mut self, mut inner: LockGuard) -> LockGuard {
         LockGuard {
             local: self.local.take().or(inner.local.take()),
             release: inner.release.take().or(self.release.take()),
         }
+    }
+
+    /// Releases the remote lease, then the local mutex, and returns once both are free.
+    pub async fn release(mut self) {
+        if let Some(release) = self.release.take() {
+            release.run.await;
+        }
+        self.local.take();
     }
 }
 
@@ -40,7 +67,7 @@ impl Drop for LockGuard {
         if let Some(release) = self.release.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(release);
+            release.tasks.spawn_on(release.run, &runtime);
         }
         self.local.take();
     }
@@ -50,6 +77,9 @@ impl Drop for LockGuard {
 pub trait RepoLock: Send + Sync {
     /// Waits until the caller holds `key`.
     async fn acquire(&self, key: &str) -> Result<LockGuard, GitError>;
+
+    /// Returns once every lease given up by a dropped guard has been released.
+    async fn released(&self) {}
 }
 
 /// A process-wide mutex per key.
@@ -80,6 +110,8 @@ pub struct RepoLease {
     lease: Arc<crate::lease::RedisLease>,
     ttl: Duration,
     wait: Duration,
+    /// Releases of dropped guards, still talking to Redis.
+    releases: TaskTracker,
 }
 
 impl RepoLease {
@@ -94,6 +126,7 @@ impl RepoLease {
             lease: Arc::new(crate::lease::RedisLease::new(pool, key_prefix)),
             ttl,
             wait,
+            releases: TaskTracker::new(),
         }
     }
 
@@ -105,10 +138,6 @@ impl RepoLease {
     pub fn redis_key(&self, key: &str) -> String {
         self.lease.key(&Self::name(key))
     }
-}
-
-fn unavailable(e: crate::lease::LeaseError) -> GitError {
-    GitError::Locked(format!("cannot take the repository lease: {e}"))
 }
 
 #[async_trait]
@@ -123,26 +152,77 @@ impl RepoLock for RepoLease {
         let held = loop {
             let taken = HeldLease::acquire(lease.clone(), &name, &token, self.ttl)
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| GitError::LeaseStore(Arc::new(e)))?;
             if let Some(held) = taken {
                 break held;
             }
             if Instant::now() >= deadline {
-                return Err(GitError::Locked(format!(
-                    "another replica has held the repository lease for over {} ms",
-                    self.wait.as_millis()
-                )));
+                return Err(GitError::Locked { waited: self.wait });
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(500));
         };
-        Ok(LockGuard {
-            local: None,
-            release: Some(Box::pin(async move {
-                if let Err(e) = held.release().await {
-                    tracing::warn!(lease = %name, error = %e, "cannot release the repository lease");
-                }
-            })),
-        })
+        let release = Box::pin(async move {
+            if let Err(e) = held.release().await {
+                tracing::warn!(lease = %name, error = %e, "cannot release the repository lease");
+            }
+        });
+        Ok(LockGuard::remote(self.releases.clone(), release))
+    }
+
+    async fn released(&self) {
+        self.releases.close();
+        self.releases.wait().await;
+        self.releases.reopen();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_guard_releases_as_a_task_its_owner_waits_for() {
+        let tasks = TaskTracker::new();
+        let released = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&released);
+        let guard = LockGuard::remote(
+            tasks.clone(),
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                flag.store(true, Ordering::SeqCst);
+            }),
+        );
+        drop(guard);
+        assert_eq!(tasks.len(), 1, "the release runs as a tracked task");
+        tasks.close();
+        tasks.wait().await;
+        assert!(released.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_released_guard_frees_the_lease_before_returning() {
+        let tasks = TaskTracker::new();
+        let released = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&released);
+        let guard = LocalLock
+            .acquire("release-test")
+            .await
+            .unwrap()
+            .and(LockGuard::remote(
+                tasks.clone(),
+                Box::pin(async move {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    flag.store(true, Ordering::SeqCst);
+                }),
+            ));
+        guard.release().await;
+        assert!(released.load(Ordering::SeqCst));
+        assert!(tasks.is_empty(), "nothing left running");
+        // The local mutex is free again.
+        let again = LocalLock.acquire("release-test").await.unwrap();
+        drop(again);
     }
 }

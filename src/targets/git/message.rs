@@ -1,10 +1,11 @@
-//! The commit message: what changed, and which NetBox users and requests caused it, so a reader
-//! of the GitOps history can trace every commit back to NetBox's change log.
+//! The commit message: what changed, and which NetBox users and requests changed each object, so
+//! a reader of the GitOps history can trace every commit back to NetBox's change log.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::layout::Plan;
+use crate::attribution::{Credit, NetBoxChange, describe_credit, found_by};
 use crate::model::ObjectKey;
 use crate::targets::Cause;
 
@@ -12,7 +13,7 @@ use crate::targets::Cause;
 /// thousands; the diff holds them all anyway).
 const MAX_LISTED: usize = 500;
 
-pub fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
+pub(crate) fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
     let mut subject = format!(
         "{fabric}: {} created, {} updated, {} deleted",
         plan.created.len(),
@@ -34,8 +35,24 @@ pub fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
         }
     }
     let causes = unique;
+    let credits: Vec<Credit> = causes.iter().flat_map(|c| c.credits.clone()).collect();
+    let changed: Vec<&ObjectKey> = plan
+        .created
+        .iter()
+        .chain(&plan.updated)
+        .chain(&plan.deleted)
+        .collect();
+    let reasons: BTreeSet<&str> = causes.iter().map(|c| c.reason.as_str()).collect();
+    let found = found_by(&reasons.into_iter().collect::<Vec<_>>().join("; "));
+    if !changed.is_empty() {
+        body.push_str("\nNetBox changes:\n");
+        for key in changed.iter().take(MAX_LISTED) {
+            let text = describe_credit(&credits, key, &found);
+            let _ = writeln!(body, "  {key}: {}", one_line(&text));
+        }
+    }
     if !causes.is_empty() {
-        body.push_str("\nCaused by:\n");
+        body.push_str("\nPublished after:\n");
         for cause in &causes {
             let _ = write!(body, "  - {}", one_line(&cause.reason));
             let mut who = Vec::new();
@@ -51,12 +68,31 @@ pub fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> String {
             body.push('\n');
         }
     }
-    // Trailers, for tools that parse commit messages.
-    let users: BTreeSet<&str> = causes.iter().filter_map(|c| c.user.as_deref()).collect();
-    let requests: BTreeSet<&str> = causes
-        .iter()
-        .filter_map(|c| c.request_id.as_deref())
-        .collect();
+    // Trailers, for tools that parse commit messages: exactly the users and requests whose
+    // changes this commit carries; the causes' own when none was attributed per object (the
+    // CLI, or a publish whose recorded changes could not be read).
+    let (users, requests): (BTreeSet<&str>, BTreeSet<&str>) = if credits.is_empty() {
+        (
+            causes.iter().filter_map(|c| c.user.as_deref()).collect(),
+            causes
+                .iter()
+                .filter_map(|c| c.request_id.as_deref())
+                .collect(),
+        )
+    } else {
+        let carried: Vec<&NetBoxChange> = credits
+            .iter()
+            .filter(|c| changed.contains(&&c.key))
+            .flat_map(|c| &c.changes)
+            .collect();
+        (
+            carried.iter().filter_map(|c| c.user.as_deref()).collect(),
+            carried
+                .iter()
+                .filter_map(|c| c.request_id.as_deref())
+                .collect(),
+        )
+    };
     if !users.is_empty() || !requests.is_empty() {
         body.push('\n');
         for user in users {
@@ -106,45 +142,121 @@ mod tests {
     use super::*;
     use crate::model::Kind;
 
+    fn change(request: &str, user: &str) -> NetBoxChange {
+        NetBoxChange {
+            at: "2026-11-22T02:30:10Z".parse().unwrap(),
+            request_id: Some(request.into()),
+            user: Some(user.into()),
+            object_type: "dcim.device".into(),
+            object_id: 12,
+        }
+    }
+
+    fn switch(name: &str) -> ObjectKey {
+        ObjectKey {
+            kind: Kind::Switch,
+            name: name.into(),
+        }
+    }
+
     #[test]
-    fn names_changes_users_and_requests() {
+    fn names_each_objects_own_requests_and_only_those_as_trailers() {
         let plan = Plan {
-            created: vec![ObjectKey {
-                kind: Kind::Switch,
-                name: "leaf-1".into(),
-            }],
+            created: vec![switch("leaf-1")],
+            updated: vec![switch("leaf-3")],
             deleted: vec![ObjectKey {
                 kind: Kind::VPC,
                 name: "old".into(),
             }],
             ..Default::default()
         };
-        let cause = Cause {
+        let first = Cause {
             request_id: Some("req-7".into()),
             user: Some("alice".into()),
             reason: "webhook dcim.device 12 created".into(),
+            credits: vec![
+                Credit {
+                    key: switch("leaf-1"),
+                    changes: vec![change("req-7", "alice")],
+                },
+                Credit {
+                    key: switch("leaf-3"),
+                    changes: vec![change("req-8", "bob")],
+                },
+                Credit {
+                    key: switch("unchanged"),
+                    changes: vec![change("req-9", "carol")],
+                },
+            ],
         };
-        let text = commit_message("lab", &plan, &[cause.clone(), cause]);
-        assert!(text.starts_with("lab: 1 created, 0 updated, 1 deleted\n"));
+        let text = commit_message("lab", &plan, &[first.clone(), first]);
+        assert!(text.starts_with("lab: 1 created, 1 updated, 1 deleted\n"));
         assert!(text.contains("Created:\n  Switch/leaf-1\n"));
         assert!(text.contains("Deleted:\n  VPC/old\n"));
+        assert!(
+            text.contains("  Switch/leaf-1: request req-7 by alice at 2026-11-22T02:30:10Z\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  Switch/leaf-3: request req-8 by bob at"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  VPC/old: no NetBox change was recorded for it (webhook dcim.device 12 created)"
+            ),
+            "{text}"
+        );
         assert_eq!(
             text.matches("webhook dcim.device 12 created (user alice, request req-7)")
                 .count(),
             1,
             "{text}"
         );
-        assert!(text.contains("NetBox-User: alice\nNetBox-Request-Id: req-7\n"));
+        assert!(
+            text.ends_with(
+                "\nNetBox-User: alice\nNetBox-User: bob\nNetBox-Request-Id: req-7\nNetBox-Request-Id: req-8\n"
+            ),
+            "the unchanged object's request is not a trailer: {text}"
+        );
+    }
+
+    #[test]
+    fn changes_found_by_the_reconcile_say_so() {
+        let plan = Plan {
+            updated: vec![switch("leaf-1")],
+            ..Default::default()
+        };
+        let cause = Cause {
+            reason: "reconcile: self-heal".into(),
+            ..Default::default()
+        };
+        let text = commit_message("lab", &plan, &[cause]);
+        assert!(
+            text.contains("  Switch/leaf-1: found by the reconcile (reconcile: self-heal)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("NetBox-Request-Id"), "{text}");
     }
 
     #[test]
     fn payload_values_cannot_add_lines() {
+        let mut forged = change("req-1\nSigned-off-by: mallory", "eve\r\nNetBox-User: admin");
+        forged.object_id = 1;
         let cause = Cause {
-            request_id: Some("req-1\nSigned-off-by: mallory".into()),
-            user: Some("eve\r\nNetBox-User: admin".into()),
+            request_id: forged.request_id.clone(),
+            user: forged.user.clone(),
             reason: "webhook dcim.device 1 updated".into(),
+            credits: vec![Credit {
+                key: switch("leaf-1"),
+                changes: vec![forged],
+            }],
         };
-        let text = commit_message("lab", &Plan::default(), &[cause]);
+        let plan = Plan {
+            updated: vec![switch("leaf-1")],
+            ..Default::default()
+        };
+        let text = commit_message("lab", &plan, &[cause]);
         for line in text.lines() {
             assert!(
                 !line.starts_with("Signed-off-by") && !line.starts_with("NetBox-User: admin"),

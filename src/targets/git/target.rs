@@ -99,11 +99,6 @@ impl GitTarget {
         Self::new(&fabric.name, config, &settings.queue.data_dir, lease)
     }
 
-    /// The key both locks use for this repository and branch.
-    pub fn lock_key(&self) -> &str {
-        &self.inner.lock_key
-    }
-
     /// The working clone's folder.
     pub fn workdir(&self) -> &Path {
         &self.inner.workdir
@@ -150,16 +145,16 @@ impl Inner {
         let guard = self.lock(!dry_run).await?;
         let span = tracing::Span::current();
         // The guard moves into the blocking task: should the caller give up waiting, the lock
-        // is still held until the Git work (which cannot be interrupted) is over.
-        tokio::task::spawn_blocking(move || {
+        // is still held until the Git work (which cannot be interrupted) is over, and dropping
+        // it then releases the lease as a task the lock tracks.
+        let (outcome, guard) = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let outcome = self.publish_locked(&files, causes, dry_run);
-            drop(guard);
-            outcome
+            (self.publish_locked(&files, causes, dry_run), guard)
         })
         .await
-        .map_err(|e| GitError::Local(format!("the publish task failed: {e}")))?
-        .map_err(Into::into)
+        .map_err(|e| GitError::Local(format!("the publish task failed: {e}")))?;
+        guard.release().await;
+        outcome.map_err(Into::into)
     }
 
     /// The publish itself, with the lock held; blocking.
@@ -277,14 +272,18 @@ impl Target for GitTarget {
     async fn actual(&self) -> Result<Vec<serde_json::Value>, TargetError> {
         let guard = self.inner.lock(false).await?;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let objects = read_actual(&inner);
-            drop(guard);
-            objects
-        })
-        .await
-        .map_err(|e| GitError::Local(format!("the read task failed: {e}")))?
-        .map_err(Into::into)
+        let (objects, guard) = tokio::task::spawn_blocking(move || (read_actual(&inner), guard))
+            .await
+            .map_err(|e| GitError::Local(format!("the read task failed: {e}")))?;
+        guard.release().await;
+        objects.map_err(Into::into)
+    }
+
+    async fn shutdown(&self) {
+        self.inner.batcher.shutdown().await;
+        if let Some(lease) = &self.inner.lease {
+            lease.released().await;
+        }
     }
 }
 

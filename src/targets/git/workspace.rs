@@ -137,7 +137,7 @@ impl Workspace {
     }
 
     /// The tree of `commit`, or the empty tree for an empty branch.
-    pub fn tree_of(&self, commit: Option<Oid>) -> Result<Tree<'_>, GitError> {
+    pub(crate) fn tree_of(&self, commit: Option<Oid>) -> Result<Tree<'_>, GitError> {
         let local = |e: git2::Error| self.redactor.local("read the tip", &e);
         let id = match commit {
             Some(id) => self.repo.find_commit(id).map_err(local)?.tree_id(),
@@ -151,7 +151,7 @@ impl Workspace {
     }
 
     /// The managed files under the fabric's folder (relative path → content).
-    pub fn managed_files(
+    pub(crate) fn managed_files(
         &self,
         tree: &Tree<'_>,
         layout: &Layout,
@@ -207,7 +207,7 @@ impl Workspace {
     }
 
     /// `base` with the plan's writes and removals applied inside the fabric's folder.
-    pub fn apply_plan(
+    pub(crate) fn apply_plan(
         &self,
         base: &Tree<'_>,
         layout: &Layout,
@@ -313,7 +313,7 @@ impl Workspace {
 }
 
 /// Connects to the remote with the credentials and lists its references: no clone needed.
-pub fn check_remote(url: &str, credentials: &Credentials) -> Result<(), GitError> {
+pub(crate) fn check_remote(url: &str, credentials: &Credentials) -> Result<(), GitError> {
     set_network_timeouts();
     let redactor = credentials.redactor();
     let mut remote =

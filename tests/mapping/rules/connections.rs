@@ -8,15 +8,28 @@ use super::{changed, lab_err, lab_ok};
 
 #[test]
 fn a_switch_port_and_its_breakout_alias_carry_one_connection() {
+    // dell-s5248f-on's E1/49 breaks out into E1/49/1 … E1/49/4; E1/49 is E1/49/1's alias.
     let (mut b, lab) = lab();
+    let leaf = b.device_mut(lab.leaf1);
+    set_cf(
+        &mut leaf.custom_fields,
+        "hedgehog_profile",
+        json!("dell-s5248f-on"),
+    );
+    set_cf(
+        &mut leaf.custom_fields,
+        "hedgehog_port_breakouts",
+        json!({"E1/49": "4x25G"}),
+    );
+    b.interface_mut(lab.unbundled_port).name = "E1/49".into();
     let server = b.device("server-03", "server", json!({"hedgehog_fabric": null}));
-    let (port, _, cable) = b.link(lab.leaf1, "E1/6/2", server, "enp2s1");
+    let (port, _, cable) = b.link(lab.leaf1, "E1/49/2", server, "enp2s1");
     render_ok(&fabric_config(CLUSTER), &b.snapshot);
-    b.interface_mut(port).name = "E1/6/1".into();
+    b.interface_mut(port).name = "E1/49/1".into();
     let error = render_err(&fabric_config(CLUSTER), &b.snapshot);
     assert_violation(
         &error,
-        "switch port leaf-01/E1/6/1 is already used by connection server-02--unbundled--leaf-01; a port (and its breakout alias) carries one connection only, so move one of the cables",
+        "switch port leaf-01/E1/49/1 is already used by connection server-02--unbundled--leaf-01; a port (and its breakout alias) carries one connection only, so move one of the cables",
         "dcim.cable",
         cable,
     );

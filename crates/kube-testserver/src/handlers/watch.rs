@@ -140,21 +140,8 @@ impl Watcher {
 pub fn watch(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
     let resource = request.target.resource.clone();
     let filter = Filter::from_request(request)?;
-    // `timeoutSeconds=0` means "not set", as in the apiserver.
-    let timeout = match request.param("timeoutSeconds") {
-        None | Some("") | Some("0") => DEFAULT_TIMEOUT,
-        Some(text) => Duration::from_secs(
-            text.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds {text:?}")))?,
-        ),
-    };
-    let since = match request.param("resourceVersion") {
-        None | Some("") | Some("0") => None,
-        Some(text) => Some(
-            text.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {text}")))?,
-        ),
-    };
+    let timeout = watch_timeout(request)?;
+    let since = watch_since(request)?;
     let send_initial = request.flag("sendInitialEvents");
     let bookmarks = request.flag("allowWatchBookmarks");
     let state = server.store.lock();
@@ -191,22 +178,15 @@ pub fn watch(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
     };
     if pending.is_empty() {
         if since.is_none() || send_initial {
-            for (_, object) in state.list(&qualified) {
-                if filter.matches(object) {
-                    pending.push_back(watcher.event("ADDED", object));
-                }
-            }
-            if send_initial && bookmarks {
-                pending.push_back(
-                    watcher.bookmark(Some(json!({"k8s.io/initial-events-end": "true"}))),
-                );
-            }
+            let initial = state.list(&qualified).map(|(_, object)| object);
+            pending.extend(initial_events(
+                &watcher,
+                initial,
+                &filter,
+                send_initial && bookmarks,
+            ));
         }
-        for event in &backlog {
-            if let Some(line) = watcher.translate(event) {
-                pending.push_back(line);
-            }
-        }
+        pending.extend(backlog.iter().filter_map(|event| watcher.translate(event)));
     }
     drop(state);
     watcher.pending = pending;
@@ -217,4 +197,44 @@ pub fn watch(server: &ApiServer, request: &Request) -> Result<Reply, ApiError> {
         Some((Ok(Bytes::from(bytes)), watcher))
     });
     Ok(Reply::Watch(stream.boxed()))
+}
+
+/// `timeoutSeconds`; `0` means "not set", as in the apiserver.
+fn watch_timeout(request: &Request) -> Result<Duration, ApiError> {
+    match request.param("timeoutSeconds") {
+        None | Some("") | Some("0") => Ok(DEFAULT_TIMEOUT),
+        Some(text) => text
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds {text:?}"))),
+    }
+}
+
+/// `resourceVersion` to watch from; `None` (or `0`) starts with the current objects.
+fn watch_since(request: &Request) -> Result<Option<u64>, ApiError> {
+    match request.param("resourceVersion") {
+        None | Some("") | Some("0") => Ok(None),
+        Some(text) => text
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {text}"))),
+    }
+}
+
+/// ADDED events for the current objects the filter selects, then the initial-events-end
+/// bookmark when asked for.
+fn initial_events<'a>(
+    watcher: &Watcher,
+    objects: impl Iterator<Item = &'a Value>,
+    filter: &Filter,
+    end_bookmark: bool,
+) -> Vec<Value> {
+    let mut events: Vec<Value> = objects
+        .filter(|object| filter.matches(object))
+        .map(|object| watcher.event("ADDED", object))
+        .collect();
+    if end_bookmark {
+        events.push(watcher.bookmark(Some(json!({"k8s.io/initial-events-end": "true"}))));
+    }
+    events
 }

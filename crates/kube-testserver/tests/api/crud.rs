@@ -59,6 +59,12 @@ async fn discovery_finds_every_hedgehog_kind_and_namespaces() {
         names.contains(&"switches") && names.contains(&"switches/status"),
         "{names:?}"
     );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn aggregated_discovery_is_served_as_kubectl_asks_for_it() {
+    let server = start().await;
     // kubectl asks for aggregated discovery first, as a 1.32 apiserver serves it.
     let aggregated = reqwest::Client::new()
         .get(format!("{}/apis", server.url()))
@@ -104,10 +110,7 @@ async fn discovery_finds_every_hedgehog_kind_and_namespaces() {
 async fn create_get_and_the_errors_of_duplicates_and_missing_objects() {
     let server = start().await;
     let api = switches(&server).await;
-    let created = api
-        .create(&PostParams::default(), &switch("leaf-01", "server-leaf"))
-        .await
-        .unwrap();
+    let created = create_switch(&api, "leaf-01", "server-leaf").await;
     let meta = &created.metadata;
     assert!(meta.uid.is_some() && meta.creation_timestamp.is_some());
     assert_eq!(meta.generation, Some(1));
@@ -216,10 +219,7 @@ async fn lists_filter_by_labels_and_fields_and_carry_the_resource_version() {
 async fn updates_need_the_current_resource_version_and_bump_generation_only_for_spec() {
     let server = start().await;
     let api = switches(&server).await;
-    let created = api
-        .create(&PostParams::default(), &switch("leaf-01", "server-leaf"))
-        .await
-        .unwrap();
+    let created = create_switch(&api, "leaf-01", "server-leaf").await;
 
     let mut relabelled = created.clone();
     relabelled
@@ -274,9 +274,7 @@ async fn updates_need_the_current_resource_version_and_bump_generation_only_for_
 async fn merge_and_json_patches_apply_and_strategic_merge_is_unsupported() {
     let server = start().await;
     let api = switches(&server).await;
-    api.create(&PostParams::default(), &switch("leaf-01", "server-leaf"))
-        .await
-        .unwrap();
+    create_switch(&api, "leaf-01", "server-leaf").await;
     let merged = api
         .patch(
             "leaf-01",
@@ -542,22 +540,21 @@ async fn deletes_honour_preconditions_and_finalizers() {
     );
     assert_eq!((adding.code, adding.reason.as_str()), (422, "Invalid"));
 
-    api.patch(
-        "leaf-01",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
-    )
-    .await
-    .unwrap();
+    merge_patch(&api, "leaf-01", json!({"metadata": {"finalizers": null}})).await;
     assert_eq!(
         status(api.get("leaf-01").await).reason,
         "NotFound",
         "gone with its last finalizer"
     );
+    let _ = created;
+    server.shutdown().await;
+}
 
-    api.create(&PostParams::default(), &switch("leaf-02", "spine"))
-        .await
-        .unwrap();
+#[tokio::test]
+async fn a_delete_answers_the_deleted_object_and_a_second_one_is_not_found() {
+    let server = start().await;
+    let api = switches(&server).await;
+    create_switch(&api, "leaf-02", "spine").await;
     let (code, deleted, _) = http(
         &server,
         "DELETE",
@@ -574,7 +571,6 @@ async fn deletes_honour_preconditions_and_finalizers() {
         status(api.delete("leaf-02", &DeleteParams::default()).await).reason,
         "NotFound"
     );
-    let _ = created;
     server.shutdown().await;
 }
 
@@ -595,9 +591,7 @@ async fn namespaces_hold_objects_and_default_cannot_be_deleted() {
         Some("Active")
     );
     let lab: Api<DynamicObject> = Api::namespaced_with(client, "lab", &switch_resource());
-    lab.create(&PostParams::default(), &switch("leaf-01", "spine"))
-        .await
-        .unwrap();
+    create_switch(&lab, "leaf-01", "spine").await;
     assert_eq!(
         names(&switches(&server).await, &ListParams::default()).await,
         Vec::<String>::new(),

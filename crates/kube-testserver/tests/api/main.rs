@@ -25,6 +25,24 @@ pub async fn start() -> TestServer {
         .expect("the test server starts")
 }
 
+/// Creates Switch `name` with `role` in the default namespace.
+pub async fn create_switch(api: &Api<DynamicObject>, name: &str, role: &str) -> DynamicObject {
+    api.create(&kube::api::PostParams::default(), &switch(name, role))
+        .await
+        .expect("the switch is created")
+}
+
+/// Merge-patches `name` and returns the patched object.
+pub async fn merge_patch(api: &Api<DynamicObject>, name: &str, patch: Value) -> DynamicObject {
+    api.patch(
+        name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(patch),
+    )
+    .await
+    .expect("the merge patch is accepted")
+}
+
 /// The `Status` of a failed kube-rs call.
 pub fn status(result: Result<impl std::fmt::Debug, kube::Error>) -> Status {
     match result {

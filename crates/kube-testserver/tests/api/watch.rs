@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use kube::api::{
-    DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
-};
+use kube::api::{DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
 use kube_testserver::ServerOptions;
 use kube_testserver::crd::CrdSet;
 use serde_json::json;
@@ -39,6 +37,25 @@ fn describe(event: &WatchEvent<DynamicObject>) -> (String, String) {
     }
 }
 
+/// The next `count` events, described.
+async fn next_described(events: &mut Events, count: usize) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    for _ in 0..count {
+        seen.push(describe(&next(events).await));
+    }
+    seen
+}
+
+/// The resourceVersion of a list of every switch.
+async fn list_version(api: &Api<DynamicObject>) -> String {
+    api.list(&ListParams::default())
+        .await
+        .expect("the list")
+        .metadata
+        .resource_version
+        .expect("a list resourceVersion")
+}
+
 async fn watch(api: &Api<DynamicObject>, params: &WatchParams, version: &str) -> Events {
     api.watch(params, version)
         .await
@@ -50,27 +67,11 @@ async fn watch(api: &Api<DynamicObject>, params: &WatchParams, version: &str) ->
 async fn a_watch_from_a_list_sees_every_change_in_order() {
     let server = start().await;
     let api = switches(&server).await;
-    api.create(&PostParams::default(), &switch("before", "spine"))
-        .await
-        .unwrap();
-    let list_rv = api
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
+    create_switch(&api, "before", "spine").await;
+    let list_rv = list_version(&api).await;
     let mut events = watch(&api, &WatchParams::default(), &list_rv).await;
-    api.create(&PostParams::default(), &switch("leaf-01", "spine"))
-        .await
-        .unwrap();
-    api.patch(
-        "leaf-01",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"spec": {"role": "server-leaf"}})),
-    )
-    .await
-    .unwrap();
+    create_switch(&api, "leaf-01", "spine").await;
+    merge_patch(&api, "leaf-01", json!({"spec": {"role": "server-leaf"}})).await;
     api.delete("leaf-01", &DeleteParams::default())
         .await
         .unwrap();
@@ -101,8 +102,8 @@ async fn a_watch_from_a_list_sees_every_change_in_order() {
     // Without a resourceVersion ("0"), a watch starts with the current objects.
     let mut fresh = watch(&api, &WatchParams::default(), "0").await;
     assert_eq!(
-        describe(&next(&mut fresh).await),
-        ("ADDED".into(), "before".into())
+        next_described(&mut fresh, 1).await,
+        [("ADDED".into(), "before".into())]
     );
     server.shutdown().await;
 }
@@ -111,13 +112,8 @@ async fn a_watch_from_a_list_sees_every_change_in_order() {
 async fn a_watch_from_a_compacted_resource_version_gets_410_expired() {
     let server = start().await;
     let api = switches(&server).await;
-    let first = api
-        .create(&PostParams::default(), &switch("a", "spine"))
-        .await
-        .unwrap();
-    api.create(&PostParams::default(), &switch("b", "spine"))
-        .await
-        .unwrap();
+    let first = create_switch(&api, "a", "spine").await;
+    create_switch(&api, "b", "spine").await;
     server.compact();
     let mut events = watch(&api, &WatchParams::default(), &rv(&first).to_string()).await;
     match next(&mut events).await {
@@ -138,17 +134,9 @@ async fn a_watch_from_a_compacted_resource_version_gets_410_expired() {
 async fn selector_watches_see_objects_enter_and_leave_the_selection() {
     let server = start().await;
     let api = switches(&server).await;
-    let start_rv = api
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
+    let start_rv = list_version(&api).await;
     let mut events = watch(&api, &WatchParams::default().labels("rack=r9"), &start_rv).await;
-    api.create(&PostParams::default(), &switch("other", "spine"))
-        .await
-        .unwrap();
+    create_switch(&api, "other", "spine").await;
     let mut object = switch_json("inside", "spine");
     object["metadata"]["labels"]["rack"] = json!("r9");
     api.create(
@@ -157,28 +145,19 @@ async fn selector_watches_see_objects_enter_and_leave_the_selection() {
     )
     .await
     .unwrap();
-    api.patch(
+    merge_patch(
+        &api,
         "inside",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"labels": {"rack": "r1"}}})),
+        json!({"metadata": {"labels": {"rack": "r1"}}}),
     )
-    .await
-    .unwrap();
-    api.patch(
+    .await;
+    merge_patch(
+        &api,
         "other",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"labels": {"rack": "r9"}}})),
+        json!({"metadata": {"labels": {"rack": "r9"}}}),
     )
-    .await
-    .unwrap();
-    let seen: Vec<_> = [
-        next(&mut events).await,
-        next(&mut events).await,
-        next(&mut events).await,
-    ]
-    .iter()
-    .map(describe)
-    .collect();
+    .await;
+    let seen = next_described(&mut events, 3).await;
     assert_eq!(
         seen,
         [
@@ -194,8 +173,8 @@ async fn selector_watches_see_objects_enter_and_leave_the_selection() {
     )
     .await;
     assert_eq!(
-        describe(&next(&mut by_name).await),
-        ("ADDED".into(), "other".into())
+        next_described(&mut by_name, 1).await,
+        [("ADDED".into(), "other".into())]
     );
     server.shutdown().await;
 }
@@ -210,10 +189,7 @@ async fn watches_end_after_timeout_seconds_and_send_bookmarks_when_allowed() {
         .await
         .unwrap();
     let api = switches(&server).await;
-    let created = api
-        .create(&PostParams::default(), &switch("a", "spine"))
-        .await
-        .unwrap();
+    let created = create_switch(&api, "a", "spine").await;
     let mut events = watch(
         &api,
         &WatchParams::default().timeout(2),
@@ -244,9 +220,7 @@ async fn watches_end_after_timeout_seconds_and_send_bookmarks_when_allowed() {
 async fn streaming_lists_send_initial_events_then_a_marked_bookmark() {
     let server = start().await;
     let api = switches(&server).await;
-    api.create(&PostParams::default(), &switch("a", "spine"))
-        .await
-        .unwrap();
+    create_switch(&api, "a", "spine").await;
     let query = "?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1";
     let (code, body, _) = http(&server, "GET", &format!("{SWITCHES}{query}"), "", "").await;
     assert_eq!(code, 200);

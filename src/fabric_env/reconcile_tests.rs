@@ -1,0 +1,65 @@
+//! A fabric whose configuration cannot be read is not rendered, and the fabric's status in
+//! NetBox says why.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::FabricEnvSource;
+use crate::config::FabricConfig;
+use crate::netbox::NetBoxClient;
+use crate::netbox::client::ClientOptions;
+use crate::reconcile::netbox_io::NetBoxDesired;
+use crate::reconcile::testing::{MemoryTarget, RecordingWriter};
+use crate::reconcile::writeback::NetBoxStatus;
+use crate::reconcile::{ReconcileOptions, Reconciler, SyncStatus};
+
+/// A client of a NetBox that is not there: the configuration is read first and decides.
+fn absent_netbox() -> NetBoxClient {
+    NetBoxClient::new(ClientOptions {
+        url: "http://127.0.0.1:9".into(),
+        token: SecretString::from("unused".to_owned()),
+        verify_tls: true,
+        ca_file: None,
+        timeout: Duration::from_secs(2),
+        page_size: 100,
+        concurrency: 1,
+        max_retries: 0,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_missing_configuration_file_is_reported_on_the_fabrics_status() {
+    let mut fabric: FabricConfig =
+        serde_json::from_value(serde_json::json!({"name": "lab", "mode": "commit"})).unwrap();
+    fabric.fabric_config_file = Some("/nonexistent/fabric-config.yaml".into());
+    let source = NetBoxDesired {
+        client: absent_netbox(),
+        environments: BTreeMap::from([("lab".to_owned(), FabricEnvSource::Local)]),
+    };
+    let target = MemoryTarget::new(vec![]);
+    let writer = RecordingWriter::default();
+    let reconciler = Reconciler {
+        fabric: &fabric,
+        source: &source,
+        target: &target,
+        writer: &writer,
+        heartbeat_stale: chrono::Duration::minutes(5),
+        heartbeat_refresh: chrono::Duration::hours(1),
+    };
+    let report = reconciler.run(ReconcileOptions::default()).await;
+    assert_eq!(report.sync, SyncStatus::Unknown);
+    assert_eq!(*target.publishes.lock().unwrap(), 0, "nothing published");
+    let outcomes = writer.1.lock().unwrap();
+    let outcome = outcomes.last().expect("the fabric's record is written");
+    assert_eq!(outcome.status, NetBoxStatus::Unknown);
+    let message = &outcome.message;
+    assert!(
+        message.contains(
+            "cannot read the fabric's configuration file /nonexistent/fabric-config.yaml"
+        ),
+        "{message}"
+    );
+}

@@ -1,0 +1,135 @@
+//! The shared state in Redis, under the queue's key prefix: one hash of recorded changes (field:
+//! the change's id), and per fabric a key with its last published sources and one with its last
+//! report (JSON).
+
+use async_trait::async_trait;
+use redis::AsyncCommands;
+
+use super::{CHANGE_TTL, MAX_CHANGES, SharedState, StateError, decode_sources, encode_sources};
+use crate::attribution::NetBoxChange;
+use crate::reconcile::{FabricReport, SourceMap};
+
+/// A recorded change as stored, with when it was recorded (what expiry counts from).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Recorded {
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    change: NetBoxChange,
+}
+
+#[derive(Debug)]
+pub struct RedisState {
+    pool: deadpool_redis::Pool,
+    prefix: String,
+}
+
+impl RedisState {
+    /// `prefix` namespaces the keys (the queue's key prefix).
+    pub fn new(pool: deadpool_redis::Pool, prefix: impl Into<String>) -> Self {
+        Self {
+            pool,
+            prefix: prefix.into(),
+        }
+    }
+
+    fn changes_key(&self) -> String {
+        format!("{}:state:changes", self.prefix)
+    }
+
+    fn fabric_key(&self, fabric: &str, what: &str) -> String {
+        format!("{}:state:fabric:{fabric}:{what}", self.prefix)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, StateError> {
+        let mut conn = self.pool.get().await?;
+        Ok(conn.get(key).await?)
+    }
+
+    async fn set(&self, key: &str, value: String) -> Result<(), StateError> {
+        let mut conn = self.pool.get().await?;
+        let () = conn.set(key, value).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SharedState for RedisState {
+    async fn record_change(&self, change: &NetBoxChange) -> Result<(), StateError> {
+        let mut conn = self.pool.get().await?;
+        let () = conn
+            .hset(
+                self.changes_key(),
+                change.id(),
+                serde_json::to_string(change)?,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn changes(&self) -> Result<Vec<NetBoxChange>, StateError> {
+        let mut conn = self.pool.get().await?;
+        let stored: Vec<(String, String)> = conn.hgetall(self.changes_key()).await?;
+        let oldest = chrono::Utc::now() - CHANGE_TTL;
+        let mut changes = Vec::with_capacity(stored.len());
+        let mut expired = Vec::new();
+        for (id, text) in stored {
+            match serde_json::from_str::<Recorded>(&text) {
+                Ok(stored) if stored.recorded_at > oldest => changes.push(stored.change),
+                // Expired, or written by a version that stored something else.
+                _ => expired.push(id),
+            }
+        }
+        changes.sort();
+        if changes.len() > MAX_CHANGES {
+            let excess = changes.len() - MAX_CHANGES;
+            expired.extend(changes.drain(..excess).map(|c| c.id()));
+        }
+        if !expired.is_empty() {
+            let () = conn.hdel(self.changes_key(), expired).await?;
+        }
+        Ok(changes)
+    }
+
+    async fn forget_changes(&self, changes: &[NetBoxChange]) -> Result<(), StateError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = changes.iter().map(NetBoxChange::id).collect();
+        let mut conn = self.pool.get().await?;
+        let () = conn.hdel(self.changes_key(), ids).await?;
+        Ok(())
+    }
+
+    async fn published_sources(&self, fabric: &str) -> Result<SourceMap, StateError> {
+        match self.get(&self.fabric_key(fabric, "sources")).await? {
+            Some(text) => Ok(decode_sources(&text)?),
+            None => Ok(SourceMap::new()),
+        }
+    }
+
+    async fn set_published_sources(
+        &self,
+        fabric: &str,
+        sources: &SourceMap,
+    ) -> Result<(), StateError> {
+        self.set(
+            &self.fabric_key(fabric, "sources"),
+            encode_sources(sources)?,
+        )
+        .await
+    }
+
+    async fn report(&self, fabric: &str) -> Result<Option<FabricReport>, StateError> {
+        match self.get(&self.fabric_key(fabric, "report")).await? {
+            Some(text) => Ok(Some(serde_json::from_str(&text)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_report(&self, fabric: &str, report: &FabricReport) -> Result<(), StateError> {
+        self.set(
+            &self.fabric_key(fabric, "report"),
+            serde_json::to_string(report)?,
+        )
+        .await
+    }
+}
