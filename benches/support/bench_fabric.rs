@@ -1,5 +1,6 @@
-//! The generated bench fabric shared by the NetBox-facing benches (`netbox_load`, `reconcile`):
-//! its shape, a client for the real NetBox of `netbox-up`, and seeding it once.
+//! The generated bench fabric shared by the NetBox-facing benches (`netbox_load`, `reconcile`,
+//! `writeback_load`): its shape, a client for the real NetBox of `netbox-up`, and seeding it
+//! once, through a server of that NetBox that fires no event rule ([`QuietNetBox`]).
 
 use std::time::{Duration, Instant};
 
@@ -14,13 +15,40 @@ use serde_json::{Value, json};
 pub use testkit::netbox::var;
 use testkit::synthetic::SyntheticFabric;
 
+#[path = "quiet_netbox.rs"]
+mod quiet_netbox;
+pub use quiet_netbox::QuietNetBox;
+
+/// NetBox's webhook queue: its RQ `default` queue in its Redis database (14 for `netbox-up`).
+const NETBOX_RQ_REDIS: &str = "redis://127.0.0.1:6379/14";
+
 /// A client for the NetBox of `netbox-up` (NETBOX_URL, NETBOX_TOKEN_V2), patient enough to
 /// list a 10,000-object fabric from a busy NetBox.
 pub fn client() -> NetBoxClient {
-    let mut options = testkit::netbox::options(&var("NETBOX_URL"), &var("NETBOX_TOKEN_V2"));
-    options.timeout = Duration::from_secs(300);
+    client_of(&var("NETBOX_URL"), Duration::from_secs(300))
+}
+
+/// A client for `quiet`, patient enough for a bulk POST of devices with all their
+/// interfaces on a loaded machine.
+pub fn quiet_client(quiet: &QuietNetBox) -> NetBoxClient {
+    client_of(&quiet.url, Duration::from_secs(900))
+}
+
+fn client_of(url: &str, timeout: Duration) -> NetBoxClient {
+    let mut options = testkit::netbox::options(url, &var("NETBOX_TOKEN_V2"));
+    options.timeout = timeout;
     options.max_retries = 3;
     NetBoxClient::new(options).expect("client")
+}
+
+/// Deliveries waiting in NetBox's webhook queue, or `None` when its Redis cannot be read.
+pub fn webhook_queue_len() -> Option<u64> {
+    let url = std::env::var("HHS_BENCH_NETBOX_RQ_REDIS").unwrap_or(NETBOX_RQ_REDIS.to_owned());
+    let mut redis = redis::Client::open(url).ok()?.get_connection().ok()?;
+    redis::cmd("LLEN")
+        .arg("rq:queue:default")
+        .query(&mut redis)
+        .ok()
 }
 
 /// The bench fabric: `HHS_BENCH_FABRIC=10k` (default, about 10,400 objects) or `small`
@@ -44,7 +72,8 @@ pub fn spec() -> SyntheticFabric {
     }
 }
 
-/// Seeds the bench fabric unless a complete copy is already in NetBox.
+/// Seeds the bench fabric unless a complete copy is already in NetBox. Seeding goes through a
+/// [`QuietNetBox`], so it queues no webhook delivery, whatever event rules others have made.
 pub async fn ensure_seeded(client: &NetBoxClient, config: &FabricConfig) {
     let fabric_name = &config.name;
     let wanted = spec().generate(&config.mapping);
@@ -58,6 +87,9 @@ pub async fn ensure_seeded(client: &NetBoxClient, config: &FabricConfig) {
         );
         return;
     }
+    let quiet = QuietNetBox::start().await;
+    let queued_before = webhook_queue_len();
+    let client = &quiet_client(&quiet);
     if !present.is_empty() {
         eprintln!(
             "removing an incomplete {fabric_name} ({} objects)",
@@ -81,7 +113,11 @@ pub async fn ensure_seeded(client: &NetBoxClient, config: &FabricConfig) {
     create_snapshot_objects(client, &wanted, &options)
         .await
         .expect("seed bench fabric");
-    eprintln!("seeded in {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded in {:.1}s; NetBox's webhook queue held {queued_before:?} deliveries before, {:?} after",
+        started.elapsed().as_secs_f64(),
+        webhook_queue_len()
+    );
 }
 
 /// An interrupted seed can leave servers that no cable ties to the fabric yet (so the fabric's

@@ -1,7 +1,9 @@
 //! The embedded on-disk queue for a single process (no Redis): every job is one redb record,
 //! the indexes (order, coalescing, per-object locks) are rebuilt in memory when it opens.
 //! Each operation updates memory and writes the changed records in one transaction; a failed
-//! write reloads memory from disk so the two never drift apart.
+//! write reloads memory from disk so the two never drift apart. A job's body (the object
+//! NetBox sent, up to the webhook's body limit) is only on disk: memory holds everything else,
+//! so a backlog takes file space, not the process's memory.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -14,9 +16,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use super::backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
-use super::job::{Job, JobState, NewJob, new_job_id};
+use super::job::{EventData, Job, JobState, NewJob, new_job_id};
 
+/// Job id → the job with `null` in place of its body.
 const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
+/// Job id → the job's body (its `data`, as NetBox sent it).
+const BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("bodies");
 /// Dedupe key → `"<expiry ms>:<job id>"`.
 const DEDUPE: TableDefinition<&str, &str> = TableDefinition::new("dedupe");
 
@@ -66,6 +71,8 @@ struct State {
 #[derive(Default)]
 struct Changes {
     jobs: HashSet<String>,
+    /// Bodies of new and merged jobs, moved out of memory into the file.
+    bodies: Vec<(String, EventData)>,
     dedupe_set: Vec<String>,
     dedupe_removed: Vec<String>,
     durable: bool,
@@ -89,6 +96,15 @@ struct Inner {
     /// Most jobs waiting for a worker; new ones past it are refused.
     max_queued: usize,
     compact_after_removed: u64,
+}
+
+impl Inner {
+    /// The database, for an operation that holds the state's lock.
+    fn db(&self) -> Result<std::sync::MutexGuard<'_, Database>, QueueError> {
+        self.db
+            .lock()
+            .map_err(|_| storage("database lock poisoned"))
+    }
 }
 
 fn now_ms() -> u64 {
@@ -165,10 +181,7 @@ impl EmbeddedQueue {
                 ..Changes::default()
             };
             let result = op(&mut state, &mut changes, &inner)?;
-            let mut db = inner
-                .db
-                .lock()
-                .map_err(|_| storage("database lock poisoned"))?;
+            let mut db = inner.db()?;
             if let Err(e) = write(&db, &state, &changes) {
                 // Memory is ahead of the disk now; the disk is the truth.
                 *state = load(&db).unwrap_or_else(|_| State::new());
@@ -215,8 +228,34 @@ fn make_private(path: &Path) -> std::io::Result<()> {
 }
 
 fn load(db: &Database) -> Result<State, QueueError> {
+    let (state, inline_bodies) = read_state(db)?;
+    if !inline_bodies.is_empty() {
+        move_bodies_out(db, &state, inline_bodies)?;
+    }
+    Ok(state)
+}
+
+/// Files written before bodies had their own table hold them inside the job's record: they
+/// move to [`BODIES`] once, so memory never holds them.
+fn move_bodies_out(
+    db: &Database,
+    state: &State,
+    bodies: Vec<(String, EventData)>,
+) -> Result<(), QueueError> {
+    let changes = Changes {
+        jobs: bodies.iter().map(|(id, _)| id.clone()).collect(),
+        bodies,
+        durable: true,
+        ..Changes::default()
+    };
+    write(db, state, &changes)
+}
+
+/// The state as the file holds it, and the bodies found inside job records (taken out of them).
+fn read_state(db: &Database) -> Result<(State, Vec<(String, EventData)>), QueueError> {
     let mut state = State::new();
     let mut interrupted = Vec::new();
+    let mut inline_bodies = Vec::new();
     let txn = db.begin_read().map_err(storage)?;
     let now = now_ms();
     match txn.open_table(JOBS) {
@@ -225,6 +264,9 @@ fn load(db: &Database) -> Result<State, QueueError> {
                 let (id, bytes) = row.map_err(storage)?;
                 let mut stored: Stored = serde_json::from_slice(bytes.value())
                     .map_err(|e| QueueError::Corrupt(format!("job {}: {e}", id.value())))?;
+                if stored.job.data.get() != "null" {
+                    inline_bodies.push((stored.job.id.clone(), take_body(&mut stored.job)));
+                }
                 // The process that held it is gone: it runs again first.
                 let was_running = matches!(stored.slot, Slot::Running { .. });
                 if was_running {
@@ -259,7 +301,29 @@ fn load(db: &Database) -> Result<State, QueueError> {
         Err(redb::TableError::TableDoesNotExist(_)) => {}
         Err(e) => return Err(storage(e)),
     }
-    Ok(state)
+    Ok((state, inline_bodies))
+}
+
+/// Moves a job's body out, leaving `null` in its place.
+fn take_body(job: &mut Job) -> EventData {
+    std::mem::replace(&mut job.data, EventData::null())
+}
+
+/// Puts the bodies of `jobs` back from the file.
+fn with_bodies(db: &Database, jobs: &mut [Job]) -> Result<(), QueueError> {
+    let txn = db.begin_read().map_err(storage)?;
+    let table = match txn.open_table(BODIES) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(storage(e)),
+    };
+    for job in jobs {
+        if let Some(body) = table.get(job.id.as_str()).map_err(storage)? {
+            job.data = serde_json::from_slice(body.value())
+                .map_err(|e| QueueError::Corrupt(format!("body of job {}: {e}", job.id)))?;
+        }
+    }
+    Ok(())
 }
 
 /// Gives back what a drained backlog left: file pages and index capacity.
@@ -316,6 +380,12 @@ fn write(db: &Database, state: &State, changes: &Changes) -> Result<(), QueueErr
     txn.set_durability(durability).map_err(storage)?;
     {
         let mut jobs = txn.open_table(JOBS).map_err(storage)?;
+        let mut bodies = txn.open_table(BODIES).map_err(storage)?;
+        for (id, body) in &changes.bodies {
+            bodies
+                .insert(id.as_str(), body.get().as_bytes())
+                .map_err(storage)?;
+        }
         for id in &changes.jobs {
             match state.jobs.get(id) {
                 Some(stored) => {
@@ -325,6 +395,7 @@ fn write(db: &Database, state: &State, changes: &Changes) -> Result<(), QueueErr
                 }
                 None => {
                     jobs.remove(id.as_str()).map_err(storage)?;
+                    bodies.remove(id.as_str()).map_err(storage)?;
                 }
             }
         }
@@ -394,6 +465,9 @@ impl State {
                         (stored.job.attempts, stored.job.last_error.take());
                     stored.dedupe_key = new.dedupe_key.clone();
                     stored.job = Job::from_parts(id.clone(), new, attempts, last_error);
+                    changes
+                        .bodies
+                        .push((id.clone(), take_body(&mut stored.job)));
                 }
                 changes.jobs.insert(id.clone());
                 EnqueueOutcome::Coalesced(id)
@@ -406,9 +480,11 @@ impl State {
                 let id = new_job_id();
                 let seq = self.next_seq;
                 self.next_seq += 1;
+                let mut job = Job::from_parts(id.clone(), new, 0, None);
+                changes.bodies.push((id.clone(), take_body(&mut job)));
                 let stored = Stored {
-                    dedupe_key: new.dedupe_key.clone(),
-                    job: Job::from_parts(id.clone(), new, 0, None),
+                    dedupe_key: dedupe_key.clone(),
+                    job,
                     slot: Slot::Queued { seq },
                 };
                 index(self, &stored);
@@ -542,9 +618,13 @@ impl JobQueue for EmbeddedQueue {
                 .with_state(|state, changes, inner| {
                     let now = now_ms();
                     let until = now + inner.visibility.as_millis() as u64;
-                    let lease = state
+                    let mut lease = state
                         .next_runnable(now)
                         .and_then(|id| state.start(&id, until, changes));
+                    if let Some(lease) = &mut lease {
+                        let db = inner.db()?;
+                        with_bodies(&db, std::slice::from_mut(&mut lease.job))?;
+                    }
                     Ok((lease, state.next_due()))
                 })
                 .await?;
@@ -647,7 +727,7 @@ impl JobQueue for EmbeddedQueue {
     }
 
     async fn list(&self, wanted: JobState, limit: usize) -> Result<Vec<Job>, QueueError> {
-        self.with_state(move |state, _, _| {
+        self.with_state(move |state, _, inner| {
             let mut jobs: Vec<(u64, &Stored)> = state
                 .jobs
                 .values()
@@ -663,22 +743,28 @@ impl JobQueue for EmbeddedQueue {
                 })
                 .collect();
             jobs.sort_by_key(|(order, _)| *order);
-            Ok(jobs
+            let mut jobs: Vec<Job> = jobs
                 .into_iter()
                 .take(limit)
                 .map(|(_, s)| s.job.clone())
-                .collect())
+                .collect();
+            let db = inner.db()?;
+            with_bodies(&db, &mut jobs)?;
+            Ok(jobs)
         })
         .await
     }
 
     async fn show(&self, id: &str) -> Result<Option<(JobState, Job)>, QueueError> {
         let id = id.to_owned();
-        self.with_state(move |state, _, _| {
-            Ok(state
-                .jobs
-                .get(&id)
-                .map(|s| (State::state_of(&s.slot), s.job.clone())))
+        self.with_state(move |state, _, inner| {
+            let Some(stored) = state.jobs.get(&id) else {
+                return Ok(None);
+            };
+            let mut job = stored.job.clone();
+            let db = inner.db()?;
+            with_bodies(&db, std::slice::from_mut(&mut job))?;
+            Ok(Some((State::state_of(&stored.slot), job)))
         })
         .await
     }
@@ -747,6 +833,7 @@ impl JobQueue for EmbeddedQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTableMetadata;
 
     #[cfg(unix)]
     #[test]
@@ -801,6 +888,84 @@ mod tests {
         queue.ack(&lease).await.unwrap();
         let outcomes = queue.enqueue_batch(vec![job(3, 0)]).await.unwrap();
         assert_eq!(labels(&outcomes), ["queued"]);
+    }
+
+    fn queue(dir: &Path) -> EmbeddedQueue {
+        EmbeddedQueue::open(dir, Duration::from_secs(60), Duration::from_secs(60), 100).unwrap()
+    }
+
+    /// The bytes of bodies the in-memory index holds.
+    fn bodies_in_memory(queue: &EmbeddedQueue) -> usize {
+        let state = queue.inner.state.lock().unwrap();
+        state.jobs.values().map(|s| s.job.data.get().len()).sum()
+    }
+
+    fn bodies_on_disk(queue: &EmbeddedQueue) -> u64 {
+        let db = queue.inner.db.lock().unwrap();
+        let txn = db.begin_read().unwrap();
+        txn.open_table(BODIES).unwrap().len().unwrap()
+    }
+
+    #[tokio::test]
+    async fn bodies_stay_on_disk_and_come_back_with_their_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = queue(dir.path());
+        queue
+            .enqueue_batch(vec![job(1, 64 * 1024), job(2, 64 * 1024)])
+            .await
+            .unwrap();
+        // A later event for object 1 merges: its body replaces the first one.
+        queue.enqueue_batch(vec![job(1, 1000)]).await.unwrap();
+        assert!(
+            bodies_in_memory(&queue) < 16,
+            "memory holds {} bytes of bodies",
+            bodies_in_memory(&queue)
+        );
+
+        let listed = queue.list(JobState::Queued, 10).await.unwrap();
+        let bodies: Vec<_> = listed.iter().map(|j| j.data.clone()).collect();
+        assert_eq!(bodies, [job(1, 1000).data, job(2, 64 * 1024).data]);
+        let lease = queue.claim("w", Duration::ZERO).await.unwrap().unwrap();
+        assert_eq!(lease.job.data, job(1, 1000).data);
+        let (_, shown) = queue.show(&listed[1].id).await.unwrap().unwrap();
+        assert_eq!(shown.data, job(2, 64 * 1024).data);
+        queue.ack(&lease).await.unwrap();
+        assert_eq!(
+            bodies_on_disk(&queue),
+            1,
+            "an acknowledged job's body is gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn bodies_kept_inside_job_records_are_moved_out_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let queue = queue(dir.path());
+            let outcomes = queue.enqueue_batch(vec![job(3, 4096)]).await.unwrap();
+            outcomes[0].job_id().to_owned()
+        };
+        {
+            // The record as files without a bodies table hold it: the job with its body.
+            let db = Database::create(dir.path().join("queue.redb")).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut jobs = txn.open_table(JOBS).unwrap();
+                let mut stored: Stored =
+                    serde_json::from_slice(jobs.get(id.as_str()).unwrap().unwrap().value())
+                        .unwrap();
+                stored.job.data = job(3, 4096).data;
+                let bytes = serde_json::to_vec(&stored).unwrap();
+                jobs.insert(id.as_str(), bytes.as_slice()).unwrap();
+                txn.open_table(BODIES).unwrap().remove(id.as_str()).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let queue = queue(dir.path());
+        assert_eq!(bodies_in_memory(&queue), "null".len());
+        assert_eq!(bodies_on_disk(&queue), 1);
+        let lease = queue.claim("w", Duration::ZERO).await.unwrap().unwrap();
+        assert_eq!(lease.job.data, job(3, 4096).data);
     }
 
     #[tokio::test]

@@ -15,6 +15,11 @@ impl EventData {
         Self(raw)
     }
 
+    /// JSON `null`: the place of a body kept elsewhere.
+    pub fn null() -> Self {
+        Self(RawValue::NULL.to_owned())
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         self.0.get()

@@ -11,5 +11,6 @@ mod quiet_writeback;
 mod reconcile;
 mod render;
 mod replicas;
+mod saved_filters;
 mod scripts;
 mod webhook_counter;
