@@ -152,6 +152,20 @@ pub fn prune_journal(
     credits: &[Credit],
     found: &str,
 ) -> (Vec<JournalEntry>, Option<String>) {
+    // An object pruned only because another one was (a server whose connection's cable was
+    // deleted) is put down to the changes credited with the others pruned alongside it.
+    let alongside: BTreeSet<String> = report
+        .deleted
+        .iter()
+        .filter(|k| credits.iter().any(|c| &c.key == *k))
+        .map(|k| describe_credit(credits, k, found))
+        .collect();
+    let found = if alongside.is_empty() {
+        found.to_owned()
+    } else {
+        alongside.into_iter().collect::<Vec<_>>().join("; ")
+    };
+    let found = found.as_str();
     let mut by_object: BTreeMap<&SourceRef, Vec<&ObjectKey>> = BTreeMap::new();
     let mut orphaned = Vec::new();
     for key in &report.deleted {

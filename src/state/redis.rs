@@ -59,7 +59,10 @@ impl SharedState for RedisState {
             .hset(
                 self.changes_key(),
                 change.id(),
-                serde_json::to_string(change)?,
+                serde_json::to_string(&Recorded {
+                    recorded_at: chrono::Utc::now(),
+                    change: change.clone(),
+                })?,
             )
             .await?;
         Ok(())
@@ -67,7 +70,8 @@ impl SharedState for RedisState {
 
     async fn changes(&self) -> Result<Vec<NetBoxChange>, StateError> {
         let mut conn = self.pool.get().await?;
-        let stored: Vec<(String, String)> = conn.hgetall(self.changes_key()).await?;
+        let stored: std::collections::HashMap<String, String> =
+            conn.hgetall(self.changes_key()).await?;
         let oldest = chrono::Utc::now() - CHANGE_TTL;
         let mut changes = Vec::with_capacity(stored.len());
         let mut expired = Vec::new();
@@ -131,5 +135,42 @@ impl SharedState for RedisState {
             serde_json::to_string(report)?,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    #[ignore = "needs Redis"]
+    async fn changes_sources_and_reports_round_trip_through_redis() {
+        let url = std::env::var("HHS_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
+        let pool = deadpool_redis::Config::from_url(url)
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .unwrap();
+        let state = RedisState::new(pool, format!("test-{}", uuid::Uuid::new_v4()));
+        let change = NetBoxChange::new("dcim.device", 7, Some("r-1"), Some("alice"), "x").unwrap();
+        state.record_change(&change).await.unwrap();
+        state.record_change(&change).await.unwrap();
+        assert_eq!(
+            state.changes().await.unwrap(),
+            std::slice::from_ref(&change)
+        );
+        state.forget_changes(&[change]).await.unwrap();
+        assert!(state.changes().await.unwrap().is_empty());
+
+        let key = crate::model::ObjectKey {
+            kind: crate::model::Kind::Switch,
+            name: "leaf-01".into(),
+        };
+        let sources: SourceMap = [(key, vec![])].into();
+        state.set_published_sources("lab", &sources).await.unwrap();
+        assert_eq!(state.published_sources("lab").await.unwrap(), sources);
+        assert!(state.report("lab").await.unwrap().is_none());
+        let report = FabricReport::new("lab", "apply", false);
+        state.set_report("lab", &report).await.unwrap();
+        assert_eq!(state.report("lab").await.unwrap().unwrap().fabric, "lab");
     }
 }
