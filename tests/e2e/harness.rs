@@ -25,8 +25,9 @@ pub use testkit::logs::show_logs;
 pub use testkit::netbox::{NETBOX, client, unique, var};
 pub use testkit::paths::crds_dir;
 
-/// The docs sample's NetBox objects, moved to fabric `fabric` in its own site.
-pub fn docs_snapshot(fabric: &str) -> FabricSnapshot {
+/// The docs sample's NetBox objects, moved to fabric `fabric` in its own site, its prefixes
+/// moved into 10.`octet`.0.0/16.
+pub fn docs_snapshot(fabric: &str, octet: u8) -> FabricSnapshot {
     let path = testkit::paths::fixture("docs-wiring.snapshot.json");
     let mut snapshot = FabricSnapshot::load(&path).expect("fixture");
     let site = NestedRef {
@@ -44,7 +45,6 @@ pub fn docs_snapshot(fabric: &str) -> FabricSnapshot {
         }
     };
     // NetBox keeps prefixes unique in the global table: each scenario gets its own /16.
-    let octet = 1 + rand::random::<u8>() % 250;
     for prefix in &mut snapshot.prefixes {
         prefix.prefix = prefix.prefix.replacen("10.0.", &format!("10.{octet}."), 1);
     }
@@ -77,7 +77,7 @@ pub struct Seeded {
 impl Seeded {
     pub async fn create(prefix: &str) -> Seeded {
         let name = unique(prefix);
-        let snapshot = docs_snapshot(&name);
+        let snapshot = docs_snapshot(&name, testkit::netbox::free_octet(&client()).await);
         let options = SeedOptions {
             default_site: name.clone(),
             manufacturer: "hedgehog".into(),

@@ -50,19 +50,25 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:08x}", rand::random::<u32>())
 }
 
-/// A second octet whose 10.x.0.0/16 holds no IP address yet (NetBox enforces global uniqueness),
-/// for a [`crate::synthetic::SyntheticFabric`].
+/// A second octet whose 10.x.0.0/16 holds no IP address and no prefix yet (NetBox enforces
+/// global uniqueness of both), for a fabric seeded into the shared NetBox.
 pub async fn free_octet(client: &NetBoxClient) -> u8 {
     for _ in 0..50 {
         let octet = rand::random::<u8>();
-        let query = ListQuery::new()
-            .filter("parent", format!("10.{octet}.0.0/16"))
+        let block = format!("10.{octet}.0.0/16");
+        let addresses = ListQuery::new().filter("parent", &block).fields(&["id"]);
+        let prefixes = ListQuery::new()
+            .filter("within_include", &block)
             .fields(&["id"]);
         let used: Vec<serde_json::Value> = client
-            .list(ep::IP_ADDRESSES.path, &query)
+            .list(ep::IP_ADDRESSES.path, &addresses)
             .await
             .expect("NetBox lists IP addresses");
-        if used.is_empty() {
+        let taken: Vec<serde_json::Value> = client
+            .list(ep::PREFIXES.path, &prefixes)
+            .await
+            .expect("NetBox lists prefixes");
+        if used.is_empty() && taken.is_empty() {
             return octet;
         }
     }
