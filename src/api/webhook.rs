@@ -122,21 +122,17 @@ async fn store(request: &HttpRequest, state: &AppState, new_job: NewJob) -> Http
 }
 
 /// Records the change for attribution before its job can run, so the publish that carries it
-/// finds it. Attribution is best effort: a failure is logged, the job is still queued.
+/// finds it.
 async fn record_change(state: &AppState, job: &NewJob) {
     let Some(shared) = &state.shared else { return };
-    let Some(change) = NetBoxChange::new(
+    let change = NetBoxChange::new(
         &job.object_type,
         job.object_id,
         job.request_id.as_deref(),
         job.user.as_deref(),
         &job.timestamp,
-    ) else {
-        return;
-    };
-    if let Err(error) = shared.record_change(&change).await {
-        tracing::warn!(%error, "cannot record the change for attribution");
-    }
+    );
+    crate::state::record_change_or_warn(shared.as_ref(), change).await;
 }
 
 pub(super) fn reject(

@@ -2,6 +2,8 @@
 //! `fab/fabric-ctrl-config` (key `config.yaml`) and the SwitchProfile objects the fabric
 //! controller creates.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 
@@ -12,13 +14,17 @@ use crate::model::fabric_config_read::settings_from_config_yaml;
 use crate::model::{Kind, Manifest, VERSION};
 use crate::profiles::SwitchProfiles;
 
-/// How an error that a retry may cure begins.
-pub const UNREACHABLE: &str = "the cluster did not answer";
-
-fn kube_error(error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(status) => status.message.clone(),
-        other => format!("{UNREACHABLE}: {other}"),
+/// The cluster's refusal (`refused` wraps its message), or that it did not answer.
+fn kube_error(
+    what: &'static str,
+    refused: fn(String) -> FabricEnvError,
+) -> impl FnOnce(kube::Error) -> FabricEnvError {
+    move |error| match error {
+        kube::Error::Api(status) => refused(status.message),
+        other => FabricEnvError::Unreachable {
+            what,
+            source: Arc::new(other),
+        },
     }
 }
 
@@ -37,7 +43,7 @@ async fn settings(client: &kube::Client) -> Result<FabricSettings, FabricEnvErro
     let map = api
         .get_opt(name)
         .await
-        .map_err(|e| FabricEnvError::ConfigMap(kube_error(&e)))?
+        .map_err(kube_error(super::CONFIG_MAP, FabricEnvError::ConfigMap))?
         .ok_or_else(|| {
             FabricEnvError::ConfigMap(
                 "it does not exist; is the fabric installed in this cluster?".into(),
@@ -64,7 +70,7 @@ async fn profiles(
     let list = api
         .list(&ListParams::default())
         .await
-        .map_err(|e| FabricEnvError::Profiles(kube_error(&e)))?;
+        .map_err(kube_error(super::PROFILES, FabricEnvError::Profiles))?;
     let manifests: Vec<Manifest> = list
         .items
         .into_iter()

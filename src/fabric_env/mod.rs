@@ -12,6 +12,7 @@ mod cluster;
 mod reconcile_tests;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::config::{FabricConfig, FabricMode, FabricSettings};
 use crate::model::fabric_config_read::settings_from_config_yaml;
@@ -21,19 +22,30 @@ use crate::profiles::SwitchProfiles;
 /// fabric's status shows this and nothing is published until it is fixed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FabricEnvError {
-    #[error("cannot read the fabric's configuration (ConfigMap fab/fabric-ctrl-config): {0}")]
+    #[error("cannot read the fabric's {CONFIG_MAP}: {0}")]
     ConfigMap(String),
-    #[error("cannot read the fabric's switch profiles (SwitchProfile objects): {0}")]
+    #[error("cannot read the fabric's {PROFILES}: {0}")]
     Profiles(String),
+    /// The cluster did not answer; reading again may succeed without anyone changing anything.
+    #[error("cannot read the fabric's {what}: the cluster did not answer: {source}")]
+    Unreachable {
+        what: &'static str,
+        #[source]
+        source: Arc<kube::Error>,
+    },
     #[error("cannot read the fabric's configuration file {path}: {message}")]
     File { path: String, message: String },
 }
+
+/// What [`FabricEnvError`] says it could not read.
+const CONFIG_MAP: &str = "configuration (ConfigMap fab/fabric-ctrl-config)";
+const PROFILES: &str = "switch profiles (SwitchProfile objects)";
 
 impl FabricEnvError {
     /// Whether reading again may succeed without anyone changing something (the cluster was
     /// unreachable), as opposed to a missing or malformed object.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ConfigMap(m) | Self::Profiles(m) if m.starts_with(cluster::UNREACHABLE))
+        matches!(self, Self::Unreachable { .. })
     }
 }
 

@@ -60,18 +60,14 @@ impl FabricJobHandler {
         let Some(slot) = self.fabrics.values().next() else {
             return;
         };
-        let Some(change) = NetBoxChange::new(
+        let change = NetBoxChange::new(
             &job.object_type,
             job.object_id,
             job.request_id.as_deref(),
             job.user.as_deref(),
             &job.timestamp,
-        ) else {
-            return;
-        };
-        if let Err(error) = slot.publisher.shared.record_change(&change).await {
-            tracing::warn!(%error, "cannot record the change for attribution");
-        }
+        );
+        crate::state::record_change_or_warn(slot.publisher.shared.as_ref(), change).await;
     }
 }
 

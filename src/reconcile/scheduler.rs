@@ -374,21 +374,28 @@ mod tests {
         serde_json::from_value(serde_json::json!({"name": name})).unwrap()
     }
 
-    #[tokio::test]
-    async fn one_pass_per_fabric_at_a_time_even_across_replicas() {
-        let runner = Arc::new(SlowRunner::default());
+    /// Makes replicas of one scheduler of fabric `lab`: one runner, lease store and shared
+    /// state behind them all.
+    fn replicas(runner: &Arc<SlowRunner>, lease_ttl: Duration) -> impl Fn() -> Arc<Scheduler> {
+        let runner = runner.clone();
         let lease: Arc<dyn LeaseStore> = Arc::new(LocalLease::default());
         let shared: Arc<dyn SharedState> = Arc::new(MemoryState::default());
-        let make = || {
+        move || {
             Arc::new(Scheduler::new(
                 vec![fabric("lab")],
                 runner.clone(),
                 lease.clone(),
                 shared.clone(),
                 Duration::from_secs(300),
-                Duration::from_secs(10),
+                lease_ttl,
             ))
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn one_pass_per_fabric_at_a_time_even_across_replicas() {
+        let runner = Arc::new(SlowRunner::default());
+        let make = replicas(&runner, Duration::from_secs(10));
         let (one, two) = (make(), make());
         let same_replica = tokio::join!(
             one.reconcile_now("lab", ReconcileOptions::default()),
@@ -486,18 +493,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn one_leader_runs_the_periodic_passes_and_another_takes_over_when_it_stops() {
         let runner = Arc::new(SlowRunner::default());
-        let lease: Arc<dyn LeaseStore> = Arc::new(LocalLease::default());
-        let shared: Arc<dyn SharedState> = Arc::new(MemoryState::default());
-        let replica = || {
-            Arc::new(Scheduler::new(
-                vec![fabric("lab")],
-                runner.clone(),
-                lease.clone(),
-                shared.clone(),
-                Duration::from_secs(300),
-                Duration::from_secs(30),
-            ))
-        };
+        let replica = replicas(&runner, Duration::from_secs(30));
         let (one, two) = (replica(), replica());
         assert!(
             one.report("lab").await.is_none(),

@@ -54,6 +54,15 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     async fn set_report(&self, fabric: &str, report: &FabricReport) -> Result<(), StateError>;
 }
 
+/// Records the change a webhook or its job tells of, when it tells of one. Attribution is best
+/// effort: a failure is logged and the job goes on, uncredited at worst.
+pub async fn record_change_or_warn(shared: &dyn SharedState, change: Option<NetBoxChange>) {
+    let Some(change) = change else { return };
+    if let Err(error) = shared.record_change(&change).await {
+        tracing::warn!(%error, "cannot record the change for attribution");
+    }
+}
+
 /// A source map as stored (JSON objects need string keys).
 fn encode_sources(sources: &SourceMap) -> Result<String, serde_json::Error> {
     serde_json::to_string(&sources.iter().collect::<Vec<_>>())

@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hedgehog_sidecar::config::{FabricMode, GitConfig};
 use hedgehog_sidecar::netbox::setup::remove_webhook;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -36,16 +35,7 @@ async fn two_changes_published_together_are_each_credited_to_their_own_request()
     let _netbox = NETBOX.lock().await;
     let seeded = Seeded::create("e2e-credit").await;
     let dir = tempfile::tempdir().unwrap();
-    let remote = dir.path().join("remote.git");
-    git2::Repository::init_bare(&remote).unwrap();
-    let mut fabric = seeded.fabric(FabricMode::Commit);
-    let git: GitConfig = serde_json::from_value(json!({
-        "url": remote.to_str().unwrap(),
-        "path": "fabrics/lab",
-        "batch_window_ms": 200,
-    }))
-    .unwrap();
-    fabric.git = Some(git);
+    let (fabric, remote) = commit_fabric(&seeded, dir.path());
     let settings = with_redis(settings(fabric, &dir.path().join("data")));
     let shutdown = CancellationToken::new();
     let webhook = "e2e-credit";

@@ -53,14 +53,15 @@ async fn status_fields(path: &str) -> Value {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn deleting_a_cable_journals_the_prune_on_the_server_and_leaves_no_status_behind() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        fabric,
-    } = ClusterFabric::create("e2e-cable").await;
+    let (
+        _netbox,
+        ClusterFabric {
+            seeded,
+            server,
+            dir,
+            fabric,
+        },
+    ) = cluster_scenario("e2e-cable").await;
     let settings = settings(fabric, dir.path());
     let shutdown = CancellationToken::new();
     let webhook = "e2e-cable";

@@ -130,6 +130,23 @@ impl Seeded {
     }
 }
 
+/// `seeded`'s fabric in commit mode, pushing to a new bare repository in `dir` (returned) with
+/// a 200 ms batch window.
+pub fn commit_fabric(seeded: &Seeded, dir: &Path) -> (FabricConfig, std::path::PathBuf) {
+    let remote = dir.join("remote.git");
+    git2::Repository::init_bare(&remote).unwrap();
+    let mut fabric = seeded.fabric(FabricMode::Commit);
+    fabric.git = Some(
+        serde_json::from_value(json!({
+            "url": remote.to_str().unwrap(),
+            "path": "fabrics/lab",
+            "batch_window_ms": 200,
+        }))
+        .unwrap(),
+    );
+    (fabric, remote)
+}
+
 /// A fabric seeded into NetBox, in apply mode to a fresh Kubernetes test server whose
 /// kubeconfig is in `dir`.
 pub struct ClusterFabric {

@@ -51,14 +51,15 @@ async fn applied(seeded: &Seeded, kube: &kube::Client, device: &str) {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn the_sidecars_own_write_backs_create_no_jobs_even_with_an_admin_token() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        fabric,
-    } = ClusterFabric::create("e2e-own").await;
+    let (
+        _netbox,
+        ClusterFabric {
+            seeded,
+            server,
+            dir,
+            fabric,
+        },
+    ) = cluster_scenario("e2e-own").await;
     let settings = settings(fabric, dir.path());
     assert!(settings.webhook.ignore_users.is_empty());
     let log = Arc::new(Mutex::new(None::<Arc<JobLog>>));

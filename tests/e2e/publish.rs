@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use hedgehog_sidecar::config::{FabricMode, GitConfig};
 use hedgehog_sidecar::netbox::setup::remove_webhook;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -107,16 +106,7 @@ async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webho
     let _netbox = NETBOX.lock().await;
     let seeded = Seeded::create("e2e-commit").await;
     let dir = tempfile::tempdir().unwrap();
-    let remote = dir.path().join("remote.git");
-    git2::Repository::init_bare(&remote).unwrap();
-    let mut fabric = seeded.fabric(FabricMode::Commit);
-    let git: GitConfig = serde_json::from_value(json!({
-        "url": remote.to_str().unwrap(),
-        "path": "fabrics/lab",
-        "batch_window_ms": 200,
-    }))
-    .unwrap();
-    fabric.git = Some(git);
+    let (fabric, remote) = commit_fabric(&seeded, dir.path());
     let settings = settings(fabric, &dir.path().join("data"));
     let shutdown = CancellationToken::new();
     let webhook = serve(&settings, &shutdown, "e2e-commit").await;

@@ -96,14 +96,15 @@ async fn fabrics(url: &str, token: &str) -> Value {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn two_replicas_give_one_answer_and_run_one_reconcile_per_interval() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        fabric,
-    } = ClusterFabric::create("e2e-replicas").await;
+    let (
+        _netbox,
+        ClusterFabric {
+            seeded,
+            server,
+            dir,
+            fabric,
+        },
+    ) = cluster_scenario("e2e-replicas").await;
     let mut settings = with_redis(settings(fabric, dir.path()));
     settings.reconcile.lease_secs = 6;
     let token = unique("api-token");

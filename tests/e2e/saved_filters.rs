@@ -26,14 +26,15 @@ async fn devices_found(site: &str, filter: &str) -> BTreeSet<u64> {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn problem_filters_find_a_drifted_device_and_not_a_synced_one() {
-    show_logs();
-    let _netbox = NETBOX.lock().await;
-    let ClusterFabric {
-        seeded,
-        server,
-        dir,
-        mut fabric,
-    } = ClusterFabric::create("e2e-filters").await;
+    let (
+        _netbox,
+        ClusterFabric {
+            seeded,
+            server,
+            dir,
+            mut fabric,
+        },
+    ) = cluster_scenario("e2e-filters").await;
     // The first reconcile fills the empty cluster (self-heal); later ones run without it, so
     // they report drift on the NetBox object instead of repairing it.
     let filling = FabricServices::build(&settings(fabric.clone(), dir.path()), None)
