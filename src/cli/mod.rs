@@ -1,6 +1,7 @@
 //! The `hedgehog-sidecar` command line. Each subcommand lives in its own file with its
 //! arguments and its `run` function.
 
+pub mod allocate;
 pub mod apply;
 pub mod commit;
 pub mod import;
@@ -50,6 +51,9 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Create NetBox objects for a fabric that exists in a cluster or a wiring file.
     Import(import::ImportArgs),
+    /// Allocate a fabric's missing ASNs, management, protocol and VTEP IPs and link /31s in
+    /// NetBox.
+    Allocate(allocate::AllocateArgs),
 }
 
 impl Cli {
@@ -67,6 +71,7 @@ impl Cli {
             Command::Commit(args) => commit::run(settings, args).await,
             Command::Reconcile(args) => reconcile::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
+            Command::Allocate(args) => allocate::run(settings, args).await,
         }
     }
 }

@@ -12,7 +12,7 @@ mod settings_overrides;
 
 pub use fabric::{
     ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
-    MappingConfig, ValidationLevel,
+    MappingConfig, PoolNames, ValidationLevel,
 };
 pub use load::{ConfigError, load};
 pub use secret::SecretError;
