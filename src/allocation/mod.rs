@@ -10,6 +10,8 @@ mod error;
 mod execute;
 mod mirror;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod pools;
 mod run;
 
