@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::config::Settings;
 use hedgehog_sidecar::intake::sign;
-use hedgehog_sidecar::queue::RecordingHandler;
 use secrecy::SecretString;
+use testkit::handler::RecordingHandler;
 use tokio_util::sync::CancellationToken;
 
 #[path = "support/raw_load.rs"]

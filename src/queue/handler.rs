@@ -1,8 +1,4 @@
-//! The work a job does. Rendering and targets plug in here later; for now
-//! [`RecordingHandler`] records what it would do.
-
-use std::collections::VecDeque;
-use std::sync::Mutex;
+//! The work a job does ([`JobHandler`]), and how it fails ([`JobError`]).
 
 use async_trait::async_trait;
 
@@ -24,44 +20,20 @@ pub trait JobHandler: Send + Sync {
     async fn handle(&self, job: &Job) -> Result<(), JobError>;
 }
 
-/// Jobs a [`RecordingHandler`] remembers; older ones are forgotten so `serve` does not grow.
-const RECORDED: usize = 10_000;
-
-/// Logs and remembers the jobs it is given, and always succeeds.
+/// Acknowledges each job once it is logged, and keeps nothing: what `serve` runs when no fabric
+/// is configured, so a backlog of webhooks leaves no memory behind once it has drained.
 #[derive(Debug, Default)]
-pub struct RecordingHandler {
-    seen: Mutex<VecDeque<Job>>,
-}
-
-impl RecordingHandler {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The jobs handled so far (the last 10 000), in order.
-    pub fn jobs(&self) -> Vec<Job> {
-        self.seen
-            .lock()
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-}
+pub struct LoggingHandler;
 
 #[async_trait]
-impl JobHandler for RecordingHandler {
+impl JobHandler for LoggingHandler {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         tracing::info!(
             key = %job.key,
             event = %job.event,
             fabric = job.fabric.as_deref().unwrap_or("-"),
-            "would render and publish the fabric for this change"
+            "no fabric is configured: the change is acknowledged and dropped"
         );
-        if let Ok(mut seen) = self.seen.lock() {
-            if seen.len() == RECORDED {
-                seen.pop_front();
-            }
-            seen.push_back(job.clone());
-        }
         Ok(())
     }
 }

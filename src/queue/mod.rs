@@ -13,7 +13,7 @@ pub mod worker;
 
 pub use backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
 pub use batcher::Enqueuer;
-pub use handler::{JobError, JobHandler, RecordingHandler};
+pub use handler::{JobError, JobHandler, LoggingHandler};
 pub use job::{Job, JobState, NewJob};
 pub(crate) use open::open_queue;
 pub use worker::WorkerPool;

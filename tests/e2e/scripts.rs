@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use hedgehog_sidecar::api::fabrics::ApiToken;
 use hedgehog_sidecar::api::{AppOptions, FabricsApi, spawn_app};
-use hedgehog_sidecar::queue::RecordingHandler;
 use hedgehog_sidecar::reconcile::{ReconcileOptions, SyncStatus};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::handler::RecordingHandler;
 use tokio_util::sync::CancellationToken;
 
 use super::harness::*;

@@ -9,10 +9,11 @@ use std::time::Duration;
 use hedgehog_sidecar::intake::{Decision, OwnWrites, decide};
 use hedgehog_sidecar::queue::worker::WorkerConfig;
 use hedgehog_sidecar::queue::{
-    EnqueueOutcome, Job, JobError, JobHandler, JobState, NewJob, RecordingHandler, WorkerPool,
+    EnqueueOutcome, Job, JobError, JobHandler, JobState, NewJob, WorkerPool,
 };
 
 use crate::support::{Backend, SlowHandler, Storage, TestApp, both_backends, event, eventually};
+use testkit::handler::RecordingHandler;
 
 both_backends!(
     accepted_jobs_survive_a_restart,

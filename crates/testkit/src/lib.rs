@@ -9,8 +9,10 @@
 //! * [`poll`]: waiting until a condition holds, with a deadline.
 //! * [`fabric_env`]: a test server seeded with the fabric's configuration and switch profiles.
 //! * [`logs`]: capturing what the code under test logs.
+//! * [`handler`]: a job handler that remembers the jobs it is given.
 
 pub mod fabric_env;
+pub mod handler;
 pub mod logs;
 pub mod netbox;
 pub mod oracle;
