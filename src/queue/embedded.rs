@@ -15,7 +15,9 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+use super::backend::{
+    CorruptError, EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats, StoreError,
+};
 use super::job::{EventData, Job, JobState, NewJob, new_job_id};
 
 /// Job id → the job with `null` in place of its body.
@@ -103,7 +105,7 @@ impl Inner {
     fn db(&self) -> Result<std::sync::MutexGuard<'_, Database>, QueueError> {
         self.db
             .lock()
-            .map_err(|_| storage("database lock poisoned"))
+            .map_err(|_| StoreError::Poisoned("database").into())
     }
 }
 
@@ -114,8 +116,19 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn storage(e: impl std::fmt::Display) -> QueueError {
-    QueueError::Unavailable(format!("embedded queue: {e}"))
+fn storage(e: impl Into<redb::Error>) -> QueueError {
+    QueueError::Unavailable(StoreError::Embedded(Arc::new(e.into())))
+}
+
+/// A failed file operation of the queue's directory or file.
+fn file_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> QueueError {
+    move |e| {
+        QueueError::Unavailable(StoreError::File {
+            action,
+            path: path.to_owned(),
+            source: Arc::new(e),
+        })
+    }
 }
 
 impl EmbeddedQueue {
@@ -142,15 +155,18 @@ impl EmbeddedQueue {
         max_queued: usize,
         compact_after_removed: u64,
     ) -> Result<Self, QueueError> {
-        create_private_dir(dir)
-            .map_err(|e| storage(format!("cannot create {}: {e}", dir.display())))?;
+        create_private_dir(dir).map_err(file_error("create", dir))?;
         let path = dir.join("queue.redb");
         let db = Database::builder()
             .set_cache_size(PAGE_CACHE_BYTES)
             .create(&path)
-            .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
-        make_private(&path)
-            .map_err(|e| storage(format!("cannot restrict {}: {e}", path.display())))?;
+            .map_err(|e| {
+                QueueError::from(StoreError::Open {
+                    path: path.clone(),
+                    source: Arc::new(e),
+                })
+            })?;
+        make_private(&path).map_err(file_error("restrict", &path))?;
         let state = load(&db)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -175,7 +191,7 @@ impl EmbeddedQueue {
             let mut state = inner
                 .state
                 .lock()
-                .map_err(|_| storage("state lock poisoned"))?;
+                .map_err(|_| QueueError::from(StoreError::Poisoned("state")))?;
             let mut changes = Changes {
                 durable: true,
                 ..Changes::default()
@@ -195,7 +211,7 @@ impl EmbeddedQueue {
             Ok(result)
         })
         .await
-        .map_err(|e| storage(format!("task failed: {e}")))?
+        .map_err(|e| QueueError::from(StoreError::Task(Arc::new(e))))?
     }
 
     fn lease_slot<'a>(state: &'a mut State, lease: &Lease) -> Result<&'a mut Stored, QueueError> {
@@ -203,7 +219,9 @@ impl EmbeddedQueue {
             Some(stored) if matches!(&stored.slot, Slot::Running { token, .. } if *token == lease.token) => {
                 Ok(stored)
             }
-            _ => Err(QueueError::LeaseLost(lease.job.id.clone())),
+            _ => Err(QueueError::LeaseLost {
+                job_id: lease.job.id.clone(),
+            }),
         }
     }
 }
@@ -262,8 +280,11 @@ fn read_state(db: &Database) -> Result<(State, Vec<(String, EventData)>), QueueE
         Ok(table) => {
             for row in table.iter().map_err(storage)? {
                 let (id, bytes) = row.map_err(storage)?;
-                let mut stored: Stored = serde_json::from_slice(bytes.value())
-                    .map_err(|e| QueueError::Corrupt(format!("job {}: {e}", id.value())))?;
+                let mut stored: Stored =
+                    serde_json::from_slice(bytes.value()).map_err(|e| CorruptError::Job {
+                        id: id.value().to_owned(),
+                        source: Arc::new(e),
+                    })?;
                 if stored.job.data.get() != "null" {
                     inline_bodies.push((stored.job.id.clone(), take_body(&mut stored.job)));
                 }
@@ -319,8 +340,10 @@ fn with_bodies(db: &Database, jobs: &mut [Job]) -> Result<(), QueueError> {
     };
     for job in jobs {
         if let Some(body) = table.get(job.id.as_str()).map_err(storage)? {
-            job.data = serde_json::from_slice(body.value())
-                .map_err(|e| QueueError::Corrupt(format!("body of job {}: {e}", job.id)))?;
+            job.data = serde_json::from_slice(body.value()).map_err(|e| CorruptError::Body {
+                id: job.id.clone(),
+                source: Arc::new(e),
+            })?;
         }
     }
     Ok(())
@@ -389,7 +412,8 @@ fn write(db: &Database, state: &State, changes: &Changes) -> Result<(), QueueErr
         for id in &changes.jobs {
             match state.jobs.get(id) {
                 Some(stored) => {
-                    let bytes = serde_json::to_vec(stored).map_err(storage)?;
+                    let bytes = serde_json::to_vec(stored)
+                        .map_err(|e| QueueError::from(CorruptError::Encode(Arc::new(e))))?;
                     jobs.insert(id.as_str(), bytes.as_slice())
                         .map_err(storage)?;
                 }

@@ -11,7 +11,9 @@ pub mod open;
 pub mod redis;
 pub mod worker;
 
-pub use backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+pub use backend::{
+    CorruptError, EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats, StoreError,
+};
 pub use batcher::Enqueuer;
 pub use handler::{JobError, JobHandler, RecordingHandler};
 pub use job::{Job, JobState, NewJob};

@@ -132,8 +132,6 @@ impl StatusWriter for RecordingWriter {
 }
 
 fn unreachable() -> TargetError {
-    TargetError::Unavailable {
-        target: "cluster".into(),
-        message: "connection refused".into(),
-    }
+    let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+    TargetError::ClusterUnavailable(std::sync::Arc::new(kube::Error::Service(refused.into())))
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use git2::{Oid, Repository, Signature};
 use hedgehog_sidecar::config::{FabricConfig, GitConfig, Settings};
 use hedgehog_sidecar::model::{Kind, Manifest, ManifestMeta};
-use hedgehog_sidecar::targets::git::{GitTarget, LocalLock, RepoLease, RepoLock};
+use hedgehog_sidecar::targets::git::{GitError, GitTarget, LocalLock, RepoLease, RepoLock};
 use hedgehog_sidecar::targets::{Cause, Target, TargetError};
 use tempfile::TempDir;
 use testkit::logs::{capture_logs, captured_logs};
@@ -441,7 +441,10 @@ async fn a_branch_that_keeps_moving_is_retryable_and_nothing_is_lost() {
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error}");
-    assert!(matches!(error, TargetError::Unavailable { .. }));
+    assert!(
+        matches!(error, TargetError::Git(GitError::Rejected(_))),
+        "{error:?}"
+    );
     assert_eq!(*attempts.lock().unwrap(), 3, "bounded by max_push_attempts");
     assert!(!fx.files().contains_key(&path("switches/leaf-2.yaml")));
 
@@ -669,10 +672,7 @@ async fn refused_credentials_give_a_clear_error_without_the_token() {
     let health = target.health_check().await.unwrap_err();
 
     for error in [&error, &health] {
-        assert!(
-            matches!(error, TargetError::Unauthorized { .. }),
-            "{error:?}"
-        );
+        assert!(error.is_unauthorized(), "{error:?}");
         assert!(!error.is_retryable());
         let text = format!("{error} {error:?}");
         assert!(text.contains("refused the token"), "{text}");
@@ -697,7 +697,7 @@ async fn a_missing_token_variable_is_a_configuration_error_that_names_it() {
     config.token_env = Some(format!("HHS_TEST_UNSET_{}", uuid::Uuid::new_v4().simple()));
     let target = GitTarget::new("lab", &config, &fx.data, None).unwrap();
     let error = target.health_check().await.unwrap_err();
-    assert!(matches!(error, TargetError::Config { .. }), "{error:?}");
+    assert!(error.is_misconfigured(), "{error:?}");
     assert!(error.to_string().contains("HHS_TEST_UNSET_"), "{error}");
 }
 
@@ -708,7 +708,7 @@ async fn a_missing_ssh_key_file_is_a_configuration_error_that_names_it() {
     config.ssh_key_file = Some(fx.data.with_file_name("no-such-key"));
     let target = GitTarget::new("lab", &config, &fx.data, None).unwrap();
     let error = target.health_check().await.unwrap_err();
-    assert!(matches!(error, TargetError::Config { .. }), "{error:?}");
+    assert!(error.is_misconfigured(), "{error:?}");
     assert!(error.to_string().contains("git.ssh_key_file"), "{error}");
 }
 
@@ -753,7 +753,10 @@ async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
 
     let held = replica_a.acquire("repo").await.unwrap();
     let refused = replica_b.acquire("repo").await.err().expect("A holds it");
-    assert!(refused.to_target_error().is_retryable(), "{refused}");
+    assert!(
+        TargetError::from(refused.clone()).is_retryable(),
+        "{refused}"
+    );
 
     // A keeps renewing its lease past the 300 ms it was taken for.
     tokio::time::sleep(Duration::from_millis(700)).await;

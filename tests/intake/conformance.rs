@@ -113,7 +113,7 @@ impl JobHandler for FlakyHandler {
             self.succeeded.fetch_add(1, Ordering::SeqCst);
             Ok(())
         } else {
-            Err(JobError::Retryable("target unreachable".into()))
+            Err(JobError::retryable("target unreachable"))
         }
     }
 }
@@ -188,7 +188,7 @@ struct BrokenDataHandler;
 #[async_trait::async_trait]
 impl JobHandler for BrokenDataHandler {
     async fn handle(&self, _job: &Job) -> Result<(), JobError> {
-        Err(JobError::Permanent("interface has no device".into()))
+        Err(JobError::permanent("interface has no device"))
     }
 }
 
@@ -396,7 +396,7 @@ impl JobHandler for FailsFirstAttempt {
         let mut failed = self.failed.lock().unwrap();
         if !failed.contains(&job.key) {
             failed.push(job.key.clone());
-            return Err(JobError::Retryable("NetBox unreachable".into()));
+            return Err(JobError::retryable("NetBox unreachable"));
         }
         Ok(())
     }
