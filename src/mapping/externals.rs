@@ -203,7 +203,7 @@ fn sub_interface_vlan(index: &Index, interface: &Interface) -> Option<u16> {
 }
 
 /// An ExternalPeering for each VPC VRF that imports a route target an External VRF exports.
-pub fn render_external_peerings(
+pub(crate) fn render_external_peerings(
     index: &Index,
     vpcs: &RenderedVpcs,
 ) -> Vec<Draft<ExternalPeeringSpec>> {

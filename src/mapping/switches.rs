@@ -14,7 +14,7 @@ use super::sources::SourceRef;
 use super::validate::Violations;
 
 /// Hedgehog names of devices (switches and servers), by device id.
-pub type DeviceNames = HashMap<u64, String>;
+pub(crate) type DeviceNames = HashMap<u64, String>;
 
 /// The object name of a device: `hedgehog_name` when set, else the device name, shortened.
 pub fn device_name(index: &Index, device: &Device) -> String {

@@ -38,7 +38,7 @@ pub(crate) fn vpc_vrfs<'a>(index: &Index<'a>) -> Vec<&'a Vrf> {
 }
 
 /// VPCs, plus which VPC subnet each NetBox VLAN (by id) is.
-pub struct RenderedVpcs {
+pub(crate) struct RenderedVpcs {
     pub vpcs: Vec<Draft<VPCSpec>>,
     pub subnet_by_vlan: HashMap<u64, (String, String)>,
     pub name_by_vrf: HashMap<u64, String>,

@@ -84,7 +84,7 @@ struct Changes {
 /// process's life; jobs are read about once each, so a small cache costs little.
 const PAGE_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
-pub struct EmbeddedQueue {
+pub(crate) struct EmbeddedQueue {
     inner: Arc<Inner>,
 }
 

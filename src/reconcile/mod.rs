@@ -1,7 +1,7 @@
 //! The periodic reconcile: desired (NetBox) against actual (cluster or Git), drift, self-heal and
 //! write-back.
 
-pub mod after_publish;
+pub(crate) mod after_publish;
 pub mod compare;
 pub(crate) mod fabric_status;
 pub mod health;

@@ -15,7 +15,7 @@ use crate::netbox::NetBoxError;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 /// A target holding objects in memory; `reachable = false` makes every call fail.
-pub struct MemoryTarget {
+pub(crate) struct MemoryTarget {
     pub objects: Mutex<Vec<Value>>,
     pub reachable: bool,
     pub publishes: Mutex<usize>,
@@ -77,7 +77,7 @@ impl Target for MemoryTarget {
     }
 }
 
-pub struct FixedSource(pub Mutex<Option<Desired>>);
+pub(crate) struct FixedSource(pub Mutex<Option<Desired>>);
 
 #[async_trait]
 impl DesiredSource for FixedSource {
@@ -94,7 +94,7 @@ impl DesiredSource for FixedSource {
 
 /// Records the plans and the fabric-wide outcomes it is asked to write.
 #[derive(Default)]
-pub struct RecordingWriter(
+pub(crate) struct RecordingWriter(
     pub Mutex<Vec<WritebackPlan>>,
     pub Mutex<Vec<Outcome>>,
     pub Mutex<Vec<String>>,

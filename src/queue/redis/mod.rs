@@ -44,7 +44,7 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{COMMON}\n{body}"))
 }
 
-pub struct RedisQueue {
+pub(crate) struct RedisQueue {
     pool: Pool,
     client: redis::Client,
     /// Intake's connection, made on first use. Multiplexed, so concurrent batches share it,
