@@ -1,23 +1,23 @@
 //! The Hedgehog kinds as Rust types, and the generic [`Manifest`] form they are rendered into.
 
-pub mod agent;
-pub mod connection;
+pub(crate) mod agent;
+pub(crate) mod connection;
 mod diff;
-pub mod external;
+pub(crate) mod external;
 pub(crate) mod external_attachment;
 pub(crate) mod external_peering;
 pub mod fabric_config;
 pub(crate) mod fabric_config_read;
-pub mod ipv4_namespace;
+pub(crate) mod ipv4_namespace;
 mod kind;
 mod manifest;
 mod references;
-pub mod server;
+pub(crate) mod server;
 pub(crate) mod server_profile;
-pub mod switch;
+pub(crate) mod switch;
 pub(crate) mod switch_group;
-pub mod switch_profile;
-pub mod typed;
+pub(crate) mod switch_profile;
+pub(crate) mod typed;
 pub mod vlan_namespace;
 pub mod vpc;
 pub(crate) mod vpc_attachment;

@@ -4,7 +4,7 @@
 pub(crate) mod after_publish;
 pub mod compare;
 pub(crate) mod fabric_status;
-pub mod health;
+pub(crate) mod health;
 pub(crate) mod isolation;
 pub mod metrics;
 

@@ -4,7 +4,7 @@
 
 mod connect;
 mod errors;
-pub mod labels;
+pub(crate) mod labels;
 mod plan;
 mod publish;
 
