@@ -9,7 +9,6 @@ use tokio::sync::Mutex;
 use tracing::Instrument;
 
 use super::publisher::{FabricPublisher, PublishError};
-use crate::attribution::NetBoxChange;
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
 
@@ -70,13 +69,7 @@ impl FabricJobHandler {
         let Some(slot) = self.fabrics.values().next() else {
             return;
         };
-        let change = NetBoxChange::new(
-            &job.object_type,
-            job.object_id,
-            job.request_id.as_deref(),
-            job.user.as_deref(),
-            &job.timestamp,
-        );
+        let change = job.netbox_change();
         crate::state::record_change_or_warn(slot.publisher.shared.as_ref(), change).await;
     }
 }
