@@ -33,6 +33,7 @@ use bench_fabric::{
 };
 use hedgehog_sidecar::api::{AppOptions, RunningApp, spawn_app};
 use hedgehog_sidecar::config::{FabricConfig, Settings};
+use hedgehog_sidecar::model::Kind;
 use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
 use hedgehog_sidecar::netbox::writeback::{CustomFieldUpdate, patch_custom_fields};
 use hedgehog_sidecar::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
@@ -106,10 +107,7 @@ async fn setup(name: &str, url: &str, settings: &Settings) {
 }
 
 async fn switch_description(kube: &kube::Client, name: &str) -> Option<String> {
-    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
-    let gvk = GroupVersionKind::gvk("wiring.githedgehog.com", "v1beta1", "Switch");
-    let resource = ApiResource::from_gvk_with_plural(&gvk, "switches");
-    let api: Api<DynamicObject> = Api::namespaced_with(kube.clone(), "default", &resource);
+    let api = testkit::kube::objects(kube, Kind::Switch);
     let object = api.get_opt(name).await.ok().flatten()?;
     let value = serde_json::to_value(object).ok()?;
     value["spec"]["description"].as_str().map(str::to_owned)

@@ -8,9 +8,11 @@
 //! * [`redis`]: the test Redis database and a private Redis server that can be stopped.
 //! * [`poll`]: waiting until a condition holds, with a deadline.
 //! * [`fabric_env`]: a test server seeded with the fabric's configuration and switch profiles.
+//! * [`kube`]: the Hedgehog kinds through kube-rs.
 //! * [`logs`]: capturing what the code under test logs.
 
 pub mod fabric_env;
+pub mod kube;
 pub mod logs;
 pub mod netbox;
 pub mod oracle;
