@@ -181,6 +181,16 @@ impl EmbeddedQueue {
         })
     }
 
+    /// Runs `op` as [`Self::with_state`] does, then wakes the workers waiting for a job.
+    async fn change_and_wake(
+        &self,
+        op: impl FnOnce(&mut State, &mut Changes, &Inner) -> Result<(), QueueError> + Send + 'static,
+    ) -> Result<(), QueueError> {
+        self.with_state(op).await?;
+        self.inner.notify.notify_waiters();
+        Ok(())
+    }
+
     /// Runs `op` on the state off the async threads (redb writes block on fsync).
     async fn with_state<T: Send + 'static>(
         &self,
@@ -673,7 +683,7 @@ impl JobQueue for EmbeddedQueue {
 
     async fn heartbeat(&self, lease: &Lease) -> Result<(), QueueError> {
         let lease = lease.clone();
-        self.with_state(move |state, changes, inner| {
+        self.change_and_wake(move |state, changes, inner| {
             let stored = Self::lease_slot(state, &lease)?;
             if let Slot::Running { until_ms, .. } = &mut stored.slot {
                 *until_ms = now_ms() + inner.visibility.as_millis() as u64;
@@ -695,9 +705,7 @@ impl JobQueue for EmbeddedQueue {
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn retry_later(
@@ -707,7 +715,7 @@ impl JobQueue for EmbeddedQueue {
         delay: Duration,
     ) -> Result<(), QueueError> {
         let (lease, error) = (lease.clone(), error.to_owned());
-        self.with_state(move |state, changes, _| {
+        self.change_and_wake(move |state, changes, _| {
             let stored = Self::lease_slot(state, &lease)?;
             stored.slot = Slot::Retrying {
                 due_ms: now_ms() + delay.as_millis() as u64,
@@ -716,14 +724,12 @@ impl JobQueue for EmbeddedQueue {
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn dead_letter(&self, lease: &Lease, error: &str) -> Result<(), QueueError> {
         let (lease, error) = (lease.clone(), error.to_owned());
-        self.with_state(move |state, changes, _| {
+        self.change_and_wake(move |state, changes, _| {
             let stored = Self::lease_slot(state, &lease)?;
             stored.slot = Slot::Dead { at_ms: now_ms() };
             stored.job.last_error = Some(error);
@@ -731,23 +737,19 @@ impl JobQueue for EmbeddedQueue {
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), QueueError> {
         let lease = lease.clone();
-        self.with_state(move |state, changes, _| {
+        self.change_and_wake(move |state, changes, _| {
             let stored = Self::lease_slot(state, &lease)?;
             stored.job.attempts = stored.job.attempts.saturating_sub(1);
             state.requeue_front(&lease.job.id);
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn list(&self, wanted: JobState, limit: usize) -> Result<Vec<Job>, QueueError> {
