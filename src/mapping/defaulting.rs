@@ -251,6 +251,19 @@ mod tests {
         assert_eq!(normalised_mac("not-a-mac"), None);
     }
 
+    /// DHCP options as the fabric's defaulting leaves them, with nothing optional set.
+    fn options() -> DhcpOptions {
+        DhcpOptions {
+            pxe_url: None,
+            dns_servers: vec![],
+            time_servers: vec![],
+            interface_mtu: 9036,
+            lease_time_seconds: 3600,
+            disable_default_route: false,
+            advertised_routes: vec![],
+        }
+    }
+
     #[test]
     fn a_subnet_with_dhcp_off_loses_its_range_and_options() {
         let mut subnet = VPCSubnet {
@@ -260,12 +273,7 @@ mod tests {
                 range: Some(DhcpRange::default()),
                 options: Some(DhcpOptions {
                     pxe_url: Some("http://boot".into()),
-                    dns_servers: vec![],
-                    time_servers: vec![],
-                    interface_mtu: 9036,
-                    lease_time_seconds: 3600,
-                    disable_default_route: false,
-                    advertised_routes: vec![],
+                    ..options()
                 }),
                 ..VPCDhcp::default()
             }),
@@ -284,13 +292,8 @@ mod tests {
             dhcp: Some(VPCDhcp {
                 enable: true,
                 options: Some(DhcpOptions {
-                    pxe_url: None,
                     dns_servers: vec!["9.9.9.9".into(), "1.1.1.1".into()],
-                    time_servers: vec![],
-                    interface_mtu: 9036,
-                    lease_time_seconds: 3600,
-                    disable_default_route: false,
-                    advertised_routes: vec![],
+                    ..options()
                 }),
                 ..VPCDhcp::default()
             }),

@@ -7,12 +7,31 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::compare::key_of;
-use super::engine::{Desired, DesiredSource, SourceError, StatusWriter, WriteBackError};
+use super::engine::{
+    Desired, DesiredSource, Reconciler, SourceError, StatusWriter, WriteBackError,
+};
 use super::writeback::{Outcome, WritebackPlan};
 use crate::config::FabricConfig;
 use crate::model::Manifest;
 use crate::netbox::NetBoxError;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
+
+/// A reconciler over test collaborators, with the default heartbeat ages.
+pub(crate) fn reconciler<'a>(
+    fabric: &'a FabricConfig,
+    source: &'a dyn DesiredSource,
+    target: &'a dyn Target,
+    writer: &'a dyn StatusWriter,
+) -> Reconciler<'a> {
+    Reconciler {
+        fabric,
+        source,
+        target,
+        writer,
+        heartbeat_stale: chrono::Duration::minutes(5),
+        heartbeat_refresh: chrono::Duration::hours(1),
+    }
+}
 
 /// A target holding objects in memory; `reachable = false` makes every call fail.
 pub(crate) struct MemoryTarget {

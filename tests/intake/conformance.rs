@@ -81,13 +81,7 @@ async fn a_dead_workers_job_is_taken_over_and_finished(backend: Backend) {
         WorkerConfig::from(&settings.queue),
         stop_workers.clone(),
     );
-    eventually(
-        Duration::from_secs(10),
-        "a live worker finishes the job",
-        || async { !handler.jobs().is_empty() },
-    )
-    .await;
-    let job = &handler.jobs()[0];
+    let job = &first_job(&handler, "a live worker finishes the job").await;
     assert_eq!(job.id, lease.job.id);
     assert_eq!(job.attempts, 2, "the dead worker's attempt counts");
     // The dead worker's late ack is refused: the job is no longer its own.
@@ -482,14 +476,17 @@ async fn shutdown_hands_back_jobs_that_overrun_the_grace_period(backend: Backend
 
     let handler = Arc::new(RecordingHandler::new());
     let app = TestApp::spawn(&settings, handler.clone()).await;
-    eventually(
-        Duration::from_secs(10),
-        "the handed-back job runs",
-        || async { !handler.jobs().is_empty() },
-    )
-    .await;
-    let job = &handler.jobs()[0];
+    let job = &first_job(&handler, "the handed-back job runs").await;
     assert_eq!(job.id, json["job_id"]);
     assert_eq!(job.attempts, 1, "a handed-back attempt does not count");
     app.stop().await;
+}
+
+/// The first job `handler` ran, once it ran one.
+async fn first_job(handler: &RecordingHandler, what: &str) -> Job {
+    eventually(Duration::from_secs(10), what, || async {
+        !handler.jobs().is_empty()
+    })
+    .await;
+    handler.jobs()[0].clone()
 }
