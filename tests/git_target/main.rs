@@ -203,6 +203,15 @@ fn fabric_with_leaf_2() -> Vec<Manifest> {
     desired
 }
 
+/// The fabric with switch `name` given role `role`.
+fn with_role(name: &str, role: &str) -> Vec<Manifest> {
+    let mut changed = fabric();
+    for manifest in changed.iter_mut().filter(|m| m.metadata.name == name) {
+        *manifest = switch(name, role);
+    }
+    changed
+}
+
 fn cause(user: &str, request: &str) -> Cause {
     Cause {
         request_id: Some(request.into()),
@@ -268,8 +277,7 @@ async fn an_update_rewrites_only_the_changed_object() {
     let before = fx.files();
     let first = fx.tip().unwrap();
 
-    let mut changed = fabric();
-    changed[1] = switch("leaf-1", "border-leaf");
+    let changed = with_role("leaf-1", "border-leaf");
     let report = target
         .publish(&changed, &cause("bob", "req-2"), false)
         .await
@@ -536,8 +544,7 @@ async fn a_dry_run_shows_the_diff_and_commits_nothing() {
     let target = fx.published().await;
     let tip = fx.tip();
 
-    let mut changed = fabric();
-    changed[0] = switch("spine-1", "border-leaf");
+    let changed = with_role("spine-1", "border-leaf");
     let report = target
         .publish(&changed, &cause("alice", "req-2"), true)
         .await

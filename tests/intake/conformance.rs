@@ -119,19 +119,12 @@ async fn failures_retry_then_dead_letter_and_jobs_retry_brings_them_back(backend
     let app = TestApp::spawn(&settings, handler.clone()).await;
     let (_, json) = app.post_signed(&event("ipam.vrf", 4, "updated", 1)).await;
     let id = json["job_id"].as_str().unwrap().to_owned();
-    let queue = app.queue.clone();
-    eventually(
-        Duration::from_secs(10),
-        "the job is a dead letter",
-        || async { !queue.list(JobState::Dead, 10).await.unwrap().is_empty() },
-    )
-    .await;
+    until_a_dead_letter(&app).await;
     assert_eq!(handler.calls.load(Ordering::SeqCst), 3, "max_attempts = 3");
     let (state, dead) = app.queue.show(&id).await.unwrap().unwrap();
     assert_eq!(state, JobState::Dead);
     assert_eq!(dead.attempts, 3);
     assert_eq!(dead.last_error.as_deref(), Some("target unreachable"));
-    drop(queue);
     app.stop().await;
 
     // The operator looks and re-queues with the CLI.
@@ -191,13 +184,7 @@ async fn permanent_failures_go_straight_to_dead_letters(backend: Backend) {
     let app = TestApp::spawn(&storage.settings(), Arc::new(BrokenDataHandler)).await;
     app.post_signed(&event("dcim.interface", 4, "created", 1))
         .await;
-    let queue = app.queue.clone();
-    eventually(
-        Duration::from_secs(10),
-        "the job is a dead letter",
-        || async { !queue.list(JobState::Dead, 10).await.unwrap().is_empty() },
-    )
-    .await;
+    until_a_dead_letter(&app).await;
     let dead = &app.queue.list(JobState::Dead, 10).await.unwrap()[0];
     assert_eq!(dead.attempts, 1);
     assert_eq!(dead.last_error.as_deref(), Some("interface has no device"));
@@ -489,4 +476,14 @@ async fn first_job(handler: &RecordingHandler, what: &str) -> Job {
     })
     .await;
     handler.jobs()[0].clone()
+}
+
+/// Waits until the queue of `app` holds a dead letter.
+async fn until_a_dead_letter(app: &TestApp) {
+    eventually(
+        Duration::from_secs(10),
+        "the job is a dead letter",
+        || async { !app.queue.list(JobState::Dead, 10).await.unwrap().is_empty() },
+    )
+    .await;
 }
