@@ -697,14 +697,20 @@ async fn refused_credentials_give_a_clear_error_without_the_token() {
     assert!(!logs.contains(&token), "the token reached a log line");
 }
 
+/// What the health check says with `config`, which must be a configuration error.
+async fn configuration_error(fx: &Fixture, config: &GitConfig) -> TargetError {
+    let target = GitTarget::new("lab", config, &fx.data, None).unwrap();
+    let error = target.health_check().await.unwrap_err();
+    assert!(error.is_misconfigured(), "{error:?}");
+    error
+}
+
 #[tokio::test]
 async fn a_missing_token_variable_is_a_configuration_error_that_names_it() {
     let fx = Fixture::new();
     let mut config = fx.config(0);
     config.token_env = Some(format!("HHS_TEST_UNSET_{}", uuid::Uuid::new_v4().simple()));
-    let target = GitTarget::new("lab", &config, &fx.data, None).unwrap();
-    let error = target.health_check().await.unwrap_err();
-    assert!(error.is_misconfigured(), "{error:?}");
+    let error = configuration_error(&fx, &config).await;
     assert!(error.to_string().contains("HHS_TEST_UNSET_"), "{error}");
 }
 
@@ -713,9 +719,7 @@ async fn a_missing_ssh_key_file_is_a_configuration_error_that_names_it() {
     let fx = Fixture::new();
     let mut config = git_config("ssh://git@127.0.0.1:1/fabric.git", 0);
     config.ssh_key_file = Some(fx.data.with_file_name("no-such-key"));
-    let target = GitTarget::new("lab", &config, &fx.data, None).unwrap();
-    let error = target.health_check().await.unwrap_err();
-    assert!(error.is_misconfigured(), "{error:?}");
+    let error = configuration_error(&fx, &config).await;
     assert!(error.to_string().contains("git.ssh_key_file"), "{error}");
 }
 
