@@ -480,6 +480,14 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
     cluster.shutdown().await;
 }
 
+/// The API server's status of a refused call.
+fn refusal(error: kube::Error) -> Box<kube::core::Status> {
+    match error {
+        kube::Error::Api(status) => status,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 /// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
 /// webhook's patch is applied before the object is stored, and a refusal comes back as the API
 /// server words it; deletes are admitted too.
@@ -514,9 +522,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
     }))
     .unwrap();
     let refused = vpcs.create(&PostParams::default(), &vpc).await.unwrap_err();
-    let kube::Error::Api(status) = refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
+    let status = refusal(refused);
     assert!(
         status
             .message
@@ -550,9 +556,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
         .delete("default", &Default::default())
         .await
         .unwrap_err();
-    let kube::Error::Api(status) = refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
+    let status = refusal(refused);
     assert_eq!(
         status.message,
         "admission webhook \"vipv4namespace.kb.io\" denied the request: IPv4Namespace has VPCs"
