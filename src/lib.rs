@@ -6,7 +6,7 @@
 //! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
 
 pub mod api;
-pub mod attribution;
+pub(crate) mod attribution;
 pub mod cli;
 pub mod config;
 pub mod fabric_env;

@@ -1,16 +1,16 @@
 //! The `hedgehog-sidecar` command line. Each subcommand lives in its own file with its
 //! arguments and its `run` function.
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod commit;
 pub mod import;
 pub mod jobs;
 pub mod manifests;
 pub mod reconcile;
-pub mod render;
-pub mod serve;
+pub(crate) mod render;
+pub(crate) mod serve;
 pub mod setup;
-pub mod snapshot;
+pub(crate) mod snapshot;
 
 use std::path::PathBuf;
 

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use super::settings::Settings;
 
-pub const ENV_PREFIX: &str = "HEDGEHOG_SIDECAR_";
+pub(crate) const ENV_PREFIX: &str = "HEDGEHOG_SIDECAR_";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

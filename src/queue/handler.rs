@@ -1,18 +1,37 @@
 //! The work a job does ([`JobHandler`]), and how it fails ([`JobError`]).
 
+use std::error::Error;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::job::Job;
 
-/// Why a job failed, and whether trying again can help.
+/// Why a job failed, and whether trying again can help. The handler's own error is kept
+/// whole (the queue only stores its text), so callers can walk or downcast its sources.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JobError {
     /// A passing problem (a target or NetBox unreachable): retried with backoff.
-    #[error("{0}")]
-    Retryable(String),
+    #[error(transparent)]
+    Retryable(Arc<dyn Error + Send + Sync>),
     /// Trying again cannot help (bad data): straight to the dead-letter queue.
-    #[error("{0}")]
-    Permanent(String),
+    #[error(transparent)]
+    Permanent(Arc<dyn Error + Send + Sync>),
+}
+
+impl JobError {
+    pub fn retryable(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self::Retryable(Arc::from(error.into()))
+    }
+
+    pub fn permanent(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self::Permanent(Arc::from(error.into()))
+    }
+
+    /// Whether running the job again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Retryable(_))
+    }
 }
 
 #[async_trait]

@@ -51,16 +51,9 @@ async fn applied(seeded: &Seeded, kube: &kube::Client, device: &str) {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn the_sidecars_own_write_backs_create_no_jobs_even_with_an_admin_token() {
-    let (
-        _netbox,
-        ClusterFabric {
-            seeded,
-            server,
-            dir,
-            fabric,
-        },
-    ) = cluster_scenario("e2e-own").await;
-    let settings = settings(fabric, dir.path());
+    let (_netbox, cluster) = cluster_scenario("e2e-own").await;
+    let settings = cluster.settings();
+    let ClusterFabric { seeded, server, .. } = cluster;
     assert!(settings.webhook.ignore_users.is_empty());
     let log = Arc::new(Mutex::new(None::<Arc<JobLog>>));
     let shutdown = CancellationToken::new();

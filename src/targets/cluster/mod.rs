@@ -4,9 +4,11 @@
 
 mod connect;
 mod errors;
-pub mod labels;
+pub(crate) mod labels;
 mod plan;
 mod publish;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -16,7 +18,8 @@ use crate::config::{ClusterOptions, FabricConfig, FabricSettings};
 use crate::model::{Kind, Manifest, VERSION};
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
-pub use connect::client;
+pub use connect::{ConnectError, client};
+pub(crate) use errors::describe;
 pub use labels::FabricLabels;
 pub use plan::apply_order;
 
@@ -90,9 +93,9 @@ impl ClusterTarget {
             .into_iter()
             .map(serde_json::to_value)
             .collect::<Result<_, _>>()
-            .map_err(|e| TargetError::Other {
-                target: "cluster".into(),
-                message: format!("cannot encode a {}: {e}", kind.as_str()),
+            .map_err(|e| TargetError::Encode {
+                kind: kind.as_str(),
+                source: Arc::new(e),
             })
     }
 }

@@ -172,12 +172,9 @@ fn stamped(
                 objects.insert(key, object);
             }
             _ => {
-                return Err(TargetError::Other {
-                    target: "cluster".into(),
-                    message: format!(
-                        "{} {:?} is not a kind the sidecar applies",
-                        manifest.kind, manifest.metadata.name
-                    ),
+                return Err(TargetError::NotApplied {
+                    kind: manifest.kind.clone(),
+                    name: manifest.metadata.name.clone(),
                 });
             }
         }
