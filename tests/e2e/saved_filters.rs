@@ -26,7 +26,7 @@ async fn devices_found(site: &str, filter: &str) -> BTreeSet<u64> {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn problem_filters_find_a_drifted_device_and_not_a_synced_one() {
-    let (
+    let Some((
         _netbox,
         ClusterFabric {
             seeded,
@@ -34,7 +34,10 @@ async fn problem_filters_find_a_drifted_device_and_not_a_synced_one() {
             dir,
             mut fabric,
         },
-    ) = cluster_scenario("e2e-filters").await;
+    )) = cluster_scenario("e2e-filters").await
+    else {
+        return;
+    };
     // The first reconcile fills the empty cluster (self-heal); later ones run without it, so
     // they report drift on the NetBox object instead of repairing it.
     let filling = FabricServices::build(&settings(fabric.clone(), dir.path()), None)
