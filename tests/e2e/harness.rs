@@ -18,14 +18,14 @@ use hedgehog_sidecar::netbox::seed::{
 };
 use hedgehog_sidecar::netbox::setup::ensure_schema;
 use hedgehog_sidecar::netbox::{FabricSnapshot, load_fabric};
-use testkit::oracle::FabricCluster;
-
-pub use super::docs_fabric::{cluster_snapshot, docs_snapshot};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 pub use testkit::eventually_some;
 pub use testkit::logs::show_logs;
 pub use testkit::netbox::{NETBOX, client, unique, var};
+use testkit::oracle::FabricCluster;
+
+use super::docs_fabric::{cluster_snapshot, docs_snapshot};
 
 /// A fabric in NetBox for one scenario; deleted again by [`Seeded::remove`].
 pub struct Seeded {
