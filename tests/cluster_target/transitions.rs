@@ -147,6 +147,23 @@ async fn two_leaves_swapping_their_ips_converge_in_one_publish() {
     assert_eq!(step.updated.len(), 2, "{step:?}");
 }
 
+/// The fabric keeps link IPs unique across connections: one link is parked on a free /31 of
+/// the fabric subnet first.
+#[tokio::test]
+async fn two_fabric_connections_swapping_their_link_ips_converge_in_one_publish() {
+    let changed = swapped(
+        &swapped(&fabric_yaml(), "172.30.128.0/31", "172.30.128.2/31"),
+        "172.30.128.1/31",
+        "172.30.128.3/31",
+    );
+    let Some(step) = converges("link ips swapped", &changed, ClusterOptions::default(), 1).await
+    else {
+        return;
+    };
+    assert_eq!(step.failures, [], "{step:?}");
+    assert_eq!(step.updated.len(), 2, "{step:?}");
+}
+
 /// The fabric keeps a VLAN namespace's VLANs unique across VPCs: one VPC is parked on a free
 /// VLAN of the namespace first.
 #[tokio::test]

@@ -4,8 +4,9 @@
 //! the next round.
 //!
 //! Parked are a leaf's ASN and a switch's protocol, VTEP and management IPs (fresh ones from
-//! the fabric's subnets and ASN range), and a VPC subnet's VLAN (a fresh one from the ranges of
-//! the VPC's VLANNamespace).
+//! the fabric's subnets and ASN range), a VPC subnet's VLAN (a fresh one from the ranges of
+//! the VPC's VLANNamespace), and a fabric, mesh or gateway link's /31 (a fresh one from the
+//! fabric subnet).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -27,6 +28,7 @@ pub fn parked(
     match key.kind {
         Kind::Switch => swap.switch(settings),
         Kind::VPC => swap.vpc(),
+        Kind::Connection => swap.connection(settings),
         _ => None,
     }
 }
@@ -100,6 +102,46 @@ fn identity(value: &Value) -> String {
         Some(text) => text.split('/').next().unwrap_or(text).to_owned(),
         None => value.to_string(),
     }
+}
+
+/// The link list of a fabric, mesh or gateway connection, with its type's key.
+fn link_list(connection: &Value) -> Option<(&'static str, &Vec<Value>)> {
+    ["fabric", "mesh", "gateway"].into_iter().find_map(|kind| {
+        let links = connection
+            .pointer(&format!("/spec/{kind}/links"))?
+            .as_array()?;
+        Some((kind, links))
+    })
+}
+
+/// A link's ends that carry an IP, as `(end, ip)`.
+fn link_ends(link: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    link.as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(end, side)| Some((end, side.get("ip")?)))
+}
+
+/// Every link IP of a connection, as the fabric compares them.
+fn link_ips(connection: &Value) -> BTreeSet<String> {
+    link_list(connection)
+        .into_iter()
+        .flat_map(|(_, links)| links)
+        .flat_map(|link| link_ends(link).map(|(_, ip)| identity(ip)))
+        .collect()
+}
+
+fn addr_of(ip: &Value) -> Option<Ipv4Addr> {
+    identity(ip).parse().ok()
+}
+
+/// The first /31 of `subnet` neither of whose addresses `taken` holds.
+fn free_pair(subnet: ipnet::Ipv4Net, taken: &BTreeSet<String>) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    subnet.subnets(31).ok()?.find_map(|pair| {
+        let (even, odd) = (pair.network(), pair.broadcast());
+        let free = !taken.contains(&even.to_string()) && !taken.contains(&odd.to_string());
+        free.then_some((even, odd))
+    })
 }
 
 struct Swap<'a> {
@@ -208,6 +250,44 @@ impl Swap<'_> {
         moved.then_some(parked)
     }
 
+    fn connection(&self, settings: &FabricSettings) -> Option<Value> {
+        let desired = self.desired.get(self.key)?;
+        let current = self.live.get(self.key)?;
+        let held_now = link_ips(current);
+        let mut parked = desired.clone();
+        let mut moved = false;
+        let (kind, links) = link_list(desired)?;
+        for (n, link) in links.iter().enumerate() {
+            let wanted: Vec<String> = link_ends(link).map(|(_, ip)| identity(ip)).collect();
+            if wanted.iter().all(|ip| held_now.contains(ip)) {
+                continue;
+            }
+            let given_up = self.others().any(|(holder, wants)| {
+                let holds = link_ips(holder);
+                let keeps = wants.map(link_ips).unwrap_or_default();
+                wanted
+                    .iter()
+                    .any(|ip| holds.contains(ip) && !keeps.contains(ip))
+            });
+            if !given_up {
+                continue;
+            }
+            let taken = self.taken(|object| link_ips(object).into_iter().collect());
+            let (even, odd) = free_pair(settings.fabric_subnet, &taken)?;
+            let parked_link = &mut parked["spec"][kind]["links"][n];
+            for (end, ip) in link_ends(link)
+                .map(|(end, ip)| (end.clone(), ip.clone()))
+                .collect::<Vec<_>>()
+            {
+                let last_even = addr_of(&ip).is_some_and(|a| a.octets()[3] % 2 == 0);
+                let fresh = if last_even { even } else { odd };
+                parked_link[end.as_str()]["ip"] = Value::from(format!("{fresh}/31"));
+            }
+            moved = true;
+        }
+        moved.then_some(parked)
+    }
+
     /// The first VLAN of VLANNamespace `namespace`'s ranges that no VPC holds or wants.
     fn free_vlan(&self, namespace: &str, taken: &BTreeSet<String>) -> Option<u64> {
         let key = ObjectKey {
@@ -296,6 +376,31 @@ mod tests {
         assert_eq!(parked["spec"]["protocolIP"], "172.30.8.1/32");
         assert_eq!(parked["spec"]["vtepIP"], "172.30.12.1/32");
         assert_eq!(parked["spec"]["asn"], 65101);
+    }
+
+    #[test]
+    fn two_fabric_connections_swapping_link_ips_park_one_link_on_a_free_31() {
+        let link = |name: &str, spine: u8| {
+            entry(
+                Kind::Connection,
+                name,
+                json!({"fabric": {"links": [{
+                "spine": {"port": "s/E1/1", "ip": format!("172.30.128.{spine}/31")},
+                "leaf": {"port": "l/E1/1", "ip": format!("172.30.128.{}/31", spine + 1)}}]}}),
+            )
+        };
+        let live: BTreeMap<_, _> = [link("a", 0), link("b", 2)].into();
+        let desired: BTreeMap<_, _> = [link("a", 2), link("b", 0)].into();
+        let key = ObjectKey {
+            kind: Kind::Connection,
+            name: "a".into(),
+        };
+        let parked = parked(&key, &desired, &live, &FabricSettings::default()).unwrap();
+        let parked_link = &parked["spec"]["fabric"]["links"][0];
+        assert_eq!(parked_link["spine"]["ip"], "172.30.128.4/31");
+        assert_eq!(parked_link["leaf"]["ip"], "172.30.128.5/31");
+        assert_eq!(parked_link["spine"]["port"], "s/E1/1");
+        assert!(super::parked(&key, &live, &live, &FabricSettings::default()).is_none());
     }
 
     #[test]
