@@ -383,6 +383,8 @@ async fn dry_runs_report_without_changing_anything() {
     cluster.shutdown().await;
 }
 
+/// Only connecting and reading is tested, and an Agent (a kind the fabric has no webhook for):
+/// the plain test server suffices.
 #[tokio::test]
 async fn connects_through_a_kubeconfig_file_and_context() {
     let server = TestServer::start(&crds_dir()).await.unwrap();

@@ -4,6 +4,7 @@
 
 mod attribution;
 mod cable;
+mod docs_fabric;
 mod harness;
 mod own_writes;
 mod publish;
@@ -13,4 +14,5 @@ mod render;
 mod replicas;
 mod saved_filters;
 mod scripts;
+mod steady;
 mod webhook_counter;

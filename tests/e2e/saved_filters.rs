@@ -26,7 +26,9 @@ async fn devices_found(site: &str, filter: &str) -> BTreeSet<u64> {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn problem_filters_find_a_drifted_device_and_not_a_synced_one() {
-    let (_netbox, mut cluster) = cluster_scenario("e2e-filters").await;
+    let Some((_netbox, mut cluster)) = cluster_scenario("e2e-filters").await else {
+        return;
+    };
     // The first reconcile fills the empty cluster (self-heal); later ones run without it, so
     // they report drift on the NetBox object instead of repairing it.
     let filling = FabricServices::build(&cluster.settings(), None)

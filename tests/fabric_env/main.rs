@@ -19,6 +19,9 @@ fn fabric(settings: serde_json::Value) -> FabricConfig {
         .unwrap()
 }
 
+/// A test server without the fabric's webhooks: these tests read the configuration and the
+/// profiles and apply no fabric object, and seed the profiles themselves (the webhooks would
+/// create the whole catalog).
 async fn cluster() -> (TestServer, FabricEnvSource) {
     let server = TestServer::start(&crds_dir()).await.expect("test server");
     let client = server.client().await.expect("client");

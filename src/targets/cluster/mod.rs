@@ -5,6 +5,7 @@
 mod connect;
 mod errors;
 pub(crate) mod labels;
+mod parking;
 mod plan;
 mod publish;
 
@@ -31,8 +32,8 @@ pub struct ClusterTarget {
     fabric: String,
     options: ClusterOptions,
     labels: FabricLabels,
-    /// The fabric's leaf ASNs, where a switch is parked while switches swap ASNs.
-    leaf_asns: std::ops::RangeInclusive<u64>,
+    /// The fabric's settings: where an object is parked while two swap a unique value.
+    settings: FabricSettings,
 }
 
 impl ClusterTarget {
@@ -52,9 +53,10 @@ impl ClusterTarget {
         .with_settings(&fabric.mapping.settings))
     }
 
-    /// Takes the fabric's leaf ASN range from `settings` (the defaults of `hhfab init` until then).
+    /// Takes the fabric's ASN range and subnets from `settings` (the defaults of `hhfab init`
+    /// until then).
     pub fn with_settings(mut self, settings: &FabricSettings) -> ClusterTarget {
-        self.leaf_asns = u64::from(settings.leaf_asn_start)..=u64::from(settings.leaf_asn_end);
+        self.settings = settings.clone();
         self
     }
 
@@ -69,9 +71,8 @@ impl ClusterTarget {
             fabric: fabric.to_owned(),
             labels: FabricLabels::new(label_domain, fabric),
             options,
-            leaf_asns: 0..=0,
+            settings: FabricSettings::default(),
         }
-        .with_settings(&FabricSettings::default())
     }
 
     fn api(&self, kind: Kind) -> Api<DynamicObject> {
