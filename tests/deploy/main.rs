@@ -9,6 +9,7 @@ mod binary;
 mod compose;
 mod container;
 mod kubernetes;
+mod rbac;
 mod startup;
 mod systemd;
 mod tools;
