@@ -1,6 +1,7 @@
 //! Everything the sidecar knows about NetBox: its REST objects, snapshots of a fabric, and the
 //! client that reads and writes them (the sidecar's own pynetbox).
 
+pub mod changelog;
 pub mod client;
 pub mod endpoints;
 pub mod error;

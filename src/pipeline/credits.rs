@@ -15,6 +15,10 @@ use crate::reconcile::{SourceMap, SourceRef};
 use crate::state::SharedState;
 use crate::targets::{Cause, PublishReport};
 
+/// Change-log reads one publish may make to credit removals (see
+/// [`History::unexplained_deletions`]).
+const MAX_LOGGED_DELETIONS: usize = 20;
+
 /// What a publish reads from the shared state before publishing.
 pub struct History {
     /// Recorded changes not credited yet.
@@ -54,6 +58,33 @@ impl History {
         cause.credits = credit(&keys, &[&desired.sources, &self.sources], &self.changes);
         cause.credits.retain(|c| !c.changes.is_empty());
         cause
+    }
+
+    /// The NetBox objects, gone from NetBox, that objects this publish removes were rendered
+    /// from, when no recorded change explains the removal: the job read NetBox after a
+    /// deletion whose webhook has not arrived yet. Each costs a change-log read, so a mass
+    /// deletion looks up only the first few.
+    pub fn unexplained_deletions(
+        &self,
+        desired: &Desired,
+        current: &BTreeMap<(&'static str, u64), &CustomFields>,
+    ) -> Vec<SourceRef> {
+        let removed: Vec<&ObjectKey> = self
+            .sources
+            .keys()
+            .filter(|k| !desired.sources.contains_key(*k))
+            .collect();
+        let credits = credit(removed.iter().copied(), &[&self.sources], &self.changes);
+        let gone: BTreeSet<&SourceRef> = credits
+            .iter()
+            .filter(|c| c.changes.is_empty())
+            .flat_map(|c| self.sources.get(&c.key).into_iter().flatten())
+            .filter(|s| !current.contains_key(&(s.object_type.as_str(), s.id)))
+            .collect();
+        gone.into_iter()
+            .take(MAX_LOGGED_DELETIONS)
+            .cloned()
+            .collect()
     }
 
     /// After a publish: what it rendered from what, and the recorded changes it has read,

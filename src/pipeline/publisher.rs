@@ -92,7 +92,14 @@ impl FabricPublisher {
         // Their owners learn why on the objects they must change.
         held_back_outcomes(&mut outcomes, &desired);
         let manifests = self.manifests_to_publish(&desired).await?;
-        let history = History::read(self.shared.as_ref(), &self.fabric.name).await;
+        let current = custom_fields_index(&desired.snapshot);
+        let mut history = History::read(self.shared.as_ref(), &self.fabric.name).await;
+        let unexplained = history.unexplained_deletions(&desired, &current);
+        if !unexplained.is_empty() {
+            history
+                .changes
+                .extend(self.source.deletions(&unexplained).await);
+        }
         let cause = history.credited(cause, &desired);
         let report = self
             .target
@@ -101,7 +108,6 @@ impl FabricPublisher {
             .map_err(PublishError::Target)?;
         self.published_outcomes(&mut outcomes, &desired, &report);
         let names = &self.fabric.mapping.custom_fields;
-        let current = custom_fields_index(&desired.snapshot);
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
         let unmapped = plan_unmapped(&outcomes, &current, names, &cause_text);
         writeback.updates.extend(unmapped.updates);

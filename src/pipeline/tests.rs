@@ -459,3 +459,110 @@ async fn each_object_is_credited_to_its_own_request_and_a_held_back_change_when_
     );
     assert!(shared.changes().await.unwrap().is_empty());
 }
+
+/// A NetBox whose change log holds the deletions of `logged`.
+struct LoggedSource {
+    inner: FixedSource,
+    logged: Vec<crate::attribution::NetBoxChange>,
+}
+
+#[async_trait::async_trait]
+impl crate::reconcile::DesiredSource for LoggedSource {
+    async fn desired(
+        &self,
+        fabric: &FabricConfig,
+    ) -> Result<crate::reconcile::Desired, crate::reconcile::SourceError> {
+        self.inner.desired(fabric).await
+    }
+
+    async fn deletions(&self, objects: &[SourceRef]) -> Vec<crate::attribution::NetBoxChange> {
+        self.logged
+            .iter()
+            .filter(|c| {
+                objects
+                    .iter()
+                    .any(|o| o.object_type == c.object_type && o.id == c.object_id)
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_removal_read_before_its_webhook_arrived_is_credited_from_netboxs_change_log() {
+    let snapshot = snapshot();
+    let cabled = desired_from_snapshot(&fabric(), snapshot.clone());
+    // Every cable of one connection is deleted, so the connection goes.
+    let cables: Vec<u64> = cabled
+        .sources
+        .values()
+        .find(|refs| refs.iter().any(|s| s.object_type == "dcim.cable"))
+        .expect("a connection rendered from cables")
+        .iter()
+        .filter(|s| s.object_type == "dcim.cable")
+        .map(|s| s.id)
+        .collect();
+    let mut uncabled = snapshot.clone();
+    uncabled.cables.retain(|c| !cables.contains(&c.id));
+    let deletions = cables
+        .iter()
+        .map(|&id| crate::attribution::NetBoxChange {
+            object_type: "dcim.cable".into(),
+            object_id: id,
+            ..change(0, "r-delete")
+        })
+        .collect();
+    let source = Arc::new(LoggedSource {
+        inner: FixedSource(Mutex::new(Some(cabled))),
+        logged: deletions,
+    });
+    let writer = Arc::new(RecordingWriter::default());
+    let publisher = FabricPublisher {
+        fabric: fabric(),
+        source: source.clone(),
+        target: Arc::new(MemoryTarget::new(vec![])),
+        writer: writer.clone(),
+        shared: Arc::new(crate::state::MemoryState::default()),
+    };
+    let cause = |reason: &str| crate::targets::Cause {
+        reason: reason.into(),
+        ..Default::default()
+    };
+    publisher
+        .publish(&cause("webhook dcim.cable 1 created"))
+        .await
+        .unwrap();
+
+    // The cable is gone from NetBox; no webhook told of it yet.
+    *source.inner.0.lock().unwrap() = Some(desired_from_snapshot(&fabric(), uncabled));
+    let outcome = publisher
+        .publish(&cause("webhook dcim.interface 7 updated"))
+        .await
+        .unwrap();
+    assert!(
+        !outcome.report.unwrap().deleted.is_empty(),
+        "the cable's connection is pruned"
+    );
+    // On the devices the connection joined, or the fabric's record for what is all gone.
+    let on_objects: Vec<String> = writer
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|plan| plan.journal.clone())
+        .map(|j| j.comments)
+        .collect();
+    let on_fabric = writer.2.lock().unwrap().clone();
+    let pruned: Vec<String> = on_objects
+        .into_iter()
+        .chain(on_fabric)
+        .filter(|c| c.starts_with("Pruned from the"))
+        .collect();
+    assert!(!pruned.is_empty(), "the prune is journalled");
+    assert!(
+        pruned
+            .iter()
+            .all(|c| c.contains("request r-delete by alice")),
+        "credited to the logged deletion: {pruned:?}"
+    );
+}

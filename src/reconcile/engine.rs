@@ -51,6 +51,13 @@ pub struct Desired {
 #[async_trait]
 pub trait DesiredSource: Send + Sync {
     async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError>;
+
+    /// The logged deletions of `objects`, for attribution when their webhooks have not arrived
+    /// yet (see [`crate::netbox::changelog`]). Best effort: a source that keeps no change log,
+    /// or cannot read it, names none.
+    async fn deletions(&self, _objects: &[SourceRef]) -> Vec<crate::attribution::NetBoxChange> {
+        Vec::new()
+    }
 }
 
 /// Why the desired state of a fabric could not be read.

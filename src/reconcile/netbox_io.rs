@@ -11,11 +11,14 @@ use super::engine::{
     Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError, WriteFailure,
 };
 use super::isolation::held_back;
+use super::sources::SourceRef;
 use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
+use crate::attribution::NetBoxChange;
 use crate::config::FabricConfig;
 use crate::fabric_env::FabricEnvSource;
 use crate::mapping;
 use crate::model::Kind;
+use crate::netbox::changelog;
 use crate::netbox::fabric_record::{RECORD_OBJECT_TYPE, ensure_record, patch_record};
 use crate::netbox::writeback::{
     CustomFieldUpdate, WRITE_CHUNK, patch_custom_fields, write_journal,
@@ -85,6 +88,20 @@ impl DesiredSource for NetBoxDesired {
         let resolved = resolved.map_err(SourceError::FabricEnv)?;
         let snapshot = snapshot.map_err(SourceError::NetBox)?;
         Ok(desired_from_snapshot(&resolved, snapshot))
+    }
+
+    async fn deletions(&self, objects: &[SourceRef]) -> Vec<NetBoxChange> {
+        let mut found = Vec::new();
+        for object in objects {
+            match changelog::deletion(&self.client, &object.object_type, object.id).await {
+                Ok(deletion) => found.extend(deletion),
+                Err(error) => {
+                    tracing::warn!(object_type = %object.object_type, id = object.id, %error,
+                        "cannot read NetBox's change log to credit a prune");
+                }
+            }
+        }
+        found
     }
 }
 
