@@ -85,7 +85,7 @@ impl Cli {
     }
 }
 
-/// Variables with the prefix that are no setting are left alone (a Kubernetes Service's links,
+/// Variables with the prefix that are not settings are left alone (a Kubernetes Service's links,
 /// the NetBox scripts' URL), and named in case one is a misspelt setting.
 fn warn_not_settings(env: &Environment) {
     let names = env.not_settings();

@@ -18,7 +18,7 @@ pub const ENV_PREFIX: &str = "HEDGEHOG_SIDECAR_";
 const SEPARATOR: &str = "__";
 
 /// The documented variables, without the prefix.
-pub(crate) const DOCUMENTED_VARS: &[&str] = &[
+const DOCUMENTED_VARS: &[&str] = &[
     "LISTEN",
     "WEBHOOK_SECRET",
     "WEBHOOK_SECRET_FILE",
