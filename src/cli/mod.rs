@@ -3,6 +3,8 @@
 
 pub(crate) mod apply;
 pub mod commit;
+pub mod config;
+pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod manifests;
@@ -15,6 +17,8 @@ pub(crate) mod snapshot;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+use crate::config::Environment;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,15 +54,23 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Create NetBox objects for a fabric that exists in a cluster or a wiring file.
     Import(import::ImportArgs),
+    /// Check the configuration without starting (`config check`).
+    Config(config::ConfigArgs),
+    /// Ask a running instance whether it is healthy; exits 0 or 1 (container health checks).
+    Health(health::HealthArgs),
 }
 
 impl Cli {
     /// Loads the configuration and runs the chosen subcommand.
     pub async fn run(self) -> anyhow::Result<()> {
-        let settings = crate::config::load(self.config.as_deref())?;
+        let env = Environment::from_process();
+        let settings = crate::config::load_from(self.config.as_deref(), &env)?;
         crate::telemetry::init(&settings.log);
         match self.command {
-            Command::Serve(args) => serve::run(settings, args).await,
+            Command::Serve(args) => {
+                warn_not_settings(&env);
+                serve::run(settings, args).await
+            }
             Command::Jobs(args) => jobs::run(settings, args).await,
             Command::Render(args) => render::run(settings, args).await,
             Command::Snapshot(args) => snapshot::run(settings, args).await,
@@ -67,6 +79,20 @@ impl Cli {
             Command::Commit(args) => commit::run(settings, args).await,
             Command::Reconcile(args) => reconcile::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
+            Command::Config(args) => config::run(settings, &env, args).await,
+            Command::Health(args) => health::run(settings, args).await,
         }
+    }
+}
+
+/// Variables with the prefix that are not settings are left alone (a Kubernetes Service's links,
+/// the NetBox scripts' URL), and named in case one is a misspelt setting.
+fn warn_not_settings(env: &Environment) {
+    let names = env.not_settings();
+    if !names.is_empty() {
+        tracing::warn!(
+            variables = %names.join(","),
+            "environment variables that are not settings are ignored"
+        );
     }
 }
