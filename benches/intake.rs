@@ -9,6 +9,7 @@
 //! Knobs: BENCH_CLIENTS (default 32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
 //! BENCH_HTTP_THREADS (2), BENCH_LOAD_THREADS (1), BENCH_REQUESTS (40,000/s of the run).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,8 +17,8 @@ use std::time::{Duration, Instant};
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::config::Settings;
 use hedgehog_sidecar::intake::sign;
-use hedgehog_sidecar::queue::RecordingHandler;
 use secrecy::SecretString;
+use testkit::handler::RecordingHandler;
 use tokio_util::sync::CancellationToken;
 
 #[path = "support/raw_load.rs"]
@@ -63,17 +64,49 @@ impl Template {
     }
 }
 
-fn main() {
-    let backend = std::env::var("BENCH_BACKEND").unwrap_or_else(|_| "redis".into());
-    let clients = knob("BENCH_CLIENTS", 32);
-    let seconds = knob("BENCH_SECONDS", 10) as u64;
-    let warmup = knob("BENCH_WARMUP_SECONDS", 2) as u64;
-    let http_threads = knob("BENCH_HTTP_THREADS", 2);
-    let load_threads = knob("BENCH_LOAD_THREADS", 1);
-    let requests_total = knob("BENCH_REQUESTS", 40_000 * (seconds + warmup) as usize);
+/// The bench's knobs, from the environment.
+struct Knobs {
+    backend: String,
+    clients: usize,
+    seconds: u64,
+    warmup: u64,
+    http_threads: usize,
+    load_threads: usize,
+    requests_total: usize,
+}
 
+impl Knobs {
+    fn from_env() -> Self {
+        let seconds = knob("BENCH_SECONDS", 10) as u64;
+        let warmup = knob("BENCH_WARMUP_SECONDS", 2) as u64;
+        Self {
+            backend: std::env::var("BENCH_BACKEND").unwrap_or_else(|_| "redis".into()),
+            clients: knob("BENCH_CLIENTS", 32),
+            seconds,
+            warmup,
+            http_threads: knob("BENCH_HTTP_THREADS", 2),
+            load_threads: knob("BENCH_LOAD_THREADS", 1),
+            requests_total: knob("BENCH_REQUESTS", 40_000 * (seconds + warmup) as usize),
+        }
+    }
+
+    fn redis(&self) -> bool {
+        self.backend == "redis"
+    }
+}
+
+/// What the measured window saw.
+struct Measured {
+    failed: u64,
+    latencies_us: Vec<u32>,
+    elapsed: Duration,
+    exhausted: bool,
+}
+
+fn main() {
+    let knobs = Knobs::from_env();
     let redis_url = testkit::redis::redis_url();
-    if backend == "redis" {
+    if knobs.redis() {
         wait_for_lazy_free(&redis_url);
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -85,7 +118,7 @@ fn main() {
     settings.webhook.secret = Some(SecretString::from(SECRET));
     settings.queue.key_prefix = prefix.clone();
     settings.queue.data_dir = dir.path().join("queue");
-    if backend == "redis" {
+    if knobs.redis() {
         settings.redis_url = Some(SecretString::from(redis_url.clone()));
     }
 
@@ -104,22 +137,42 @@ fn main() {
             shutdown.clone(),
             AppOptions {
                 workers: false,
-                http_threads: Some(http_threads),
+                http_threads: Some(knobs.http_threads),
                 ..AppOptions::default()
             },
         ))
         .expect("service starts");
 
-    // Every request is built and signed before the clock starts (see support/raw_load.rs).
     let template = Template::load();
     let body_len = template.render(1_000_000).len();
+    let load = prepare_load(&template, app.addr, knobs.requests_total);
+    let measured = measure(&knobs, &load, app.addr);
+    if measured.exhausted {
+        eprintln!(
+            "warning: all {} prepared requests were sent before the window ended; \
+             raise BENCH_REQUESTS",
+            knobs.requests_total
+        );
+    }
+
+    shutdown.cancel();
+    server_rt.block_on(app.stopped());
+    if knobs.redis() {
+        clean_redis(&redis_url, &prefix);
+    }
+    report(&knobs, body_len, measured);
+}
+
+/// Every request built and signed before the clock starts (see support/raw_load.rs); only a
+/// 202 saying the job was newly stored counts (not a duplicate or an ignored event).
+fn prepare_load(template: &Template, addr: SocketAddr, total: usize) -> Arc<raw_load::Load> {
     let prepared = Instant::now();
-    let requests: Vec<Vec<u8>> = (0..requests_total as u64)
+    let requests: Vec<Vec<u8>> = (0..total as u64)
         .map(|n| {
             let body = template.render(1_000_000 + n);
             let signature = sign(SECRET, body.as_bytes());
             raw_load::post_request(
-                app.addr,
+                addr,
                 "/webhooks/netbox",
                 &[
                     ("Content-Type", "application/json"),
@@ -130,52 +183,50 @@ fn main() {
         })
         .collect();
     eprintln!(
-        "prepared {requests_total} signed requests in {:.1}s",
+        "prepared {total} signed requests in {:.1}s",
         prepared.elapsed().as_secs_f64()
     );
-    // Only a 202 saying the job was newly stored counts (not a duplicate or an ignored event).
-    let load = raw_load::Load::new(requests, 202, br#""queued""#);
+    raw_load::Load::new(requests, 202, br#""queued""#)
+}
 
+/// Runs the clients through the warm-up, then measures for the configured window.
+fn measure(knobs: &Knobs, load: &Arc<raw_load::Load>, addr: SocketAddr) -> Measured {
     let load_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(load_threads)
+        .worker_threads(knobs.load_threads)
         .enable_all()
         .build()
         .expect("runtime");
-    let (failed, mut latencies_us, measured, exhausted) = load_rt.block_on(async {
-        let tasks: Vec<_> = (0..clients)
-            .map(|_| tokio::spawn(load.clone().client(app.addr)))
+    load_rt.block_on(async {
+        let tasks: Vec<_> = (0..knobs.clients)
+            .map(|_| tokio::spawn(load.clone().client(addr)))
             .collect();
-        tokio::time::sleep(Duration::from_secs(warmup)).await;
+        tokio::time::sleep(Duration::from_secs(knobs.warmup)).await;
         load.measuring.store(true, Ordering::Relaxed);
         let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(seconds) && !load.exhausted() {
+        while started.elapsed() < Duration::from_secs(knobs.seconds) && !load.exhausted() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         load.measuring.store(false, Ordering::Relaxed);
-        let measured = started.elapsed();
+        let elapsed = started.elapsed();
         load.running.store(false, Ordering::Relaxed);
-        let (mut failed, mut latencies) = (0, Vec::new());
+        let (mut failed, mut latencies_us) = (0, Vec::new());
         for task in tasks {
             let report = task.await.expect("client task");
             failed += report.failed;
-            latencies.extend(report.latencies_us);
+            latencies_us.extend(report.latencies_us);
         }
-        (failed, latencies, measured, load.exhausted())
-    });
+        Measured {
+            failed,
+            latencies_us,
+            elapsed,
+            exhausted: load.exhausted(),
+        }
+    })
+}
+
+fn report(knobs: &Knobs, body_len: usize, mut measured: Measured) {
+    let latencies_us = &mut measured.latencies_us;
     let accepted = latencies_us.len();
-    if exhausted {
-        eprintln!(
-            "warning: all {requests_total} prepared requests were sent before the window ended; \
-             raise BENCH_REQUESTS"
-        );
-    }
-
-    shutdown.cancel();
-    server_rt.block_on(app.stopped());
-    if backend == "redis" {
-        clean_redis(&redis_url, &prefix);
-    }
-
     latencies_us.sort_unstable();
     let pct = |p: f64| -> f64 {
         if latencies_us.is_empty() {
@@ -184,14 +235,16 @@ fn main() {
         let i = ((latencies_us.len() as f64 * p) as usize).min(latencies_us.len() - 1);
         f64::from(latencies_us[i]) / 1000.0
     };
+    let seconds = measured.elapsed.as_secs_f64();
     println!(
-        "intake bench: backend={backend} clients={clients} http_threads={http_threads} \
-         load_threads={load_threads} body={body_len} B measured={:.1}s",
-        measured.as_secs_f64()
+        "intake bench: backend={} clients={} http_threads={} load_threads={} body={body_len} B \
+         measured={seconds:.1}s",
+        knobs.backend, knobs.clients, knobs.http_threads, knobs.load_threads
     );
     println!(
-        "accepted {accepted} ({:.0}/s), failed {failed}; latency ms p50 {:.2} p90 {:.2} p99 {:.2} p99.9 {:.2} max {:.2}",
-        accepted as f64 / measured.as_secs_f64(),
+        "accepted {accepted} ({:.0}/s), failed {}; latency ms p50 {:.2} p90 {:.2} p99 {:.2} p99.9 {:.2} max {:.2}",
+        accepted as f64 / seconds,
+        measured.failed,
         pct(0.50),
         pct(0.90),
         pct(0.99),

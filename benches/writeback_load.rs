@@ -31,11 +31,12 @@ use std::time::{Duration, Instant};
 use bench_fabric::{
     QuietNetBox, client, ensure_seeded, quiet_client, spec, var, webhook_queue_len,
 };
-use hedgehog_sidecar::api::{AppOptions, spawn_app};
+use hedgehog_sidecar::api::{AppOptions, RunningApp, spawn_app};
 use hedgehog_sidecar::config::{FabricConfig, Settings};
+use hedgehog_sidecar::model::Kind;
 use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
 use hedgehog_sidecar::netbox::writeback::{CustomFieldUpdate, patch_custom_fields};
-use hedgehog_sidecar::netbox::{FabricSnapshot, load_fabric};
+use hedgehog_sidecar::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
 use hedgehog_sidecar::pipeline::FabricServices;
 use hedgehog_sidecar::reconcile::ReconcileOptions;
 use hedgehog_sidecar::reconcile::netbox_io::desired_from_snapshot;
@@ -106,10 +107,7 @@ async fn setup(name: &str, url: &str, settings: &Settings) {
 }
 
 async fn switch_description(kube: &kube::Client, name: &str) -> Option<String> {
-    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
-    let gvk = GroupVersionKind::gvk("wiring.githedgehog.com", "v1beta1", "Switch");
-    let resource = ApiResource::from_gvk_with_plural(&gvk, "switches");
-    let api: Api<DynamicObject> = Api::namespaced_with(kube.clone(), "default", &resource);
+    let api = testkit::kube::objects(kube, Kind::Switch);
     let object = api.get_opt(name).await.ok().flatten()?;
     let value = serde_json::to_value(object).ok()?;
     value["spec"]["description"].as_str().map(str::to_owned)
@@ -135,12 +133,23 @@ async fn wait_for_an_empty_webhook_queue() -> Duration {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let client = client();
-    let mut fabric = spec().fabric_config();
-    ensure_seeded(&client, &fabric).await;
-    let snapshot = load_fabric(&client, &fabric).await.expect("load");
+/// The seeded fabric as the bench measures it.
+struct Onboarded {
+    fabric: FabricConfig,
+    /// Every NetBox object of the fabric, by object type and id.
+    objects: BTreeSet<(String, u64)>,
+    /// How many of them render into a Hedgehog object.
+    mapped: usize,
+    /// The switch whose description the user edits.
+    switch_id: u64,
+    switch_name: String,
+}
+
+/// Seeds the fabric (once), resets its statuses and counts its objects.
+async fn onboard(client: &NetBoxClient) -> Onboarded {
+    let fabric = spec().fabric_config();
+    ensure_seeded(client, &fabric).await;
+    let snapshot = load_fabric(client, &fabric).await.expect("load");
     reset_statuses(&fabric, &snapshot).await;
     let objects: BTreeSet<(String, u64)> = custom_fields_index(&snapshot)
         .keys()
@@ -165,7 +174,93 @@ async fn main() {
         })
         .expect("a switch");
     let (switch_id, switch_name) = (switch.id, switch.name.clone().expect("named"));
+    Onboarded {
+        fabric,
+        objects,
+        mapped,
+        switch_id,
+        switch_name,
+    }
+}
 
+/// The user's edit: when it was delivered and applied, and how many deliveries of the
+/// fabric's objects NetBox sent before it.
+struct Edit {
+    caused: usize,
+    delivered_after: Duration,
+    applied_after: Duration,
+}
+
+/// Edits the switch's description and waits for the edit in the cluster and at the counting
+/// receiver.
+async fn edit_a_switch(
+    client: &NetBoxClient,
+    kube: &kube::Client,
+    counter: &WebhookCounter,
+    onboarded: &Onboarded,
+) -> Edit {
+    let description = format!("edited after onboarding {:08x}", rand::random::<u32>());
+    let before = counter.len();
+    let saved = Instant::now();
+    let _: Value = client
+        .patch(
+            &format!("dcim/devices/{}/", onboarded.switch_id),
+            &json!({"description": description}),
+        )
+        .await
+        .expect("the user's edit");
+    let applied_after = testkit::eventually_some(
+        Duration::from_secs(600),
+        "the edit in the cluster",
+        || async {
+            (switch_description(kube, &onboarded.switch_name)
+                .await
+                .as_deref()
+                == Some(description.as_str()))
+            .then(|| saved.elapsed())
+        },
+    )
+    .await;
+    let delivered =
+        testkit::eventually_some(Duration::from_secs(600), "the edit's delivery", || async {
+            counter
+                .deliveries()
+                .iter()
+                .skip(before)
+                .position(|d| d.body["data"]["description"] == json!(description))
+                .map(|i| before + i)
+        })
+        .await;
+    let deliveries = counter.deliveries();
+    let caused = deliveries[..delivered]
+        .iter()
+        .filter(|d| {
+            d.object_id().is_some_and(|id| {
+                onboarded
+                    .objects
+                    .contains(&(d.object_type().to_owned(), id))
+            })
+        })
+        .count();
+    Edit {
+        caused,
+        delivered_after: deliveries[delivered].at - saved,
+        applied_after,
+    }
+}
+
+/// The sidecar serving the fabric in this process, applying to the test server, with setup's
+/// webhook and a second copy of it to the counting receiver.
+struct Running {
+    server: TestServer,
+    services: FabricServices,
+    shutdown: CancellationToken,
+    counter: WebhookCounter,
+    _app: RunningApp,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(fabric: &mut FabricConfig) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&testkit::paths::crds_dir())
         .await
@@ -195,10 +290,26 @@ async fn main() {
     )
     .await;
     setup("bench-writeback-count", &counter.url, &settings).await;
+    Running {
+        server,
+        services,
+        shutdown,
+        counter,
+        _app: app,
+        _dir: dir,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let client = client();
+    let mut onboarded = onboard(&client).await;
+    let running = start(&mut onboarded.fabric).await;
 
     let started = Instant::now();
-    let first = services
-        .reconcile(&fabric.name, ReconcileOptions::default())
+    let first = running
+        .services
+        .reconcile(&onboarded.fabric.name, ReconcileOptions::default())
         .await
         .unwrap();
     let reconcile_time = started.elapsed();
@@ -206,49 +317,14 @@ async fn main() {
 
     let queued_after_reconcile = webhook_queue_len();
     let drained_in = wait_for_an_empty_webhook_queue().await;
-
-    let description = format!("edited after onboarding {:08x}", rand::random::<u32>());
-    let before = counter.len();
     let queued_at_edit = webhook_queue_len();
-    let saved = Instant::now();
-    let _: Value = client
-        .patch(
-            &format!("dcim/devices/{switch_id}/"),
-            &json!({"description": description}),
-        )
-        .await
-        .expect("the user's edit");
-    let kube = server.client().await.unwrap();
-    let applied = testkit::eventually_some(
-        Duration::from_secs(600),
-        "the edit in the cluster",
-        || async {
-            (switch_description(&kube, &switch_name).await.as_deref() == Some(description.as_str()))
-                .then(|| saved.elapsed())
-        },
-    )
-    .await;
-    let delivered =
-        testkit::eventually_some(Duration::from_secs(600), "the edit's delivery", || async {
-            counter
-                .deliveries()
-                .iter()
-                .skip(before)
-                .position(|d| d.body["data"]["description"] == json!(description))
-                .map(|i| before + i)
-        })
-        .await;
-    let caused = counter.deliveries()[..delivered]
-        .iter()
-        .filter(|d| {
-            d.object_id()
-                .is_some_and(|id| objects.contains(&(d.object_type().to_owned(), id)))
-        })
-        .count();
+    let kube = running.server.client().await.unwrap();
+    let edit = edit_a_switch(&client, &kube, &running.counter, &onboarded).await;
+    let (caused, mapped, applied) = (edit.caused, onboarded.mapped, edit.applied_after);
 
     println!(
         "write-back load: {} NetBox objects read, {mapped} mapped, {} Hedgehog objects",
-        objects.len(),
+        onboarded.objects.len(),
         first.objects.len()
     );
     println!(
@@ -266,10 +342,9 @@ async fn main() {
          empty {:.1}s later, {queued_at_edit:?} at the edit's save",
         drained_in.as_secs_f64()
     );
-    let arrived = counter.deliveries()[delivered].at - saved;
     println!(
         "  a user's edit delivered after its save {:>7.1}s",
-        arrived.as_secs_f64()
+        edit.delivered_after.as_secs_f64()
     );
     println!(
         "  a user's edit applied after its save   {:>7.1}s (target <= {}s)",
@@ -277,12 +352,12 @@ async fn main() {
         EDIT_LIMIT.as_secs()
     );
 
-    shutdown.cancel();
+    running.shutdown.cancel();
     remove_webhook(&client, "bench-writeback").await.unwrap();
     remove_webhook(&client, "bench-writeback-count")
         .await
         .unwrap();
-    server.shutdown().await;
+    running.server.shutdown().await;
     assert!(
         caused * 100 <= mapped,
         "{caused} deliveries for {mapped} mapped objects"

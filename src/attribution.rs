@@ -111,7 +111,7 @@ pub fn credit<'a>(
 
 /// The changes credited to `key`, described; `found` says where an uncredited change came
 /// from ("reconcile: self-heal", or that no NetBox change was recorded for it).
-pub fn describe_credit(credits: &[Credit], key: &ObjectKey, found: &str) -> String {
+pub(crate) fn describe_credit(credits: &[Credit], key: &ObjectKey, found: &str) -> String {
     let changes: BTreeSet<&NetBoxChange> = credits
         .iter()
         .filter(|c| &c.key == key)
@@ -128,7 +128,7 @@ pub fn describe_credit(credits: &[Credit], key: &ObjectKey, found: &str) -> Stri
 }
 
 /// What an uncredited change of a publish caused by `reason` is put down to.
-pub fn found_by(reason: &str) -> String {
+pub(crate) fn found_by(reason: &str) -> String {
     if reason.starts_with("reconcile") {
         format!("found by the reconcile ({reason})")
     } else {

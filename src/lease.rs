@@ -35,7 +35,7 @@ pub trait LeaseStore: Send + Sync {
 /// A lease held by one holder and renewed in the background (every third of its time to live)
 /// until [`HeldLease::release`]. Dropped without `release`, it stops renewing and the lease
 /// expires after its time to live.
-pub struct HeldLease {
+pub(crate) struct HeldLease {
     lease: Arc<dyn LeaseStore>,
     name: String,
     holder: String,
@@ -136,7 +136,7 @@ async fn renew(
 
 /// Leases for the tasks of one process.
 #[derive(Default)]
-pub struct LocalLease {
+pub(crate) struct LocalLease {
     held: Mutex<HashMap<String, (String, Instant)>>,
 }
 

@@ -7,7 +7,7 @@
 
 pub mod allocation;
 pub mod api;
-pub mod attribution;
+pub(crate) mod attribution;
 pub mod cli;
 pub mod config;
 pub mod fabric_env;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::AllocationError;
 use super::mirror::PoolIds;
-use super::plan::{AsnNeed, LinkNeed, Plan, Slot, SwitchNeeds};
+use super::plan::{AsnNeed, LinkNeed, Plan, Slot, SwitchNeeds, Taken};
 use super::pools::Pools;
 use crate::config::FabricConfig;
 use crate::netbox::NetBoxClient;
@@ -50,6 +50,7 @@ struct CreatedInterface {
 
 struct Executor<'a> {
     client: &'a NetBoxClient,
+    taken: &'a Taken,
     fabric: &'a FabricConfig,
     pools: Pools,
     ids: PoolIds,
@@ -64,6 +65,7 @@ pub async fn execute(
 ) -> Result<Vec<Allocated>, AllocationError> {
     let executor = Executor {
         client,
+        taken: &plan.taken,
         fabric,
         pools: Pools::from_settings(&fabric.mapping.settings),
         ids: *ids,
@@ -155,18 +157,23 @@ impl Executor<'_> {
             self.ids.asn_range
         );
         let body = json!({"description": self.description(device)});
-        let created: CreatedAsn = self.client.post(&path, &body).await?;
-        if !self.pools.leaf_asns.contains(&created.asn) {
-            self.client
-                .delete::<()>(&ep::ASNS.detail(created.id), None)
-                .await?;
-            return Err(AllocationError::Refused {
-                object: device.to_owned(),
-                value: format!("ASN {}", created.asn),
-                problem: "is outside the leaf ASN range".into(),
-            });
+        loop {
+            let created: CreatedAsn = self.client.post(&path, &body).await?;
+            if !self.pools.leaf_asns.contains(&created.asn) {
+                self.client
+                    .delete::<()>(&ep::ASNS.detail(created.id), None)
+                    .await?;
+                return Err(AllocationError::Refused {
+                    object: device.to_owned(),
+                    value: format!("ASN {}", created.asn),
+                    problem: "is outside the leaf ASN range".into(),
+                });
+            }
+            // Held by a switch already: kept as taken, so the range runs out eventually.
+            if !self.taken.asns.contains(&created.asn) {
+                return Ok(created.asn);
+            }
         }
-        Ok(created.asn)
     }
 
     async fn management_ip(
@@ -273,19 +280,24 @@ impl Executor<'_> {
             "role": {"slug": self.fabric.mapping.pools.fabric_link_role},
             "description": self.description(&format!("cable #{}: {label}", link.cable)),
         });
-        let net: CreatedPrefix = self.client.post(&path, &body).await?;
-        let inside =
-            parse(&net.prefix).is_some_and(|n| self.pools.fabric_links.contains(&n.addr()));
-        if !inside {
-            self.client
-                .delete::<()>(&ep::PREFIXES.detail(net.id), None)
-                .await?;
-            return Err(AllocationError::Refused {
-                object: label,
-                value: net.prefix,
-                problem: format!("is outside the fabric subnet {}", self.pools.fabric_links),
-            });
-        }
+        let net = loop {
+            let net: CreatedPrefix = self.client.post(&path, &body).await?;
+            let parsed = parse(&net.prefix);
+            if !parsed.is_some_and(|n| self.pools.fabric_links.contains(&n.addr())) {
+                self.client
+                    .delete::<()>(&ep::PREFIXES.detail(net.id), None)
+                    .await?;
+                return Err(AllocationError::Refused {
+                    object: label,
+                    value: net.prefix,
+                    problem: format!("is outside the fabric subnet {}", self.pools.fabric_links),
+                });
+            }
+            // A link's /31 that was no prefix yet: kept as taken, and another one asked for.
+            if !parsed.is_some_and(|n| self.taken.link_nets.contains(&n.network())) {
+                break net;
+            }
+        };
         let ends: Vec<Value> = link
             .ends
             .iter()

@@ -78,6 +78,17 @@ pub struct Plan {
     pub switches: Vec<SwitchNeeds>,
     pub links: Vec<LinkNeed>,
     pub problems: Vec<Problem>,
+    pub taken: Taken,
+}
+
+/// Values switches and links already hold that NetBox's pools may not know as taken: an ASN
+/// is a custom field, and a link's addresses do not make its /31 a prefix. Allocation keeps
+/// such a value NetBox hands out (it now records the holder) and asks again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub asns: BTreeSet<u32>,
+    /// Network addresses of the links' /31s.
+    pub link_nets: BTreeSet<Ipv4Addr>,
 }
 
 impl Plan {
@@ -156,8 +167,21 @@ pub fn plan(fabric: &FabricConfig, snapshot: &FabricSnapshot, scope: &Scope) -> 
         planner.switch(device, role == "spine");
     }
     planner.links();
+    for (kind, value) in planner.seen.keys() {
+        match *kind {
+            "ASN" => planner.plan.taken.asns.extend(u32::try_from(*value)),
+            LINK => planner
+                .plan
+                .taken
+                .link_nets
+                .extend(u32::try_from(*value).map(Ipv4Addr::from)),
+            _ => {}
+        }
+    }
     planner.plan
 }
+
+const LINK: &str = "link /31";
 
 struct Planner<'a> {
     index: &'a Index<'a>,
@@ -392,7 +416,7 @@ impl Planner<'_> {
             (Some(x), Some(y)) => self
                 .pools
                 .link_problem(&x, &y)
-                .or_else(|| self.duplicate("link /31", ip_key(x.trunc().addr()), &label)),
+                .or_else(|| self.duplicate(LINK, ip_key(x.trunc().addr()), &label)),
             (Some(x), None) | (None, Some(x)) => Some(format!("only one end has an address ({x})")),
         };
         if let (Some(message), true) = (problem, touched) {

@@ -16,7 +16,7 @@ use super::webhook::reject;
 const BUSY_RETRY_AFTER: &str = "1";
 
 /// A body as received, holding its share of the unverified-bytes budget until dropped.
-pub struct UnverifiedBody {
+pub(crate) struct UnverifiedBody {
     pub bytes: web::BytesMut,
     budget: OwnedSemaphorePermit,
 }

@@ -4,10 +4,10 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-pub const WEBHOOKS_RECEIVED: &str = "hhs_webhooks_received_total";
-pub const WEBHOOKS_REJECTED: &str = "hhs_webhooks_rejected_total";
-pub const WEBHOOKS_IGNORED: &str = "hhs_webhooks_ignored_total";
-pub const WEBHOOK_SECONDS: &str = "hhs_webhook_seconds";
+pub(crate) const WEBHOOKS_RECEIVED: &str = "hhs_webhooks_received_total";
+pub(crate) const WEBHOOKS_REJECTED: &str = "hhs_webhooks_rejected_total";
+pub(crate) const WEBHOOKS_IGNORED: &str = "hhs_webhooks_ignored_total";
+pub(crate) const WEBHOOK_SECONDS: &str = "hhs_webhook_seconds";
 
 /// Latency buckets (seconds) for every `*_seconds` histogram: 100 µs to 5 minutes.
 const BUCKETS: &[f64] = &[

@@ -5,7 +5,7 @@ pub mod fabrics;
 mod health;
 mod jobs;
 pub mod metrics;
-pub mod server;
+pub(crate) mod server;
 mod state;
 mod webhook;
 

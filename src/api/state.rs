@@ -11,7 +11,7 @@ use crate::intake::{OwnWrites, SignatureVerifier};
 use crate::queue::{Enqueuer, JobQueue};
 use crate::state::SharedState;
 
-pub struct AppState {
+pub(crate) struct AppState {
     pub verifier: SignatureVerifier,
     /// Events intake recognises as the sidecar's own write-backs.
     pub own_writes: OwnWrites,

@@ -9,7 +9,6 @@ use tracing::Instrument;
 
 use super::metrics as m;
 use super::state::AppState;
-use crate::attribution::NetBoxChange;
 use crate::intake::{Decision, SignatureError, decide};
 use crate::queue::{NewJob, QueueError};
 
@@ -125,14 +124,7 @@ async fn store(request: &HttpRequest, state: &AppState, new_job: NewJob) -> Http
 /// finds it.
 async fn record_change(state: &AppState, job: &NewJob) {
     let Some(shared) = &state.shared else { return };
-    let change = NetBoxChange::new(
-        &job.object_type,
-        job.object_id,
-        job.request_id.as_deref(),
-        job.user.as_deref(),
-        &job.timestamp,
-    );
-    crate::state::record_change_or_warn(shared.as_ref(), change).await;
+    crate::state::record_change_or_warn(shared.as_ref(), job.netbox_change()).await;
 }
 
 pub(super) fn reject(

@@ -1,21 +1,25 @@
 //! The `hedgehog-sidecar` command line. Each subcommand lives in its own file with its
 //! arguments and its `run` function.
 
-pub mod allocate;
-pub mod apply;
+pub(crate) mod allocate;
+pub(crate) mod apply;
 pub mod commit;
+pub mod config;
+pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod manifests;
 pub mod reconcile;
-pub mod render;
-pub mod serve;
+pub(crate) mod render;
+pub(crate) mod serve;
 pub mod setup;
-pub mod snapshot;
+pub(crate) mod snapshot;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+use crate::config::Environment;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,15 +58,23 @@ pub enum Command {
     /// Allocate a fabric's missing ASNs, management, protocol and VTEP IPs and link /31s in
     /// NetBox.
     Allocate(allocate::AllocateArgs),
+    /// Check the configuration without starting (`config check`).
+    Config(config::ConfigArgs),
+    /// Ask a running instance whether it is healthy; exits 0 or 1 (container health checks).
+    Health(health::HealthArgs),
 }
 
 impl Cli {
     /// Loads the configuration and runs the chosen subcommand.
     pub async fn run(self) -> anyhow::Result<()> {
-        let settings = crate::config::load(self.config.as_deref())?;
+        let env = Environment::from_process();
+        let settings = crate::config::load_from(self.config.as_deref(), &env)?;
         crate::telemetry::init(&settings.log);
         match self.command {
-            Command::Serve(args) => serve::run(settings, args).await,
+            Command::Serve(args) => {
+                warn_not_settings(&env);
+                serve::run(settings, args).await
+            }
             Command::Jobs(args) => jobs::run(settings, args).await,
             Command::Render(args) => render::run(settings, args).await,
             Command::Snapshot(args) => snapshot::run(settings, args).await,
@@ -72,6 +84,20 @@ impl Cli {
             Command::Reconcile(args) => reconcile::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
             Command::Allocate(args) => allocate::run(settings, args).await,
+            Command::Config(args) => config::run(settings, &env, args).await,
+            Command::Health(args) => health::run(settings, args).await,
         }
+    }
+}
+
+/// Variables with the prefix that are not settings are left alone (a Kubernetes Service's links,
+/// the NetBox scripts' URL), and named in case one is a misspelt setting.
+fn warn_not_settings(env: &Environment) {
+    let names = env.not_settings();
+    if !names.is_empty() {
+        tracing::warn!(
+            variables = %names.join(","),
+            "environment variables that are not settings are ignored"
+        );
     }
 }

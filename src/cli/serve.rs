@@ -10,7 +10,7 @@ use crate::api::fabrics::ApiToken;
 use crate::api::{AppOptions, FabricsApi};
 use crate::config::{Settings, resolve_secret};
 use crate::pipeline::FabricServices;
-use crate::queue::{JobHandler, RecordingHandler};
+use crate::queue::{JobHandler, LoggingHandler};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {}
@@ -50,8 +50,8 @@ async fn serve(
     options.api_token = ApiToken(token.clone());
     let mut services = None;
     let handler: Arc<dyn JobHandler> = if settings.fabrics.is_empty() {
-        tracing::warn!("no [[fabric]] is configured: webhooks are queued and recorded only");
-        Arc::new(RecordingHandler::new())
+        tracing::warn!("no [[fabric]] is configured: webhooks are queued, logged and dropped");
+        Arc::new(LoggingHandler)
     } else {
         let built = Arc::new(FabricServices::build(&settings, None).await?);
         services = Some(Arc::clone(&built));

@@ -9,12 +9,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use secrecy::SecretString;
 
+use super::environment::{ENV_PREFIX, Environment};
+use super::secret::{SecretError, resolve_secret};
 use super::settings::Settings;
-
-pub const ENV_PREFIX: &str = "HEDGEHOG_SIDECAR_";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -24,6 +24,8 @@ pub enum ConfigError {
     Invalid(String),
     #[error("invalid configuration: {key}: {problem}")]
     Key { key: String, problem: String },
+    #[error("invalid configuration: {0}")]
+    Secret(#[from] SecretError),
 }
 
 impl ConfigError {
@@ -35,34 +37,13 @@ impl ConfigError {
     }
 }
 
-/// Documented environment variables and the setting each one sets.
-const DOCUMENTED_VARS: &[&str] = &[
-    "LISTEN",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_SECRET_FILE",
-    "WEBHOOK_PREVIOUS_SECRET",
-    "WEBHOOK_PREVIOUS_SECRET_FILE",
-    "REDIS_URL",
-    "NETBOX_URL",
-    "NETBOX_TOKEN",
-    "NETBOX_TOKEN_FILE",
-    "API_TOKEN",
-    "API_TOKEN_FILE",
-    "LOG_FORMAT",
-    "DATA_DIR",
-    "CONFIG",
-];
-
 /// Loads the configuration from `file` (if any) and the process environment.
 pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
-    load_from(file, |name| std::env::var(name).ok())
+    load_from(file, &Environment::from_process())
 }
 
-/// Like [`load`], with the environment given as a lookup function (for tests).
-pub(crate) fn load_from(
-    file: Option<&Path>,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Settings, ConfigError> {
+/// Like [`load`], with the environment given.
+pub fn load_from(file: Option<&Path>, env: &Environment) -> Result<Settings, ConfigError> {
     let mut figment = Figment::new();
     if let Some(path) = file {
         if !path.exists() {
@@ -70,13 +51,19 @@ pub(crate) fn load_from(
         }
         figment = figment.merge(Toml::file_exact(path));
     }
-    let ignored: Vec<String> = DOCUMENTED_VARS.iter().map(|v| v.to_lowercase()).collect();
-    let ignored: Vec<&str> = ignored.iter().map(String::as_str).collect();
-    figment = figment.merge(Env::prefixed(ENV_PREFIX).ignore(&ignored).split("__"));
+    for (path, value) in env.generic_overrides() {
+        figment = figment.merge(Serialized::default(&path, value));
+    }
     let mut settings: Settings = figment
         .extract()
         .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
-    apply_documented_env(&mut settings, &env)?;
+    apply_documented_env(&mut settings, env)?;
+    // Read now: the URL is needed before anything starts, by every command.
+    settings.redis_url = resolve_secret(
+        "redis_url",
+        settings.redis_url.as_ref(),
+        settings.redis_url_file.as_deref(),
+    )?;
     validate(&settings)?;
     Ok(settings)
 }
@@ -145,10 +132,8 @@ fn type_name(actual: &figment::error::Actual) -> &'static str {
     }
 }
 
-fn apply_documented_env(
-    settings: &mut Settings,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<(), ConfigError> {
+fn apply_documented_env(settings: &mut Settings, env: &Environment) -> Result<(), ConfigError> {
+    let env = |name: &str| env.get(name).map(str::to_owned);
     let var = |name: &str| env(&format!("{ENV_PREFIX}{name}")).filter(|v| !v.is_empty());
     // A secret variable that is set but blank is a mistake (an unfilled template, an empty
     // Kubernetes secret): refuse it rather than run unauthenticated or unverified.
@@ -183,6 +168,9 @@ fn apply_documented_env(
     }
     if let Some(url) = var("REDIS_URL") {
         settings.redis_url = Some(SecretString::from(url));
+    }
+    if let Some(file) = var("REDIS_URL_FILE") {
+        settings.redis_url_file = Some(file.into());
     }
     if let Some(url) = var("NETBOX_URL") {
         settings.netbox.url = Some(url);
@@ -356,6 +344,10 @@ mod tests {
     use super::*;
     use secrecy::ExposeSecret;
 
+    fn env(vars: &[(&str, &str)]) -> Environment {
+        Environment::from_pairs(vars.iter().copied())
+    }
+
     fn write(text: &str) -> tempfile::NamedTempFile {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
@@ -377,12 +369,11 @@ mod tests {
             path = "fabrics/lab"
             "#,
         );
-        let env = |name: &str| match name {
-            "HEDGEHOG_SIDECAR_NETBOX_URL" => Some("https://nb.example".to_owned()),
-            "HEDGEHOG_SIDECAR_WEBHOOK_SECRET" => Some("123456".to_owned()),
-            _ => None,
-        };
-        let settings = load_from(Some(file.path()), env).unwrap();
+        let env = env(&[
+            ("HEDGEHOG_SIDECAR_NETBOX_URL", "https://nb.example"),
+            ("HEDGEHOG_SIDECAR_WEBHOOK_SECRET", "123456"),
+        ]);
+        let settings = load_from(Some(file.path()), &env).unwrap();
         assert_eq!(settings.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(settings.netbox.url.as_deref(), Some("https://nb.example"));
         assert_eq!(
@@ -397,26 +388,24 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let file = write("[queue]\nworkers = \"many\"\n");
-        let err = load_from(Some(file.path()), |_| None)
+        let err = load_from(Some(file.path()), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("queue.workers"), "{err}");
 
         let file = write("[[fabric]]\nname = \"lab\"\nmode = \"commit\"\n");
-        let err = load_from(Some(file.path()), |_| None)
+        let err = load_from(Some(file.path()), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("fabric[0].git"), "{err}");
 
-        let err = load_from(None, |n| {
-            (n == "HEDGEHOG_SIDECAR_LISTEN").then(|| "nope".to_owned())
-        })
-        .unwrap_err()
-        .to_string();
+        let err = load_from(None, &env(&[("HEDGEHOG_SIDECAR_LISTEN", "nope")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("HEDGEHOG_SIDECAR_LISTEN"), "{err}");
 
         let file = write("bogus_key = 1\n");
-        let err = load_from(Some(file.path()), |_| None)
+        let err = load_from(Some(file.path()), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("bogus_key"), "{err}");
@@ -425,19 +414,19 @@ mod tests {
     #[test]
     fn blank_secrets_are_configuration_errors() {
         let file = write("[api]\ntoken = \"\"\n");
-        let err = load_from(Some(file.path()), |_| None)
+        let err = load_from(Some(file.path()), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("api.token: is empty"), "{err}");
 
         let file = write("[webhook]\nsecret = \"  \"\n");
-        let err = load_from(Some(file.path()), |_| None)
+        let err = load_from(Some(file.path()), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("webhook.secret: is empty"), "{err}");
 
         let file = write("[webhook]\nsecret = \"a\"\nprevious_secrets = [\"\"]\n");
-        let err = load_from(Some(file.path()), |_| None)
+        let err = load_from(Some(file.path()), &env(&[]))
             .unwrap_err()
             .to_string();
         assert!(
@@ -450,9 +439,7 @@ mod tests {
             "HEDGEHOG_SIDECAR_WEBHOOK_SECRET",
             "HEDGEHOG_SIDECAR_WEBHOOK_PREVIOUS_SECRET",
         ] {
-            let err = load_from(None, |n| (n == var).then(String::new))
-                .unwrap_err()
-                .to_string();
+            let err = load_from(None, &env(&[(var, "")])).unwrap_err().to_string();
             assert!(err.contains(var) && err.contains("set but empty"), "{err}");
         }
     }
@@ -460,9 +447,10 @@ mod tests {
     #[test]
     fn the_previous_secret_variable_adds_to_the_list() {
         let file = write("[webhook]\nsecret = \"new,with,commas\"\nprevious_secrets = [\"a,b\"]\n");
-        let settings = load_from(Some(file.path()), |n| {
-            (n == "HEDGEHOG_SIDECAR_WEBHOOK_PREVIOUS_SECRET").then(|| "c,d".to_owned())
-        })
+        let settings = load_from(
+            Some(file.path()),
+            &env(&[("HEDGEHOG_SIDECAR_WEBHOOK_PREVIOUS_SECRET", "c,d")]),
+        )
         .unwrap();
         let secrets: Vec<String> = settings
             .webhook
@@ -486,7 +474,7 @@ mod tests {
             ("redis_url = 24681357\n", "redis_url", "24681357"),
         ] {
             let file = write(text);
-            let err = load_from(Some(file.path()), |_| None)
+            let err = load_from(Some(file.path()), &env(&[]))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(key), "{err}");
@@ -496,9 +484,10 @@ mod tests {
 
     #[test]
     fn secrets_do_not_show_in_debug() {
-        let settings = load_from(None, |n| {
-            (n == "HEDGEHOG_SIDECAR_NETBOX_TOKEN").then(|| "super-secret-token".to_owned())
-        })
+        let settings = load_from(
+            None,
+            &env(&[("HEDGEHOG_SIDECAR_NETBOX_TOKEN", "super-secret-token")]),
+        )
         .unwrap();
         assert!(!format!("{settings:?}").contains("super-secret-token"));
     }

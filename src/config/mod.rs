@@ -2,6 +2,7 @@
 //! environment variables. Secrets are wrapped in [`secrecy::SecretString`] so they never reach a
 //! log through `Debug`. Every problem is reported with the key that causes it.
 
+mod environment;
 #[cfg(test)]
 mod example_keys;
 mod fabric;
@@ -10,11 +11,14 @@ mod secret;
 mod settings;
 mod settings_overrides;
 
+#[cfg(test)]
+pub(crate) use environment::KUBELET_SERVICE_LINKS;
+pub use environment::{ENV_PREFIX, Environment};
 pub use fabric::{
     ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
     MappingConfig, PoolNames, ValidationLevel,
 };
-pub use load::{ConfigError, load};
+pub use load::{ConfigError, load, load_from};
 pub use secret::SecretError;
 pub(crate) use secret::{is_blank, read_secret_file, resolve_secret};
 pub use settings::{

@@ -20,6 +20,9 @@ pub struct Settings {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub redis_url: Option<SecretString>,
+    /// A file holding the Redis URL (its password included); it wins over `redis_url`.
+    #[serde(default)]
+    pub redis_url_file: Option<PathBuf>,
     #[serde(default)]
     pub webhook: WebhookSettings,
     #[serde(default)]
@@ -45,6 +48,7 @@ impl Default for Settings {
         Self {
             listen: default_listen(),
             redis_url: None,
+            redis_url_file: None,
             webhook: WebhookSettings::default(),
             queue: QueueSettings::default(),
             netbox: NetBoxSettings::default(),

@@ -87,7 +87,7 @@ impl FabricEnvSource {
 
 /// `fabric` with its configuration file's settings (hhfab's defaults without one) and the
 /// built-in catalog.
-pub fn resolve_local(fabric: &FabricConfig) -> Result<FabricConfig, FabricEnvError> {
+pub(crate) fn resolve_local(fabric: &FabricConfig) -> Result<FabricConfig, FabricEnvError> {
     let base = match &fabric.fabric_config_file {
         Some(path) => read_config_file(path)?,
         None => FabricSettings::default(),

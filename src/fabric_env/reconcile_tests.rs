@@ -11,9 +11,9 @@ use crate::config::FabricConfig;
 use crate::netbox::NetBoxClient;
 use crate::netbox::client::ClientOptions;
 use crate::reconcile::netbox_io::NetBoxDesired;
-use crate::reconcile::testing::{MemoryTarget, RecordingWriter};
+use crate::reconcile::testing::{MemoryTarget, RecordingWriter, reconciler};
 use crate::reconcile::writeback::NetBoxStatus;
-use crate::reconcile::{ReconcileOptions, Reconciler, SyncStatus};
+use crate::reconcile::{ReconcileOptions, SyncStatus};
 
 /// A client of a NetBox that is not there: the configuration is read first and decides.
 fn absent_netbox() -> NetBoxClient {
@@ -41,15 +41,9 @@ async fn a_missing_configuration_file_is_reported_on_the_fabrics_status() {
     };
     let target = MemoryTarget::new(vec![]);
     let writer = RecordingWriter::default();
-    let reconciler = Reconciler {
-        fabric: &fabric,
-        source: &source,
-        target: &target,
-        writer: &writer,
-        heartbeat_stale: chrono::Duration::minutes(5),
-        heartbeat_refresh: chrono::Duration::hours(1),
-    };
-    let report = reconciler.run(ReconcileOptions::default()).await;
+    let report = reconciler(&fabric, &source, &target, &writer)
+        .run(ReconcileOptions::default())
+        .await;
     assert_eq!(report.sync, SyncStatus::Unknown);
     assert_eq!(*target.publishes.lock().unwrap(), 0, "nothing published");
     let outcomes = writer.1.lock().unwrap();

@@ -20,7 +20,7 @@ const INTERFACE: &str = "dcim.interface";
 
 /// What a device is to the import (decides its NetBox role).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceKind {
+pub(crate) enum DeviceKind {
     Switch,
     Server,
     External,

@@ -22,7 +22,7 @@ const GATEWAY: &[DeviceKind] = &[DeviceKind::Gateway];
 
 /// What later steps need of an imported connection.
 #[derive(Debug, Clone)]
-pub struct ConnectionInfo {
+pub(crate) struct ConnectionInfo {
     pub kind: ConnectionType,
     /// The switch-side interfaces, in link order.
     pub switch_ports: Vec<u64>,

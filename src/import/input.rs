@@ -11,7 +11,7 @@ use super::problems::Problems;
 
 /// One input object of kind `S`.
 #[derive(Debug, Clone)]
-pub struct Typed<S> {
+pub(crate) struct Typed<S> {
     pub key: ObjectKey,
     pub spec: S,
 }
@@ -23,7 +23,7 @@ impl<S> Typed<S> {
 }
 
 #[derive(Debug, Default)]
-pub struct Input {
+pub(crate) struct Input {
     pub vlan_namespaces: Vec<Typed<VLANNamespaceSpec>>,
     pub ipv4_namespaces: Vec<Typed<IPv4NamespaceSpec>>,
     /// SwitchGroups hold nothing but their name.

@@ -14,11 +14,11 @@ mod connections;
 mod externals;
 mod input;
 mod namespaces;
-pub mod plan;
+pub(crate) mod plan;
 mod problems;
-pub mod report;
+pub(crate) mod report;
 pub mod roundtrip;
-pub mod run;
+pub(crate) mod run;
 pub mod source;
 mod switches;
 mod vpcs;
@@ -36,7 +36,7 @@ use input::Input;
 
 /// The NetBox objects of an import, with what could not be represented.
 #[derive(Debug, Clone)]
-pub struct Inverse {
+pub(crate) struct Inverse {
     /// The objects to exist in NetBox, with synthetic ids (unique across types).
     pub snapshot: FabricSnapshot,
     /// Objects imported with something left out, or not imported because NetBox cannot hold them.

@@ -19,7 +19,7 @@ impl std::fmt::Display for Finding {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Problems {
+pub(crate) struct Problems {
     pub errors: Vec<Finding>,
     pub notes: Vec<Finding>,
 }

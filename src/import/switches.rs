@@ -13,9 +13,9 @@ use super::builder::{Builder, DeviceKind};
 use super::input::{Input, Typed};
 
 /// The management port: holds the switch's IP (primary IPv4) and boot MAC.
-pub const MANAGEMENT_PORT: &str = "M1";
+pub(crate) const MANAGEMENT_PORT: &str = "M1";
 /// A virtual interface holding the protocol and VTEP addresses.
-pub const LOOPBACK: &str = "lo";
+pub(crate) const LOOPBACK: &str = "lo";
 
 pub(crate) fn import_switches(b: &mut Builder, input: &Input) {
     for switch in &input.switches {

@@ -196,51 +196,45 @@ fn a_port_on_an_unknown_device_or_used_twice_is_an_error_of_its_connection() {
     );
 }
 
+/// Renames objects, `(kind, from, to)`, and the `connection` fields that name them.
+fn rename(manifests: &mut [Manifest], renames: &[(&str, &str, &str)]) {
+    for (kind, from, to) in renames {
+        for m in manifests.iter_mut().filter(|m| m.kind == *kind) {
+            if m.metadata.name == *from {
+                m.metadata.name = (*to).into();
+            }
+            if m.spec.get("connection") == Some(&json!(from)) {
+                m.spec["connection"] = json!(to);
+            }
+        }
+    }
+}
+
 #[test]
 fn names_rendering_would_not_give_are_kept_on_cables_and_addresses_or_reported() {
     let fabric = wiring_fabric("env-1", true);
     let mut manifests = demo_input();
-    let rename = |manifests: &mut Vec<Manifest>, kind: &str, from: &str, to: &str| {
-        for m in manifests.iter_mut().filter(|m| m.kind == kind) {
-            if m.metadata.name == from {
-                m.metadata.name = to.into();
-            }
-            for field in ["connection"] {
-                if m.spec.get(field) == Some(&json!(from)) {
-                    m.spec[field] = json!(to);
-                }
-            }
-        }
-    };
     rename(
         &mut manifests,
-        "Connection",
-        "server-4--unbundled--s5248-02",
-        "srv4-uplink",
-    );
-    rename(
-        &mut manifests,
-        "VPCAttachment",
-        "server-4--unbundled--s5248-02",
-        "srv4-uplink",
-    );
-    rename(
-        &mut manifests,
-        "VPCAttachment",
-        "demo-vpc-2--server-4--unbundled--s5248-02",
-        "demo-vpc-2--srv4-uplink",
-    );
-    rename(
-        &mut manifests,
-        "ExternalAttachment",
-        "s5248-01--default",
-        "border",
-    );
-    rename(
-        &mut manifests,
-        "VPCAttachment",
-        "demo-vpc-3--server-3--bundled--s5248-01",
-        "custom",
+        &[
+            ("Connection", "server-4--unbundled--s5248-02", "srv4-uplink"),
+            (
+                "VPCAttachment",
+                "server-4--unbundled--s5248-02",
+                "srv4-uplink",
+            ),
+            (
+                "VPCAttachment",
+                "demo-vpc-2--server-4--unbundled--s5248-02",
+                "demo-vpc-2--srv4-uplink",
+            ),
+            ("ExternalAttachment", "s5248-01--default", "border"),
+            (
+                "VPCAttachment",
+                "demo-vpc-3--server-3--bundled--s5248-01",
+                "custom",
+            ),
+        ],
     );
     let imported = inverse(&fabric, &manifests).expect("maps");
     let name_field = &fabric.mapping.custom_fields.name;

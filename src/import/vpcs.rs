@@ -16,7 +16,7 @@ use super::connections::Connections;
 use super::input::{Input, Typed};
 
 /// The VLAN of every imported VPC subnet, by (VPC, subnet).
-pub type Subnets = HashMap<(String, String), NestedVlan>;
+pub(crate) type Subnets = HashMap<(String, String), NestedVlan>;
 
 pub(crate) fn import_vpcs(b: &mut Builder, input: &Input) -> Subnets {
     let mut subnets = Subnets::new();

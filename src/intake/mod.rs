@@ -1,7 +1,7 @@
 //! Webhook intake: signature check, parsing NetBox events, turning them into jobs.
 
-pub mod event;
-pub mod signature;
+pub(crate) mod event;
+pub(crate) mod signature;
 
 pub use event::{
     Decision, EventError, HANDLED_EVENTS, HANDLED_OBJECT_TYPES, OwnWrites, SkipReason, decide,

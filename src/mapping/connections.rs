@@ -11,7 +11,7 @@ use crate::model::connection::{
 use crate::model::switch::SwitchSpec;
 use crate::netbox::types::{Cable, Interface, NetBoxObject};
 
-use super::index::{DeviceRole, Index};
+use super::index::{CableLink, DeviceRole, Index};
 use super::naming::{LABEL_NAME_MAX, natural_cmp, shorten, slugify};
 use super::objects::{ConnectionFacts, Draft};
 use super::ports::PortNames;
@@ -115,85 +115,8 @@ fn group_cables<'a>(
         .any(|r| matches!(r, DeviceRole::Switch(role) if role == "spine"));
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     for link in &index.links {
-        let (mut a, mut b) = (link.a, link.b);
-        let (mut ra, mut rb) = (index.role(a.device.id), index.role(b.device.id));
-        if !matches!(ra, DeviceRole::Switch(_)) {
-            std::mem::swap(&mut a, &mut b);
-            std::mem::swap(&mut ra, &mut rb);
-        }
-        let DeviceRole::Switch(role_a) = ra else {
-            continue; // neither end is a switch of this fabric
-        };
-        let key = match rb {
-            DeviceRole::Switch(_) if a.device.id == b.device.id => {
-                if natural_cmp(&b.name, &a.name).is_lt() {
-                    std::mem::swap(&mut a, &mut b);
-                }
-                GroupKey::Loopback {
-                    switch: a.device.id,
-                }
-            }
-            DeviceRole::Switch(role_b) => match (role_a == "spine", role_b == "spine") {
-                (true, false) => GroupKey::Fabric {
-                    spine: a.device.id,
-                    leaf: b.device.id,
-                },
-                (false, true) => {
-                    std::mem::swap(&mut a, &mut b);
-                    GroupKey::Fabric {
-                        spine: a.device.id,
-                        leaf: b.device.id,
-                    }
-                }
-                (false, false) if !spine_leaf => {
-                    if device_label(index, b) < device_label(index, a) {
-                        std::mem::swap(&mut a, &mut b);
-                    }
-                    GroupKey::Mesh {
-                        leaf1: a.device.id,
-                        leaf2: b.device.id,
-                    }
-                }
-                _ => {
-                    violations.warn(
-                        vec![SourceRef::of(link.cable)],
-                        format!(
-                            "cable between {} and {} is not rendered: in a spine-leaf fabric only spine↔leaf cables form fabric connections (MCLAG domains are not supported)",
-                            a.display_name(),
-                            b.display_name()
-                        ),
-                    );
-                    continue;
-                }
-            },
-            DeviceRole::Server => GroupKey::Server {
-                server: b.device.id,
-                bundle: b.lag.as_ref().map_or(b.id, |l| l.id),
-                lag: b.lag.is_some(),
-            },
-            DeviceRole::External => GroupKey::External {
-                switch_interface: a.id,
-                device: b.device.id,
-            },
-            DeviceRole::StaticExternal => GroupKey::StaticExternal {
-                switch_interface: a.id,
-                device: b.device.id,
-            },
-            DeviceRole::Gateway => GroupKey::Gateway {
-                switch: a.device.id,
-                gateway: b.device.id,
-            },
-            DeviceRole::Other => {
-                violations.warn(
-                    vec![SourceRef::of(link.cable)],
-                    format!(
-                        "cable from switch port {} to {} is not rendered: that device's role is not a server, external or gateway role of the fabric's mapping",
-                        a.display_name(),
-                        b.display_name()
-                    ),
-                );
-                continue;
-            }
+        let Some((key, a, b)) = group_key(index, spine_leaf, link, violations) else {
+            continue;
         };
         let group = groups.entry(key).or_default();
         group.links.push((a, b));
@@ -202,6 +125,122 @@ fn group_cables<'a>(
         }
     }
     groups
+}
+
+/// The group of one cabled link, with its ends oriented as the key says; `None` (with a warning
+/// where the cable is the fabric's but cannot be rendered) when the link forms no connection.
+fn group_key<'a>(
+    index: &Index<'a>,
+    spine_leaf: bool,
+    link: &CableLink<'a>,
+    violations: &mut Violations,
+) -> Option<(GroupKey, &'a Interface, &'a Interface)> {
+    let (mut a, mut b) = (link.a, link.b);
+    let (mut ra, mut rb) = (index.role(a.device.id), index.role(b.device.id));
+    if !matches!(ra, DeviceRole::Switch(_)) {
+        std::mem::swap(&mut a, &mut b);
+        std::mem::swap(&mut ra, &mut rb);
+    }
+    // Neither end is a switch of this fabric.
+    let DeviceRole::Switch(role_a) = ra else {
+        return None;
+    };
+    let key = match rb {
+        DeviceRole::Switch(role_b) => {
+            return switch_pair_key(
+                index,
+                spine_leaf,
+                link,
+                (a, role_a),
+                (b, role_b),
+                violations,
+            );
+        }
+        DeviceRole::Server => GroupKey::Server {
+            server: b.device.id,
+            bundle: b.lag.as_ref().map_or(b.id, |l| l.id),
+            lag: b.lag.is_some(),
+        },
+        DeviceRole::External => GroupKey::External {
+            switch_interface: a.id,
+            device: b.device.id,
+        },
+        DeviceRole::StaticExternal => GroupKey::StaticExternal {
+            switch_interface: a.id,
+            device: b.device.id,
+        },
+        DeviceRole::Gateway => GroupKey::Gateway {
+            switch: a.device.id,
+            gateway: b.device.id,
+        },
+        DeviceRole::Other => {
+            violations.warn(
+                vec![SourceRef::of(link.cable)],
+                format!(
+                    "cable from switch port {} to {} is not rendered: that device's role is not a server, external or gateway role of the fabric's mapping",
+                    a.display_name(),
+                    b.display_name()
+                ),
+            );
+            return None;
+        }
+    };
+    Some((key, a, b))
+}
+
+/// The group of a cable between two switches: a loopback, a spine↔leaf fabric link, or (with
+/// no spine in the fabric) a mesh link.
+fn switch_pair_key<'a>(
+    index: &Index<'a>,
+    spine_leaf: bool,
+    link: &CableLink<'a>,
+    (mut a, role_a): (&'a Interface, &str),
+    (mut b, role_b): (&'a Interface, &str),
+    violations: &mut Violations,
+) -> Option<(GroupKey, &'a Interface, &'a Interface)> {
+    let key = if a.device.id == b.device.id {
+        if natural_cmp(&b.name, &a.name).is_lt() {
+            std::mem::swap(&mut a, &mut b);
+        }
+        GroupKey::Loopback {
+            switch: a.device.id,
+        }
+    } else {
+        match (role_a == "spine", role_b == "spine") {
+            (true, false) => GroupKey::Fabric {
+                spine: a.device.id,
+                leaf: b.device.id,
+            },
+            (false, true) => {
+                std::mem::swap(&mut a, &mut b);
+                GroupKey::Fabric {
+                    spine: a.device.id,
+                    leaf: b.device.id,
+                }
+            }
+            (false, false) if !spine_leaf => {
+                if device_label(index, b) < device_label(index, a) {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                GroupKey::Mesh {
+                    leaf1: a.device.id,
+                    leaf2: b.device.id,
+                }
+            }
+            _ => {
+                violations.warn(
+                    vec![SourceRef::of(link.cable)],
+                    format!(
+                        "cable between {} and {} is not rendered: in a spine-leaf fabric only spine↔leaf cables form fabric connections (MCLAG domains are not supported)",
+                        a.display_name(),
+                        b.display_name()
+                    ),
+                );
+                return None;
+            }
+        }
+    };
+    Some((key, a, b))
 }
 
 fn device_label(index: &Index, interface: &Interface) -> String {
@@ -258,68 +297,15 @@ impl<'a> Ctx<'_, 'a> {
         mut group: Group<'a>,
         violations: &mut Violations,
     ) -> Option<Pending<'a>> {
+        // The switch interfaces in cabling order, before the links are sorted for the spec.
         let switch_interfaces: Vec<u64> = group.links.iter().map(|(s, _)| s.id).collect();
-        let facts = |kind| ConnectionFacts {
-            kind,
-            vlan_interfaces: Vec::new(),
-            switch_interfaces: switch_interfaces.clone(),
-        };
-        let mut spec = ConnectionSpec::default();
-        let (base, disambiguator, facts) = match key {
-            GroupKey::Fabric { spine, leaf } => {
-                group.links.sort_by(|x, y| {
-                    natural_cmp(&x.0.name, &y.0.name).then(natural_cmp(&x.1.name, &y.1.name))
-                });
-                spec.fabric = Some(Fabric {
-                    links: group
-                        .links
-                        .iter()
-                        .map(|(s, l)| FabricLink {
-                            spine: self.ip_port(s),
-                            leaf: self.ip_port(l),
-                        })
-                        .collect(),
-                });
-                let base = vec![self.name(spine), "fabric".into(), self.name(leaf)];
-                (base, None, facts(ConnectionType::Fabric))
-            }
-            GroupKey::Mesh { leaf1, leaf2 } => {
-                group
-                    .links
-                    .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
-                spec.mesh = Some(Mesh {
-                    links: group
-                        .links
-                        .iter()
-                        .map(|(a, b)| MeshLink {
-                            leaf1: self.ip_port(a),
-                            leaf2: self.ip_port(b),
-                        })
-                        .collect(),
-                });
-                let base = vec![self.name(leaf1), "mesh".into(), self.name(leaf2)];
-                (base, None, facts(ConnectionType::Mesh))
-            }
-            GroupKey::Loopback { switch } => {
-                group
-                    .links
-                    .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
-                spec.vpc_loopback = Some(VpcLoopback {
-                    links: group
-                        .links
-                        .iter()
-                        .map(|(a, b)| SwitchPair {
-                            switch1: Port { port: self.port(a) },
-                            switch2: Port { port: self.port(b) },
-                        })
-                        .collect(),
-                });
-                (
-                    vec![self.name(switch), "vpc-loopback".into()],
-                    None,
-                    facts(ConnectionType::VpcLoopback),
-                )
-            }
+        let rendered = match key {
+            GroupKey::Fabric { spine, leaf } => self.fabric(spine, leaf, &mut group),
+            GroupKey::Mesh { leaf1, leaf2 } => self.mesh(leaf1, leaf2, &mut group),
+            GroupKey::Loopback { switch } => self.loopback(switch, &mut group),
+            GroupKey::Gateway { switch, gateway } => self.gateway(switch, gateway, &mut group),
+            GroupKey::External { device, .. } => self.external(device, &group),
+            GroupKey::StaticExternal { device, .. } => self.static_external_link(device, &group),
             GroupKey::Server {
                 server,
                 bundle,
@@ -327,69 +313,120 @@ impl<'a> Ctx<'_, 'a> {
             } => {
                 return self.server_connection(server, bundle, lag, group, violations);
             }
-            GroupKey::External {
-                switch_interface,
-                device,
-            } => {
-                let (switch, _) = group.links[0];
-                spec.external = Some(External {
-                    link: ExternalSwitchPort {
-                        switch: Port {
-                            port: self.port(switch),
-                        },
-                    },
-                });
-                let _ = switch_interface;
-                let base = vec![
-                    self.name(switch.device.id),
-                    "external".into(),
-                    self.name(device),
-                ];
-                (
-                    base,
-                    Some(slugify(&switch.name)),
-                    facts(ConnectionType::External),
-                )
-            }
-            GroupKey::StaticExternal { device, .. } => {
-                let (switch, remote) = group.links[0];
-                spec.static_external = Some(self.static_external(switch, remote, device));
-                let base = vec![
-                    self.name(switch.device.id),
-                    "static-external".into(),
-                    self.name(device),
-                ];
-                (
-                    base,
-                    Some(slugify(&switch.name)),
-                    facts(ConnectionType::StaticExternal),
-                )
-            }
-            GroupKey::Gateway { switch, gateway } => {
-                group
-                    .links
-                    .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
-                spec.gateway = Some(Gateway {
-                    links: group
-                        .links
-                        .iter()
-                        .map(|(s, g)| GatewayLink {
-                            switch: self.ip_port(s),
-                            gateway: self.ip_port(g),
-                        })
-                        .collect(),
-                });
-                let base = vec![self.name(switch), "gateway".into(), self.name(gateway)];
-                (base, None, facts(ConnectionType::Gateway))
-            }
         };
         Some(Pending {
-            base,
-            disambiguator,
-            spec,
-            facts,
+            base: rendered.base,
+            disambiguator: rendered.disambiguator,
+            spec: rendered.spec,
+            facts: ConnectionFacts {
+                kind: rendered.kind,
+                vlan_interfaces: Vec::new(),
+                switch_interfaces,
+            },
             cables: group.cables,
         })
+    }
+
+    fn fabric(&self, spine: u64, leaf: u64, group: &mut Group) -> Rendered {
+        group.links.sort_by(|x, y| {
+            natural_cmp(&x.0.name, &y.0.name).then(natural_cmp(&x.1.name, &y.1.name))
+        });
+        let spec = ConnectionSpec {
+            fabric: Some(Fabric {
+                links: self.links(group, |spine, leaf| FabricLink { spine, leaf }),
+            }),
+            ..ConnectionSpec::default()
+        };
+        let base = vec![self.name(spine), "fabric".into(), self.name(leaf)];
+        Rendered::new(spec, base, None, ConnectionType::Fabric)
+    }
+
+    fn mesh(&self, leaf1: u64, leaf2: u64, group: &mut Group) -> Rendered {
+        sort_by_first_port(group);
+        let spec = ConnectionSpec {
+            mesh: Some(Mesh {
+                links: self.links(group, |leaf1, leaf2| MeshLink { leaf1, leaf2 }),
+            }),
+            ..ConnectionSpec::default()
+        };
+        let base = vec![self.name(leaf1), "mesh".into(), self.name(leaf2)];
+        Rendered::new(spec, base, None, ConnectionType::Mesh)
+    }
+
+    fn loopback(&self, switch: u64, group: &mut Group) -> Rendered {
+        sort_by_first_port(group);
+        let links = group
+            .links
+            .iter()
+            .map(|(a, b)| SwitchPair {
+                switch1: Port { port: self.port(a) },
+                switch2: Port { port: self.port(b) },
+            })
+            .collect();
+        let spec = ConnectionSpec {
+            vpc_loopback: Some(VpcLoopback { links }),
+            ..ConnectionSpec::default()
+        };
+        let base = vec![self.name(switch), "vpc-loopback".into()];
+        Rendered::new(spec, base, None, ConnectionType::VpcLoopback)
+    }
+
+    fn gateway(&self, switch: u64, gateway: u64, group: &mut Group) -> Rendered {
+        sort_by_first_port(group);
+        let spec = ConnectionSpec {
+            gateway: Some(Gateway {
+                links: self.links(group, |switch, gateway| GatewayLink { switch, gateway }),
+            }),
+            ..ConnectionSpec::default()
+        };
+        let base = vec![self.name(switch), "gateway".into(), self.name(gateway)];
+        Rendered::new(spec, base, None, ConnectionType::Gateway)
+    }
+
+    /// An external connection: its one switch port, named after it where names collide.
+    fn external(&self, device: u64, group: &Group) -> Rendered {
+        let (switch, _) = group.links[0];
+        let spec = ConnectionSpec {
+            external: Some(External {
+                link: ExternalSwitchPort {
+                    switch: Port {
+                        port: self.port(switch),
+                    },
+                },
+            }),
+            ..ConnectionSpec::default()
+        };
+        let base = vec![
+            self.name(switch.device.id),
+            "external".into(),
+            self.name(device),
+        ];
+        let disambiguator = Some(slugify(&switch.name));
+        Rendered::new(spec, base, disambiguator, ConnectionType::External)
+    }
+
+    fn static_external_link(&self, device: u64, group: &Group) -> Rendered {
+        let (switch, remote) = group.links[0];
+        let spec = ConnectionSpec {
+            static_external: Some(self.static_external(switch, remote, device)),
+            ..ConnectionSpec::default()
+        };
+        let base = vec![
+            self.name(switch.device.id),
+            "static-external".into(),
+            self.name(device),
+        ];
+        let disambiguator = Some(slugify(&switch.name));
+        Rendered::new(spec, base, disambiguator, ConnectionType::StaticExternal)
+    }
+
+    /// The group's links with both ends as addressed ports, in the group's order.
+    fn links<T>(&self, group: &Group, link: impl Fn(IpPort, IpPort) -> T) -> Vec<T> {
+        group
+            .links
+            .iter()
+            .map(|(a, b)| link(self.ip_port(a), self.ip_port(b)))
+            .collect()
     }
 
     fn server_connection(
@@ -411,77 +448,21 @@ impl<'a> Ctx<'_, 'a> {
                 switch_ids.push(s.device.id);
             }
         }
-        let links: Vec<ServerLink> = group
-            .links
-            .iter()
-            .map(|(s, v)| ServerLink {
-                server: Port { port: self.port(v) },
-                switch: Port { port: self.port(s) },
-            })
-            .collect();
-        let mtu = group.links.iter().find_map(|(s, _)| s.mtu);
-        let bundled = Bundled {
-            links,
-            mtu,
-            fallback: false,
+        let server = ServerLinks {
+            name: self.name(server),
+            switch_names: switch_ids.iter().map(|id| self.name(*id)).collect(),
+            switch_ids,
+            bundle_name: self.index.interfaces.get(&bundle).map(|i| slugify(&i.name)),
+            cables: &group.cables,
         };
-        let server_name = self.name(server);
-        let switch_names: Vec<String> = switch_ids.iter().map(|id| self.name(*id)).collect();
-        let bundle_name = self.index.interfaces.get(&bundle).map(|i| slugify(&i.name));
-        let cable_sources = || {
-            group
-                .cables
-                .iter()
-                .map(|c| SourceRef::of(*c))
-                .collect::<Vec<_>>()
-        };
-        let mut spec = ConnectionSpec::default();
-        let kind = if !lag {
-            let mut links = bundled.links;
-            spec.unbundled = Some(Unbundled {
-                link: links.remove(0),
-                mtu,
-            });
-            if !links.is_empty() {
-                violations.source(cable_sources(), format!("server interface {} of {server_name} has several cables; an interface not in a LAG takes exactly one", bundle_name.clone().unwrap_or_default()));
-                return None;
-            }
-            ConnectionType::Unbundled
-        } else if switch_ids.len() == 1 {
-            spec.bundled = Some(bundled);
-            ConnectionType::Bundled
-        } else {
-            let redundancy: Vec<(Option<&str>, Option<&str>)> = switch_ids
-                .iter()
-                .map(|id| {
-                    let r = self.switch_specs.get(id).map(|s| &s.redundancy);
-                    (
-                        r.and_then(|r| r.group.as_deref()),
-                        r.and_then(|r| r.kind.as_deref()),
-                    )
-                })
-                .collect();
-            let shared = redundancy.windows(2).all(|w| w[0] == w[1]);
-            match (shared, redundancy[0]) {
-                (true, (Some(_), Some("eslag"))) => {
-                    spec.eslag = Some(bundled);
-                    ConnectionType::Eslag
-                }
-                (true, (Some(_), Some("mclag"))) if self.index.mapping().render_mclag => {
-                    spec.mclag = Some(bundled);
-                    ConnectionType::Mclag
-                }
-                (true, (Some(_), Some("mclag"))) => {
-                    violations.warn(cable_sources(), format!("the LAG of {server_name} to {} is an MCLAG connection, which is deprecated and not rendered; set render_mclag = true in the fabric's mapping to render it, or change the switches' custom field {} to eslag", switch_names.join(", "), self.index.mapping().custom_fields.redundancy_type));
-                    return None;
-                }
-                _ => {
-                    violations.source(cable_sources(), format!("the LAG of {server_name} is cabled to switches {} that do not share one redundancy group; set the same custom field {} (and {} = eslag) on those switches, or cable the LAG to one switch", switch_names.join(", "), self.index.mapping().custom_fields.redundancy_group, self.index.mapping().custom_fields.redundancy_type));
-                    return None;
-                }
-            }
-        };
-        let mut base = vec![server_name, kind.as_str().to_owned()];
+        let (spec, kind) = self.server_spec(&server, lag, self.bundled(&group), violations)?;
+        let ServerLinks {
+            name,
+            switch_names,
+            bundle_name,
+            ..
+        } = server;
+        let mut base = vec![name, kind.as_str().to_owned()];
         base.extend(switch_names);
         let vlan_interfaces = {
             let mut ids: Vec<u64> = group
@@ -504,6 +485,84 @@ impl<'a> Ctx<'_, 'a> {
             facts,
             cables: group.cables,
         })
+    }
+
+    /// A server's links as one bundle, in the group's order.
+    fn bundled(&self, group: &Group) -> Bundled {
+        Bundled {
+            links: group
+                .links
+                .iter()
+                .map(|(s, v)| ServerLink {
+                    server: Port { port: self.port(v) },
+                    switch: Port { port: self.port(s) },
+                })
+                .collect(),
+            mtu: group.links.iter().find_map(|(s, _)| s.mtu),
+            fallback: false,
+        }
+    }
+
+    /// The connection a server's cables form: unbundled (one interface, one cable), bundled (a
+    /// LAG to one switch), or ESLAG/MCLAG (a LAG to switches of one redundancy group); `None`,
+    /// reported, when they form none.
+    fn server_spec(
+        &self,
+        server: &ServerLinks,
+        lag: bool,
+        bundled: Bundled,
+        violations: &mut Violations,
+    ) -> Option<(ConnectionSpec, ConnectionType)> {
+        let mut spec = ConnectionSpec::default();
+        if !lag {
+            let mtu = bundled.mtu;
+            let mut links = bundled.links;
+            spec.unbundled = Some(Unbundled {
+                link: links.remove(0),
+                mtu,
+            });
+            if !links.is_empty() {
+                violations.source(server.sources(), format!("server interface {} of {} has several cables; an interface not in a LAG takes exactly one", server.bundle_name.clone().unwrap_or_default(), server.name));
+                return None;
+            }
+            return Some((spec, ConnectionType::Unbundled));
+        }
+        if server.switch_ids.len() == 1 {
+            spec.bundled = Some(bundled);
+            return Some((spec, ConnectionType::Bundled));
+        }
+        let fields = &self.index.mapping().custom_fields;
+        let redundancy: Vec<(Option<&str>, Option<&str>)> = server
+            .switch_ids
+            .iter()
+            .map(|id| {
+                let r = self.switch_specs.get(id).map(|s| &s.redundancy);
+                (
+                    r.and_then(|r| r.group.as_deref()),
+                    r.and_then(|r| r.kind.as_deref()),
+                )
+            })
+            .collect();
+        let shared = redundancy.windows(2).all(|w| w[0] == w[1]);
+        let switches = server.switch_names.join(", ");
+        match (shared, redundancy[0]) {
+            (true, (Some(_), Some("eslag"))) => {
+                spec.eslag = Some(bundled);
+                Some((spec, ConnectionType::Eslag))
+            }
+            (true, (Some(_), Some("mclag"))) if self.index.mapping().render_mclag => {
+                spec.mclag = Some(bundled);
+                Some((spec, ConnectionType::Mclag))
+            }
+            (true, (Some(_), Some("mclag"))) => {
+                violations.warn(server.sources(), format!("the LAG of {} to {switches} is an MCLAG connection, which is deprecated and not rendered; set render_mclag = true in the fabric's mapping to render it, or change the switches' custom field {} to eslag", server.name, fields.redundancy_type));
+                None
+            }
+            _ => {
+                violations.source(server.sources(), format!("the LAG of {} is cabled to switches {switches} that do not share one redundancy group; set the same custom field {} (and {} = eslag) on those switches, or cable the LAG to one switch", server.name, fields.redundancy_group, fields.redundancy_type));
+                None
+            }
+        }
     }
 
     fn static_external(
@@ -547,6 +606,53 @@ impl<'a> Ctx<'_, 'a> {
             within_vpc,
         }
     }
+}
+
+/// One connection's spec and the parts of its name, before its cables are added.
+struct Rendered {
+    spec: ConnectionSpec,
+    base: Vec<String>,
+    disambiguator: Option<String>,
+    kind: ConnectionType,
+}
+
+impl Rendered {
+    fn new(
+        spec: ConnectionSpec,
+        base: Vec<String>,
+        disambiguator: Option<String>,
+        kind: ConnectionType,
+    ) -> Self {
+        Self {
+            spec,
+            base,
+            disambiguator,
+            kind,
+        }
+    }
+}
+
+/// A server's side of its cables, as the connection's name and messages name it.
+struct ServerLinks<'g, 'a> {
+    name: String,
+    /// The switches cabled to, in the links' order, each once.
+    switch_ids: Vec<u64>,
+    switch_names: Vec<String>,
+    bundle_name: Option<String>,
+    cables: &'g [&'a Cable],
+}
+
+impl ServerLinks<'_, '_> {
+    fn sources(&self) -> Vec<SourceRef> {
+        self.cables.iter().map(|c| SourceRef::of(*c)).collect()
+    }
+}
+
+/// Orders a group's links by their first end's port name.
+fn sort_by_first_port(group: &mut Group) {
+    group
+        .links
+        .sort_by(|x, y| natural_cmp(&x.0.name, &y.0.name));
 }
 
 /// Names every connection: the cables' `hedgehog_name`, else the convention, with the

@@ -19,7 +19,7 @@ use crate::model::{
     VLANNamespaceSpec, VPCAttachmentSpec, VPCSpec,
 };
 
-use super::objects::FabricObjects;
+use super::objects::{Draft, FabricObjects};
 
 /// The namespace name the fabric fills in for VPCs, Externals and Switches.
 const DEFAULT_NAMESPACE: &str = "default";
@@ -29,26 +29,18 @@ const DEFAULT_LEASE_TIME: u32 = 3600;
 
 /// Applies the fabric's defaulting to every object, in place.
 pub fn apply(objects: &mut FabricObjects) {
-    for d in &mut objects.vlan_namespaces {
-        vlan_namespace(&mut d.spec);
-    }
-    for d in &mut objects.ipv4_namespaces {
-        ipv4_namespace(&mut d.spec);
-    }
-    for d in &mut objects.switches {
-        switch(&mut d.spec);
-    }
-    for d in &mut objects.vpcs {
-        vpc(&mut d.spec);
-    }
-    for d in &mut objects.externals {
-        external(&mut d.spec);
-    }
-    for d in &mut objects.vpc_attachments {
-        vpc_attachment(&mut d.spec);
-    }
-    for d in &mut objects.external_peerings {
-        external_peering(&mut d.spec);
+    each(&mut objects.vlan_namespaces, vlan_namespace);
+    each(&mut objects.ipv4_namespaces, ipv4_namespace);
+    each(&mut objects.switches, switch);
+    each(&mut objects.vpcs, vpc);
+    each(&mut objects.externals, external);
+    each(&mut objects.vpc_attachments, vpc_attachment);
+    each(&mut objects.external_peerings, external_peering);
+}
+
+fn each<S>(drafts: &mut [Draft<S>], default: fn(&mut S)) {
+    for draft in drafts {
+        default(&mut draft.spec);
     }
 }
 
@@ -259,6 +251,19 @@ mod tests {
         assert_eq!(normalised_mac("not-a-mac"), None);
     }
 
+    /// DHCP options as the fabric's defaulting leaves them, with nothing optional set.
+    fn options() -> DhcpOptions {
+        DhcpOptions {
+            pxe_url: None,
+            dns_servers: vec![],
+            time_servers: vec![],
+            interface_mtu: 9036,
+            lease_time_seconds: 3600,
+            disable_default_route: false,
+            advertised_routes: vec![],
+        }
+    }
+
     #[test]
     fn a_subnet_with_dhcp_off_loses_its_range_and_options() {
         let mut subnet = VPCSubnet {
@@ -268,12 +273,7 @@ mod tests {
                 range: Some(DhcpRange::default()),
                 options: Some(DhcpOptions {
                     pxe_url: Some("http://boot".into()),
-                    dns_servers: vec![],
-                    time_servers: vec![],
-                    interface_mtu: 9036,
-                    lease_time_seconds: 3600,
-                    disable_default_route: false,
-                    advertised_routes: vec![],
+                    ..options()
                 }),
                 ..VPCDhcp::default()
             }),
@@ -292,13 +292,8 @@ mod tests {
             dhcp: Some(VPCDhcp {
                 enable: true,
                 options: Some(DhcpOptions {
-                    pxe_url: None,
                     dns_servers: vec!["9.9.9.9".into(), "1.1.1.1".into()],
-                    time_servers: vec![],
-                    interface_mtu: 9036,
-                    lease_time_seconds: 3600,
-                    disable_default_route: false,
-                    advertised_routes: vec![],
+                    ..options()
                 }),
                 ..VPCDhcp::default()
             }),

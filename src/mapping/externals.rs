@@ -18,18 +18,10 @@ use super::objects::{ConnectionFacts, Draft};
 use super::sources::SourceRef;
 use super::switches::DeviceNames;
 use super::validate::Violations;
-use super::vpcs::{RenderedVpcs, exporters, vpc_vrfs, vrf_name};
+use super::vpcs::{RenderedVpcs, exporters, fabric_vrfs, vpc_vrfs, vrf_name};
 
 fn external_vrfs<'a>(index: &Index<'a>) -> Vec<&'a Vrf> {
-    index
-        .snapshot
-        .vrfs
-        .iter()
-        .filter(|v| {
-            index.in_fabric(&v.custom_fields)
-                && Index::tagged(&v.tags, &index.mapping().tag_external)
-        })
-        .collect()
+    fabric_vrfs(index, true)
 }
 
 pub(crate) fn render_externals(index: &Index) -> Vec<Draft<ExternalSpec>> {
@@ -203,7 +195,7 @@ fn sub_interface_vlan(index: &Index, interface: &Interface) -> Option<u16> {
 }
 
 /// An ExternalPeering for each VPC VRF that imports a route target an External VRF exports.
-pub fn render_external_peerings(
+pub(crate) fn render_external_peerings(
     index: &Index,
     vpcs: &RenderedVpcs,
 ) -> Vec<Draft<ExternalPeeringSpec>> {

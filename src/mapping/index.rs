@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use crate::config::{FabricConfig, MappingConfig};
 use crate::netbox::FabricSnapshot;
 use crate::netbox::types::{
-    Cable, CustomFields, Device, Interface, IpAddress, IpRange, Prefix, Vlan, VlanGroup, Vrf,
-    has_tag,
+    Cable, CustomFields, Device, Interface, IpAddress, IpRange, Prefix, Vlan, Vrf, has_tag,
 };
 
 const INTERFACE: &str = "dcim.interface";
@@ -44,7 +43,6 @@ pub struct Index<'a> {
     pub ips_by_id: HashMap<u64, &'a IpAddress>,
     pub macs_by_interface: HashMap<u64, Vec<&'a str>>,
     pub vlans: HashMap<u64, &'a Vlan>,
-    pub vlan_groups: HashMap<u64, &'a VlanGroup>,
     pub vrfs: HashMap<u64, &'a Vrf>,
     pub prefixes_by_vrf: HashMap<u64, Vec<&'a Prefix>>,
     pub ranges_by_vrf: HashMap<u64, Vec<&'a IpRange>>,
@@ -67,7 +65,6 @@ impl<'a> Index<'a> {
             ips_by_id: snapshot.ip_addresses.iter().map(|a| (a.id, a)).collect(),
             macs_by_interface: HashMap::new(),
             vlans: snapshot.vlans.iter().map(|v| (v.id, v)).collect(),
-            vlan_groups: snapshot.vlan_groups.iter().map(|g| (g.id, g)).collect(),
             vrfs: snapshot.vrfs.iter().map(|v| (v.id, v)).collect(),
             prefixes_by_vrf: HashMap::new(),
             ranges_by_vrf: HashMap::new(),

@@ -7,8 +7,8 @@ use crate::model::ObjectMeta;
 
 use super::sources::{SourceRef, ui_collection};
 
-pub const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "hedgehog-sidecar";
+pub(crate) const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
+pub(crate) const MANAGED_BY_VALUE: &str = "hedgehog-sidecar";
 
 /// The label key holding the fabric's name (`<label_domain>/fabric`).
 pub(crate) fn fabric_label_key(label_domain: &str) -> String {

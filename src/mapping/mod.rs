@@ -7,12 +7,12 @@
 mod connections;
 pub mod defaulting;
 mod externals;
-pub mod index;
-pub mod labels;
+pub(crate) mod index;
+pub(crate) mod labels;
 mod namespaces;
-pub mod naming;
+pub(crate) mod naming;
 pub mod objects;
-pub mod ports;
+pub(crate) mod ports;
 mod render;
 mod servers;
 pub mod sources;

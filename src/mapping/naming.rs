@@ -6,11 +6,11 @@ use std::cmp::Ordering;
 use sha2::{Digest, Sha256};
 
 /// Longest name for objects whose name becomes part of a label (connections, switches, servers).
-pub const LABEL_NAME_MAX: usize = 63;
+pub(crate) const LABEL_NAME_MAX: usize = 63;
 /// Longest name Kubernetes allows for any object.
-pub const OBJECT_NAME_MAX: usize = 253;
+pub(crate) const OBJECT_NAME_MAX: usize = 253;
 /// Longest VPC, IPv4Namespace and External name.
-pub const SHORT_NAME_MAX: usize = 11;
+pub(crate) const SHORT_NAME_MAX: usize = 11;
 
 /// Shortens `name` to at most `max` characters by cutting it and appending `-` plus 8 hex
 /// characters of its SHA-256, so distinct long names stay distinct and the result is stable.

@@ -10,7 +10,7 @@ use crate::profiles::{PortKind, SwitchPorts, lane_speed, split_lane};
 /// NetBox interface name → Hedgehog port name, for one switch. Names the profile does not
 /// know are kept as they are (validation reports them).
 #[derive(Debug, Clone, Default)]
-pub struct PortNames(BTreeMap<String, String>);
+pub(crate) struct PortNames(BTreeMap<String, String>);
 
 impl PortNames {
     /// The names of `profile`'s ports with the switch's `breakouts`; none without a profile or
@@ -27,7 +27,7 @@ impl PortNames {
 
 /// The speeds of a switch's ports as the fabric takes them.
 #[derive(Debug, Default, PartialEq)]
-pub struct RenderedSpeeds {
+pub(crate) struct RenderedSpeeds {
     pub port_speeds: BTreeMap<String, String>,
     pub port_group_speeds: BTreeMap<String, String>,
     /// Speeds the profile cannot take as set, in NetBox words.
@@ -38,7 +38,7 @@ pub struct RenderedSpeeds {
 /// port's as its group's `portGroupSpeeds`, each only when the profile supports it; a breakout
 /// port's speed follows from its breakout mode and is only checked against it. Without a known
 /// profile the speeds are kept as set (validation reports the profile).
-pub fn render_speeds(
+pub(crate) fn render_speeds(
     profile: Option<(&str, &SwitchProfileSpec)>,
     breakouts: &BTreeMap<String, String>,
     names: &PortNames,

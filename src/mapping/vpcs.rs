@@ -26,19 +26,24 @@ pub(crate) fn vrf_name(index: &Index, vrf: &Vrf) -> String {
 
 /// The fabric's VPC VRFs (in the fabric, not tagged external), in id order.
 pub(crate) fn vpc_vrfs<'a>(index: &Index<'a>) -> Vec<&'a Vrf> {
+    fabric_vrfs(index, false)
+}
+
+/// The fabric's VRFs tagged external (`true`) or not (`false`), in the snapshot's order.
+pub(crate) fn fabric_vrfs<'a>(index: &Index<'a>, external: bool) -> Vec<&'a Vrf> {
     index
         .snapshot
         .vrfs
         .iter()
         .filter(|v| {
             index.in_fabric(&v.custom_fields)
-                && !Index::tagged(&v.tags, &index.mapping().tag_external)
+                && Index::tagged(&v.tags, &index.mapping().tag_external) == external
         })
         .collect()
 }
 
 /// VPCs, plus which VPC subnet each NetBox VLAN (by id) is.
-pub struct RenderedVpcs {
+pub(crate) struct RenderedVpcs {
     pub vpcs: Vec<Draft<VPCSpec>>,
     pub subnet_by_vlan: HashMap<u64, (String, String)>,
     pub name_by_vrf: HashMap<u64, String>,

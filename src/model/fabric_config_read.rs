@@ -47,7 +47,7 @@ struct VlanRange {
 }
 
 /// The fabric settings of a fabric configuration YAML; `Err` says which key is malformed.
-pub fn settings_from_config_yaml(text: &str) -> Result<FabricSettings, String> {
+pub(crate) fn settings_from_config_yaml(text: &str) -> Result<FabricSettings, String> {
     let doc: Option<FabricConfigDoc> =
         serde_yaml_ng::from_str(text).map_err(|e| format!("not a fabric configuration: {e}"))?;
     let doc = doc.unwrap_or_default();

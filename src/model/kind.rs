@@ -46,23 +46,23 @@ impl Kind {
         Kind::ExternalPeering,
     ];
 
-    pub const ALL: [Kind; 15] = [
-        Kind::VLANNamespace,
-        Kind::IPv4Namespace,
-        Kind::SwitchGroup,
-        Kind::Switch,
-        Kind::Server,
-        Kind::Connection,
-        Kind::VPC,
-        Kind::External,
-        Kind::VPCAttachment,
-        Kind::VPCPeering,
-        Kind::ExternalAttachment,
-        Kind::ExternalPeering,
-        Kind::SwitchProfile,
-        Kind::ServerProfile,
-        Kind::Agent,
-    ];
+    /// The read-only kinds: never rendered, read for validation and health.
+    const READ_ONLY: [Kind; 3] = [Kind::SwitchProfile, Kind::ServerProfile, Kind::Agent];
+
+    /// The rendered kinds in apply order, then the read-only ones.
+    pub const ALL: [Kind; 15] = {
+        let mut all = [Kind::Agent; 15];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = if i < Self::RENDERED.len() {
+                Self::RENDERED[i]
+            } else {
+                Self::READ_ONLY[i - Self::RENDERED.len()]
+            };
+            i += 1;
+        }
+        all
+    };
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -149,5 +149,16 @@ mod tests {
             assert_eq!(Kind::from_kind_name(kind.as_str()), Some(kind));
         }
         assert_eq!(Kind::from_kind_name("Gateway"), None);
+    }
+
+    #[test]
+    fn all_is_the_rendered_kinds_then_the_read_only_ones_each_once() {
+        assert_eq!(Kind::ALL[..12], Kind::RENDERED);
+        assert_eq!(
+            Kind::ALL[12..],
+            [Kind::SwitchProfile, Kind::ServerProfile, Kind::Agent]
+        );
+        let distinct: std::collections::BTreeSet<Kind> = Kind::ALL.into_iter().collect();
+        assert_eq!(distinct.len(), Kind::ALL.len());
     }
 }

@@ -1,27 +1,27 @@
 //! The Hedgehog kinds as Rust types, and the generic [`Manifest`] form they are rendered into.
 
-pub mod agent;
-pub mod connection;
+pub(crate) mod agent;
+pub(crate) mod connection;
 mod diff;
-pub mod external;
-pub mod external_attachment;
-pub mod external_peering;
+pub(crate) mod external;
+pub(crate) mod external_attachment;
+pub(crate) mod external_peering;
 pub mod fabric_config;
-pub mod fabric_config_read;
-pub mod ipv4_namespace;
+pub(crate) mod fabric_config_read;
+pub(crate) mod ipv4_namespace;
 mod kind;
 mod manifest;
 mod references;
-pub mod server;
-pub mod server_profile;
-pub mod switch;
-pub mod switch_group;
-pub mod switch_profile;
-pub mod typed;
+pub(crate) mod server;
+pub(crate) mod server_profile;
+pub(crate) mod switch;
+pub(crate) mod switch_group;
+pub(crate) mod switch_profile;
+pub(crate) mod typed;
 pub mod vlan_namespace;
 pub mod vpc;
-pub mod vpc_attachment;
-pub mod vpc_peering;
+pub(crate) mod vpc_attachment;
+pub(crate) mod vpc_peering;
 
 pub use agent::Agent;
 pub use connection::{ConnectionSpec, ConnectionType};

@@ -88,7 +88,7 @@ impl SwitchBoot {
 }
 
 /// The Hedgehog switch roles.
-pub const SWITCH_ROLES: [&str; 5] = [
+pub(crate) const SWITCH_ROLES: [&str; 5] = [
     "spine",
     "server-leaf",
     "border-leaf",

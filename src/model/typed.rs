@@ -44,6 +44,6 @@ pub fn from_manifest<S: HedgehogSpec>(manifest: &Manifest) -> Option<Result<S, s
 }
 
 /// `skip_serializing_if` helper for `false` booleans.
-pub fn is_false(value: &bool) -> bool {
+pub(crate) fn is_false(value: &bool) -> bool {
     !*value
 }

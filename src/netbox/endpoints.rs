@@ -60,7 +60,7 @@ pub(crate) fn for_object_type(object_type: &str) -> Option<Endpoint> {
 }
 
 /// The object types a fabric is made of: what the mapping reads and the webhook listens to.
-pub const FABRIC_OBJECT_TYPES: &[&str] = &[
+pub(crate) const FABRIC_OBJECT_TYPES: &[&str] = &[
     "dcim.device",
     "dcim.interface",
     "dcim.macaddress",

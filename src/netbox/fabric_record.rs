@@ -17,7 +17,7 @@ use super::setup::ensure::{Desired, ensure};
 use super::types::CustomFields;
 
 /// The object type journal entries on a fabric record are assigned to.
-pub const RECORD_OBJECT_TYPE: &str = "virtualization.cluster";
+pub(crate) const RECORD_OBJECT_TYPE: &str = "virtualization.cluster";
 
 /// A fabric's record as NetBox holds it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -4,13 +4,13 @@
 pub mod changelog;
 pub mod client;
 pub mod endpoints;
-pub mod error;
+pub(crate) mod error;
 pub mod fabric_record;
-pub mod load;
+pub(crate) mod load;
 pub(crate) mod pagination;
 pub mod seed;
 pub mod setup;
-pub mod snapshot;
+pub(crate) mod snapshot;
 pub mod token;
 pub mod types;
 pub mod writeback;

@@ -10,7 +10,7 @@ use super::client::NetBoxClient;
 use super::error::NetBoxError;
 
 /// Ids per request for `id=`/`device_id=` style filters: keeps URLs well under proxy limits.
-pub const ID_CHUNK: usize = 150;
+pub(crate) const ID_CHUNK: usize = 150;
 
 #[derive(Deserialize)]
 struct Page<T> {

@@ -11,7 +11,7 @@ use super::error::{ClientConfigError, NetBoxError};
 /// Objects per bulk write: large enough to be few requests, small enough to stay well inside
 /// NetBox's (and gunicorn's) request timeout even on a busy NetBox, where creating one device
 /// can take a fraction of a second.
-pub const WRITE_CHUNK: usize = 100;
+pub(crate) const WRITE_CHUNK: usize = 100;
 
 /// New custom field values for one object. Select fields are written as their raw value.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,7 +20,7 @@ use crate::targets::{Cause, PublishReport};
 const MAX_LOGGED_DELETIONS: usize = 20;
 
 /// What a publish reads from the shared state before publishing.
-pub struct History {
+pub(crate) struct History {
     /// Recorded changes not credited yet.
     pub changes: Vec<NetBoxChange>,
     /// What the last publish rendered from which NetBox objects.
@@ -132,7 +132,7 @@ impl History {
 
 /// One journal entry per NetBox object whose rendered objects changed in the target, naming
 /// for each the NetBox changes credited with it (`found` when none was).
-pub fn change_journal(
+pub(crate) fn change_journal(
     report: &PublishReport,
     sources: &SourceMap,
     mode: FabricMode,
@@ -175,7 +175,7 @@ pub fn change_journal(
 /// Objects a publish removed from the target, journalled on the NetBox objects they were
 /// rendered from that still exist (a server whose cable was deleted); and the text for the
 /// fabric's record, listing those whose NetBox objects are all gone.
-pub fn prune_journal(
+pub(crate) fn prune_journal(
     report: &PublishReport,
     published: &SourceMap,
     current: &BTreeMap<(&'static str, u64), &CustomFields>,

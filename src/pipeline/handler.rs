@@ -1,20 +1,29 @@
 //! The worker's job handler: which fabrics a change concerns, and publishing each of them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use super::publisher::FabricPublisher;
-use crate::attribution::NetBoxChange;
+use super::publisher::{FabricPublisher, PublishError};
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
 
 /// A publish that started this long after a change's NetBox timestamp has read that change.
 /// The margin absorbs clock differences between NetBox and the sidecar.
 const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
+
+/// A fabric's failed publish, as its job's error.
+#[derive(Debug, thiserror::Error)]
+#[error("fabric {fabric}: {source}")]
+pub struct FabricPublishFailed {
+    pub fabric: String,
+    #[source]
+    pub source: PublishError,
+}
 
 pub struct FabricJobHandler {
     fabrics: BTreeMap<String, FabricSlot>,
@@ -60,13 +69,7 @@ impl FabricJobHandler {
         let Some(slot) = self.fabrics.values().next() else {
             return;
         };
-        let change = NetBoxChange::new(
-            &job.object_type,
-            job.object_id,
-            job.request_id.as_deref(),
-            job.user.as_deref(),
-            &job.timestamp,
-        );
+        let change = job.netbox_change();
         crate::state::record_change_or_warn(slot.publisher.shared.as_ref(), change).await;
     }
 }
@@ -146,15 +149,23 @@ async fn publish_one(
             }
             Ok(())
         }
-        Err(error) if error.is_retryable() => {
-            tracing::warn!(fabric, %error, "publish failed; will retry");
-            slot.publisher.report_failure(&error.to_string()).await;
-            Err(JobError::Retryable(format!("fabric {fabric}: {error}")))
-        }
         Err(error) => {
-            tracing::error!(fabric, %error, "publish failed");
+            let retryable = error.is_retryable();
+            if retryable {
+                tracing::warn!(fabric, %error, "publish failed; will retry");
+            } else {
+                tracing::error!(fabric, %error, "publish failed");
+            }
             slot.publisher.report_failure(&error.to_string()).await;
-            Err(JobError::Permanent(format!("fabric {fabric}: {error}")))
+            let failed = Arc::new(FabricPublishFailed {
+                fabric: fabric.clone(),
+                source: error,
+            });
+            Err(if retryable {
+                JobError::Retryable(failed)
+            } else {
+                JobError::Permanent(failed)
+            })
         }
     }
 }

@@ -13,5 +13,5 @@ mod publisher;
 mod tests;
 
 pub use build::FabricServices;
-pub use handler::FabricJobHandler;
+pub use handler::{FabricJobHandler, FabricPublishFailed};
 pub use publisher::{FabricPublisher, PublishError, PublishOutcome};

@@ -201,6 +201,25 @@ async fn an_unreachable_target_makes_the_job_retryable() {
         .unwrap_err();
     assert!(matches!(error, JobError::Retryable(_)), "{error:?}");
     assert!(s.writer.0.lock().unwrap().is_empty());
+    // The fabric's failure and the cluster's own error are kept as sources, not flattened.
+    let JobError::Retryable(failure) = &error else {
+        unreachable!()
+    };
+    let failed = failure
+        .downcast_ref::<handler::FabricPublishFailed>()
+        .expect("the fabric's failure");
+    assert_eq!(failed.fabric, fabric().name);
+    assert!(matches!(
+        failed.source,
+        publisher::PublishError::Target(crate::targets::TargetError::ClusterUnavailable(_))
+    ));
+    let mut chain = std::iter::successors(Some(failure.as_ref() as &dyn std::error::Error), |e| {
+        e.source()
+    });
+    assert!(
+        chain.any(|e| e.is::<Arc<kube::Error>>()),
+        "the kube error is in the chain of {error}"
+    );
 }
 
 /// Fails its first `failures` writes with `error`, then records plans.

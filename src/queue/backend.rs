@@ -1,6 +1,8 @@
 //! The contract both queue back-ends (Redis Streams, embedded redb) fulfil. One shared
 //! conformance suite (tests/intake/queue_conformance.rs) runs against both.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,17 +13,98 @@ use super::job::{Job, JobState, NewJob};
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum QueueError {
     #[error("queue back-end unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] StoreError),
     #[error("queue data is corrupt: {0}")]
-    Corrupt(String),
+    Corrupt(#[source] CorruptError),
     #[error("the queue is shutting down")]
     Closed,
     /// The queue holds its configured maximum of waiting jobs; the event was not stored.
     #[error("the queue is full ({0} jobs waiting); try again later")]
     Full(usize),
     /// The job was taken over by another worker (this one was too slow) or removed.
-    #[error("job {0} is no longer held by this worker")]
-    LeaseLost(String),
+    #[error("job {job_id} is no longer held by this worker")]
+    LeaseLost { job_id: String },
+}
+
+/// Why a queue back-end could not be used. Sources are shared so a group commit can hand one
+/// error to every caller of its batch.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] Arc<redis::RedisError>),
+    #[error("redis: {0}")]
+    RedisPool(#[from] Arc<deadpool_redis::PoolError>),
+    /// The URL may hold a password: the error describes it, never quotes it.
+    #[error("redis: invalid redis_url ({0})")]
+    RedisUrl(#[source] Arc<dyn std::error::Error + Send + Sync>),
+    #[error("embedded queue: {0}")]
+    Embedded(#[from] Arc<redb::Error>),
+    #[error("embedded queue: cannot open {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Arc<redb::DatabaseError>,
+    },
+    #[error("embedded queue: cannot {action} {}: {source}", path.display())]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// A thread panicked while holding the queue's `what` lock.
+    #[error("embedded queue: {0} lock poisoned")]
+    Poisoned(&'static str),
+    #[error("embedded queue: task failed: {0}")]
+    Task(#[from] Arc<tokio::task::JoinError>),
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(error: redis::RedisError) -> Self {
+        Self::Redis(Arc::new(error))
+    }
+}
+
+impl From<deadpool_redis::PoolError> for StoreError {
+    fn from(error: deadpool_redis::PoolError) -> Self {
+        Self::RedisPool(Arc::new(error))
+    }
+}
+
+impl From<StoreError> for QueueError {
+    fn from(error: StoreError) -> Self {
+        Self::Unavailable(error)
+    }
+}
+
+/// Stored data the queue cannot read back, or a back-end answer it does not expect.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CorruptError {
+    #[error("job {id}: {source}")]
+    Job {
+        id: String,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    #[error("body of job {id}: {source}")]
+    Body {
+        id: String,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    #[error("{0}")]
+    Encode(#[source] Arc<serde_json::Error>),
+    /// The enqueue script answered with an outcome it does not define.
+    #[error("enqueue replied `{0}`")]
+    Reply(String),
+    #[error("{outcomes} outcomes for {jobs} jobs")]
+    OutcomeCount { outcomes: usize, jobs: usize },
+}
+
+impl From<CorruptError> for QueueError {
+    fn from(error: CorruptError) -> Self {
+        Self::Corrupt(error)
+    }
 }
 
 /// What happened to an enqueued event.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::backend::{EnqueueOutcome, JobQueue, QueueError};
+use super::backend::{CorruptError, EnqueueOutcome, JobQueue, QueueError};
 use super::job::NewJob;
 
 type Reply = oneshot::Sender<Result<EnqueueOutcome, QueueError>>;
@@ -72,9 +72,12 @@ async fn flush_loop(
                 }
             }
             Ok(outcomes) => {
-                let problem = format!("{} outcomes for {count} jobs", outcomes.len());
+                let problem = CorruptError::OutcomeCount {
+                    outcomes: outcomes.len(),
+                    jobs: count,
+                };
                 for reply in replies {
-                    let _ = reply.send(Err(QueueError::Corrupt(problem.clone())));
+                    let _ = reply.send(Err(problem.clone().into()));
                 }
             }
             Err(e) => {

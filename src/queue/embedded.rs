@@ -15,7 +15,9 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+use super::backend::{
+    CorruptError, EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats, StoreError,
+};
 use super::job::{EventData, Job, JobState, NewJob, new_job_id};
 
 /// Job id → the job with `null` in place of its body.
@@ -82,7 +84,7 @@ struct Changes {
 /// process's life; jobs are read about once each, so a small cache costs little.
 const PAGE_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
-pub struct EmbeddedQueue {
+pub(crate) struct EmbeddedQueue {
     inner: Arc<Inner>,
 }
 
@@ -103,7 +105,7 @@ impl Inner {
     fn db(&self) -> Result<std::sync::MutexGuard<'_, Database>, QueueError> {
         self.db
             .lock()
-            .map_err(|_| storage("database lock poisoned"))
+            .map_err(|_| StoreError::Poisoned("database").into())
     }
 }
 
@@ -114,8 +116,19 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn storage(e: impl std::fmt::Display) -> QueueError {
-    QueueError::Unavailable(format!("embedded queue: {e}"))
+fn storage(e: impl Into<redb::Error>) -> QueueError {
+    QueueError::Unavailable(StoreError::Embedded(Arc::new(e.into())))
+}
+
+/// A failed file operation of the queue's directory or file.
+fn file_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> QueueError {
+    move |e| {
+        QueueError::Unavailable(StoreError::File {
+            action,
+            path: path.to_owned(),
+            source: Arc::new(e),
+        })
+    }
 }
 
 impl EmbeddedQueue {
@@ -142,15 +155,18 @@ impl EmbeddedQueue {
         max_queued: usize,
         compact_after_removed: u64,
     ) -> Result<Self, QueueError> {
-        create_private_dir(dir)
-            .map_err(|e| storage(format!("cannot create {}: {e}", dir.display())))?;
+        create_private_dir(dir).map_err(file_error("create", dir))?;
         let path = dir.join("queue.redb");
         let db = Database::builder()
             .set_cache_size(PAGE_CACHE_BYTES)
             .create(&path)
-            .map_err(|e| storage(format!("cannot open {}: {e}", path.display())))?;
-        make_private(&path)
-            .map_err(|e| storage(format!("cannot restrict {}: {e}", path.display())))?;
+            .map_err(|e| {
+                QueueError::from(StoreError::Open {
+                    path: path.clone(),
+                    source: Arc::new(e),
+                })
+            })?;
+        make_private(&path).map_err(file_error("restrict", &path))?;
         let state = load(&db)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -165,6 +181,16 @@ impl EmbeddedQueue {
         })
     }
 
+    /// Runs `op` as [`Self::with_state`] does, then wakes the workers waiting for a job.
+    async fn change_and_wake(
+        &self,
+        op: impl FnOnce(&mut State, &mut Changes, &Inner) -> Result<(), QueueError> + Send + 'static,
+    ) -> Result<(), QueueError> {
+        self.with_state(op).await?;
+        self.inner.notify.notify_waiters();
+        Ok(())
+    }
+
     /// Runs `op` on the state off the async threads (redb writes block on fsync).
     async fn with_state<T: Send + 'static>(
         &self,
@@ -175,7 +201,7 @@ impl EmbeddedQueue {
             let mut state = inner
                 .state
                 .lock()
-                .map_err(|_| storage("state lock poisoned"))?;
+                .map_err(|_| QueueError::from(StoreError::Poisoned("state")))?;
             let mut changes = Changes {
                 durable: true,
                 ..Changes::default()
@@ -195,7 +221,7 @@ impl EmbeddedQueue {
             Ok(result)
         })
         .await
-        .map_err(|e| storage(format!("task failed: {e}")))?
+        .map_err(|e| QueueError::from(StoreError::Task(Arc::new(e))))?
     }
 
     fn lease_slot<'a>(state: &'a mut State, lease: &Lease) -> Result<&'a mut Stored, QueueError> {
@@ -203,7 +229,9 @@ impl EmbeddedQueue {
             Some(stored) if matches!(&stored.slot, Slot::Running { token, .. } if *token == lease.token) => {
                 Ok(stored)
             }
-            _ => Err(QueueError::LeaseLost(lease.job.id.clone())),
+            _ => Err(QueueError::LeaseLost {
+                job_id: lease.job.id.clone(),
+            }),
         }
     }
 }
@@ -262,8 +290,11 @@ fn read_state(db: &Database) -> Result<(State, Vec<(String, EventData)>), QueueE
         Ok(table) => {
             for row in table.iter().map_err(storage)? {
                 let (id, bytes) = row.map_err(storage)?;
-                let mut stored: Stored = serde_json::from_slice(bytes.value())
-                    .map_err(|e| QueueError::Corrupt(format!("job {}: {e}", id.value())))?;
+                let mut stored: Stored =
+                    serde_json::from_slice(bytes.value()).map_err(|e| CorruptError::Job {
+                        id: id.value().to_owned(),
+                        source: Arc::new(e),
+                    })?;
                 if stored.job.data.get() != "null" {
                     inline_bodies.push((stored.job.id.clone(), take_body(&mut stored.job)));
                 }
@@ -319,8 +350,10 @@ fn with_bodies(db: &Database, jobs: &mut [Job]) -> Result<(), QueueError> {
     };
     for job in jobs {
         if let Some(body) = table.get(job.id.as_str()).map_err(storage)? {
-            job.data = serde_json::from_slice(body.value())
-                .map_err(|e| QueueError::Corrupt(format!("body of job {}: {e}", job.id)))?;
+            job.data = serde_json::from_slice(body.value()).map_err(|e| CorruptError::Body {
+                id: job.id.clone(),
+                source: Arc::new(e),
+            })?;
         }
     }
     Ok(())
@@ -389,7 +422,8 @@ fn write(db: &Database, state: &State, changes: &Changes) -> Result<(), QueueErr
         for id in &changes.jobs {
             match state.jobs.get(id) {
                 Some(stored) => {
-                    let bytes = serde_json::to_vec(stored).map_err(storage)?;
+                    let bytes = serde_json::to_vec(stored)
+                        .map_err(|e| QueueError::from(CorruptError::Encode(Arc::new(e))))?;
                     jobs.insert(id.as_str(), bytes.as_slice())
                         .map_err(storage)?;
                 }
@@ -649,7 +683,7 @@ impl JobQueue for EmbeddedQueue {
 
     async fn heartbeat(&self, lease: &Lease) -> Result<(), QueueError> {
         let lease = lease.clone();
-        self.with_state(move |state, changes, inner| {
+        self.change_and_wake(move |state, changes, inner| {
             let stored = Self::lease_slot(state, &lease)?;
             if let Slot::Running { until_ms, .. } = &mut stored.slot {
                 *until_ms = now_ms() + inner.visibility.as_millis() as u64;
@@ -671,9 +705,7 @@ impl JobQueue for EmbeddedQueue {
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn retry_later(
@@ -683,7 +715,7 @@ impl JobQueue for EmbeddedQueue {
         delay: Duration,
     ) -> Result<(), QueueError> {
         let (lease, error) = (lease.clone(), error.to_owned());
-        self.with_state(move |state, changes, _| {
+        self.change_and_wake(move |state, changes, _| {
             let stored = Self::lease_slot(state, &lease)?;
             stored.slot = Slot::Retrying {
                 due_ms: now_ms() + delay.as_millis() as u64,
@@ -692,14 +724,12 @@ impl JobQueue for EmbeddedQueue {
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn dead_letter(&self, lease: &Lease, error: &str) -> Result<(), QueueError> {
         let (lease, error) = (lease.clone(), error.to_owned());
-        self.with_state(move |state, changes, _| {
+        self.change_and_wake(move |state, changes, _| {
             let stored = Self::lease_slot(state, &lease)?;
             stored.slot = Slot::Dead { at_ms: now_ms() };
             stored.job.last_error = Some(error);
@@ -707,23 +737,19 @@ impl JobQueue for EmbeddedQueue {
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), QueueError> {
         let lease = lease.clone();
-        self.with_state(move |state, changes, _| {
+        self.change_and_wake(move |state, changes, _| {
             let stored = Self::lease_slot(state, &lease)?;
             stored.job.attempts = stored.job.attempts.saturating_sub(1);
             state.requeue_front(&lease.job.id);
             changes.jobs.insert(lease.job.id.clone());
             Ok(())
         })
-        .await?;
-        self.inner.notify.notify_waiters();
-        Ok(())
+        .await
     }
 
     async fn list(&self, wanted: JobState, limit: usize) -> Result<Vec<Job>, QueueError> {

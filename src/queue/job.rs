@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::attribution::NetBoxChange;
+
 /// A webhook's `data` (the object as NetBox's REST API shows it), kept as the JSON text NetBox
 /// sent. Intake reads only a few fields of it; keeping the text spares parsing and
 /// re-serialising a 3 KB object on the hot path, and stores it exactly as delivered.
@@ -110,6 +112,27 @@ impl Job {
         }
     }
 }
+
+/// A waiting and a held job tell of the same NetBox change, through the same fields.
+macro_rules! netbox_change_of {
+    ($($job:ty),*) => {$(
+        impl $job {
+            /// The NetBox change that made the job, for attribution; `None` for an object id
+            /// NetBox never uses.
+            pub fn netbox_change(&self) -> Option<NetBoxChange> {
+                NetBoxChange::new(
+                    &self.object_type,
+                    self.object_id,
+                    self.request_id.as_deref(),
+                    self.user.as_deref(),
+                    &self.timestamp,
+                )
+            }
+        }
+    )*};
+}
+
+netbox_change_of!(NewJob, Job);
 
 /// A fresh job id.
 pub(crate) fn new_job_id() -> String {

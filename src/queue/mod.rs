@@ -1,19 +1,21 @@
 //! The durable job queue (Redis Streams or embedded on disk) and its workers.
 
-pub mod backend;
+pub(crate) mod backend;
 pub(crate) mod backoff;
 pub(crate) mod batcher;
-pub mod embedded;
+pub(crate) mod embedded;
 pub mod handler;
 pub mod job;
 pub mod metrics;
-pub mod open;
-pub mod redis;
+pub(crate) mod open;
+pub(crate) mod redis;
 pub mod worker;
 
-pub use backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+pub use backend::{
+    CorruptError, EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats, StoreError,
+};
 pub use batcher::Enqueuer;
-pub use handler::{JobError, JobHandler, RecordingHandler};
+pub use handler::{JobError, JobHandler, LoggingHandler};
 pub use job::{Job, JobState, NewJob};
 pub(crate) use open::open_queue;
 pub use worker::WorkerPool;

@@ -181,22 +181,19 @@ impl Worker {
     async fn fail(&self, lease: &Lease, error: JobError) -> Result<(), super::QueueError> {
         let attempts = lease.job.attempts;
         let message = error.to_string();
-        match error {
-            JobError::Retryable(_) if attempts < self.config.max_attempts => {
-                let delay = retry_delay(
-                    attempts,
-                    self.config.backoff_initial_ms,
-                    self.config.backoff_max_ms,
-                );
-                metrics::counter!(m::JOBS_RETRIED).increment(1);
-                tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
-                self.queue.retry_later(lease, &message, delay).await
-            }
-            _ => {
-                metrics::counter!(m::JOBS_DEAD_LETTERED).increment(1);
-                tracing::error!(error = %message, attempts, "job failed; moved to the dead-letter queue");
-                self.queue.dead_letter(lease, &message).await
-            }
+        if error.is_retryable() && attempts < self.config.max_attempts {
+            let delay = retry_delay(
+                attempts,
+                self.config.backoff_initial_ms,
+                self.config.backoff_max_ms,
+            );
+            metrics::counter!(m::JOBS_RETRIED).increment(1);
+            tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
+            self.queue.retry_later(lease, &message, delay).await
+        } else {
+            metrics::counter!(m::JOBS_DEAD_LETTERED).increment(1);
+            tracing::error!(error = %message, attempts, "job failed; moved to the dead-letter queue");
+            self.queue.dead_letter(lease, &message).await
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::model::ObjectKey;
 use crate::targets::PublishReport;
 
 /// Updates `report` (a reconcile's) with a successful publish of `desired`.
-pub fn refresh_after_publish(
+pub(crate) fn refresh_after_publish(
     report: &mut FabricReport,
     desired: &Desired,
     published: &PublishReport,
@@ -66,7 +66,7 @@ pub fn refresh_after_publish(
 
 /// Records a failed publish or write-back on `report`: the fabric reads `error` until a
 /// later publish or reconcile succeeds.
-pub fn record_publish_failure(report: &mut FabricReport, message: &str, at: DateTime<Utc>) {
+pub(crate) fn record_publish_failure(report: &mut FabricReport, message: &str, at: DateTime<Utc>) {
     if !report.errors.iter().any(|e| e == message) {
         report.errors.push(message.to_owned());
     }

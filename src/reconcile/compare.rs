@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::model::{FieldDiff, diff_managed};
 use crate::model::{Kind, Manifest, ObjectKey};
 
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "hedgehog-sidecar";
+pub(crate) const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub(crate) const MANAGED_BY_VALUE: &str = "hedgehog-sidecar";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,7 +52,7 @@ pub struct ObjectReport {
 
 /// Who owns an object in the cluster, read from its labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ownership {
+pub(crate) enum Ownership {
     /// Managed by this sidecar for this fabric.
     ThisFabric,
     /// Managed by this sidecar for another fabric: not ours to report or touch.

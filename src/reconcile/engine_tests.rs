@@ -7,7 +7,7 @@ use serde_json::json;
 use super::engine::*;
 use super::health::SyncStatus;
 use super::sources::SourceRef;
-use super::testing::{FixedSource, MemoryTarget, RecordingWriter};
+use super::testing::{FixedSource, MemoryTarget, RecordingWriter, reconciler};
 use super::writeback::{NetBoxStatus, WritebackPlan};
 use crate::config::FabricConfig;
 use crate::model::{Kind, Manifest, ManifestMeta, ObjectKey};
@@ -85,22 +85,6 @@ fn store(desired: &mut Desired, plan: &WritebackPlan) {
         for (k, v) in &update.custom_fields {
             device.custom_fields.0.insert(k.clone(), v.clone());
         }
-    }
-}
-
-fn reconciler<'a>(
-    fabric: &'a FabricConfig,
-    source: &'a FixedSource,
-    target: &'a MemoryTarget,
-    writer: &'a RecordingWriter,
-) -> Reconciler<'a> {
-    Reconciler {
-        fabric,
-        source,
-        target,
-        writer,
-        heartbeat_stale: chrono::Duration::minutes(5),
-        heartbeat_refresh: chrono::Duration::hours(1),
     }
 }
 
@@ -319,14 +303,7 @@ async fn a_failed_write_back_reads_error_and_is_written_by_the_next_pass() {
         failures: Mutex::new(1),
         inner: RecordingWriter::default(),
     };
-    let r = Reconciler {
-        fabric: &fabric,
-        source: &source,
-        target: &target,
-        writer: &writer,
-        heartbeat_stale: chrono::Duration::minutes(5),
-        heartbeat_refresh: chrono::Duration::hours(1),
-    };
+    let r = reconciler(&fabric, &source, &target, &writer);
 
     let failed = r.run(ReconcileOptions::default()).await;
     assert!(

@@ -66,12 +66,12 @@ pub(crate) fn fabric_outcome(report: &FabricReport, target: &str) -> Outcome {
 }
 
 /// The fabric's status value alone, named after its target by its mode.
-pub fn fabric_status(report: &FabricReport) -> NetBoxStatus {
+pub(crate) fn fabric_status(report: &FabricReport) -> NetBoxStatus {
     fabric_outcome(report, target_of(report)).status
 }
 
 /// What a report's mode publishes to: `cluster` or `git`.
-pub fn target_of(report: &FabricReport) -> &'static str {
+pub(crate) fn target_of(report: &FabricReport) -> &'static str {
     if report.mode == "commit" {
         "git"
     } else {

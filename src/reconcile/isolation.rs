@@ -14,7 +14,7 @@ use crate::mapping::Violation;
 use crate::model::{Manifest, ObjectKey, refers_to};
 
 /// Held-back rendered objects and why, in words for their NetBox owners.
-pub type HeldBack = BTreeMap<ObjectKey, String>;
+pub(crate) type HeldBack = BTreeMap<ObjectKey, String>;
 
 /// The objects `violations` concern, directly (named, or rendered from a NetBox object a
 /// violation names) or through a reference to one of them.

@@ -9,17 +9,17 @@ use super::fabric_status::fabric_status;
 use super::health::{Health, SyncStatus};
 use super::writeback::NetBoxStatus;
 
-pub const RUNS: &str = "hhs_reconcile_runs_total";
-pub const DURATION: &str = "hhs_reconcile_last_duration_seconds";
-pub const SYNC: &str = "hhs_fabric_sync_status";
-pub const HEALTH: &str = "hhs_fabric_health";
+pub(crate) const RUNS: &str = "hhs_reconcile_runs_total";
+pub(crate) const DURATION: &str = "hhs_reconcile_last_duration_seconds";
+pub(crate) const SYNC: &str = "hhs_fabric_sync_status";
+pub(crate) const HEALTH: &str = "hhs_fabric_health";
 pub const OBJECTS: &str = "hhs_fabric_objects";
 pub const SWITCHES: &str = "hhs_fabric_switches";
 /// One-hot over the fabric record's status values (`synced`, `pending`, `drifted`, `error`,
 /// `unknown`): a failed write-back or pass reads `error` here as on the fabric's record.
-pub const STATUS: &str = "hhs_fabric_status";
-pub const LAST_RUN: &str = "hhs_reconcile_last_run_timestamp_seconds";
-pub const LAST_SUCCESS: &str = "hhs_reconcile_last_success_timestamp_seconds";
+pub(crate) const STATUS: &str = "hhs_fabric_status";
+pub(crate) const LAST_RUN: &str = "hhs_reconcile_last_run_timestamp_seconds";
+pub(crate) const LAST_SUCCESS: &str = "hhs_reconcile_last_success_timestamp_seconds";
 
 const FABRIC_STATUSES: [NetBoxStatus; 5] = [
     NetBoxStatus::Synced,
@@ -59,7 +59,7 @@ pub fn record(report: &FabricReport) {
 
 /// Sets the fabric's state gauges from a report (this replica's pass, or the shared report
 /// another replica wrote).
-pub fn record_state(report: &FabricReport) {
+pub(crate) fn record_state(report: &FabricReport) {
     let fabric = report.fabric.clone();
     let status = fabric_status(report);
     for state in FABRIC_STATUSES {

@@ -1,10 +1,10 @@
 //! The periodic reconcile: desired (NetBox) against actual (cluster or Git), drift, self-heal and
 //! write-back.
 
-pub mod after_publish;
+pub(crate) mod after_publish;
 pub mod compare;
 pub(crate) mod fabric_status;
-pub mod health;
+pub(crate) mod health;
 pub(crate) mod isolation;
 pub mod metrics;
 

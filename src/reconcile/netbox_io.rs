@@ -70,7 +70,7 @@ pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) ->
 /// Loads a fabric from NetBox and renders it against the fabric's configuration and profiles,
 /// read afresh each time from where `environments` says (the built-in ones for a fabric it
 /// does not name).
-pub struct NetBoxDesired {
+pub(crate) struct NetBoxDesired {
     pub client: NetBoxClient,
     pub environments: BTreeMap<String, FabricEnvSource>,
 }
@@ -141,7 +141,7 @@ impl DesiredSource for NetBoxDesired {
 }
 
 /// Writes status custom fields (one bulk PATCH per object type) and journal entries.
-pub struct NetBoxStatusWriter {
+pub(crate) struct NetBoxStatusWriter {
     pub client: NetBoxClient,
 }
 

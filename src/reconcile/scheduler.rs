@@ -17,7 +17,7 @@ use crate::lease::{HeldLease, LeaseStore};
 use crate::state::SharedState;
 
 /// The lease of the replica that runs the periodic reconciles.
-pub const LEADER_LEASE: &str = "reconcile-leader";
+pub(crate) const LEADER_LEASE: &str = "reconcile-leader";
 /// How often every replica refreshes its fabric metrics from the shared reports.
 const METRICS_EVERY: Duration = Duration::from_secs(5);
 

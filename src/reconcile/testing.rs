@@ -7,15 +7,34 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::compare::key_of;
-use super::engine::{Desired, DesiredSource, SourceError, StatusWriter, WriteBackError};
+use super::engine::{
+    Desired, DesiredSource, Reconciler, SourceError, StatusWriter, WriteBackError,
+};
 use super::writeback::{Outcome, WritebackPlan};
 use crate::config::FabricConfig;
 use crate::model::Manifest;
 use crate::netbox::NetBoxError;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
+/// A reconciler over test collaborators, with the default heartbeat ages.
+pub(crate) fn reconciler<'a>(
+    fabric: &'a FabricConfig,
+    source: &'a dyn DesiredSource,
+    target: &'a dyn Target,
+    writer: &'a dyn StatusWriter,
+) -> Reconciler<'a> {
+    Reconciler {
+        fabric,
+        source,
+        target,
+        writer,
+        heartbeat_stale: chrono::Duration::minutes(5),
+        heartbeat_refresh: chrono::Duration::hours(1),
+    }
+}
+
 /// A target holding objects in memory; `reachable = false` makes every call fail.
-pub struct MemoryTarget {
+pub(crate) struct MemoryTarget {
     pub objects: Mutex<Vec<Value>>,
     pub reachable: bool,
     pub publishes: Mutex<usize>,
@@ -77,7 +96,7 @@ impl Target for MemoryTarget {
     }
 }
 
-pub struct FixedSource(pub Mutex<Option<Desired>>);
+pub(crate) struct FixedSource(pub Mutex<Option<Desired>>);
 
 #[async_trait]
 impl DesiredSource for FixedSource {
@@ -94,7 +113,7 @@ impl DesiredSource for FixedSource {
 
 /// Records the plans and the fabric-wide outcomes it is asked to write.
 #[derive(Default)]
-pub struct RecordingWriter(
+pub(crate) struct RecordingWriter(
     pub Mutex<Vec<WritebackPlan>>,
     pub Mutex<Vec<Outcome>>,
     pub Mutex<Vec<String>>,
@@ -132,8 +151,6 @@ impl StatusWriter for RecordingWriter {
 }
 
 fn unreachable() -> TargetError {
-    TargetError::Unavailable {
-        target: "cluster".into(),
-        message: "connection refused".into(),
-    }
+    let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+    TargetError::ClusterUnavailable(std::sync::Arc::new(kube::Error::Service(refused.into())))
 }

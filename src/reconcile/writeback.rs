@@ -81,7 +81,7 @@ impl WritebackPlan {
 
 /// What the pass's self-heal did, which decides how drifted and missing objects read.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum Heal {
+pub(crate) enum Heal {
     /// Not attempted (dry run, self-heal off, commit mode, nothing to heal): objects read as
     /// they were found.
     #[default]
@@ -275,7 +275,7 @@ impl Stored {
 }
 
 /// Custom field values to write, and the kind of journal entry the change deserves.
-pub type Changes = (BTreeMap<String, Value>, Option<JournalKind>);
+pub(crate) type Changes = (BTreeMap<String, Value>, Option<JournalKind>);
 
 /// An object in sync: remove whatever status it still carries.
 fn clear(stored: &Stored, names: &CustomFieldNames, now: DateTime<Utc>) -> Changes {

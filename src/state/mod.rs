@@ -19,9 +19,9 @@ use crate::reconcile::{FabricReport, SourceMap};
 
 /// Changes older than this are forgotten even if no publish credited them (they concerned
 /// no configured fabric).
-pub const CHANGE_TTL: chrono::Duration = chrono::Duration::hours(24);
+pub(crate) const CHANGE_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// At most this many recorded changes are kept; the oldest go first.
-pub const MAX_CHANGES: usize = 50_000;
+pub(crate) const MAX_CHANGES: usize = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -56,7 +56,7 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
 
 /// Records the change a webhook or its job tells of, when it tells of one. Attribution is best
 /// effort: a failure is logged and the job goes on, uncredited at worst.
-pub async fn record_change_or_warn(shared: &dyn SharedState, change: Option<NetBoxChange>) {
+pub(crate) async fn record_change_or_warn(shared: &dyn SharedState, change: Option<NetBoxChange>) {
     let Some(change) = change else { return };
     if let Err(error) = shared.record_change(&change).await {
         tracing::warn!(%error, "cannot record the change for attribution");

@@ -5,6 +5,8 @@
 pub mod cluster;
 pub mod git;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -52,26 +54,64 @@ impl PublishReport {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why a target failed. Sources are shared so the Git batcher can hand one error to every
+/// caller of its batch.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TargetError {
-    /// The target could not be reached or answered with a server error: try again later.
-    #[error("{target} is unavailable: {message}")]
-    Unavailable { target: String, message: String },
-    /// Credentials were refused. Never contains the credential itself.
-    #[error("{target} refused the credentials: {message}")]
-    Unauthorized { target: String, message: String },
-    /// The target's configuration is wrong (bad kubeconfig, bad repository URL).
-    #[error("{target} is misconfigured: {message}")]
-    Config { target: String, message: String },
-    /// Anything else the target reports.
-    #[error("{target}: {message}")]
-    Other { target: String, message: String },
+    /// The cluster could not be reached or answered with a server error: try again later.
+    #[error("cluster is unavailable: {}", cluster::describe(.0))]
+    ClusterUnavailable(#[source] Arc<kube::Error>),
+    /// The cluster refused the credentials. Never contains the credential itself.
+    #[error("cluster refused the credentials: {}", cluster::describe(.0))]
+    ClusterUnauthorized(#[source] Arc<kube::Error>),
+    /// The cluster's client cannot be built (bad kubeconfig, no service account).
+    #[error("cluster is misconfigured: {0}")]
+    ClusterConfig(#[from] cluster::ConnectError),
+    /// The cluster refused a call that concerns no one object; the API server's text.
+    #[error("cluster: {0}")]
+    ClusterRefused(String),
+    /// A rendered object of a kind the cluster target does not apply.
+    #[error("cluster: {kind} {name:?} is not a kind the sidecar applies")]
+    NotApplied { kind: String, name: String },
+    /// An object listed from the cluster cannot be encoded.
+    #[error("cluster: cannot encode a {kind}: {source}")]
+    Encode {
+        kind: &'static str,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    /// The Git target failed; its messages have been through the Git redactor.
+    #[error("git{}: {}", .0.target_phrase(), .0)]
+    Git(#[from] git::GitError),
+    /// A batched Git publish ended without handing back its result.
+    #[error("git: the batch's publish task ended without a result")]
+    BatchLost,
 }
 
 impl TargetError {
     /// Whether retrying the same work later can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, TargetError::Unavailable { .. })
+        match self {
+            TargetError::ClusterUnavailable(_) => true,
+            TargetError::Git(error) => error.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// Whether the target refused the credentials.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            TargetError::ClusterUnauthorized(_) | TargetError::Git(git::GitError::Auth(_))
+        )
+    }
+
+    /// Whether the target's configuration is wrong.
+    pub fn is_misconfigured(&self) -> bool {
+        matches!(
+            self,
+            TargetError::ClusterConfig(_) | TargetError::Git(git::GitError::Config(_))
+        )
     }
 }
 

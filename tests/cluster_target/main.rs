@@ -7,10 +7,11 @@ use hedgehog_sidecar::model::parse_manifests;
 use hedgehog_sidecar::model::{Kind, Manifest, ObjectKey};
 use hedgehog_sidecar::targets::cluster::{ClusterTarget, apply_order};
 use hedgehog_sidecar::targets::{Cause, Target};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use kube::api::{DynamicObject, ListParams, PostParams};
 use kube_testserver::TestServer;
 use kube_testserver::fixtures::{edit_as, rv, switches};
 use serde_json::{Value, json};
+use testkit::kube::objects;
 use testkit::oracle::FabricCluster;
 use testkit::paths::{crds_dir, fixture, shared};
 
@@ -96,13 +97,8 @@ fn before(keys: &[ObjectKey], first: Kind, then: Kind) -> bool {
 }
 
 async fn resource_versions(server: &TestServer, kind: Kind) -> Vec<(u64, ObjectKey)> {
-    let resource = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk(kind.group(), "v1beta1", kind.as_str()),
-        kind.plural(),
-    );
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(server.client().await.unwrap(), "default", &resource);
-    api.list(&ListParams::default())
+    objects(&server.client().await.unwrap(), kind)
+        .list(&ListParams::default())
         .await
         .unwrap()
         .items
@@ -387,6 +383,8 @@ async fn dry_runs_report_without_changing_anything() {
     cluster.shutdown().await;
 }
 
+/// Only connecting and reading is tested, and an Agent (a kind the fabric has no webhook for):
+/// the plain test server suffices.
 #[tokio::test]
 async fn connects_through_a_kubeconfig_file_and_context() {
     let server = TestServer::start(&crds_dir()).await.unwrap();
@@ -407,12 +405,7 @@ async fn connects_through_a_kubeconfig_file_and_context() {
         .expect("an unknown context fails");
     assert!(!error.is_retryable(), "{error}");
 
-    let agents = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("agent.githedgehog.com", "v1beta1", "Agent"),
-        "agents",
-    );
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(server.client().await.unwrap(), "default", &agents);
+    let api = objects(&server.client().await.unwrap(), Kind::Agent);
     api.create(&PostParams::default(), &serde_json::from_value(json!({"apiVersion": "agent.githedgehog.com/v1beta1", "kind": "Agent", "metadata": {"name": "leaf-01"}, "spec": {}})).unwrap()).await.unwrap();
     let actual = target.actual().await.unwrap();
     assert!(actual.iter().any(|o| o["kind"] == "Agent"), "{actual:?}");
@@ -489,6 +482,14 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
     cluster.shutdown().await;
 }
 
+/// The API server's status of a refused call.
+fn refusal(error: kube::Error) -> Box<kube::core::Status> {
+    match error {
+        kube::Error::Api(status) => status,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 /// The test server calls the fabric's own webhooks (`hh-fabric-oracle serve`): the defaulting
 /// webhook's patch is applied before the object is stored, and a refusal comes back as the API
 /// server words it; deletes are admitted too.
@@ -499,15 +500,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
     };
     let server = &cluster.server;
     let client = server.client().await.unwrap();
-    let api = |kind: &str, plural: &str, group: &str| -> Api<DynamicObject> {
-        let gvk = GroupVersionKind::gvk(group, "v1beta1", kind);
-        Api::namespaced_with(
-            client.clone(),
-            "default",
-            &ApiResource::from_gvk_with_plural(&gvk, plural),
-        )
-    };
-    let ipns = api("IPv4Namespace", "ipv4namespaces", "vpc.githedgehog.com");
+    let ipns = objects(&client, Kind::IPv4Namespace);
     let namespace: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "IPv4Namespace",
         "metadata": {"name": "default"},
@@ -523,7 +516,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
         created.data["spec"]["subnets"],
         json!(["10.10.0.0/16", "10.9.0.0/16"])
     );
-    let vpcs = api("VPC", "vpcs", "vpc.githedgehog.com");
+    let vpcs = objects(&client, Kind::VPC);
     let vpc: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "VPC",
         "metadata": {"name": "a-name-too-long"},
@@ -531,9 +524,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
     }))
     .unwrap();
     let refused = vpcs.create(&PostParams::default(), &vpc).await.unwrap_err();
-    let kube::Error::Api(status) = refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
+    let status = refusal(refused);
     assert!(
         status
             .message
@@ -546,7 +537,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
 
     // DELETE is admitted too: the webhook reads the VPCs back from the server and refuses to
     // delete a namespace a VPC uses.
-    let vlans = api("VLANNamespace", "vlannamespaces", "wiring.githedgehog.com");
+    let vlans = objects(&client, Kind::VLANNamespace);
     let default_vlans: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "VLANNamespace",
         "metadata": {"name": "default"}, "spec": {"ranges": [{"from": 1000, "to": 2999}]},
@@ -567,9 +558,7 @@ async fn the_fabrics_webhooks_default_and_refuse_through_the_test_server() {
         .delete("default", &Default::default())
         .await
         .unwrap_err();
-    let kube::Error::Api(status) = refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
+    let status = refusal(refused);
     assert_eq!(
         status.message,
         "admission webhook \"vipv4namespace.kb.io\" denied the request: IPv4Namespace has VPCs"

@@ -27,10 +27,21 @@ async fn converges(
     options: ClusterOptions,
     publishes: usize,
 ) -> Option<PublishReport> {
+    converges_from(test, &fabric_yaml(), changed, options, publishes).await
+}
+
+/// [`converges`] from the fabric `base` instead of the fixture's.
+async fn converges_from(
+    test: &str,
+    base: &str,
+    changed: &str,
+    options: ClusterOptions,
+    publishes: usize,
+) -> Option<PublishReport> {
     let cluster = FabricCluster::start(test).await?;
     let target = target(&cluster.server, "lab", options).await;
     let first = target
-        .publish(&manifests(&fabric_yaml()), &cause(), false)
+        .publish(&manifests(base), &cause(), false)
         .await
         .unwrap();
     assert_eq!(first.failures, [], "{test}: the fabric itself: {first:?}");
@@ -106,6 +117,73 @@ async fn two_leaves_swapping_asns_converge_in_one_publish() {
         .replace("asn: 65102", "asn: 65101")
         .replace("asn: 65999", "asn: 65102");
     let Some(step) = converges("asns swapped", &changed, ClusterOptions::default(), 1).await else {
+        return;
+    };
+    assert_eq!(step.failures, [], "{step:?}");
+    assert_eq!(step.updated.len(), 2, "{step:?}");
+}
+
+/// Swaps every occurrence of `a` and `b` in `yaml`.
+fn swapped(yaml: &str, a: &str, b: &str) -> String {
+    yaml.replace(a, "\u{0}").replace(b, a).replace('\u{0}', b)
+}
+
+/// The fabric keeps switches' management, protocol and VTEP IPs unique: one leaf is parked on
+/// free ones of the fabric's subnets first.
+#[tokio::test]
+async fn two_leaves_swapping_their_ips_converge_in_one_publish() {
+    let mut changed = fabric_yaml();
+    for (a, b) in [
+        ("172.30.0.12/21", "172.30.0.13/21"),
+        ("172.30.8.2/32", "172.30.8.3/32"),
+        ("172.30.12.2/32", "172.30.12.3/32"),
+    ] {
+        changed = swapped(&changed, a, b);
+    }
+    let Some(step) = converges("ips swapped", &changed, ClusterOptions::default(), 1).await else {
+        return;
+    };
+    assert_eq!(step.failures, [], "{step:?}");
+    assert_eq!(step.updated.len(), 2, "{step:?}");
+}
+
+/// The fabric keeps link IPs unique across connections: one link is parked on a free /31 of
+/// the fabric subnet first.
+#[tokio::test]
+async fn two_fabric_connections_swapping_their_link_ips_converge_in_one_publish() {
+    let changed = swapped(
+        &swapped(&fabric_yaml(), "172.30.128.0/31", "172.30.128.2/31"),
+        "172.30.128.1/31",
+        "172.30.128.3/31",
+    );
+    let Some(step) = converges("link ips swapped", &changed, ClusterOptions::default(), 1).await
+    else {
+        return;
+    };
+    assert_eq!(step.failures, [], "{step:?}");
+    assert_eq!(step.updated.len(), 2, "{step:?}");
+}
+
+/// The fabric keeps a VLAN namespace's VLANs unique across VPCs: one VPC is parked on a free
+/// VLAN of the namespace first.
+#[tokio::test]
+async fn two_vpcs_swapping_their_vlans_converge_in_one_publish() {
+    let base = format!(
+        "{}\n---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {{name: vpc-2}}\n\
+         spec: {{ipv4Namespace: default, vlanNamespace: default, subnets: \
+         {{db: {{subnet: 10.0.2.0/24, gateway: 10.0.2.1, vlan: 1002}}}}}}\n",
+        fabric_yaml()
+    );
+    let changed = swapped(&base, "vlan: 1001", "vlan: 1002");
+    let Some(step) = converges_from(
+        "vlans swapped",
+        &base,
+        &changed,
+        ClusterOptions::default(),
+        1,
+    )
+    .await
+    else {
         return;
     };
     assert_eq!(step.failures, [], "{step:?}");

@@ -7,32 +7,13 @@
 use std::time::Duration;
 
 use hedgehog_sidecar::config::FabricConfig;
-use hedgehog_sidecar::netbox::ListQuery;
 use hedgehog_sidecar::netbox::endpoints as ep;
+use hedgehog_sidecar::netbox::{ListQuery, load_fabric};
 use hedgehog_sidecar::queue::JobHandler;
 use hedgehog_sidecar::queue::job::{EventData, Job};
 use serde_json::{Value, json};
 
 use super::harness::*;
-
-/// `fabric` with allocation on and its pools in 10.`octet`/16, with 4-byte ASNs from `asn`.
-fn allocating(fabric: &FabricConfig, octet: u8, asn: u32) -> FabricConfig {
-    let mut out: FabricConfig = serde_json::from_value(json!({
-        "name": fabric.name, "allocate": true,
-        "mapping": {"settings": {
-            "management_subnet": format!("10.{octet}.0.0/24"),
-            "control_vip": format!("10.{octet}.0.1"),
-            "management_dhcp_start": format!("10.{octet}.0.128"),
-            "protocol_subnet": format!("10.{octet}.1.0/24"),
-            "vtep_subnet": format!("10.{octet}.2.0/24"),
-            "fabric_subnet": format!("10.{octet}.4.0/22"),
-            "spine_asn": asn, "leaf_asn_start": asn + 1, "leaf_asn_end": asn + 200,
-        }},
-    }))
-    .unwrap();
-    out.kubeconfig = fabric.kubeconfig.clone();
-    out
-}
 
 async fn created(path: &str, body: Value) -> u64 {
     let object: Value = client().post(path, &body).await.expect("created");
@@ -42,19 +23,19 @@ async fn created(path: &str, body: Value) -> u64 {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn a_new_leaf_and_its_uplinks_get_their_values_from_the_webhook_job() {
-    let (
-        _netbox,
-        ClusterFabric {
-            seeded,
-            server,
-            dir,
-            fabric,
-        },
-    ) = cluster_scenario("e2e-alloc").await;
-    let octet = testkit::netbox::free_octet(&client()).await;
-    let asn = 4_200_000_000 + (rand::random::<u32>() % 90_000_000) / 1000 * 1000;
-    let fabric = allocating(&fabric, octet, asn);
-    testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
+    let Some((_netbox, cluster)) = cluster_scenario("e2e-alloc").await else {
+        return;
+    };
+    let ClusterFabric {
+        seeded,
+        server,
+        dir,
+        mut fabric,
+    } = cluster;
+    // The seeded switches and links hold their values as a user set them; the new ones get
+    // theirs from the same pools, which the fabric's webhooks check.
+    fabric.allocate = true;
+    let pools = fabric.mapping.settings.clone();
     let settings = settings(fabric.clone(), dir.path());
     let handler = services(&settings).await.job_handler();
 
@@ -124,15 +105,30 @@ async fn a_new_leaf_and_its_uplinks_get_their_values_from_the_webhook_job() {
     })
     .await;
     let spec = &switch["spec"];
-    let asn_value = spec["asn"].as_u64().unwrap() as u32;
-    assert!((asn + 1..=asn + 200).contains(&asn_value), "{spec}");
-    for (field, pool) in [("ip", 0), ("protocolIP", 1), ("vtepIP", 2)] {
-        let value = spec[field].as_str().unwrap_or_default();
-        assert!(
-            value.starts_with(&format!("10.{octet}.{pool}.")),
-            "{field}: {spec}"
-        );
+    let asn = spec["asn"].as_u64().unwrap() as u32;
+    assert!(
+        (pools.leaf_asn_start..=pools.leaf_asn_end).contains(&asn),
+        "{spec}"
+    );
+    for (field, pool) in [
+        ("ip", pools.management_subnet),
+        ("protocolIP", pools.protocol_subnet),
+        ("vtepIP", pools.vtep_subnet),
+    ] {
+        let value: ipnet::Ipv4Net = spec[field].as_str().unwrap().parse().unwrap();
+        assert!(pool.contains(&value.addr()), "{field}: {spec}");
     }
+    let others = load_fabric(&client(), &fabric).await.unwrap();
+    let held: Vec<i64> = others
+        .devices
+        .iter()
+        .filter(|d| d.id != leaf)
+        .filter_map(|d| d.custom_fields.0.get("hedgehog_asn")?.as_i64())
+        .collect();
+    assert!(
+        !held.contains(&i64::from(asn)),
+        "ASN {asn} is also in {held:?}"
+    );
     for spine in ["spine-01", "spine-02"] {
         let name = format!("{spine}--fabric--leaf-05");
         let connection = eventually_some(Duration::from_secs(5), "the uplink", || {
@@ -151,9 +147,9 @@ async fn a_new_leaf_and_its_uplinks_get_their_values_from_the_webhook_job() {
         .await;
         let link = &connection["spec"]["fabric"]["links"][0];
         for end in ["spine", "leaf"] {
-            let ip = link[end]["ip"].as_str().unwrap_or_default();
+            let ip: ipnet::Ipv4Net = link[end]["ip"].as_str().unwrap().parse().unwrap();
             assert!(
-                ip.starts_with(&format!("10.{octet}.")) && ip.ends_with("/31"),
+                pools.fabric_subnet.contains(&ip.addr()) && ip.prefix_len() == 31,
                 "{connection}"
             );
         }
@@ -167,30 +163,35 @@ async fn a_new_leaf_and_its_uplinks_get_their_values_from_the_webhook_job() {
     );
 
     seeded.remove().await;
-    release_pools(&fabric, octet).await;
+    release_pools(&fabric).await;
     server.shutdown().await;
 }
 
 /// Deletes what allocation left in NetBox for `fabric`: its pools and what was taken from them.
-async fn release_pools(fabric: &FabricConfig, octet: u8) {
-    let block = format!("10.{octet}.0.0/16");
+async fn release_pools(fabric: &FabricConfig) {
     let s = &fabric.mapping.settings;
     let slug = format!("{}-leaf-asns", fabric.name);
-    let leftovers = [
-        (ep::IP_ADDRESSES, ListQuery::new().filter("parent", &block)),
-        (ep::IP_RANGES, ListQuery::new().filter("parent", &block)),
-        (
-            ep::PREFIXES,
-            ListQuery::new().filter("within_include", &block),
-        ),
+    let mut leftovers = vec![
         (
             ep::ASNS,
-            ListQuery::new()
-                .filter("asn__gte", s.spine_asn.to_string())
-                .filter("asn__lte", s.leaf_asn_end.to_string()),
+            ListQuery::new().filter("description__ic", &fabric.name),
         ),
         (ep::ASN_RANGES, ListQuery::new().filter("slug", &slug)),
     ];
+    for pool in [
+        s.management_subnet,
+        s.protocol_subnet,
+        s.vtep_subnet,
+        s.fabric_subnet,
+    ] {
+        let pool = pool.trunc().to_string();
+        leftovers.push((ep::IP_ADDRESSES, ListQuery::new().filter("parent", &pool)));
+        leftovers.push((ep::IP_RANGES, ListQuery::new().filter("parent", &pool)));
+        leftovers.push((
+            ep::PREFIXES,
+            ListQuery::new().filter("within_include", &pool),
+        ));
+    }
     for (endpoint, query) in leftovers {
         let mut found: Vec<Value> = client()
             .list(endpoint.path, &query)

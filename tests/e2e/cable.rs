@@ -53,16 +53,11 @@ async fn status_fields(path: &str) -> Value {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn deleting_a_cable_journals_the_prune_on_the_server_and_leaves_no_status_behind() {
-    let (
-        _netbox,
-        ClusterFabric {
-            seeded,
-            server,
-            dir,
-            fabric,
-        },
-    ) = cluster_scenario("e2e-cable").await;
-    let settings = settings(fabric, dir.path());
+    let Some((_netbox, cluster)) = cluster_scenario("e2e-cable").await else {
+        return;
+    };
+    let settings = cluster.settings();
+    let ClusterFabric { seeded, server, .. } = cluster;
     let shutdown = CancellationToken::new();
     let webhook = "e2e-cable";
     start_sidecar(&settings, &shutdown, Some(webhook), true).await;

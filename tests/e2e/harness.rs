@@ -9,81 +9,48 @@ use hedgehog_sidecar::netbox::setup::{SetupSpec, run_setup};
 use hedgehog_sidecar::pipeline::FabricServices;
 use tokio_util::sync::CancellationToken;
 
-use hedgehog_sidecar::config::{FabricConfig, FabricMode, Settings, ValidationLevel};
+use hedgehog_sidecar::config::{
+    FabricConfig, FabricMode, MappingConfig, Settings, ValidationLevel,
+};
 use hedgehog_sidecar::netbox::fabric_record::find_record;
 use hedgehog_sidecar::netbox::seed::{
     IdMap, SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
 use hedgehog_sidecar::netbox::setup::ensure_schema;
-use hedgehog_sidecar::netbox::types::NestedRef;
 use hedgehog_sidecar::netbox::{FabricSnapshot, load_fabric};
-use kube_testserver::TestServer;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 pub use testkit::eventually_some;
 pub use testkit::logs::show_logs;
 pub use testkit::netbox::{NETBOX, client, unique, var};
-pub use testkit::paths::crds_dir;
+use testkit::oracle::FabricCluster;
 
-/// The docs sample's NetBox objects, moved to fabric `fabric` in its own site, its prefixes
-/// moved into 10.`octet`.0.0/16.
-pub fn docs_snapshot(fabric: &str, octet: u8) -> FabricSnapshot {
-    let path = testkit::paths::fixture("docs-wiring.snapshot.json");
-    let mut snapshot = FabricSnapshot::load(&path).expect("fixture");
-    let site = NestedRef {
-        id: 1,
-        name: Some(fabric.into()),
-        slug: Some(fabric.into()),
-        display: None,
-    };
-    for device in &mut snapshot.devices {
-        device.site = Some(site.clone());
-    }
-    let retarget = |cf: &mut hedgehog_sidecar::netbox::types::CustomFields| {
-        if cf.0.contains_key("hedgehog_fabric") {
-            cf.0.insert("hedgehog_fabric".into(), json!(fabric));
-        }
-    };
-    // NetBox keeps prefixes unique in the global table: each scenario gets its own /16.
-    for prefix in &mut snapshot.prefixes {
-        prefix.prefix = prefix.prefix.replacen("10.0.", &format!("10.{octet}."), 1);
-    }
-    snapshot
-        .devices
-        .iter_mut()
-        .for_each(|o| retarget(&mut o.custom_fields));
-    snapshot
-        .vlan_groups
-        .iter_mut()
-        .for_each(|o| retarget(&mut o.custom_fields));
-    snapshot
-        .prefixes
-        .iter_mut()
-        .for_each(|o| retarget(&mut o.custom_fields));
-    snapshot
-        .vrfs
-        .iter_mut()
-        .for_each(|o| retarget(&mut o.custom_fields));
-    snapshot
-}
+use super::docs_fabric::{cluster_snapshot, docs_snapshot};
 
 /// A fabric in NetBox for one scenario; deleted again by [`Seeded::remove`].
 pub struct Seeded {
     pub name: String,
     pub ids: IdMap,
     pub snapshot: FabricSnapshot,
+    /// Its mapping: the fabric-wide settings its addressing fits (hhfab's defaults for the
+    /// plain docs fabric), the profiles of its device types.
+    pub mapping: MappingConfig,
 }
 
 impl Seeded {
+    /// The docs fabric as the sample has it (no switch addressing): for render and commit.
     pub async fn create(prefix: &str) -> Seeded {
         let name = unique(prefix);
         let snapshot = docs_snapshot(&name, testkit::netbox::free_octet(&client()).await);
+        Seeded::seed(name, snapshot, MappingConfig::default()).await
+    }
+
+    async fn seed(name: String, snapshot: FabricSnapshot, mapping: MappingConfig) -> Seeded {
         let options = SeedOptions {
             default_site: name.clone(),
             manufacturer: "hedgehog".into(),
         };
-        let fabric: FabricConfig = serde_json::from_value(json!({"name": name})).unwrap();
-        ensure_schema(&client(), std::slice::from_ref(&fabric.mapping))
+        ensure_schema(&client(), std::slice::from_ref(&mapping))
             .await
             .expect("custom fields, tags and roles");
         let ids = create_snapshot_objects(&client(), &snapshot, &options)
@@ -93,7 +60,16 @@ impl Seeded {
             name,
             ids,
             snapshot,
+            mapping,
         }
+    }
+
+    /// A /24 inside the fabric's IPv4Namespace (the `n`th of its prefix): a namespace prefix
+    /// that overlaps the fabric's own.
+    pub fn namespace_slice(&self, n: u8) -> String {
+        let namespace: ipnet::Ipv4Net = self.snapshot.prefixes[0].prefix.parse().unwrap();
+        let [a, b, c, _] = namespace.network().octets();
+        format!("{a}.{b}.{}.0/24", c + n)
     }
 
     /// The NetBox id of the fixture's device called `name`.
@@ -112,6 +88,7 @@ impl Seeded {
         let mut fabric: FabricConfig = serde_json::from_value(json!({"name": self.name})).unwrap();
         fabric.mode = mode;
         fabric.validation = ValidationLevel::Wiring;
+        fabric.mapping = self.mapping.clone();
         fabric
     }
 
@@ -147,31 +124,53 @@ pub fn commit_fabric(seeded: &Seeded, dir: &Path) -> (FabricConfig, std::path::P
     (fabric, remote)
 }
 
-/// A fabric seeded into NetBox, in apply mode to a fresh Kubernetes test server whose
-/// kubeconfig is in `dir`.
+/// A fabric seeded into NetBox complete for a running cluster, in apply mode, validated at
+/// cluster level, to a fresh Kubernetes test server running the fabric's own webhooks
+/// (configured with the fabric's settings), whose kubeconfig is in `dir`.
 pub struct ClusterFabric {
     pub seeded: Seeded,
-    pub server: TestServer,
+    pub server: FabricCluster,
     pub dir: tempfile::TempDir,
     pub fabric: FabricConfig,
 }
 
 impl ClusterFabric {
-    pub async fn create(prefix: &str) -> Self {
-        let seeded = Seeded::create(prefix).await;
-        let server = TestServer::start(&crds_dir()).await.expect("test server");
+    /// The docs fabric ([`cluster_snapshot`]); `None`, said on stderr, when the fabric's
+    /// webhooks cannot be built here.
+    pub async fn create(prefix: &str) -> Option<Self> {
+        ClusterFabric::create_from(prefix, |name, octet| {
+            let (snapshot, settings) = cluster_snapshot(name, octet);
+            let mapping = MappingConfig {
+                settings,
+                ..MappingConfig::default()
+            };
+            (snapshot, mapping)
+        })
+        .await
+    }
+
+    /// The fabric `generate` makes for a fabric name and a free 10.x.0.0/16, with its mapping.
+    pub async fn create_from(
+        prefix: &str,
+        generate: impl FnOnce(&str, u8) -> (FabricSnapshot, MappingConfig),
+    ) -> Option<Self> {
+        let name = unique(prefix);
+        let octet = testkit::netbox::free_octet(&client()).await;
+        let (snapshot, mapping) = generate(&name, octet);
+        let server = FabricCluster::start_with(&mapping.settings, prefix).await?;
+        let seeded = Seeded::seed(name, snapshot, mapping).await;
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
         server.write_kubeconfig(&kubeconfig).unwrap();
         let mut fabric = seeded.fabric(FabricMode::Apply);
+        fabric.validation = ValidationLevel::Cluster;
         fabric.kubeconfig = Some(kubeconfig);
-        testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
-        Self {
+        Some(Self {
             seeded,
             server,
             dir,
             fabric,
-        }
+        })
     }
 }
 
@@ -184,12 +183,13 @@ impl ClusterFabric {
 
 /// The start of a cluster scenario: logs shown, the shared NetBox held for the test (keep the
 /// guard), and a fabric seeded into NetBox and applied to its own test server.
+/// `None`, said on stderr, when the fabric's webhooks cannot be built here.
 pub async fn cluster_scenario(
     prefix: &str,
-) -> (tokio::sync::MutexGuard<'static, ()>, ClusterFabric) {
+) -> Option<(tokio::sync::MutexGuard<'static, ()>, ClusterFabric)> {
     show_logs();
     let netbox = NETBOX.lock().await;
-    (netbox, ClusterFabric::create(prefix).await)
+    Some((netbox, ClusterFabric::create(prefix).await?))
 }
 
 /// The fabric side of the sidecar (NetBox client, targets) for `settings`.

@@ -5,6 +5,7 @@
 mod allocation;
 mod attribution;
 mod cable;
+mod docs_fabric;
 mod harness;
 mod own_writes;
 mod publish;
@@ -14,4 +15,5 @@ mod render;
 mod replicas;
 mod saved_filters;
 mod scripts;
+mod steady;
 mod webhook_counter;

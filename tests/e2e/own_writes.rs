@@ -51,16 +51,11 @@ async fn applied(seeded: &Seeded, kube: &kube::Client, device: &str) {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn the_sidecars_own_write_backs_create_no_jobs_even_with_an_admin_token() {
-    let (
-        _netbox,
-        ClusterFabric {
-            seeded,
-            server,
-            dir,
-            fabric,
-        },
-    ) = cluster_scenario("e2e-own").await;
-    let settings = settings(fabric, dir.path());
+    let Some((_netbox, cluster)) = cluster_scenario("e2e-own").await else {
+        return;
+    };
+    let settings = cluster.settings();
+    let ClusterFabric { seeded, server, .. } = cluster;
     assert!(settings.webhook.ignore_users.is_empty());
     let log = Arc::new(Mutex::new(None::<Arc<JobLog>>));
     let shutdown = CancellationToken::new();
@@ -79,12 +74,11 @@ async fn the_sidecars_own_write_backs_create_no_jobs_even_with_an_admin_token() 
     applied(&seeded, &kube, "spine-01").await;
 
     // An invalid prefix: the sidecar writes `invalid` onto it, as the admin.
-    let namespace = &seeded.snapshot.prefixes[0].prefix;
     let bad: Value = client()
         .post(
             "ipam/prefixes/",
             &json!({
-                "prefix": namespace.replacen(".0.0/16", ".9.0/24", 1),
+                "prefix": seeded.namespace_slice(9),
                 "role": {"slug": "hedgehog-ipv4-namespace"},
                 "custom_fields": {"hedgehog_fabric": seeded.name},
             }),

@@ -38,7 +38,9 @@ async fn describe_spine(kube: &kube::Client, spine: u64, description: &str) -> s
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
-    let (_netbox, cluster) = cluster_scenario("e2e-apply").await;
+    let Some((_netbox, cluster)) = cluster_scenario("e2e-apply").await else {
+        return;
+    };
     let settings = cluster.settings();
     let ClusterFabric { seeded, server, .. } = cluster;
     let shutdown = CancellationToken::new();
@@ -167,14 +169,15 @@ async fn a_netbox_change_is_committed_to_the_gitops_repository_through_the_webho
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn an_invalid_prefix_does_not_hold_back_a_device_change() {
-    let (_netbox, cluster) = cluster_scenario("e2e-isolate").await;
+    let Some((_netbox, cluster)) = cluster_scenario("e2e-isolate").await else {
+        return;
+    };
     let settings = cluster.settings();
     let ClusterFabric { seeded, server, .. } = cluster;
     let shutdown = CancellationToken::new();
     let webhook = serve(&settings, &shutdown, "e2e-isolate").await;
 
-    let namespace = &seeded.snapshot.prefixes[0].prefix;
-    let overlapping = namespace.replacen(".0.0/16", ".7.0/24", 1);
+    let overlapping = seeded.namespace_slice(7);
     let bad: serde_json::Value = client()
         .post(
             "ipam/prefixes/",

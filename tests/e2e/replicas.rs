@@ -96,16 +96,11 @@ async fn fabrics(url: &str, token: &str) -> Value {
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn two_replicas_give_one_answer_and_run_one_reconcile_per_interval() {
-    let (
-        _netbox,
-        ClusterFabric {
-            seeded,
-            server,
-            dir,
-            fabric,
-        },
-    ) = cluster_scenario("e2e-replicas").await;
-    let mut settings = with_redis(settings(fabric, dir.path()));
+    let Some((_netbox, cluster)) = cluster_scenario("e2e-replicas").await else {
+        return;
+    };
+    let mut settings = with_redis(cluster.settings());
+    let ClusterFabric { seeded, server, .. } = cluster;
     settings.reconcile.lease_secs = 6;
     let token = unique("api-token");
     settings.api.token = Some(SecretString::from(token.clone()));

@@ -5,31 +5,36 @@
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::config::FabricSettings;
 use hedgehog_sidecar::fabric_env::FabricEnvSource;
+use hedgehog_sidecar::model::Kind;
 use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
-use hedgehog_sidecar::model::{Kind, VERSION};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube_testserver::TestServer;
 use testkit::fabric_env::{seed_fabric_config, seed_switch_profiles};
+use testkit::kube::objects;
 use testkit::paths::crds_dir;
-
-fn switch_profile_resource() -> kube::api::ApiResource {
-    let kind = Kind::SwitchProfile;
-    kube::api::ApiResource::from_gvk_with_plural(
-        &kube::api::GroupVersionKind::gvk(kind.group(), VERSION, kind.as_str()),
-        kind.plural(),
-    )
-}
 
 fn fabric(settings: serde_json::Value) -> FabricConfig {
     serde_json::from_value(serde_json::json!({"name": "lab", "mapping": {"settings": settings}}))
         .unwrap()
 }
 
+/// A test server without the fabric's webhooks: these tests read the configuration and the
+/// profiles and apply no fabric object, and seed the profiles themselves (the webhooks would
+/// create the whole catalog).
 async fn cluster() -> (TestServer, FabricEnvSource) {
     let server = TestServer::start(&crds_dir()).await.expect("test server");
     let client = server.client().await.expect("client");
     (server, FabricEnvSource::Cluster(client))
+}
+
+/// The spine ASN of the fabric's configuration as `source` reads it now.
+async fn spine_asn(source: &FabricEnvSource, fabric: &FabricConfig) -> u32 {
+    let resolved = source
+        .resolve(fabric)
+        .await
+        .expect("the configuration is read");
+    resolved.mapping.settings.spine_asn
 }
 
 fn settings_yaml(spine_asn: u32) -> String {
@@ -71,16 +76,7 @@ async fn a_changed_config_map_is_read_at_the_next_render_without_restart() {
     seed_fabric_config(&server, &settings_yaml(64999)).await;
     seed_switch_profiles(&server, &["vs"]).await;
     let fabric = fabric(serde_json::json!({}));
-    assert_eq!(
-        source
-            .resolve(&fabric)
-            .await
-            .unwrap()
-            .mapping
-            .settings
-            .spine_asn,
-        64999
-    );
+    assert_eq!(spine_asn(&source, &fabric).await, 64999);
 
     let maps: Api<ConfigMap> = Api::namespaced(server.client().await.unwrap(), "fab");
     let patch = serde_json::json!({"data": {"config.yaml": settings_yaml(64998)}});
@@ -91,16 +87,7 @@ async fn a_changed_config_map_is_read_at_the_next_render_without_restart() {
     )
     .await
     .expect("ConfigMap changed");
-    assert_eq!(
-        source
-            .resolve(&fabric)
-            .await
-            .unwrap()
-            .mapping
-            .settings
-            .spine_asn,
-        64998
-    );
+    assert_eq!(spine_asn(&source, &fabric).await, 64998);
 }
 
 #[tokio::test]
@@ -120,11 +107,7 @@ async fn a_missing_or_malformed_configuration_is_a_clear_error() {
     assert!(error.to_string().contains("fabricSubnet"), "{error}");
 
     seed_fabric_config(&server, &settings_yaml(65100)).await;
-    let profiles = kube::api::Api::<kube::api::DynamicObject>::namespaced_with(
-        server.client().await.unwrap(),
-        "default",
-        &switch_profile_resource(),
-    );
+    let profiles = objects(&server.client().await.unwrap(), Kind::SwitchProfile);
     profiles
         .delete("vs", &DeleteParams::default())
         .await

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use git2::{Oid, Repository, Signature};
 use hedgehog_sidecar::config::{FabricConfig, GitConfig, Settings};
 use hedgehog_sidecar::model::{Kind, Manifest, ManifestMeta};
-use hedgehog_sidecar::targets::git::{GitTarget, LocalLock, RepoLease, RepoLock};
+use hedgehog_sidecar::targets::git::{GitError, GitTarget, LocalLock, RepoLease, RepoLock};
 use hedgehog_sidecar::targets::{Cause, Target, TargetError};
 use tempfile::TempDir;
 use testkit::logs::{capture_logs, captured_logs};
@@ -203,6 +203,15 @@ fn fabric_with_leaf_2() -> Vec<Manifest> {
     desired
 }
 
+/// The fabric with switch `name` given role `role`.
+fn with_role(name: &str, role: &str) -> Vec<Manifest> {
+    let mut changed = fabric();
+    for manifest in changed.iter_mut().filter(|m| m.metadata.name == name) {
+        *manifest = switch(name, role);
+    }
+    changed
+}
+
 fn cause(user: &str, request: &str) -> Cause {
     Cause {
         request_id: Some(request.into()),
@@ -268,8 +277,7 @@ async fn an_update_rewrites_only_the_changed_object() {
     let before = fx.files();
     let first = fx.tip().unwrap();
 
-    let mut changed = fabric();
-    changed[1] = switch("leaf-1", "border-leaf");
+    let changed = with_role("leaf-1", "border-leaf");
     let report = target
         .publish(&changed, &cause("bob", "req-2"), false)
         .await
@@ -441,7 +449,10 @@ async fn a_branch_that_keeps_moving_is_retryable_and_nothing_is_lost() {
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error}");
-    assert!(matches!(error, TargetError::Unavailable { .. }));
+    assert!(
+        matches!(error, TargetError::Git(GitError::Rejected(_))),
+        "{error:?}"
+    );
     assert_eq!(*attempts.lock().unwrap(), 3, "bounded by max_push_attempts");
     assert!(!fx.files().contains_key(&path("switches/leaf-2.yaml")));
 
@@ -533,8 +544,7 @@ async fn a_dry_run_shows_the_diff_and_commits_nothing() {
     let target = fx.published().await;
     let tip = fx.tip();
 
-    let mut changed = fabric();
-    changed[0] = switch("spine-1", "border-leaf");
+    let changed = with_role("spine-1", "border-leaf");
     let report = target
         .publish(&changed, &cause("alice", "req-2"), true)
         .await
@@ -669,10 +679,7 @@ async fn refused_credentials_give_a_clear_error_without_the_token() {
     let health = target.health_check().await.unwrap_err();
 
     for error in [&error, &health] {
-        assert!(
-            matches!(error, TargetError::Unauthorized { .. }),
-            "{error:?}"
-        );
+        assert!(error.is_unauthorized(), "{error:?}");
         assert!(!error.is_retryable());
         let text = format!("{error} {error:?}");
         assert!(text.contains("refused the token"), "{text}");
@@ -690,14 +697,20 @@ async fn refused_credentials_give_a_clear_error_without_the_token() {
     assert!(!logs.contains(&token), "the token reached a log line");
 }
 
+/// What the health check says with `config`, which must be a configuration error.
+async fn configuration_error(fx: &Fixture, config: &GitConfig) -> TargetError {
+    let target = GitTarget::new("lab", config, &fx.data, None).unwrap();
+    let error = target.health_check().await.unwrap_err();
+    assert!(error.is_misconfigured(), "{error:?}");
+    error
+}
+
 #[tokio::test]
 async fn a_missing_token_variable_is_a_configuration_error_that_names_it() {
     let fx = Fixture::new();
     let mut config = fx.config(0);
     config.token_env = Some(format!("HHS_TEST_UNSET_{}", uuid::Uuid::new_v4().simple()));
-    let target = GitTarget::new("lab", &config, &fx.data, None).unwrap();
-    let error = target.health_check().await.unwrap_err();
-    assert!(matches!(error, TargetError::Config { .. }), "{error:?}");
+    let error = configuration_error(&fx, &config).await;
     assert!(error.to_string().contains("HHS_TEST_UNSET_"), "{error}");
 }
 
@@ -706,9 +719,7 @@ async fn a_missing_ssh_key_file_is_a_configuration_error_that_names_it() {
     let fx = Fixture::new();
     let mut config = git_config("ssh://git@127.0.0.1:1/fabric.git", 0);
     config.ssh_key_file = Some(fx.data.with_file_name("no-such-key"));
-    let target = GitTarget::new("lab", &config, &fx.data, None).unwrap();
-    let error = target.health_check().await.unwrap_err();
-    assert!(matches!(error, TargetError::Config { .. }), "{error:?}");
+    let error = configuration_error(&fx, &config).await;
     assert!(error.to_string().contains("git.ssh_key_file"), "{error}");
 }
 
@@ -753,7 +764,10 @@ async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
 
     let held = replica_a.acquire("repo").await.unwrap();
     let refused = replica_b.acquire("repo").await.err().expect("A holds it");
-    assert!(refused.to_target_error().is_retryable(), "{refused}");
+    assert!(
+        TargetError::from(refused.clone()).is_retryable(),
+        "{refused}"
+    );
 
     // A keeps renewing its lease past the 300 ms it was taken for.
     tokio::time::sleep(Duration::from_millis(700)).await;

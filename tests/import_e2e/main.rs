@@ -2,7 +2,8 @@
 //! NETBOX_URL and the tokens; CI always does): each published sample is imported through
 //! `import_fabric` (what `hedgehog-sidecar import` runs), rendered from the live NetBox and
 //! compared with the sample; a second import creates nothing; a dry run creates nothing. The
-//! cluster case reads the objects back from the Kubernetes test server first.
+//! cluster case reads the objects back from the Kubernetes test server, running the fabric's
+//! own webhooks, first.
 //!
 //! NetBox is shared: every case uses its own fabric name and site, its own address space (the
 //! samples' global prefixes are moved to a random 10.x/16), and deletes what it created, also
@@ -13,7 +14,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use futures::FutureExt;
-use hedgehog_sidecar::config::FabricConfig;
+use hedgehog_sidecar::config::{FabricConfig, ValidationLevel};
 use hedgehog_sidecar::import::roundtrip::{compare, normalised};
 use hedgehog_sidecar::import::{ImportOptions, ImportReport, import_fabric, source};
 use hedgehog_sidecar::mapping;
@@ -24,10 +25,9 @@ use hedgehog_sidecar::netbox::seed::delete_snapshot_objects;
 use hedgehog_sidecar::netbox::{ListQuery, NetBoxClient, load_fabric};
 use hedgehog_sidecar::targets::cluster::ClusterTarget;
 use hedgehog_sidecar::targets::{Cause, Target};
-use kube_testserver::TestServer;
 use serde_json::{Value, json};
 use testkit::netbox::{NETBOX, client, unique};
-use testkit::paths::crds_dir;
+use testkit::oracle::FabricCluster;
 
 type Specs = BTreeMap<(String, String), Value>;
 
@@ -221,20 +221,46 @@ async fn every_connection_type_and_vpc_field_imports_into_netbox_and_renders_bac
     complete_round_trip("import-all", false, &all_kinds()).await;
 }
 
+/// The demo-gitops sample with the complete wiring a running fabric admits (its attachment's
+/// connection ESLAG, as the fabric attaches no VPC to MCLAG), its namespace moved to
+/// 10.`namespace`.0.0/16 and the switches' addressing into 10.`switches`.0.0/17, as
+/// `testkit::synthetic::addressing(switches)` describes it.
+fn demo_cluster_input(namespace: u8, switches: u8) -> Vec<Manifest> {
+    let text = format!(
+        "{}\n---\n{}",
+        sample_text("demo-gitops_env-1_vpcs.yaml"),
+        fixture_text("demo-gitops-env-1.cluster.yaml")
+    )
+    .replace("10.10.", &format!("10.{namespace}."))
+    .replace("/21", "/24")
+    .replace("172.30.0.", &format!("10.{switches}.0."))
+    .replace("172.30.8.", &format!("10.{switches}.1."))
+    .replace("172.30.12.", &format!("10.{switches}.2."));
+    parse_manifests(&text).unwrap()
+}
+
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn import_from_the_cluster_reads_the_fabric_back_and_renders_it_again() {
     let _netbox = NETBOX.lock().await;
     let client = client();
-    let mut fabric = fabric("import-cluster", true);
-    let manifests = demo_input();
-    let expected = normalised(&manifests);
-    let server = TestServer::start(&crds_dir()).await.expect("test server");
+    let namespace = testkit::netbox::free_octet(&client).await;
+    let mut switches = testkit::netbox::free_octet(&client).await;
+    while switches == namespace {
+        switches = testkit::netbox::free_octet(&client).await;
+    }
+    let mut fabric = fabric("import-cluster", false);
+    fabric.validation = ValidationLevel::Cluster;
+    fabric.mapping.settings = testkit::synthetic::addressing(switches);
+    let Some(cluster) = FabricCluster::start_with(&fabric.mapping.settings, "import").await else {
+        return;
+    };
+    let manifests = demo_cluster_input(namespace, switches);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
+    cluster.write_kubeconfig(&kubeconfig).unwrap();
     let target = ClusterTarget::new(
-        server.client().await.unwrap(),
+        cluster.client().await.unwrap(),
         &fabric.name,
         fabric.cluster.clone(),
         &fabric.mapping.label_domain,
@@ -244,19 +270,29 @@ async fn import_from_the_cluster_reads_the_fabric_back_and_renders_it_again() {
         ..Cause::default()
     };
     let published = target.publish(&manifests, &cause, false).await.unwrap();
-    assert_eq!(published.failures, [], "the test server takes the input");
+    assert_eq!(
+        published.failures,
+        [],
+        "the fabric's webhooks admit the input"
+    );
     fabric.kubeconfig = Some(kubeconfig);
-    // What `import --from cluster` reads: the objects as the cluster holds them.
+    // What `import --from cluster` reads: the objects as the cluster holds them, defaulted by
+    // the fabric's webhooks (gateways and DHCP ranges filled in); that is what renders back.
     let from_cluster = source::from_cluster(&fabric)
         .await
         .expect("read the cluster");
-    assert_eq!(normalised(&from_cluster), expected);
+    let expected = normalised(&from_cluster);
+    assert!(
+        expected.keys().eq(normalised(&manifests).keys()),
+        "every object and only those: {:?}",
+        expected.keys()
+    );
     with_cleanup(&client, &fabric, async {
         let report = import_round_trip(&client, &fabric, &from_cluster, &expected).await;
         assert!(report.roundtrip.is_empty(), "{report}");
     })
     .await;
-    server.shutdown().await;
+    cluster.shutdown().await;
 }
 
 #[tokio::test]

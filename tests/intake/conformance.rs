@@ -9,10 +9,11 @@ use std::time::Duration;
 use hedgehog_sidecar::intake::{Decision, OwnWrites, decide};
 use hedgehog_sidecar::queue::worker::WorkerConfig;
 use hedgehog_sidecar::queue::{
-    EnqueueOutcome, Job, JobError, JobHandler, JobState, NewJob, RecordingHandler, WorkerPool,
+    EnqueueOutcome, Job, JobError, JobHandler, JobState, NewJob, WorkerPool,
 };
 
 use crate::support::{Backend, SlowHandler, Storage, TestApp, both_backends, event, eventually};
+use testkit::handler::RecordingHandler;
 
 both_backends!(
     accepted_jobs_survive_a_restart,
@@ -81,13 +82,7 @@ async fn a_dead_workers_job_is_taken_over_and_finished(backend: Backend) {
         WorkerConfig::from(&settings.queue),
         stop_workers.clone(),
     );
-    eventually(
-        Duration::from_secs(10),
-        "a live worker finishes the job",
-        || async { !handler.jobs().is_empty() },
-    )
-    .await;
-    let job = &handler.jobs()[0];
+    let job = &first_job(&handler, "a live worker finishes the job").await;
     assert_eq!(job.id, lease.job.id);
     assert_eq!(job.attempts, 2, "the dead worker's attempt counts");
     // The dead worker's late ack is refused: the job is no longer its own.
@@ -113,7 +108,7 @@ impl JobHandler for FlakyHandler {
             self.succeeded.fetch_add(1, Ordering::SeqCst);
             Ok(())
         } else {
-            Err(JobError::Retryable("target unreachable".into()))
+            Err(JobError::retryable("target unreachable"))
         }
     }
 }
@@ -125,19 +120,12 @@ async fn failures_retry_then_dead_letter_and_jobs_retry_brings_them_back(backend
     let app = TestApp::spawn(&settings, handler.clone()).await;
     let (_, json) = app.post_signed(&event("ipam.vrf", 4, "updated", 1)).await;
     let id = json["job_id"].as_str().unwrap().to_owned();
-    let queue = app.queue.clone();
-    eventually(
-        Duration::from_secs(10),
-        "the job is a dead letter",
-        || async { !queue.list(JobState::Dead, 10).await.unwrap().is_empty() },
-    )
-    .await;
+    until_a_dead_letter(&app).await;
     assert_eq!(handler.calls.load(Ordering::SeqCst), 3, "max_attempts = 3");
     let (state, dead) = app.queue.show(&id).await.unwrap().unwrap();
     assert_eq!(state, JobState::Dead);
     assert_eq!(dead.attempts, 3);
     assert_eq!(dead.last_error.as_deref(), Some("target unreachable"));
-    drop(queue);
     app.stop().await;
 
     // The operator looks and re-queues with the CLI.
@@ -188,7 +176,7 @@ struct BrokenDataHandler;
 #[async_trait::async_trait]
 impl JobHandler for BrokenDataHandler {
     async fn handle(&self, _job: &Job) -> Result<(), JobError> {
-        Err(JobError::Permanent("interface has no device".into()))
+        Err(JobError::permanent("interface has no device"))
     }
 }
 
@@ -197,13 +185,7 @@ async fn permanent_failures_go_straight_to_dead_letters(backend: Backend) {
     let app = TestApp::spawn(&storage.settings(), Arc::new(BrokenDataHandler)).await;
     app.post_signed(&event("dcim.interface", 4, "created", 1))
         .await;
-    let queue = app.queue.clone();
-    eventually(
-        Duration::from_secs(10),
-        "the job is a dead letter",
-        || async { !queue.list(JobState::Dead, 10).await.unwrap().is_empty() },
-    )
-    .await;
+    until_a_dead_letter(&app).await;
     let dead = &app.queue.list(JobState::Dead, 10).await.unwrap()[0];
     assert_eq!(dead.attempts, 1);
     assert_eq!(dead.last_error.as_deref(), Some("interface has no device"));
@@ -396,7 +378,7 @@ impl JobHandler for FailsFirstAttempt {
         let mut failed = self.failed.lock().unwrap();
         if !failed.contains(&job.key) {
             failed.push(job.key.clone());
-            return Err(JobError::Retryable("NetBox unreachable".into()));
+            return Err(JobError::retryable("NetBox unreachable"));
         }
         Ok(())
     }
@@ -482,14 +464,27 @@ async fn shutdown_hands_back_jobs_that_overrun_the_grace_period(backend: Backend
 
     let handler = Arc::new(RecordingHandler::new());
     let app = TestApp::spawn(&settings, handler.clone()).await;
-    eventually(
-        Duration::from_secs(10),
-        "the handed-back job runs",
-        || async { !handler.jobs().is_empty() },
-    )
-    .await;
-    let job = &handler.jobs()[0];
+    let job = &first_job(&handler, "the handed-back job runs").await;
     assert_eq!(job.id, json["job_id"]);
     assert_eq!(job.attempts, 1, "a handed-back attempt does not count");
     app.stop().await;
+}
+
+/// The first job `handler` ran, once it ran one.
+async fn first_job(handler: &RecordingHandler, what: &str) -> Job {
+    eventually(Duration::from_secs(10), what, || async {
+        !handler.jobs().is_empty()
+    })
+    .await;
+    handler.jobs()[0].clone()
+}
+
+/// Waits until the queue of `app` holds a dead letter.
+async fn until_a_dead_letter(app: &TestApp) {
+    eventually(
+        Duration::from_secs(10),
+        "the job is a dead letter",
+        || async { !app.queue.list(JobState::Dead, 10).await.unwrap().is_empty() },
+    )
+    .await;
 }

@@ -40,7 +40,7 @@ impl FailsOnce {
 impl JobHandler for FailsOnce {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         if self.failed.lock().unwrap().insert(job.id.clone()) {
-            return Err(JobError::Retryable("first attempts fail".into()));
+            return Err(JobError::retryable("first attempts fail"));
         }
         self.done.lock().unwrap().push(job.clone());
         Ok(())

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hedgehog_sidecar::queue::RecordingHandler;
 use secrecy::SecretString;
+use testkit::handler::RecordingHandler;
 
 use crate::support::{Backend, Storage, TestApp, captured_logs, eventually, netbox_deliveries};
 
@@ -37,7 +37,7 @@ async fn job_logs_carry_the_request_id_and_secrets_never_appear() {
     }
     assert!(
         logs.lines()
-            .any(|l| l.contains("would render") && l.contains(request_id)),
+            .any(|l| l.contains("job recorded") && l.contains(request_id)),
         "the handler's own lines carry it too"
     );
     for secret in [crate::support::SECRET, second_secret] {

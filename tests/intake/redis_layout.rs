@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hedgehog_sidecar::queue::{JobState, RecordingHandler};
+use hedgehog_sidecar::queue::JobState;
+use testkit::handler::RecordingHandler;
 
 use crate::support::{Backend, Storage, TestApp, event, eventually};
 

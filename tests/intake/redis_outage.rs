@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hedgehog_sidecar::queue::RecordingHandler;
+use testkit::handler::RecordingHandler;
 
 use crate::support::{Backend, PrivateRedis, Storage, TestApp, event, eventually};
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hedgehog_sidecar::queue::RecordingHandler;
+use testkit::handler::RecordingHandler;
 use tokio::sync::Mutex;
 
 use crate::binary::{ServedBinary, free_port};

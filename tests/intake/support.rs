@@ -145,7 +145,7 @@ impl TestApp {
             workers: false,
             ..AppOptions::default()
         };
-        let handler = Arc::new(hedgehog_sidecar::queue::RecordingHandler::new());
+        let handler = Arc::new(testkit::handler::RecordingHandler::new());
         Self::spawn_with(settings, handler, options).await
     }
 

@@ -9,8 +9,9 @@ use hedgehog_sidecar::api::AppOptions;
 use hedgehog_sidecar::api::fabrics::ApiToken;
 use hedgehog_sidecar::config::QueueSettings;
 use hedgehog_sidecar::queue::worker::WorkerConfig;
-use hedgehog_sidecar::queue::{JobState, RecordingHandler, WorkerPool};
+use hedgehog_sidecar::queue::{JobState, WorkerPool};
 use secrecy::SecretString;
+use testkit::handler::RecordingHandler;
 
 use crate::support::{
     Backend, Storage, TestApp, both_backends, claims_next, event, eventually,

@@ -228,7 +228,7 @@ async fn a_missing_secret_stops_start_up_naming_the_key(backend: Backend) {
     settings.webhook.secret = None;
     let started = hedgehog_sidecar::api::spawn_app(
         &settings,
-        std::sync::Arc::new(hedgehog_sidecar::queue::RecordingHandler::new()),
+        std::sync::Arc::new(testkit::handler::RecordingHandler::new()),
         tokio_util::sync::CancellationToken::new(),
         hedgehog_sidecar::api::AppOptions::default(),
     )

@@ -129,8 +129,9 @@ fn mclag_is_skipped_with_a_warning_unless_the_fabric_renders_it() {
     assert!(warning.message.contains("render_mclag = true"));
     assert_eq!(warning.sources.len(), 2, "both cables are named");
 
+    // In a wiring file (a running fabric refuses the VPC attachment on it, as tested below).
     let rendered = render_ok(
-        &fabric_config("name = \"lab\"\n[mapping]\nrender_mclag = true\n"),
+        &fabric_config("name = \"lab\"\nvalidation = \"wiring\"\n[mapping]\nrender_mclag = true\n"),
         &b.snapshot,
     );
     let mclag = find(
@@ -139,6 +140,42 @@ fn mclag_is_skipped_with_a_warning_unless_the_fabric_renders_it() {
         "server-01--mclag--leaf-01--leaf-02",
     );
     assert_eq!(mclag.spec["mclag"]["links"].as_array().unwrap().len(), 2);
+}
+
+/// The fabric attaches no VPC to an MCLAG connection ("vpc can be attached only to Unbundled,
+/// Bundled or ESLAG connections"): a running fabric's refusal, only a warning in a wiring file.
+#[test]
+fn a_vpc_on_an_mclag_connection_is_refused_for_a_cluster_and_a_warning_in_a_wiring_file() {
+    let b = mclag_lab();
+    let cluster = fabric_config("name = \"lab\"\n[mapping]\nrender_mclag = true\n");
+    let error = render_err(&cluster, &b.snapshot);
+    let refusal = error
+        .violations
+        .iter()
+        .find(|v| v.message.contains("is an MCLAG connection"))
+        .unwrap_or_else(|| panic!("no MCLAG refusal:\n{error}"));
+    assert_eq!(
+        refusal.object.as_ref().map(|o| o.kind.as_str()),
+        Some("VPCAttachment"),
+        "{refusal:?}"
+    );
+    let wiring =
+        fabric_config("name = \"lab\"\nvalidation = \"wiring\"\n[mapping]\nrender_mclag = true\n");
+    let rendered = render_ok(&wiring, &b.snapshot);
+    assert!(
+        names_of(&rendered, "VPCAttachment")
+            .iter()
+            .any(|n| n.contains("--mclag--")),
+        "a wiring file keeps the attachment"
+    );
+    assert!(
+        rendered
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("is an MCLAG connection")),
+        "{:?}",
+        rendered.warnings
+    );
 }
 
 #[test]

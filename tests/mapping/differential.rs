@@ -76,6 +76,16 @@ fn dhcp(enable: bool, range: Option<(&str, &str)>, options: Option<DhcpOptions>)
 
 /// Values on both sides of each rule's boundary.
 fn cases() -> Vec<(String, Change)> {
+    let mut out = vpc_cases();
+    out.extend(switch_cases());
+    out.extend(dhcp_cases());
+    out.extend(namespace_cases());
+    out.extend(profile_cases());
+    out
+}
+
+/// VPC boundaries: subnet sizes and VLANs, names, static routes and permit lists.
+fn vpc_cases() -> Vec<(String, Change)> {
     let mut out = Vec::new();
     for len in [28u8, 29, 30, 31, 32] {
         out.push(case(format!("VPC subnet /{len}"), move |o| {
@@ -96,6 +106,38 @@ fn cases() -> Vec<(String, Change)> {
             }
         }));
     }
+    for (prefix, hops) in [
+        ("0.0.0.0/0", 1),
+        ("172.30.8.0/24", 1),
+        ("10.0.1.1/24", 1),
+        ("192.168.0.0/24", 0),
+    ] {
+        out.push(case(
+            format!("static route {prefix} with {hops} next hop(s)"),
+            move |o| {
+                vpc(o).static_routes = vec![StaticRoute {
+                    prefix: prefix.into(),
+                    next_hops: vec!["10.0.1.5".into(); hops],
+                }];
+            },
+        ));
+    }
+    for permit in [
+        &["web"][..],
+        &["web", "web"],
+        &["web", "nope"],
+        &["web", "db"],
+    ] {
+        out.push(case(format!("permit {permit:?}"), move |o| {
+            vpc(o).permit = vec![permit.iter().map(|s| s.to_string()).collect()];
+        }));
+    }
+    out
+}
+
+/// Switch and connection boundaries: ASNs, management, protocol and VTEP IPs, MTUs.
+fn switch_cases() -> Vec<(String, Change)> {
+    let mut out = Vec::new();
     for asn in [65100u32, 65101, 65533, 65534] {
         out.push(case(format!("leaf ASN {asn}"), move |o| {
             switch(o, "leaf-01").asn = Some(asn);
@@ -151,22 +193,12 @@ fn cases() -> Vec<(String, Change)> {
             }
         }));
     }
-    for (prefix, hops) in [
-        ("0.0.0.0/0", 1),
-        ("172.30.8.0/24", 1),
-        ("10.0.1.1/24", 1),
-        ("192.168.0.0/24", 0),
-    ] {
-        out.push(case(
-            format!("static route {prefix} with {hops} next hop(s)"),
-            move |o| {
-                vpc(o).static_routes = vec![StaticRoute {
-                    prefix: prefix.into(),
-                    next_hops: vec!["10.0.1.5".into(); hops],
-                }];
-            },
-        ));
-    }
+    out
+}
+
+/// DHCP boundaries: ranges, options and settings kept while DHCP is off.
+fn dhcp_cases() -> Vec<(String, Change)> {
+    let mut out = Vec::new();
     for (start, end) in [
         ("10.0.1.0", "10.0.1.99"),
         ("10.0.1.1", "10.0.1.99"),
@@ -211,16 +243,12 @@ fn cases() -> Vec<(String, Change)> {
         )]);
         web(o).dhcp = Some(d);
     }));
-    for permit in [
-        &["web"][..],
-        &["web", "web"],
-        &["web", "nope"],
-        &["web", "db"],
-    ] {
-        out.push(case(format!("permit {permit:?}"), move |o| {
-            vpc(o).permit = vec![permit.iter().map(|s| s.to_string()).collect()];
-        }));
-    }
+    out
+}
+
+/// IPv4 and VLAN namespace boundaries.
+fn namespace_cases() -> Vec<(String, Change)> {
+    let mut out = Vec::new();
     for count in [10usize, 11] {
         out.push(case(
             format!("IPv4Namespace with {count} subnets"),
@@ -257,7 +285,6 @@ fn cases() -> Vec<(String, Change)> {
             },
         ));
     }
-    out.extend(profile_cases());
     out
 }
 

@@ -12,7 +12,9 @@ use hedgehog_sidecar::netbox::seed::{
     SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
 use hedgehog_sidecar::netbox::setup::{SetupSpec, ensure_schema, remove_webhook, run_setup};
-use hedgehog_sidecar::netbox::types::CustomFields;
+use hedgehog_sidecar::netbox::types::{
+    CableTermination, Choice, CustomFields, NestedRef, NestedVlan,
+};
 use hedgehog_sidecar::netbox::writeback::{
     CustomFieldUpdate, JournalEntry, JournalKind, patch_custom_fields, write_journal,
 };
@@ -458,67 +460,109 @@ fn tags(tags: &[hedgehog_sidecar::netbox::types::TagRef]) -> String {
 
 /// One line per object, references spelled by name.
 fn describe(s: &FabricSnapshot) -> BTreeSet<String> {
-    let devices: BTreeMap<u64, String> = s
-        .devices
-        .iter()
-        .map(|d| (d.id, d.name.clone().unwrap_or_default()))
-        .collect();
-    let ifaces: BTreeMap<u64, String> = s
-        .interfaces
-        .iter()
-        .map(|i| (i.id, format!("{}/{}", devices[&i.device.id], i.name)))
-        .collect();
-    let ips: BTreeMap<u64, &str> = s
-        .ip_addresses
-        .iter()
-        .map(|a| (a.id, a.address.as_str()))
-        .collect();
-    let vrfs: BTreeMap<u64, &str> = s.vrfs.iter().map(|v| (v.id, v.name.as_str())).collect();
-    let rts: BTreeMap<u64, &str> = s
-        .route_targets
-        .iter()
-        .map(|r| (r.id, r.name.as_str()))
-        .collect();
-    let groups: BTreeMap<u64, &str> = s
-        .vlan_groups
-        .iter()
-        .map(|g| (g.id, g.slug.as_str()))
-        .collect();
-    let vrf = |r: &Option<hedgehog_sidecar::netbox::types::NestedRef>| {
-        r.as_ref().map(|r| vrfs[&r.id]).unwrap_or("-").to_owned()
-    };
-    let slug = |r: &Option<hedgehog_sidecar::netbox::types::NestedRef>| {
-        r.as_ref().and_then(|r| r.slug.clone()).unwrap_or_default()
-    };
-    let choice = |c: &Option<hedgehog_sidecar::netbox::types::Choice>| {
-        c.as_ref().map(|c| c.value.clone()).unwrap_or_default()
-    };
-    let assigned = |t: &Option<String>, id: Option<u64>| match (t.as_deref(), id) {
-        (Some("dcim.interface"), Some(id)) => ifaces[&id].clone(),
-        _ => "-".into(),
-    };
+    let names = Names::of(s);
+    let mut out = describe_devices(s, &names);
+    out.extend(describe_addressing(s, &names));
+    out.extend(describe_vlans_and_vrfs(s, &names));
+    out
+}
+
+/// The names the description spells references by, by NetBox id.
+struct Names<'s> {
+    devices: BTreeMap<u64, String>,
+    /// `device/interface`.
+    interfaces: BTreeMap<u64, String>,
+    ips: BTreeMap<u64, &'s str>,
+    vrfs: BTreeMap<u64, &'s str>,
+    route_targets: BTreeMap<u64, &'s str>,
+    vlan_groups: BTreeMap<u64, &'s str>,
+}
+
+impl<'s> Names<'s> {
+    fn of(s: &'s FabricSnapshot) -> Self {
+        let devices: BTreeMap<u64, String> = s
+            .devices
+            .iter()
+            .map(|d| (d.id, d.name.clone().unwrap_or_default()))
+            .collect();
+        let interfaces = s
+            .interfaces
+            .iter()
+            .map(|i| (i.id, format!("{}/{}", devices[&i.device.id], i.name)))
+            .collect();
+        Self {
+            devices,
+            interfaces,
+            ips: s
+                .ip_addresses
+                .iter()
+                .map(|a| (a.id, a.address.as_str()))
+                .collect(),
+            vrfs: s.vrfs.iter().map(|v| (v.id, v.name.as_str())).collect(),
+            route_targets: s
+                .route_targets
+                .iter()
+                .map(|r| (r.id, r.name.as_str()))
+                .collect(),
+            vlan_groups: s
+                .vlan_groups
+                .iter()
+                .map(|g| (g.id, g.slug.as_str()))
+                .collect(),
+        }
+    }
+
+    fn vrf(&self, r: &Option<NestedRef>) -> String {
+        r.as_ref()
+            .map(|r| self.vrfs[&r.id])
+            .unwrap_or("-")
+            .to_owned()
+    }
+
+    /// What an address or MAC is assigned to: an interface, by name, or `-`.
+    fn assigned(&self, object_type: &Option<String>, id: Option<u64>) -> String {
+        match (object_type.as_deref(), id) {
+            (Some("dcim.interface"), Some(id)) => self.interfaces[&id].clone(),
+            _ => "-".into(),
+        }
+    }
+}
+
+fn slug(r: &Option<NestedRef>) -> String {
+    r.as_ref().and_then(|r| r.slug.clone()).unwrap_or_default()
+}
+
+fn choice(c: &Option<Choice>) -> String {
+    c.as_ref().map(|c| c.value.clone()).unwrap_or_default()
+}
+
+/// Devices, their interfaces and the cables between them.
+fn describe_devices(s: &FabricSnapshot, names: &Names) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for d in &s.devices {
         out.insert(format!(
             "device {} role={} type={} site={} status={} serial={:?} ip4={} cf[{}] tags[{}]",
-            devices[&d.id],
+            names.devices[&d.id],
             slug(&d.role),
             slug(&d.device_type),
             slug(&d.site),
             choice(&d.status),
             d.serial,
-            d.primary_ip4.as_ref().map(|p| ips[&p.id]).unwrap_or("-"),
+            d.primary_ip4
+                .as_ref()
+                .map(|p| names.ips[&p.id])
+                .unwrap_or("-"),
             fields(&d.custom_fields),
             tags(&d.tags)
         ));
     }
     for i in &s.interfaces {
-        let vid = |v: &hedgehog_sidecar::netbox::types::NestedVlan| v.vid.unwrap_or_default();
+        let vid = |v: &NestedVlan| v.vid.unwrap_or_default();
         out.insert(format!(
             "interface {} type={} lag={} mode={} untagged={:?} tagged={:?} mtu={:?} speed={:?} mac={:?} mgmt={}",
-            ifaces[&i.id],
+            names.interfaces[&i.id],
             choice(&i.r#type),
-            i.lag.as_ref().map(|l| ifaces[&l.id].clone()).unwrap_or_default(),
+            i.lag.as_ref().map(|l| names.interfaces[&l.id].clone()).unwrap_or_default(),
             choice(&i.mode),
             i.untagged_vlan.as_ref().map(vid),
             i.tagged_vlans.iter().map(vid).collect::<Vec<_>>(),
@@ -528,28 +572,10 @@ fn describe(s: &FabricSnapshot) -> BTreeSet<String> {
             i.mgmt_only.unwrap_or(false),
         ));
     }
-    for m in &s.mac_addresses {
-        out.insert(format!(
-            "mac {} on {}",
-            m.mac_address.to_lowercase(),
-            assigned(&m.assigned_object_type, m.assigned_object_id)
-        ));
-    }
-    for a in &s.ip_addresses {
-        out.insert(format!(
-            "ip {} vrf={} role={} on {} tags[{}] cf[{}]",
-            a.address,
-            vrf(&a.vrf),
-            choice(&a.role),
-            assigned(&a.assigned_object_type, a.assigned_object_id),
-            tags(&a.tags),
-            fields(&a.custom_fields)
-        ));
-    }
     for c in &s.cables {
-        let end = |t: &[hedgehog_sidecar::netbox::types::CableTermination]| {
+        let end = |t: &[CableTermination]| {
             t.iter()
-                .map(|t| ifaces[&t.object_id].clone())
+                .map(|t| names.interfaces[&t.object_id].clone())
                 .collect::<Vec<_>>()
                 .join("+")
         };
@@ -562,42 +588,35 @@ fn describe(s: &FabricSnapshot) -> BTreeSet<String> {
             choice(&c.status)
         ));
     }
-    for g in &s.vlan_groups {
+    out
+}
+
+/// MAC and IP addresses, prefixes and IP ranges.
+fn describe_addressing(s: &FabricSnapshot, names: &Names) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for m in &s.mac_addresses {
         out.insert(format!(
-            "vlan-group {} {} {:?} cf[{}]",
-            g.name,
-            g.slug,
-            g.vid_ranges,
-            fields(&g.custom_fields)
+            "mac {} on {}",
+            m.mac_address.to_lowercase(),
+            names.assigned(&m.assigned_object_type, m.assigned_object_id)
         ));
     }
-    for v in &s.vlans {
-        let group = v.group.as_ref().map(|g| groups[&g.id]).unwrap_or("-");
-        out.insert(format!("vlan {} {} group={group}", v.vid, v.name));
-    }
-    for v in &s.vrfs {
-        let names = |list: &[hedgehog_sidecar::netbox::types::NestedRef]| {
-            let mut n: Vec<&str> = list.iter().map(|r| rts[&r.id]).collect();
-            n.sort();
-            n.join(",")
-        };
+    for a in &s.ip_addresses {
         out.insert(format!(
-            "vrf {} import={} export={} tags[{}] cf[{}]",
-            v.name,
-            names(&v.import_targets),
-            names(&v.export_targets),
-            tags(&v.tags),
-            fields(&v.custom_fields)
+            "ip {} vrf={} role={} on {} tags[{}] cf[{}]",
+            a.address,
+            names.vrf(&a.vrf),
+            choice(&a.role),
+            names.assigned(&a.assigned_object_type, a.assigned_object_id),
+            tags(&a.tags),
+            fields(&a.custom_fields)
         ));
-    }
-    for r in &s.route_targets {
-        out.insert(format!("rt {} cf[{}]", r.name, fields(&r.custom_fields)));
     }
     for p in &s.prefixes {
         out.insert(format!(
             "prefix {} vrf={} vlan={:?} role={} cf[{}]",
             p.prefix,
-            vrf(&p.vrf),
+            names.vrf(&p.vrf),
             p.vlan.as_ref().and_then(|v| v.vid),
             slug(&p.role),
             fields(&p.custom_fields)
@@ -608,9 +627,50 @@ fn describe(s: &FabricSnapshot) -> BTreeSet<String> {
             "range {}-{} vrf={} role={}",
             r.start_address,
             r.end_address,
-            vrf(&r.vrf),
+            names.vrf(&r.vrf),
             slug(&r.role)
         ));
+    }
+    out
+}
+
+/// VLAN groups, VLANs, VRFs and route targets.
+fn describe_vlans_and_vrfs(s: &FabricSnapshot, names: &Names) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for g in &s.vlan_groups {
+        out.insert(format!(
+            "vlan-group {} {} {:?} cf[{}]",
+            g.name,
+            g.slug,
+            g.vid_ranges,
+            fields(&g.custom_fields)
+        ));
+    }
+    for v in &s.vlans {
+        let group = v
+            .group
+            .as_ref()
+            .map(|g| names.vlan_groups[&g.id])
+            .unwrap_or("-");
+        out.insert(format!("vlan {} {} group={group}", v.vid, v.name));
+    }
+    for v in &s.vrfs {
+        let targets = |list: &[NestedRef]| {
+            let mut n: Vec<&str> = list.iter().map(|r| names.route_targets[&r.id]).collect();
+            n.sort();
+            n.join(",")
+        };
+        out.insert(format!(
+            "vrf {} import={} export={} tags[{}] cf[{}]",
+            v.name,
+            targets(&v.import_targets),
+            targets(&v.export_targets),
+            tags(&v.tags),
+            fields(&v.custom_fields)
+        ));
+    }
+    for r in &s.route_targets {
+        out.insert(format!("rt {} cf[{}]", r.name, fields(&r.custom_fields)));
     }
     out
 }

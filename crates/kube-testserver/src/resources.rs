@@ -1,7 +1,8 @@
 //! The resource types the test server serves: every CRD version loaded from YAML, plus the
 //! built-in `v1` `namespaces` (objects live in namespaces, and `default` must exist), `v1`
-//! `configmaps` (where a fabric keeps its configuration) and the admission webhook
-//! configurations of `admissionregistration.k8s.io/v1`.
+//! `configmaps` (where a fabric keeps its configuration), `serviceaccounts` and the RBAC kinds
+//! of `rbac.authorization.k8s.io/v1` (what [`crate::rbac`] authorizes with), and the admission
+//! webhook configurations of `admissionregistration.k8s.io/v1`.
 
 use std::sync::Arc;
 
@@ -166,6 +167,9 @@ impl Resource {
 /// The API group of admission webhook configurations.
 pub const ADMISSION_GROUP: &str = "admissionregistration.k8s.io";
 
+/// The API group of Roles, ClusterRoles and their bindings.
+pub const RBAC_GROUP: &str = crate::rbac::GROUP;
+
 /// All served resource types, looked up by URL segments.
 #[derive(Debug)]
 pub struct Registry {
@@ -184,6 +188,35 @@ impl Registry {
                 "configmaps",
                 true,
                 &["cm"],
+            )),
+            Arc::new(Resource::builtin(
+                "",
+                "ServiceAccount",
+                "serviceaccounts",
+                true,
+                &["sa"],
+            )),
+            Arc::new(Resource::builtin(RBAC_GROUP, "Role", "roles", true, &[])),
+            Arc::new(Resource::builtin(
+                RBAC_GROUP,
+                "RoleBinding",
+                "rolebindings",
+                true,
+                &[],
+            )),
+            Arc::new(Resource::builtin(
+                RBAC_GROUP,
+                "ClusterRole",
+                "clusterroles",
+                false,
+                &[],
+            )),
+            Arc::new(Resource::builtin(
+                RBAC_GROUP,
+                "ClusterRoleBinding",
+                "clusterrolebindings",
+                false,
+                &[],
             )),
             Arc::new(Resource::builtin(
                 ADMISSION_GROUP,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -12,8 +13,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
+use super::auth::{ADMIN_TOKEN, Tokens, UserInfo};
 use super::discovery;
 use super::handlers::{self, Reply, Request};
+use super::rbac;
 use super::resources::Registry;
 use super::routing::{Route, Target, route};
 use super::status::ApiError;
@@ -42,6 +45,10 @@ pub struct ServerOptions {
     pub history_limit: usize,
     /// How often watches that allow bookmarks get one (the apiserver sends about one a minute).
     pub bookmark_interval: Duration,
+    /// Authenticate bearer tokens and authorize with RBAC ([`crate::auth`], [`crate::rbac`]).
+    /// Off by default: every request may do anything. [`TestServer::enable_rbac`] turns it on
+    /// later, e.g. once a test has seeded the cluster.
+    pub rbac: bool,
 }
 
 impl Default for ServerOptions {
@@ -49,6 +56,7 @@ impl Default for ServerOptions {
         ServerOptions {
             history_limit: 10_000,
             bookmark_interval: Duration::from_secs(60),
+            rbac: false,
         }
     }
 }
@@ -58,6 +66,9 @@ pub struct ApiServer {
     pub registry: Registry,
     pub store: Store,
     pub options: ServerOptions,
+    /// ServiceAccount tokens issued by [`TestServer::service_account_token`].
+    pub tokens: Tokens,
+    rbac: AtomicBool,
     address: OnceLock<String>,
 }
 
@@ -66,7 +77,9 @@ impl ApiServer {
         let server = ApiServer {
             registry: Registry::new(crds),
             store: Store::new(options.history_limit),
+            rbac: AtomicBool::new(options.rbac),
             options,
+            tokens: Tokens::default(),
             address: OnceLock::new(),
         };
         server.seed_namespaces();
@@ -119,9 +132,44 @@ impl ApiServer {
         }
     }
 
+    /// Turns authentication and RBAC authorization on or off.
+    pub fn set_rbac(&self, enabled: bool) {
+        self.rbac.store(enabled, Ordering::SeqCst);
+    }
+
+    /// The requester, when RBAC is on.
+    fn authenticate(&self, http: &HttpRequest) -> Result<Option<UserInfo>, ApiError> {
+        if !self.rbac.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        let header = http
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let state = self.store.lock();
+        self.tokens.authenticate(&state, header).map(Some)
+    }
+
+    fn authorize(&self, request: &Request) -> Result<(), ApiError> {
+        let Some(user) = &request.user else {
+            return Ok(());
+        };
+        let attributes = rbac::Attributes {
+            verb: rbac::verb(request),
+            target: &request.target,
+        };
+        rbac::authorize(&self.store.lock(), user, &attributes)
+    }
+
     fn handle(&self, http: &HttpRequest, body: web::Bytes) -> Result<Reply, ApiError> {
         let method = http.method().as_str().to_owned();
+        let user = self.authenticate(http)?;
         let route = route(&self.registry, http.path())?;
+        if let Some(user) = &user
+            && !matches!(route, Route::Resource(_))
+        {
+            rbac::authorize_path(user, &route, http.path())?;
+        }
         let read_only = |body: Value| {
             if method == "GET" {
                 Ok(Reply::Json {
@@ -179,7 +227,9 @@ impl ApiServer {
                 }
             }
             Route::Resource(target) => {
-                handlers::handle(self, resource_request(http, method, target, body)?)
+                let request = resource_request(http, method, target, body, user)?;
+                self.authorize(&request)?;
+                handlers::handle(self, request)
             }
         }
     }
@@ -191,6 +241,7 @@ fn resource_request(
     method: String,
     target: Target,
     body: web::Bytes,
+    user: Option<UserInfo>,
 ) -> Result<Request, ApiError> {
     let header = |name: &str| {
         http.headers()
@@ -212,6 +263,7 @@ fn resource_request(
         accept: header("accept").unwrap_or_default(),
         user_agent: header("user-agent"),
         body,
+        user,
     })
 }
 
@@ -347,10 +399,34 @@ impl TestServer {
         std::fs::write(path, self.kubeconfig_yaml())
     }
 
-    /// A kube-rs client for this server.
+    /// Turns on bearer-token authentication and RBAC authorization: from now on the
+    /// kubeconfig's token is a cluster administrator, ServiceAccount tokens are what their
+    /// Roles and ClusterRoles grant, and requests without a token are `system:anonymous`.
+    pub fn enable_rbac(&self) {
+        self.api.set_rbac(true);
+    }
+
+    /// A token authenticating as the ServiceAccount `namespace/name` (valid while the
+    /// ServiceAccount exists).
+    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
+        self.api.tokens.issue(namespace, name)
+    }
+
+    /// A kubeconfig for this server that authenticates with `token`.
+    pub fn kubeconfig_yaml_with_token(&self, token: &str) -> String {
+        kubeconfig_yaml_with_token(&self.url, token)
+    }
+
+    /// A kube-rs client for this server, as its administrator.
     pub async fn client(&self) -> Result<kube::Client, KubeTestError> {
-        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml())
-            .map_err(KubeTestError::Kubeconfig)?;
+        self.client_with_token(ADMIN_TOKEN).await
+    }
+
+    /// A kube-rs client for this server that authenticates with `token`.
+    pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, KubeTestError> {
+        let kubeconfig =
+            kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml_with_token(token))
+                .map_err(KubeTestError::Kubeconfig)?;
         let config = kube::Config::from_custom_kubeconfig(
             kubeconfig,
             &kube::config::KubeConfigOptions::default(),
@@ -368,9 +444,14 @@ impl TestServer {
 
 /// The kubeconfig YAML of a server at `url` (context, cluster and user named `kubetest`).
 pub fn kubeconfig_yaml(url: &str) -> String {
+    kubeconfig_yaml_with_token(url, ADMIN_TOKEN)
+}
+
+/// Like [`kubeconfig_yaml`], authenticating with `token`.
+pub fn kubeconfig_yaml_with_token(url: &str, token: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: kubetest\n  cluster:\n    server: {url}\n\
          contexts:\n- name: kubetest\n  context:\n    cluster: kubetest\n    user: kubetest\n    namespace: default\n\
-         current-context: kubetest\nusers:\n- name: kubetest\n  user:\n    token: kubetest\n"
+         current-context: kubetest\nusers:\n- name: kubetest\n  user:\n    token: {token}\n"
     )
 }

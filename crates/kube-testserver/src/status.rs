@@ -170,6 +170,31 @@ impl ApiError {
         .with_details(resource.details(name))
     }
 
+    /// `403 Forbidden` from authorization: `{resource} "{name}" is forbidden: {why}`, or
+    /// `{resource} is forbidden: {why}` for a request without a name (list, create).
+    pub fn forbidden_request(resource: &Resource, name: Option<&str>, why: &str) -> Self {
+        let message = match name {
+            Some(name) => format!("{} \"{name}\" is forbidden: {why}", resource.qualified()),
+            None => format!("{} is forbidden: {why}", resource.qualified()),
+        };
+        ApiError::new(403, "Forbidden", message).with_details(resource.details(name.unwrap_or("")))
+    }
+
+    /// `403 Forbidden` for a non-resource path.
+    pub fn forbidden_path(user: &str, verb: &str, path: &str) -> Self {
+        ApiError::new(
+            403,
+            "Forbidden",
+            format!("forbidden: User {user:?} cannot {verb} path {path:?}"),
+        )
+        .with_details(json!({}))
+    }
+
+    /// `401 Unauthorized`: a token no authenticator accepts.
+    pub fn unauthorized() -> Self {
+        ApiError::new(401, "Unauthorized", "Unauthorized")
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(400, "BadRequest", message)
     }

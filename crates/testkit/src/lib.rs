@@ -8,9 +8,13 @@
 //! * [`redis`]: the test Redis database and a private Redis server that can be stopped.
 //! * [`poll`]: waiting until a condition holds, with a deadline.
 //! * [`fabric_env`]: a test server seeded with the fabric's configuration and switch profiles.
+//! * [`kube`]: the Hedgehog kinds through kube-rs.
 //! * [`logs`]: capturing what the code under test logs.
+//! * [`handler`]: a job handler that remembers the jobs it is given.
 
 pub mod fabric_env;
+pub mod handler;
+pub mod kube;
 pub mod logs;
 pub mod netbox;
 pub mod oracle;

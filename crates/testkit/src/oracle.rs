@@ -326,3 +326,12 @@ impl FabricCluster {
         self.server.shutdown().await;
     }
 }
+
+/// The cluster is used as its test server (its client, kubeconfig and URL).
+impl std::ops::Deref for FabricCluster {
+    type Target = kube_testserver::TestServer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.server
+    }
+}

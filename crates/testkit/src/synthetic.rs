@@ -69,22 +69,7 @@ impl SyntheticFabric {
 
     /// The fabric-wide settings of the generated addressing (hhfab's defaults otherwise).
     fn settings(&self) -> FabricSettings {
-        let net = |third: u8, len: u8| {
-            ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(10, self.octet, third, 0), len)
-                .unwrap_or_default()
-        };
-        let host = |last: u8| std::net::Ipv4Addr::new(10, self.octet, 0, last);
-        let (management, protocol, vtep, links) = (net(0, 24), net(1, 24), net(2, 24), net(16, 20));
-        FabricSettings {
-            management_subnet: management,
-            control_vip: host(254),
-            management_dhcp_start: host(255),
-            protocol_subnet: protocol,
-            vtep_subnet: vtep,
-            fabric_subnet: links,
-            reserved_subnets: vec![management, protocol, vtep, links],
-            ..FabricSettings::default()
-        }
+        addressing(self.octet)
     }
 
     /// The VLAN group (VLANNamespace) of the fabric's VPCs and switches.
@@ -102,6 +87,28 @@ impl SyntheticFabric {
         };
         g.build();
         g.snapshot
+    }
+}
+
+/// Fabric settings whose switch addressing lies in `10.<octet>.0.0/17`: management
+/// `10.<octet>.0.0/24` (switches below `.254`, the control VIP), protocol IPs `.1.0/24`, VTEP IPs
+/// `.2.0/24`, link /31s `.16.0/20`, these four the reserved subnets; hhfab's defaults otherwise.
+/// `10.<octet>.128.0/17` stays free for the fabric's IPv4Namespace.
+pub fn addressing(octet: u8) -> FabricSettings {
+    let net = |third: u8, len: u8| {
+        ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(10, octet, third, 0), len).unwrap_or_default()
+    };
+    let host = |last: u8| std::net::Ipv4Addr::new(10, octet, 0, last);
+    let (management, protocol, vtep, links) = (net(0, 24), net(1, 24), net(2, 24), net(16, 20));
+    FabricSettings {
+        management_subnet: management,
+        control_vip: host(254),
+        management_dhcp_start: host(255),
+        protocol_subnet: protocol,
+        vtep_subnet: vtep,
+        fabric_subnet: links,
+        reserved_subnets: vec![management, protocol, vtep, links],
+        ..FabricSettings::default()
     }
 }
 

@@ -9,14 +9,15 @@ use crate::model::{
 
 use super::{Violations, addr, cidr};
 
-pub fn check(o: &FabricObjects, out: &mut Violations) {
-    check_vpc_attachments(o, out);
+/// `complete`: the fabric is a running cluster (validation level `cluster`), not a wiring file.
+pub fn check(o: &FabricObjects, complete: bool, out: &mut Violations) {
+    check_vpc_attachments(o, complete, out);
     check_external_attachments(o, out);
 }
 
 /// VPC attachments: an existing subnet on an existing server-facing connection whose switches
 /// carry the VPC's VLAN namespace, attached once, with one native VLAN per connection.
-fn check_vpc_attachments(o: &FabricObjects, out: &mut Violations) {
+fn check_vpc_attachments(o: &FabricObjects, complete: bool, out: &mut Violations) {
     let vpcs = by_name(&o.vpcs);
     let switches = by_name(&o.switches);
     let connections = by_name(&o.connections);
@@ -38,6 +39,7 @@ fn check_vpc_attachments(o: &FabricObjects, out: &mut Violations) {
             continue;
         };
         check_connection_kind(att, vpc, conn, subnet_spec.is_some_and(|s| s.host_bgp), out);
+        check_mclag(att, conn, complete, out);
         let vlan_ns = vpc.spec.vlan_namespace.as_deref().unwrap_or("default");
         for switch in conn.spec.switch_names() {
             if let Some(sw) = switches.get(switch)
@@ -86,6 +88,29 @@ fn check_connection_kind(
             att,
             format!("a hostBGP subnet can only be attached through an unbundled connection, and {connection} is not; take the VLAN off these ports or clear the prefix's custom field hedgehog_host_bgp"),
         );
+    }
+}
+
+/// The fabric attaches no VPC to an MCLAG connection any more: a running fabric refuses it. A
+/// wiring file may still hold one (the published demo-gitops sample, from the MCLAG era), so
+/// at wiring level it is only a warning.
+fn check_mclag(
+    att: &Draft<VPCAttachmentSpec>,
+    conn: &Draft<ConnectionSpec>,
+    complete: bool,
+    out: &mut Violations,
+) {
+    if conn.spec.connection_type() != Some(ConnectionType::Mclag) {
+        return;
+    }
+    let message = format!(
+        "connection {} is an MCLAG connection, and the fabric attaches VPCs only to unbundled, bundled and ESLAG connections; make the switches' redundancy group an ESLAG group",
+        conn.name
+    );
+    if complete {
+        out.object(att, message);
+    } else {
+        out.warn(att.blame(""), message);
     }
 }
 

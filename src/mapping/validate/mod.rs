@@ -97,7 +97,7 @@ pub fn validate(fabric: &FabricConfig, objects: &FabricObjects, out: &mut Violat
     switches::check(settings, complete, objects, out);
     connections::check(settings, complete, objects, out);
     vpcs::check(settings, objects, out);
-    attachments::check(objects, out);
+    attachments::check(objects, complete, out);
     peerings::check(settings, objects, out);
     profiles::check(&fabric.mapping.profiles, objects, out);
     features::check(&fabric.mapping.profiles, objects, out);

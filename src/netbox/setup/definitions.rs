@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::ensure::Desired;
-use crate::config::MappingConfig;
+use crate::config::{CustomFieldNames, MappingConfig};
 use crate::netbox::endpoints::{self as ep, Endpoint, FABRIC_OBJECT_TYPES};
 
 /// The choice set of the `hedgehog_status` select field.
@@ -69,204 +69,11 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
         .collect();
     let mut by_name: BTreeMap<String, (Map<String, Value>, Vec<String>)> = BTreeMap::new();
     for mapping in mappings {
-        let f = &mapping.custom_fields;
-        let fields: Vec<(&String, &str, &[&str], &str)> = vec![
-            (
-                &f.fabric,
-                "text",
-                &mapped,
-                "Hedgehog fabric this object belongs to",
-            ),
-            (
-                &f.role,
-                "text",
-                DEVICE,
-                "Hedgehog switch role, overriding the device role",
-            ),
-            (
-                &f.profile,
-                "text",
-                DEVICE,
-                "Hedgehog SwitchProfile or server profile",
-            ),
-            (&f.asn, "integer", DEVICE, "Switch ASN"),
-            (
-                &f.boot_mac,
-                "text",
-                DEVICE,
-                "Boot MAC when not the management interface's",
-            ),
-            (
-                &f.redundancy_group,
-                "text",
-                DEVICE,
-                "Redundancy group (switch group name)",
-            ),
-            (
-                &f.redundancy_type,
-                "text",
-                DEVICE,
-                "Redundancy type (default eslag)",
-            ),
-            (&f.groups, "text", DEVICE, "Switch groups, comma separated"),
-            (
-                &f.vlan_namespaces,
-                "text",
-                DEVICE,
-                "VLAN namespaces, comma separated",
-            ),
-            (
-                &f.port_breakouts,
-                "json",
-                DEVICE,
-                "Port breakouts, {\"E1/1\": \"4x25G\"}",
-            ),
-            (
-                &f.ipv4_namespace,
-                "text",
-                PREFIX_VRF,
-                "IPv4Namespace name (default `default`)",
-            ),
-            (
-                &f.vlan_namespace,
-                "text",
-                VRF,
-                "VLANNamespace of a VPC (default `default`)",
-            ),
-            (
-                &f.vpc_mode,
-                "text",
-                VRF,
-                "VPC mode: empty for L2VNI, or l3vni (l3flat is not supported)",
-            ),
-            (
-                &f.subnet_name,
-                "text",
-                PREFIX,
-                "VPC subnet name (default: the VLAN's name)",
-            ),
-            (
-                &f.isolated,
-                "boolean",
-                PREFIX_VRF,
-                "VPC subnet isolated (on a VRF: defaultIsolated)",
-            ),
-            (
-                &f.restricted,
-                "boolean",
-                PREFIX_VRF,
-                "VPC subnet restricted (on a VRF: defaultRestricted)",
-            ),
-            (
-                &f.host_bgp,
-                "boolean",
-                PREFIX,
-                "VPC subnet with host BGP (hostBGP)",
-            ),
-            (
-                &f.vpc_permit,
-                "json",
-                VRF,
-                "VPC permit lists, [[\"subnet-1\", \"subnet-2\"]]",
-            ),
-            (
-                &f.vpc_static_routes,
-                "json",
-                VRF,
-                "VPC static routes, [{\"prefix\": ..., \"nextHops\": [...]}]",
-            ),
-            (
-                &f.dhcp_enable,
-                "boolean",
-                PREFIX,
-                "DHCP enabled on the VPC subnet",
-            ),
-            (&f.dhcp_relay, "text", PREFIX, "DHCP relay address"),
-            (
-                &f.dhcp_options,
-                "json",
-                PREFIX,
-                "DHCP options of the VPC subnet",
-            ),
-            (
-                &f.inbound_community,
-                "text",
-                VRF,
-                "External inbound community",
-            ),
-            (
-                &f.outbound_community,
-                "text",
-                VRF,
-                "External outbound community",
-            ),
-            (
-                &f.static_prefixes,
-                "text",
-                VRF_DEVICE,
-                "Static external prefixes, comma separated",
-            ),
-            (&f.neighbor_ip, "text", IP, "External BGP neighbor IP"),
-            (&f.neighbor_asn, "integer", IP, "External BGP neighbor ASN"),
-            (&f.static_remote_ip, "text", IP, "Static external remote IP"),
-            (&f.static_proxy, "boolean", IP, "Static external proxy"),
-            (
-                &f.permit_prefixes,
-                "text",
-                VRF,
-                "External peering permitted prefixes",
-            ),
-            (
-                &f.name,
-                "text",
-                &mapped,
-                "Hedgehog object name when not the conventional one",
-            ),
-            (
-                &f.status,
-                "select",
-                &with_record,
-                "Sync state of the Hedgehog object",
-            ),
-            (
-                &f.synced_at,
-                "datetime",
-                &with_record,
-                "When the Hedgehog object last synced",
-            ),
-            (&f.message, "longtext", &with_record, "Last sync message"),
-            (
-                &f.agent_heartbeat,
-                "datetime",
-                DEVICE,
-                "Switch agent's last heartbeat",
-            ),
-            (
-                &f.agent_generation,
-                "text",
-                DEVICE,
-                "Applied / desired generation",
-            ),
-            (&f.nos_version, "text", DEVICE, "Switch NOS version"),
-        ];
+        let fields = field_definitions(&mapping.custom_fields, &mapped, &with_record);
         for (name, kind, object_types, description) in fields {
-            let entry = by_name.entry(name.clone()).or_insert_with(|| {
-                let mut body = object(json!({
-                    "name": name,
-                    "type": kind,
-                    "group_name": GROUP,
-                    "description": description,
-                    // Loose matching would make `cf_hedgehog_fabric=lab` also match `lab2`.
-                    "filter_logic": "exact",
-                }));
-                if kind == "select" {
-                    body.insert("choice_set".into(), json!({"name": STATUS_CHOICE_SET}));
-                }
-                if is_written_by_sidecar(mapping, name) {
-                    body.insert("ui_editable".into(), json!("no"));
-                }
-                (body, Vec::new())
-            });
+            let entry = by_name
+                .entry(name.clone())
+                .or_insert_with(|| (field_body(mapping, name, kind, description), Vec::new()));
             for object_type in object_types {
                 if !entry.1.iter().any(|t| t == object_type) {
                     entry.1.push((*object_type).to_owned());
@@ -287,6 +94,221 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
             }
         })
         .collect()
+}
+
+/// One custom field: its name, NetBox type, object types and description.
+type FieldDefinition<'a> = (&'a String, &'static str, &'a [&'a str], &'static str);
+
+/// The product's custom fields under one mapping's names: a data table. `mapped` is every
+/// fabric object type, `with_record` those and the fabric's own record.
+fn field_definitions<'a>(
+    f: &'a CustomFieldNames,
+    mapped: &'a [&'a str],
+    with_record: &'a [&'a str],
+) -> Vec<FieldDefinition<'a>> {
+    vec![
+        (
+            &f.fabric,
+            "text",
+            mapped,
+            "Hedgehog fabric this object belongs to",
+        ),
+        (
+            &f.role,
+            "text",
+            DEVICE,
+            "Hedgehog switch role, overriding the device role",
+        ),
+        (
+            &f.profile,
+            "text",
+            DEVICE,
+            "Hedgehog SwitchProfile or server profile",
+        ),
+        (&f.asn, "integer", DEVICE, "Switch ASN"),
+        (
+            &f.boot_mac,
+            "text",
+            DEVICE,
+            "Boot MAC when not the management interface's",
+        ),
+        (
+            &f.redundancy_group,
+            "text",
+            DEVICE,
+            "Redundancy group (switch group name)",
+        ),
+        (
+            &f.redundancy_type,
+            "text",
+            DEVICE,
+            "Redundancy type (default eslag)",
+        ),
+        (&f.groups, "text", DEVICE, "Switch groups, comma separated"),
+        (
+            &f.vlan_namespaces,
+            "text",
+            DEVICE,
+            "VLAN namespaces, comma separated",
+        ),
+        (
+            &f.port_breakouts,
+            "json",
+            DEVICE,
+            "Port breakouts, {\"E1/1\": \"4x25G\"}",
+        ),
+        (
+            &f.ipv4_namespace,
+            "text",
+            PREFIX_VRF,
+            "IPv4Namespace name (default `default`)",
+        ),
+        (
+            &f.vlan_namespace,
+            "text",
+            VRF,
+            "VLANNamespace of a VPC (default `default`)",
+        ),
+        (
+            &f.vpc_mode,
+            "text",
+            VRF,
+            "VPC mode: empty for L2VNI, or l3vni (l3flat is not supported)",
+        ),
+        (
+            &f.subnet_name,
+            "text",
+            PREFIX,
+            "VPC subnet name (default: the VLAN's name)",
+        ),
+        (
+            &f.isolated,
+            "boolean",
+            PREFIX_VRF,
+            "VPC subnet isolated (on a VRF: defaultIsolated)",
+        ),
+        (
+            &f.restricted,
+            "boolean",
+            PREFIX_VRF,
+            "VPC subnet restricted (on a VRF: defaultRestricted)",
+        ),
+        (
+            &f.host_bgp,
+            "boolean",
+            PREFIX,
+            "VPC subnet with host BGP (hostBGP)",
+        ),
+        (
+            &f.vpc_permit,
+            "json",
+            VRF,
+            "VPC permit lists, [[\"subnet-1\", \"subnet-2\"]]",
+        ),
+        (
+            &f.vpc_static_routes,
+            "json",
+            VRF,
+            "VPC static routes, [{\"prefix\": ..., \"nextHops\": [...]}]",
+        ),
+        (
+            &f.dhcp_enable,
+            "boolean",
+            PREFIX,
+            "DHCP enabled on the VPC subnet",
+        ),
+        (&f.dhcp_relay, "text", PREFIX, "DHCP relay address"),
+        (
+            &f.dhcp_options,
+            "json",
+            PREFIX,
+            "DHCP options of the VPC subnet",
+        ),
+        (
+            &f.inbound_community,
+            "text",
+            VRF,
+            "External inbound community",
+        ),
+        (
+            &f.outbound_community,
+            "text",
+            VRF,
+            "External outbound community",
+        ),
+        (
+            &f.static_prefixes,
+            "text",
+            VRF_DEVICE,
+            "Static external prefixes, comma separated",
+        ),
+        (&f.neighbor_ip, "text", IP, "External BGP neighbor IP"),
+        (&f.neighbor_asn, "integer", IP, "External BGP neighbor ASN"),
+        (&f.static_remote_ip, "text", IP, "Static external remote IP"),
+        (&f.static_proxy, "boolean", IP, "Static external proxy"),
+        (
+            &f.permit_prefixes,
+            "text",
+            VRF,
+            "External peering permitted prefixes",
+        ),
+        (
+            &f.name,
+            "text",
+            mapped,
+            "Hedgehog object name when not the conventional one",
+        ),
+        (
+            &f.status,
+            "select",
+            with_record,
+            "Sync state of the Hedgehog object",
+        ),
+        (
+            &f.synced_at,
+            "datetime",
+            with_record,
+            "When the Hedgehog object last synced",
+        ),
+        (&f.message, "longtext", with_record, "Last sync message"),
+        (
+            &f.agent_heartbeat,
+            "datetime",
+            DEVICE,
+            "Switch agent's last heartbeat",
+        ),
+        (
+            &f.agent_generation,
+            "text",
+            DEVICE,
+            "Applied / desired generation",
+        ),
+        (&f.nos_version, "text", DEVICE, "Switch NOS version"),
+    ]
+}
+
+/// A custom field's body as the product creates it.
+fn field_body(
+    mapping: &MappingConfig,
+    name: &str,
+    kind: &str,
+    description: &str,
+) -> Map<String, Value> {
+    let mut body = object(json!({
+        "name": name,
+        "type": kind,
+        "group_name": GROUP,
+        "description": description,
+        // Loose matching would make `cf_hedgehog_fabric=lab` also match `lab2`.
+        "filter_logic": "exact",
+    }));
+    if kind == "select" {
+        body.insert("choice_set".into(), json!({"name": STATUS_CHOICE_SET}));
+    }
+    if is_written_by_sidecar(mapping, name) {
+        body.insert("ui_editable".into(), json!("no"));
+    }
+    body
 }
 
 fn is_written_by_sidecar(mapping: &MappingConfig, name: &str) -> bool {

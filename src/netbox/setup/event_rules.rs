@@ -102,7 +102,7 @@ fn rules(mapping: &MappingConfig, peer_roles: Vec<String>) -> Vec<Rule> {
 }
 
 /// The suffixes of every rule setup creates, for removal.
-pub const SUFFIXES: &[&str] = &[
+pub(crate) const SUFFIXES: &[&str] = &[
     "",
     "-members",
     "-devices",

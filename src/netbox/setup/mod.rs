@@ -21,7 +21,7 @@ use crate::config::MappingConfig;
 use ensure::{Desired, ensure};
 
 /// Default name of the webhook and the event rule.
-pub const DEFAULT_NAME: &str = "hedgehog-sidecar";
+pub(crate) const DEFAULT_NAME: &str = "hedgehog-sidecar";
 
 #[derive(Debug, Clone)]
 pub struct SetupSpec {

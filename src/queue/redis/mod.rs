@@ -9,6 +9,7 @@
 //! sets), `dedupe:<window>` (dedupe marks of one TTL window, see enqueue.lua). Every state
 //! change is one Lua script, so it is atomic.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,7 +20,9 @@ use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingCountReply, St
 use redis::{AsyncCommands, Script, Value};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::backend::{EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats};
+use super::backend::{
+    CorruptError, EnqueueOutcome, JobQueue, Lease, QueueError, QueueStats, StoreError,
+};
 use super::job::{Job, JobState, NewJob, new_job_id};
 
 const COMMON: &str = include_str!("common.lua");
@@ -41,7 +44,7 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{COMMON}\n{body}"))
 }
 
-pub struct RedisQueue {
+pub(crate) struct RedisQueue {
     pool: Pool,
     client: redis::Client,
     /// Intake's connection, made on first use. Multiplexed, so concurrent batches share it,
@@ -59,8 +62,12 @@ pub struct RedisQueue {
     group_ready: AtomicBool,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> QueueError {
-    QueueError::Unavailable(format!("redis: {e}"))
+fn unavailable(e: impl Into<StoreError>) -> QueueError {
+    QueueError::Unavailable(e.into())
+}
+
+fn invalid_url(e: impl std::error::Error + Send + Sync + 'static) -> QueueError {
+    QueueError::Unavailable(StoreError::RedisUrl(Arc::new(e)))
 }
 
 fn now_ms() -> u64 {
@@ -92,9 +99,8 @@ impl RedisQueue {
         // The URL may hold a password: describe the error, never the URL.
         let pool = config
             .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| unavailable(format!("invalid redis_url ({e})")))?;
-        let client = redis::Client::open(url.expose_secret())
-            .map_err(|e| unavailable(format!("invalid redis_url ({e})")))?;
+            .map_err(invalid_url)?;
+        let client = redis::Client::open(url.expose_secret()).map_err(invalid_url)?;
         Ok(Self {
             pool,
             client,
@@ -254,7 +260,9 @@ impl RedisQueue {
         if held == 1 {
             Ok(())
         } else {
-            Err(QueueError::LeaseLost(lease.job.id.clone()))
+            Err(QueueError::LeaseLost {
+                job_id: lease.job.id.clone(),
+            })
         }
     }
 
@@ -438,8 +446,10 @@ fn decode_job(
     attempts: u32,
     last_error: Option<String>,
 ) -> Result<Job, QueueError> {
-    let new: NewJob =
-        serde_json::from_str(body).map_err(|e| QueueError::Corrupt(format!("job {id}: {e}")))?;
+    let new: NewJob = serde_json::from_str(body).map_err(|e| CorruptError::Job {
+        id: id.clone(),
+        source: Arc::new(e),
+    })?;
     Ok(Job::from_parts(id, new, attempts, last_error))
 }
 
@@ -454,8 +464,7 @@ impl JobQueue for RedisQueue {
             .arg(&self.prefix)
             .arg(self.dedupe_ttl.as_secs().max(1));
         for job in &jobs {
-            let body =
-                serde_json::to_string(job).map_err(|e| QueueError::Corrupt(e.to_string()))?;
+            let body = serde_json::to_string(job).map_err(|e| CorruptError::Encode(Arc::new(e)))?;
             invocation
                 .arg(new_job_id())
                 .arg(&job.key)
@@ -473,7 +482,7 @@ impl JobQueue for RedisQueue {
                 "queued" => Ok(EnqueueOutcome::Queued(id)),
                 "coalesced" => Ok(EnqueueOutcome::Coalesced(id)),
                 "duplicate" => Ok(EnqueueOutcome::Duplicate(id)),
-                other => Err(QueueError::Corrupt(format!("enqueue replied `{other}`"))),
+                other => Err(CorruptError::Reply(other.to_owned()).into()),
             })
             .collect()
     }

@@ -4,9 +4,12 @@
 
 mod connect;
 mod errors;
-pub mod labels;
+pub(crate) mod labels;
+mod parking;
 mod plan;
 mod publish;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -16,7 +19,8 @@ use crate::config::{ClusterOptions, FabricConfig, FabricSettings};
 use crate::model::{Kind, Manifest, VERSION};
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
-pub use connect::client;
+pub use connect::{ConnectError, client};
+pub(crate) use errors::describe;
 pub use labels::FabricLabels;
 pub use plan::apply_order;
 
@@ -28,8 +32,8 @@ pub struct ClusterTarget {
     fabric: String,
     options: ClusterOptions,
     labels: FabricLabels,
-    /// The fabric's leaf ASNs, where a switch is parked while switches swap ASNs.
-    leaf_asns: std::ops::RangeInclusive<u64>,
+    /// The fabric's settings: where an object is parked while two swap a unique value.
+    settings: FabricSettings,
 }
 
 impl ClusterTarget {
@@ -49,9 +53,10 @@ impl ClusterTarget {
         .with_settings(&fabric.mapping.settings))
     }
 
-    /// Takes the fabric's leaf ASN range from `settings` (the defaults of `hhfab init` until then).
+    /// Takes the fabric's ASN range and subnets from `settings` (the defaults of `hhfab init`
+    /// until then).
     pub fn with_settings(mut self, settings: &FabricSettings) -> ClusterTarget {
-        self.leaf_asns = u64::from(settings.leaf_asn_start)..=u64::from(settings.leaf_asn_end);
+        self.settings = settings.clone();
         self
     }
 
@@ -66,9 +71,8 @@ impl ClusterTarget {
             fabric: fabric.to_owned(),
             labels: FabricLabels::new(label_domain, fabric),
             options,
-            leaf_asns: 0..=0,
+            settings: FabricSettings::default(),
         }
-        .with_settings(&FabricSettings::default())
     }
 
     fn api(&self, kind: Kind) -> Api<DynamicObject> {
@@ -90,9 +94,9 @@ impl ClusterTarget {
             .into_iter()
             .map(serde_json::to_value)
             .collect::<Result<_, _>>()
-            .map_err(|e| TargetError::Other {
-                target: "cluster".into(),
-                message: format!("cannot encode a {}: {e}", kind.as_str()),
+            .map_err(|e| TargetError::Encode {
+                kind: kind.as_str(),
+                source: Arc::new(e),
             })
     }
 }

@@ -8,10 +8,10 @@
 //!   creating them again.
 //! * Steps the fabric refuses are tried again once others have freed what they need (a renamed
 //!   switch takes its ASN and IPs once the old one is deleted); see `publish`.
-//! * When two switches swap ASNs, one of them is first parked on a free ASN.
+//! * When two objects swap a value the fabric keeps unique, one of them is first parked on a
+//!   free value; see `parking`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::RangeInclusive;
 
 use serde_json::Value;
 
@@ -141,47 +141,6 @@ fn changes_immutable_field(kind: Kind, desired: &Value, live: &Value) -> bool {
     connection_type(desired) != connection_type(live) || within_vpc(desired) != within_vpc(live)
 }
 
-/// `desired`, a leaf Switch that wants the ASN another switch is giving up, with its ASN moved
-/// to one of `leaf_asns` that no switch in `desired_all` or `live` holds: the first step of two
-/// switches swapping ASNs. `None` for other objects and changes, or when no ASN is free.
-pub fn parked(
-    key: &ObjectKey,
-    desired_all: &BTreeMap<ObjectKey, Value>,
-    live: &BTreeMap<ObjectKey, Value>,
-    leaf_asns: &RangeInclusive<u64>,
-) -> Option<Value> {
-    let asn = |object: &Value| object.pointer("/spec/asn").and_then(Value::as_u64);
-    let desired = desired_all.get(key)?;
-    let current = live.get(key)?;
-    let leaf = desired.pointer("/spec/role").and_then(Value::as_str) != Some("spine");
-    if key.kind != Kind::Switch || !leaf || asn(desired) == asn(current) {
-        return None;
-    }
-    // Only a swap needs it: another switch holds the wanted ASN and is giving it up.
-    let swapping = live.iter().any(|(other, held)| {
-        other != key
-            && other.kind == Kind::Switch
-            && asn(held).is_some()
-            && asn(held) == asn(desired)
-            && desired_all
-                .get(other)
-                .is_some_and(|wanted| asn(wanted) != asn(held))
-    });
-    if !swapping {
-        return None;
-    }
-    let taken: BTreeSet<u64> = desired_all
-        .iter()
-        .chain(live)
-        .filter(|(k, _)| k.kind == Kind::Switch)
-        .filter_map(|(_, o)| asn(o))
-        .collect();
-    let free = leaf_asns.clone().find(|a| !taken.contains(a))?;
-    let mut parked = desired.clone();
-    parked["spec"]["asn"] = Value::from(free);
-    Some(parked)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,24 +205,5 @@ mod tests {
         assert_eq!(names(&plan.applies), ["c", "v--c"]);
         assert_eq!(plan.recreated.len(), 2, "{plan:?}");
         assert_eq!(names(&plan.prunes_only().deletes), ["w--c"]);
-    }
-
-    #[test]
-    fn a_leaf_changing_its_asn_is_parked_on_a_free_one() {
-        let leaf = |name: &str, asn: u64| {
-            object(
-                Kind::Switch,
-                name,
-                json!({"role": "server-leaf", "asn": asn}),
-            )
-        };
-        let live: BTreeMap<_, _> = [leaf("a", 65101), leaf("b", 65102)].into();
-        let desired: BTreeMap<_, _> = [leaf("a", 65102), leaf("b", 65101)].into();
-        let parked = parked(&key(Kind::Switch, "a"), &desired, &live, &(65101..=65533));
-        assert_eq!(parked.unwrap()["spec"]["asn"], 65103);
-        assert!(super::parked(&key(Kind::Switch, "a"), &live, &live, &(65101..=65533)).is_none());
-        // An ASN nobody else holds needs no parking.
-        let moved: BTreeMap<_, _> = [leaf("a", 65200), leaf("b", 65102)].into();
-        assert!(super::parked(&key(Kind::Switch, "a"), &moved, &live, &(65101..=65533)).is_none());
     }
 }

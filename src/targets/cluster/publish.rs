@@ -8,7 +8,8 @@ use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::Value;
 
 use super::errors::{Failure, classify};
-use super::plan::{self, Plan};
+use super::parking;
+use super::plan::Plan;
 use super::{ClusterTarget, FIELD_MANAGER};
 use crate::model::{Kind, Manifest, ObjectKey};
 use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError};
@@ -172,12 +173,9 @@ fn stamped(
                 objects.insert(key, object);
             }
             _ => {
-                return Err(TargetError::Other {
-                    target: "cluster".into(),
-                    message: format!(
-                        "{} {:?} is not a kind the sidecar applies",
-                        manifest.kind, manifest.metadata.name
-                    ),
+                return Err(TargetError::NotApplied {
+                    kind: manifest.kind.clone(),
+                    name: manifest.metadata.name.clone(),
                 });
             }
         }
@@ -312,11 +310,12 @@ impl Run<'_> {
         Ok(progressed)
     }
 
-    /// When nothing else moves: parks one switch waiting for another's ASN on a free ASN, so
-    /// the other can take its old one. Whether one was parked.
+    /// When nothing else moves: parks one object waiting for another's unique value (a
+    /// switch's ASN or IPs, a VPC's VLAN) on a free one, so the other can take its old one.
+    /// Whether one was parked.
     async fn park(&mut self) -> Result<bool, TargetError> {
         for key in self.applies.clone() {
-            let parked = plan::parked(&key, self.objects, &self.live, &self.target.leaf_asns);
+            let parked = parking::parked(&key, self.objects, &self.live, &self.target.settings);
             let Some(parked) = parked else { continue };
             let current = self.live.get(&key);
             if self

@@ -10,7 +10,6 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 
-use super::error::clone_target_error;
 use crate::model::Manifest;
 use crate::targets::{Cause, PublishReport, TargetError};
 
@@ -86,21 +85,12 @@ impl Batcher {
                 let Some(batch) = batch else { return };
                 let outcome = run(batch.desired, batch.causes).await;
                 for waiter in batch.waiters {
-                    let copy = match &outcome {
-                        Ok(report) => Ok(report.clone()),
-                        Err(error) => Err(clone_target_error(error)),
-                    };
                     // A caller that stopped waiting does not need the result.
-                    let _ = waiter.send(copy);
+                    let _ = waiter.send(outcome.clone());
                 }
             });
         }
-        rx.await.unwrap_or_else(|_| {
-            Err(TargetError::Other {
-                target: "git".into(),
-                message: "the batch's publish task ended without a result".into(),
-            })
-        })
+        rx.await.unwrap_or_else(|_| Err(TargetError::BatchLost))
     }
 }
 

@@ -1,9 +1,8 @@
-//! The one error type of the Git boundary, and how it becomes a [`TargetError`].
+//! The one error type of the Git boundary, and how a
+//! [`TargetError`](crate::targets::TargetError) describes and classifies it.
 //!
 //! Every message that leaves this module has been through a [`Redactor`], so neither a token nor
 //! the user-info part of a URL can reach a log line or an error returned to a caller.
-
-use crate::targets::TargetError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GitError {
@@ -35,47 +34,28 @@ pub enum GitError {
 }
 
 impl GitError {
-    pub fn to_target_error(&self) -> TargetError {
-        let target = "git".to_owned();
-        let message = self.to_string();
+    /// Retrying later can succeed: the remote comes back, the other writer finishes.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            GitError::Network(_)
+                | GitError::Rejected(_)
+                | GitError::Locked { .. }
+                | GitError::LeaseStore(_)
+        )
+    }
+
+    /// How a [`TargetError`] of this error describes the target (after "git").
+    pub(crate) fn target_phrase(&self) -> &'static str {
         match self {
-            GitError::Config(_) => TargetError::Config { target, message },
-            GitError::Auth(_) => TargetError::Unauthorized { target, message },
-            // Retrying later can succeed: the remote comes back, the other writer finishes.
+            GitError::Config(_) => " is misconfigured",
+            GitError::Auth(_) => " refused the credentials",
             GitError::Network(_)
             | GitError::Rejected(_)
             | GitError::Locked { .. }
-            | GitError::LeaseStore(_) => TargetError::Unavailable { target, message },
-            GitError::Content(_) | GitError::Local(_) => TargetError::Other { target, message },
+            | GitError::LeaseStore(_) => " is unavailable",
+            GitError::Content(_) | GitError::Local(_) => "",
         }
-    }
-}
-
-impl From<GitError> for TargetError {
-    fn from(error: GitError) -> Self {
-        error.to_target_error()
-    }
-}
-
-/// `TargetError` is not `Clone`; the batcher hands one result to many callers.
-pub(crate) fn clone_target_error(error: &TargetError) -> TargetError {
-    match error {
-        TargetError::Unavailable { target, message } => TargetError::Unavailable {
-            target: target.clone(),
-            message: message.clone(),
-        },
-        TargetError::Unauthorized { target, message } => TargetError::Unauthorized {
-            target: target.clone(),
-            message: message.clone(),
-        },
-        TargetError::Config { target, message } => TargetError::Config {
-            target: target.clone(),
-            message: message.clone(),
-        },
-        TargetError::Other { target, message } => TargetError::Other {
-            target: target.clone(),
-            message: message.clone(),
-        },
     }
 }
 
@@ -155,6 +135,7 @@ pub(crate) fn strip_url_userinfo(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::TargetError;
 
     #[test]
     fn user_info_is_removed_from_urls() {
@@ -178,16 +159,13 @@ mod tests {
     fn auth_errors_are_unauthorized_and_network_errors_retryable() {
         let r = Redactor::default();
         let auth = git2::Error::new(git2::ErrorCode::Auth, git2::ErrorClass::Http, "401");
-        assert!(matches!(
-            r.network("push", &auth).to_target_error(),
-            TargetError::Unauthorized { .. }
-        ));
+        assert!(TargetError::from(r.network("push", &auth)).is_unauthorized());
         let net = git2::Error::new(
             git2::ErrorCode::GenericError,
             git2::ErrorClass::Net,
             "refused",
         );
-        assert!(r.network("fetch", &net).to_target_error().is_retryable());
+        assert!(TargetError::from(r.network("fetch", &net)).is_retryable());
         let nff = git2::Error::new(
             git2::ErrorCode::NotFastForward,
             git2::ErrorClass::Reference,

@@ -42,35 +42,57 @@ pub(crate) fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> Str
         .chain(&plan.updated)
         .chain(&plan.deleted)
         .collect();
+    netbox_changes(&mut body, &causes, &credits, &changed);
+    published_after(&mut body, &causes);
+    trailers(&mut body, &causes, &credits, &changed);
+    body
+}
+
+/// Each changed object with the NetBox changes credited to it.
+fn netbox_changes(
+    body: &mut String,
+    causes: &[&Cause],
+    credits: &[Credit],
+    changed: &[&ObjectKey],
+) {
+    if changed.is_empty() {
+        return;
+    }
     let reasons: BTreeSet<&str> = causes.iter().map(|c| c.reason.as_str()).collect();
     let found = found_by(&reasons.into_iter().collect::<Vec<_>>().join("; "));
-    if !changed.is_empty() {
-        body.push_str("\nNetBox changes:\n");
-        for key in changed.iter().take(MAX_LISTED) {
-            let text = describe_credit(&credits, key, &found);
-            let _ = writeln!(body, "  {key}: {}", one_line(&text));
-        }
+    body.push_str("\nNetBox changes:\n");
+    for key in changed.iter().take(MAX_LISTED) {
+        let text = describe_credit(credits, key, &found);
+        let _ = writeln!(body, "  {key}: {}", one_line(&text));
     }
-    if !causes.is_empty() {
-        body.push_str("\nPublished after:\n");
-        for cause in &causes {
-            let _ = write!(body, "  - {}", one_line(&cause.reason));
-            let mut who = Vec::new();
-            if let Some(user) = &cause.user {
-                who.push(format!("user {}", one_line(user)));
-            }
-            if let Some(request) = &cause.request_id {
-                who.push(format!("request {}", one_line(request)));
-            }
-            if !who.is_empty() {
-                let _ = write!(body, " ({})", who.join(", "));
-            }
-            body.push('\n');
-        }
+}
+
+/// The causes of the publish, each with its user and request.
+fn published_after(body: &mut String, causes: &[&Cause]) {
+    if causes.is_empty() {
+        return;
     }
-    // Trailers, for tools that parse commit messages: exactly the users and requests whose
-    // changes this commit carries; the causes' own when none was attributed per object (the
-    // CLI, or a publish whose recorded changes could not be read).
+    body.push_str("\nPublished after:\n");
+    for cause in causes {
+        let _ = write!(body, "  - {}", one_line(&cause.reason));
+        let mut who = Vec::new();
+        if let Some(user) = &cause.user {
+            who.push(format!("user {}", one_line(user)));
+        }
+        if let Some(request) = &cause.request_id {
+            who.push(format!("request {}", one_line(request)));
+        }
+        if !who.is_empty() {
+            let _ = write!(body, " ({})", who.join(", "));
+        }
+        body.push('\n');
+    }
+}
+
+/// Trailers, for tools that parse commit messages: exactly the users and requests whose
+/// changes this commit carries; the causes' own when none was attributed per object (the CLI,
+/// or a publish whose recorded changes could not be read).
+fn trailers(body: &mut String, causes: &[&Cause], credits: &[Credit], changed: &[&ObjectKey]) {
     let (users, requests): (BTreeSet<&str>, BTreeSet<&str>) = if credits.is_empty() {
         (
             causes.iter().filter_map(|c| c.user.as_deref()).collect(),
@@ -93,16 +115,16 @@ pub(crate) fn commit_message(fabric: &str, plan: &Plan, causes: &[Cause]) -> Str
                 .collect(),
         )
     };
-    if !users.is_empty() || !requests.is_empty() {
-        body.push('\n');
-        for user in users {
-            let _ = writeln!(body, "NetBox-User: {}", one_line(user));
-        }
-        for request in requests {
-            let _ = writeln!(body, "NetBox-Request-Id: {}", one_line(request));
-        }
+    if users.is_empty() && requests.is_empty() {
+        return;
     }
-    body
+    body.push('\n');
+    for user in users {
+        let _ = writeln!(body, "NetBox-User: {}", one_line(user));
+    }
+    for request in requests {
+        let _ = writeln!(body, "NetBox-Request-Id: {}", one_line(request));
+    }
 }
 
 /// `text` on one line: the user and request id come from the webhook's payload, and a line

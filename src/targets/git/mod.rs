@@ -13,6 +13,7 @@ mod push;
 mod target;
 mod workspace;
 
+pub use credentials::Credentials;
 pub use error::GitError;
 pub use layout::{KUSTOMIZATION, Layout};
 pub use lock::{LocalLock, LockGuard, RepoLease, RepoLock};

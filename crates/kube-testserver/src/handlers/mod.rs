@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use actix_web::web::Bytes;
 use serde_json::Value;
 
+use super::auth::UserInfo;
 use super::routing::Target;
 use super::server::ApiServer;
 use super::status::ApiError;
@@ -29,6 +30,8 @@ pub struct Request {
     pub accept: String,
     pub user_agent: Option<String>,
     pub body: Bytes,
+    /// Who asks, when RBAC is enabled (writes that create check `create` too).
+    pub user: Option<UserInfo>,
 }
 
 impl Request {

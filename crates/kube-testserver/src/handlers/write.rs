@@ -9,6 +9,7 @@ use std::sync::MutexGuard;
 use crate::admission::{self, Review};
 use crate::apply;
 use crate::managed_fields::{self, Writer};
+use crate::rbac;
 use crate::server::ApiServer;
 use crate::status::{ApiError, Cause};
 use crate::store::State;
@@ -405,6 +406,14 @@ fn server_side_apply(server: &ApiServer, request: &Request) -> Result<Reply, Api
         Err(missing) if request.target.subresource.is_some() => return Err(missing),
         Err(_) => {
             require_namespace(server, &state, request)?;
+            // An apply that creates the object needs `create` besides `patch`.
+            if let Some(user) = &request.user {
+                let create = rbac::Attributes {
+                    verb: "create",
+                    target: &request.target,
+                };
+                rbac::authorize(&state, user, &create)?;
+            }
             None
         }
     };

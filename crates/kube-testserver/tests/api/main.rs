@@ -5,6 +5,7 @@ mod admission;
 mod apply;
 mod crud;
 mod kubectl;
+mod rbac;
 mod watch;
 
 use std::path::{Path, PathBuf};
