@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use hedgehog_sidecar::allocation::{allocate_fabric, ensure_pools};
+use hedgehog_sidecar::allocation::{Scope, allocate_fabric, allocate_snapshot, ensure_pools};
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::import::{ImportOptions, import_fabric};
 use hedgehog_sidecar::mapping;
@@ -227,6 +227,77 @@ async fn a_bare_published_wiring_is_allocated_once_and_the_fabric_admits_it() {
             assert!(refused.is_empty(), "the fabric refuses: {refused:#?}");
             assert!(verdicts.iter().any(|v| v.kind == "Switch"));
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs NetBox"]
+async fn concurrent_allocators_one_per_leaf_get_distinct_values() {
+    let _netbox = NETBOX.lock().await;
+    let client = client();
+    let octet = free_octet(&client).await;
+    let fabric = fabric(octet, asn_base());
+    let manifests = sample(
+        "docs_build-wiring_sample-wiring-diagram.yaml",
+        free_octet(&client).await,
+    );
+    ensure_schema(&client, std::slice::from_ref(&fabric.mapping))
+        .await
+        .unwrap();
+    with_cleanup(&client, &fabric, octet, async {
+        let options = ImportOptions {
+            dry_run: false,
+            site: fabric.name.clone(),
+        };
+        import_fabric(&client, &fabric, &manifests, &options)
+            .await
+            .expect("import");
+        let snapshot = load_fabric(&client, &fabric).await.unwrap();
+        // One allocator per leaf (and its uplinks), all at once, as replicas handling
+        // concurrent webhooks would run them; each sees the same snapshot, so only NetBox
+        // keeps them apart. The spines follow in one pass of the whole fabric.
+        let switches: Vec<u64> = snapshot
+            .devices
+            .iter()
+            .filter(|d| {
+                d.role
+                    .as_ref()
+                    .and_then(|r| r.slug.as_deref())
+                    .is_some_and(|r| r.ends_with("leaf"))
+            })
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(switches.len(), 4);
+        let passes = switches.iter().map(|id| {
+            let scope = Scope::Touched {
+                devices: [*id].into(),
+                cables: BTreeSet::new(),
+            };
+            let (client, fabric, snapshot) = (&client, &fabric, &snapshot);
+            async move { allocate_snapshot(client, fabric, snapshot, &scope, false).await }
+        });
+        let reports = futures::future::try_join_all(passes).await.unwrap();
+        assert!(
+            reports.iter().all(|r| r.allocated.len() == 4 + 4 * 2),
+            "{reports:#?}"
+        );
+        let rest = allocate_fabric(&client, &fabric, false).await.unwrap();
+        assert_eq!(rest.allocated.len(), 2 * 3, "the spines: {rest}");
+        let rendered = match mapping::render(&fabric, &load_fabric(&client, &fabric).await.unwrap())
+        {
+            Ok(rendered) => rendered,
+            Err(error) => panic!("the allocated fabric does not validate:\n{error}"),
+        };
+        assert_eq!(
+            rendered
+                .manifests
+                .iter()
+                .filter(|m| m.kind == "Switch")
+                .count(),
+            6
+        );
+        assert_inside_pools_and_unique(&fabric, &rendered.manifests);
     })
     .await;
 }
