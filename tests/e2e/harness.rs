@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
-use hedgehog_sidecar::netbox::setup::{SetupSpec, run_setup};
+use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
 use hedgehog_sidecar::pipeline::FabricServices;
 use tokio_util::sync::CancellationToken;
 
@@ -189,7 +189,29 @@ pub async fn cluster_scenario(
 ) -> Option<(tokio::sync::MutexGuard<'static, ()>, ClusterFabric)> {
     show_logs();
     let netbox = NETBOX.lock().await;
+    remove_stale_webhooks().await;
     Some((netbox, ClusterFabric::create(prefix).await?))
+}
+
+/// Removes the webhooks (and their event rules) an earlier e2e run left behind when it failed
+/// before its clean-up: those named `e2e-...` whose sidecar no longer listens. Each would make
+/// NetBox's single worker deliver every later change to a closed port.
+async fn remove_stale_webhooks() {
+    let hooks = get("/extras/webhooks/?name__isw=e2e-&limit=1000").await;
+    for hook in hooks["results"].as_array().into_iter().flatten() {
+        let (Some(name), Some(url)) = (hook["name"].as_str(), hook["payload_url"].as_str()) else {
+            continue;
+        };
+        let listening = url
+            .parse::<reqwest::Url>()
+            .ok()
+            .and_then(|u| u.socket_addrs(|| None).ok())
+            .and_then(|addrs| addrs.first().copied())
+            .is_some_and(|addr| std::net::TcpStream::connect(addr).is_ok());
+        if !listening {
+            let _ = remove_webhook(&client(), name).await;
+        }
+    }
 }
 
 /// The fabric side of the sidecar (NetBox client, targets) for `settings`.
