@@ -5,6 +5,7 @@
 //! [`targets`] (cluster or Git); the [`reconcile`] scheduler compares desired and actual state and
 //! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
 
+pub mod allocation;
 pub mod api;
 pub(crate) mod attribution;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! The `hedgehog-sidecar` command line. Each subcommand lives in its own file with its
 //! arguments and its `run` function.
 
+pub(crate) mod allocate;
 pub(crate) mod apply;
 pub mod commit;
 pub mod config;
@@ -54,6 +55,9 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Create NetBox objects for a fabric that exists in a cluster or a wiring file.
     Import(import::ImportArgs),
+    /// Allocate a fabric's missing ASNs, management, protocol and VTEP IPs and link /31s in
+    /// NetBox.
+    Allocate(allocate::AllocateArgs),
     /// Check the configuration without starting (`config check`).
     Config(config::ConfigArgs),
     /// Ask a running instance whether it is healthy; exits 0 or 1 (container health checks).
@@ -79,6 +83,7 @@ impl Cli {
             Command::Commit(args) => commit::run(settings, args).await,
             Command::Reconcile(args) => reconcile::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
+            Command::Allocate(args) => allocate::run(settings, args).await,
             Command::Config(args) => config::run(settings, &env, args).await,
             Command::Health(args) => health::run(settings, args).await,
         }

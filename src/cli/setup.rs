@@ -3,7 +3,9 @@
 
 use anyhow::Context as _;
 
+use crate::allocation::ensure_pools;
 use crate::config::{Settings, resolve_secret};
+use crate::fabric_env::FabricEnvSource;
 use crate::netbox::NetBoxClient;
 use crate::netbox::setup::{DEFAULT_NAME, SetupSpec, run_setup};
 
@@ -45,5 +47,14 @@ pub async fn run(settings: Settings, args: SetupArgs) -> anyhow::Result<()> {
     };
     let report = run_setup(&client, &spec).await?;
     println!("{report}");
+    for fabric in settings.fabrics.iter().filter(|f| f.allocate) {
+        // The pools are the fabric's own configuration: its cluster's in apply mode.
+        let resolved = FabricEnvSource::connect(fabric)
+            .await?
+            .resolve(fabric)
+            .await?;
+        let ids = ensure_pools(&client, &resolved).await?;
+        println!("allocation pools of fabric {}: {ids:?}", fabric.name);
+    }
     Ok(())
 }

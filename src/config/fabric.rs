@@ -65,6 +65,10 @@ pub struct FabricConfig {
     pub git: Option<GitConfig>,
     #[serde(default)]
     pub mapping: MappingConfig,
+    /// Let the sidecar allocate what a running fabric needs and nobody set (leaf ASNs,
+    /// management, protocol and VTEP IPs, fabric and mesh link /31s) from NetBox's IPAM.
+    #[serde(default)]
+    pub allocate: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +197,9 @@ pub struct MappingConfig {
     /// Cluster type slug of each fabric's own NetBox record (a cluster named after the fabric),
     /// which carries fabric-wide status and journal entries.
     pub fabric_record_type: String,
+    /// The allocation pools mirrored into NetBox: the RIR of the leaf ASN range and the prefix
+    /// roles of the container prefixes.
+    pub pools: PoolNames,
     /// Custom field names, by purpose.
     pub custom_fields: CustomFieldNames,
     /// Render deprecated MCLAG connections.
@@ -238,12 +245,42 @@ impl Default for MappingConfig {
             tag_vtep_ip: "hedgehog-vtep-ip".into(),
             tag_imported: "hedgehog-imported".into(),
             fabric_record_type: "hedgehog-fabric".into(),
+            pools: PoolNames::default(),
             custom_fields: CustomFieldNames::default(),
             render_mclag: false,
             label_domain: "hedgehog-sidecar.io".into(),
             netbox_public_url: None,
             settings: FabricSettings::default(),
             profiles: SwitchProfiles::builtin(),
+        }
+    }
+}
+
+/// Slugs of the NetBox objects that hold a fabric's allocation pools.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolNames {
+    /// RIR (private) of the leaf ASN ranges.
+    pub rir: String,
+    /// Prefix role of the management subnet.
+    pub management_role: String,
+    /// Prefix role of the protocol (loopback) subnet.
+    pub protocol_role: String,
+    /// Prefix role of the VTEP subnet.
+    pub vtep_role: String,
+    /// Prefix role of the fabric link subnet and of the /31s taken from it.
+    pub fabric_link_role: String,
+}
+
+impl Default for PoolNames {
+    fn default() -> Self {
+        Self {
+            rir: "hedgehog-private".into(),
+            management_role: "hedgehog-management".into(),
+            protocol_role: "hedgehog-protocol-ips".into(),
+            vtep_role: "hedgehog-vtep-ips".into(),
+            fabric_link_role: "hedgehog-fabric-links".into(),
         }
     }
 }

@@ -16,7 +16,7 @@ pub(crate) use environment::KUBELET_SERVICE_LINKS;
 pub use environment::{ENV_PREFIX, Environment};
 pub use fabric::{
     ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
-    MappingConfig, ValidationLevel,
+    MappingConfig, PoolNames, ValidationLevel,
 };
 pub use load::{ConfigError, load, load_from};
 pub use secret::SecretError;

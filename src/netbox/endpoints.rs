@@ -33,6 +33,9 @@ endpoints! {
     CABLES = "dcim/cables/", "dcim.cable";
     CABLE_TERMINATIONS = "dcim/cable-terminations/", "dcim.cabletermination";
     IPAM_ROLES = "ipam/roles/", "ipam.role";
+    RIRS = "ipam/rirs/", "ipam.rir";
+    ASN_RANGES = "ipam/asn-ranges/", "ipam.asnrange";
+    ASNS = "ipam/asns/", "ipam.asn";
     IP_ADDRESSES = "ipam/ip-addresses/", "ipam.ipaddress";
     VLAN_GROUPS = "ipam/vlan-groups/", "ipam.vlangroup";
     VLANS = "ipam/vlans/", "ipam.vlan";

@@ -82,7 +82,7 @@ impl FabricPublisher {
         let render_started = Utc::now();
         let desired = self
             .source
-            .desired(&self.fabric)
+            .desired_allocated(&self.fabric)
             .await
             .map_err(PublishError::Source)?;
         let now = Utc::now();

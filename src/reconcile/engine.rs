@@ -52,6 +52,13 @@ pub struct Desired {
 pub trait DesiredSource: Send + Sync {
     async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError>;
 
+    /// The desired state after allocating what the fabric lacks, for a fabric with
+    /// `allocate = true` (see [`crate::allocation`]); a source that cannot allocate renders
+    /// what it has.
+    async fn desired_allocated(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+        self.desired(fabric).await
+    }
+
     /// The logged deletions of `objects`, for attribution when their webhooks have not arrived
     /// yet (see [`crate::netbox::changelog`]). Best effort: a source that keeps no change log,
     /// or cannot read it, names none.

@@ -13,6 +13,7 @@ use super::engine::{
 use super::isolation::held_back;
 use super::sources::SourceRef;
 use super::writeback::{JournalEntry, JournalKind, Outcome, WritebackPlan, plan_fabric_record};
+use crate::allocation;
 use crate::attribution::NetBoxChange;
 use crate::config::FabricConfig;
 use crate::fabric_env::FabricEnvSource;
@@ -87,6 +88,40 @@ impl DesiredSource for NetBoxDesired {
         );
         let resolved = resolved.map_err(SourceError::FabricEnv)?;
         let snapshot = snapshot.map_err(SourceError::NetBox)?;
+        Ok(desired_from_snapshot(&resolved, snapshot))
+    }
+
+    async fn desired_allocated(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+        if !fabric.allocate {
+            return self.desired(fabric).await;
+        }
+        let environment = self
+            .environments
+            .get(&fabric.name)
+            .unwrap_or(&FabricEnvSource::Local);
+        let (resolved, snapshot) = tokio::join!(
+            environment.resolve(fabric),
+            load_fabric(&self.client, fabric)
+        );
+        let resolved = resolved.map_err(SourceError::FabricEnv)?;
+        let mut snapshot = snapshot.map_err(SourceError::NetBox)?;
+        // Every switch and link the change touched is in the fabric's snapshot; a steady
+        // fabric plans nothing and costs no request.
+        let scope = allocation::Scope::Fabric;
+        match allocation::allocate_snapshot(&self.client, &resolved, &snapshot, &scope, false).await
+        {
+            Ok(report) if !report.allocated.is_empty() => {
+                snapshot = load_fabric(&self.client, fabric)
+                    .await
+                    .map_err(SourceError::NetBox)?;
+            }
+            Ok(_) => {}
+            Err(allocation::AllocationError::NetBox(error)) if error.is_retryable() => {
+                return Err(SourceError::NetBox(error));
+            }
+            // What stays missing is reported on its objects by validation.
+            Err(error) => tracing::warn!(fabric = %fabric.name, %error, "allocation failed"),
+        }
         Ok(desired_from_snapshot(&resolved, snapshot))
     }
 

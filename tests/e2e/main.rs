@@ -2,6 +2,7 @@
 //! repositories, and the sidecar's own service. One file per scenario family; `harness` holds
 //! the shared set-up.
 
+mod allocation;
 mod attribution;
 mod cable;
 mod docs_fabric;

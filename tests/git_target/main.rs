@@ -854,6 +854,7 @@ async fn the_commit_command_publishes_a_yaml_file_of_rendered_objects() {
         cluster: Default::default(),
         git: Some(fx.config(60_000)),
         mapping: Default::default(),
+        allocate: false,
     };
     fabric.mode = hedgehog_sidecar::config::FabricMode::Commit;
     settings.fabrics.push(fabric);

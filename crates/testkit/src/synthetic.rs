@@ -63,6 +63,7 @@ impl SyntheticFabric {
             cluster: ClusterOptions::default(),
             git: None,
             mapping,
+            allocate: false,
         }
     }
 

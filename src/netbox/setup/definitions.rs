@@ -374,7 +374,16 @@ pub(crate) fn device_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
 /// Prefix and IP range roles (both are `ipam.role`).
 pub(crate) fn ipam_roles(mappings: &[MappingConfig]) -> Vec<Desired> {
     let items = mappings.iter().flat_map(|m| {
-        [&m.ipv4_namespace_prefix_role, &m.dhcp_range_role].map(|s| (s.as_str(), json!({})))
+        let p = &m.pools;
+        [
+            &m.ipv4_namespace_prefix_role,
+            &m.dhcp_range_role,
+            &p.management_role,
+            &p.protocol_role,
+            &p.vtep_role,
+            &p.fabric_link_role,
+        ]
+        .map(|s| (s.as_str(), json!({})))
     });
     by_slug(ep::IPAM_ROLES, items)
 }

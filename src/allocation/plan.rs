@@ -1,0 +1,435 @@
+//! What a fabric's NetBox state lacks for a running fabric, and what it holds that breaks the
+//! fabric's rules. Planning reads only the snapshot; nothing is written.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use super::pools::Pools;
+use crate::config::FabricConfig;
+use crate::mapping::index::{DeviceRole, Index};
+use crate::netbox::FabricSnapshot;
+use crate::netbox::types::{Device, Interface, NetBoxObject};
+
+/// Interfaces created for allocated addresses when a switch has none of that name.
+pub const MANAGEMENT_INTERFACE: &str = "Management0";
+pub const PROTOCOL_INTERFACE: &str = "Loopback0";
+pub const VTEP_INTERFACE: &str = "Loopback1";
+
+/// Which objects are looked at.
+#[derive(Debug, Clone, Default)]
+pub enum Scope {
+    /// The whole fabric.
+    #[default]
+    Fabric,
+    /// These switches, these cables, and the cables of these switches.
+    Touched {
+        devices: BTreeSet<u64>,
+        cables: BTreeSet<u64>,
+    },
+}
+
+/// The interface an address goes on: an existing one, or one to create with that name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub interface: Option<u64>,
+    pub interface_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsnNeed {
+    /// Spines all have the fabric's spine ASN: set, not allocated.
+    Spine(u32),
+    /// A leaf's own ASN from the leaf ASN range.
+    Leaf,
+}
+
+/// What one switch lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchNeeds {
+    pub device: u64,
+    pub name: String,
+    pub asn: Option<AsnNeed>,
+    pub management: Option<Slot>,
+    pub protocol: Option<Slot>,
+    pub vtep: Option<Slot>,
+}
+
+/// A fabric or mesh link without addresses: the first end gets the lower one of a /31.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkNeed {
+    pub cable: u64,
+    pub ends: [(u64, String); 2],
+}
+
+/// A value that breaks the fabric's rules, on the object that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub object_type: &'static str,
+    pub id: u64,
+    pub name: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub switches: Vec<SwitchNeeds>,
+    pub links: Vec<LinkNeed>,
+    pub problems: Vec<Problem>,
+    pub taken: Taken,
+}
+
+/// Values switches and links already hold that NetBox's pools may not know as taken: an ASN
+/// is a custom field, and a link's addresses do not make its /31 a prefix. Allocation keeps
+/// such a value NetBox hands out (it now records the holder) and asks again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub asns: BTreeSet<u32>,
+    /// Network addresses of the links' /31s.
+    pub link_nets: BTreeSet<Ipv4Addr>,
+}
+
+impl Plan {
+    /// How many values would be set (a link counts its two addresses).
+    pub fn values(&self) -> usize {
+        let switch = |s: &SwitchNeeds| {
+            usize::from(s.asn.is_some())
+                + usize::from(s.management.is_some())
+                + usize::from(s.protocol.is_some())
+                + usize::from(s.vtep.is_some())
+        };
+        self.switches.iter().map(switch).sum::<usize>() + 2 * self.links.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values() == 0
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.switches {
+            let mut what = Vec::new();
+            match &s.asn {
+                Some(AsnNeed::Spine(asn)) => what.push(format!("ASN {asn} (spine)")),
+                Some(AsnNeed::Leaf) => what.push("leaf ASN".to_owned()),
+                None => {}
+            }
+            for (label, slot) in [
+                ("management IP", &s.management),
+                ("protocol IP", &s.protocol),
+                ("VTEP IP", &s.vtep),
+            ] {
+                if let Some(slot) = slot {
+                    what.push(format!("{label} on {}", slot.interface_name));
+                }
+            }
+            writeln!(f, "switch {}: {}", s.name, what.join(", "))?;
+        }
+        for link in &self.links {
+            writeln!(f, "link {} -- {}: /31", link.ends[0].1, link.ends[1].1)?;
+        }
+        for p in &self.problems {
+            writeln!(f, "problem: {} {}: {}", p.object_type, p.name, p.message)?;
+        }
+        write!(
+            f,
+            "{} values to allocate, {} problems",
+            self.values(),
+            self.problems.len()
+        )
+    }
+}
+
+/// The plan for `fabric` (resolved: its settings are the fabric's own) in `snapshot`.
+pub fn plan(fabric: &FabricConfig, snapshot: &FabricSnapshot, scope: &Scope) -> Plan {
+    let index = Index::build(fabric, snapshot);
+    let pools = Pools::from_settings(&fabric.mapping.settings);
+    let mut planner = Planner {
+        index: &index,
+        pools: &pools,
+        scope,
+        plan: Plan::default(),
+        seen: HashMap::new(),
+    };
+    let mut switches: Vec<(&Device, &str)> = snapshot
+        .devices
+        .iter()
+        .filter_map(|d| match index.role(d.id) {
+            DeviceRole::Switch(role) => Some((d, role.as_str())),
+            _ => None,
+        })
+        .collect();
+    switches.sort_by_key(|(d, _)| (d.display_name(), d.id));
+    for (device, role) in switches {
+        planner.switch(device, role == "spine");
+    }
+    planner.links();
+    for (kind, value) in planner.seen.keys() {
+        match *kind {
+            "ASN" => planner.plan.taken.asns.extend(u32::try_from(*value)),
+            LINK => planner
+                .plan
+                .taken
+                .link_nets
+                .extend(u32::try_from(*value).map(Ipv4Addr::from)),
+            _ => {}
+        }
+    }
+    planner.plan
+}
+
+const LINK: &str = "link /31";
+
+struct Planner<'a> {
+    index: &'a Index<'a>,
+    pools: &'a Pools,
+    scope: &'a Scope,
+    plan: Plan,
+    /// Values already held, by kind, with who holds them: a second holder is a duplicate.
+    seen: HashMap<(&'static str, u64), String>,
+}
+
+impl Planner<'_> {
+    fn in_scope(&self, device: u64) -> bool {
+        match self.scope {
+            Scope::Fabric => true,
+            Scope::Touched { devices, .. } => devices.contains(&device),
+        }
+    }
+
+    fn switch(&mut self, device: &Device, spine: bool) {
+        let in_scope = self.in_scope(device.id);
+        let mut needs = SwitchNeeds {
+            device: device.id,
+            name: device.display_name(),
+            asn: None,
+            management: None,
+            protocol: None,
+            vtep: None,
+        };
+        let mut problems = Vec::new();
+        let asn_field = &self.index.mapping().custom_fields.asn;
+        match device.custom_fields.integer(asn_field) {
+            None if spine => needs.asn = Some(AsnNeed::Spine(self.pools.spine_asn)),
+            None => needs.asn = Some(AsnNeed::Leaf),
+            Some(asn) if spine && asn != i64::from(self.pools.spine_asn) => problems.push(format!(
+                "ASN {asn} is not the fabric's spine ASN {}",
+                self.pools.spine_asn
+            )),
+            Some(_) if spine => {}
+            Some(asn) => {
+                let in_range = u32::try_from(asn).is_ok_and(|a| self.pools.leaf_asns.contains(&a));
+                if !in_range {
+                    problems.push(format!(
+                        "ASN {asn} is not in the leaf ASN range {}-{}",
+                        self.pools.leaf_asns.start(),
+                        self.pools.leaf_asns.end()
+                    ));
+                }
+                problems.extend(self.duplicate("ASN", asn as u64, &needs.name));
+            }
+        }
+        match self.management_ip(device) {
+            None => needs.management = Some(self.management_slot(device.id)),
+            Some(ip) => {
+                problems.extend(self.pools.management_problem(&ip));
+                problems.extend(self.duplicate("management IP", ip_key(ip.addr()), &needs.name));
+            }
+        }
+        let mapping = self.index.mapping();
+        let loopbacks = [
+            (
+                "protocol IP",
+                &mapping.tag_protocol_ip,
+                self.pools.protocol,
+                PROTOCOL_INTERFACE,
+                true,
+            ),
+            (
+                "VTEP IP",
+                &mapping.tag_vtep_ip,
+                self.pools.vtep,
+                VTEP_INTERFACE,
+                !spine,
+            ),
+        ];
+        for (what, tag, pool, interface, wanted) in loopbacks {
+            let held = self.tagged_ip(device.id, tag);
+            let slot = match (held, wanted) {
+                (None, true) => Some(self.named_slot(device.id, interface)),
+                (None, false) => None,
+                (Some(ip), false) => {
+                    problems.push(format!("{what} {ip} is set, but spines have none"));
+                    None
+                }
+                (Some(ip), true) => {
+                    problems.extend(Pools::loopback_problem(what, &pool, &ip));
+                    problems.extend(self.duplicate(what, ip_key(ip.addr()), &needs.name));
+                    None
+                }
+            };
+            match what {
+                "protocol IP" => needs.protocol = slot,
+                _ => needs.vtep = slot,
+            }
+        }
+        if !in_scope {
+            return;
+        }
+        self.plan
+            .problems
+            .extend(problems.into_iter().map(|message| Problem {
+                object_type: Device::OBJECT_TYPE,
+                id: device.id,
+                name: needs.name.clone(),
+                message,
+            }));
+        let lacks = needs.asn.is_some()
+            || needs.management.is_some()
+            || needs.protocol.is_some()
+            || needs.vtep.is_some();
+        if lacks {
+            self.plan.switches.push(needs);
+        }
+    }
+
+    /// A problem when another object already holds `value` of this kind.
+    fn duplicate(&mut self, kind: &'static str, value: u64, holder: &str) -> Option<String> {
+        match self.seen.get(&(kind, value)) {
+            Some(first) => Some(format!("its {kind} is also {first}'s")),
+            None => {
+                self.seen.insert((kind, value), holder.to_owned());
+                None
+            }
+        }
+    }
+
+    fn management_ip(&self, device: &Device) -> Option<Ipv4Net> {
+        let nested = device.primary_ip4.as_ref()?;
+        let address = nested.address.clone().or_else(|| {
+            let ip = self.index.ips_by_id.get(&nested.id)?;
+            Some(ip.address.clone())
+        })?;
+        address.parse().ok()
+    }
+
+    fn tagged_ip(&self, device: u64, tag: &str) -> Option<Ipv4Net> {
+        self.index
+            .device_ips(device)
+            .into_iter()
+            .find(|a| Index::tagged(&a.tags, tag))
+            .and_then(|a| a.address.parse().ok())
+    }
+
+    fn interfaces(&self, device: u64) -> &[&Interface] {
+        self.index
+            .interfaces_by_device
+            .get(&device)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The first management-only interface, else one to create.
+    fn management_slot(&self, device: u64) -> Slot {
+        let existing = self
+            .interfaces(device)
+            .iter()
+            .filter(|i| i.mgmt_only == Some(true))
+            .min_by_key(|i| i.id);
+        match existing {
+            Some(i) => Slot {
+                interface: Some(i.id),
+                interface_name: i.name.clone(),
+            },
+            None => self.named_slot(device, MANAGEMENT_INTERFACE),
+        }
+    }
+
+    fn named_slot(&self, device: u64, name: &str) -> Slot {
+        let existing = self
+            .interfaces(device)
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(name));
+        Slot {
+            interface: existing.map(|i| i.id),
+            interface_name: existing.map_or_else(|| name.to_owned(), |i| i.name.clone()),
+        }
+    }
+
+    /// Fabric links (spine first) or, without spines, mesh links (by device name).
+    fn links(&mut self) {
+        let index = self.index;
+        let spine_leaf = index
+            .roles
+            .values()
+            .any(|r| matches!(r, DeviceRole::Switch(role) if role == "spine"));
+        for link in &index.links {
+            let (DeviceRole::Switch(ra), DeviceRole::Switch(rb)) =
+                (index.role(link.a.device.id), index.role(link.b.device.id))
+            else {
+                continue;
+            };
+            let (mut a, mut b) = (link.a, link.b);
+            match (ra == "spine", rb == "spine") {
+                _ if a.device.id == b.device.id => continue,
+                (true, false) => {}
+                (false, true) => std::mem::swap(&mut a, &mut b),
+                (false, false) if !spine_leaf => {
+                    if b.device.name < a.device.name {
+                        std::mem::swap(&mut a, &mut b);
+                    }
+                }
+                _ => continue,
+            }
+            let touched = match self.scope {
+                Scope::Fabric => true,
+                Scope::Touched { devices, cables } => {
+                    cables.contains(&link.cable.id)
+                        || devices.contains(&a.device.id)
+                        || devices.contains(&b.device.id)
+                }
+            };
+            self.link(link.cable.id, a, b, touched);
+        }
+    }
+
+    fn link(&mut self, cable: u64, a: &Interface, b: &Interface, touched: bool) {
+        let address = |i: &Interface| -> Option<Ipv4Net> {
+            self.index
+                .interface_ips(i.id)
+                .iter()
+                .find_map(|ip| ip.address.parse().ok())
+        };
+        let label = format!("{} -- {}", a.display_name(), b.display_name());
+        let problem = match (address(a), address(b)) {
+            (None, None) => {
+                if touched {
+                    self.plan.links.push(LinkNeed {
+                        cable,
+                        ends: [(a.id, a.display_name()), (b.id, b.display_name())],
+                    });
+                }
+                None
+            }
+            (Some(x), Some(y)) => self
+                .pools
+                .link_problem(&x, &y)
+                .or_else(|| self.duplicate(LINK, ip_key(x.trunc().addr()), &label)),
+            (Some(x), None) | (None, Some(x)) => Some(format!("only one end has an address ({x})")),
+        };
+        if let (Some(message), true) = (problem, touched) {
+            self.plan.problems.push(Problem {
+                object_type: "dcim.cable",
+                id: cable,
+                name: label,
+                message,
+            });
+        }
+    }
+}
+
+fn ip_key(ip: Ipv4Addr) -> u64 {
+    u64::from(u32::from(ip))
+}
