@@ -70,8 +70,38 @@ pub async fn write_journal(
 ) -> Result<Vec<u64>, NetBoxError> {
     let mut ids = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(WRITE_CHUNK) {
-        let created: Vec<Created> = client.post(JOURNAL_ENTRIES.path, chunk).await?;
-        ids.extend(created.into_iter().map(|c| c.id));
+        match client
+            .post::<_, Vec<Created>>(JOURNAL_ENTRIES.path, chunk)
+            .await
+        {
+            Ok(created) => ids.extend(created.into_iter().map(|c| c.id)),
+            // NetBox creates a bulk all or nothing, and refuses it whole when one entry's
+            // object was deleted since it was read (a cable deleted while its job ran).
+            Err(error) if error.status() == Some(400) => {
+                ids.extend(write_journal_one_by_one(client, chunk).await?);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(ids)
+}
+
+/// Writes `entries` one at a time, skipping (with a warning) those NetBox refuses as invalid,
+/// so one entry on a vanished object does not lose the others.
+async fn write_journal_one_by_one(
+    client: &NetBoxClient,
+    entries: &[JournalEntry],
+) -> Result<Vec<u64>, NetBoxError> {
+    let mut ids = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match client.post::<_, Created>(JOURNAL_ENTRIES.path, entry).await {
+            Ok(created) => ids.push(created.id),
+            Err(error) if error.status() == Some(400) => {
+                tracing::warn!(object_type = %entry.assigned_object_type,
+                    id = entry.assigned_object_id, %error, "journal entry refused; skipped");
+            }
+            Err(error) => return Err(error),
+        }
     }
     Ok(ids)
 }

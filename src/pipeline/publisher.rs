@@ -131,8 +131,8 @@ impl FabricPublisher {
         );
         writeback.journal.extend(pruned);
         let updates = writeback.updates.len();
-        self.write(&writeback).await?;
-        self.journal_prune(gone).await;
+        // What the target now holds is remembered even if the write-back fails: the next
+        // publish must know what it prunes, and from which NetBox objects.
         history
             .remember(
                 self.shared.as_ref(),
@@ -141,6 +141,8 @@ impl FabricPublisher {
                 render_started,
             )
             .await;
+        self.write(&writeback).await?;
+        self.journal_prune(gone).await;
         self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
             .await;
         Ok(PublishOutcome {

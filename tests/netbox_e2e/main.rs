@@ -138,6 +138,10 @@ fn mapping_named(prefix: &str) -> MappingConfig {
         &mut m.fabric_record_type,
         &mut m.ipv4_namespace_prefix_role,
         &mut m.dhcp_range_role,
+        &mut m.pools.management_role,
+        &mut m.pools.protocol_role,
+        &mut m.pools.vtep_role,
+        &mut m.pools.fabric_link_role,
     ]
     .into_iter()
     .chain(m.server_roles.iter_mut())
@@ -190,9 +194,9 @@ async fn setup_creates_everything_the_product_needs_where_none_of_it_exists() {
             .all(|i| i.starts_with("extras.customfieldchoiceset ")),
         "setup did not create: {not_created:?}"
     );
-    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 IPAM roles, the fabric record's cluster
-    // type, the webhook, 7 event rules.
-    assert!(first.created() >= 37 + 4 + 7 + 2 + 1 + 1 + 7, "{first}");
+    // 37 custom fields, 4 tags, 5 + 2 device roles, 2 + 4 IPAM roles (the allocation pools'),
+    // the fabric record's cluster type, the webhook, 7 event rules.
+    assert!(first.created() >= 37 + 4 + 7 + 6 + 1 + 1 + 7, "{first}");
     assert_eq!((second.created(), second.updated()), (0, 0), "{second}");
 }
 
@@ -328,6 +332,29 @@ async fn writeback_round_trip(
     assert_eq!(entry["assigned_object_id"], device.id);
     assert_eq!(entry["kind"]["value"], "warning");
     assert_eq!(entry["comments"], "drift detected (request e2e)");
+
+    // An entry on an object deleted since it was read does not lose the others.
+    let on = |object_type: &str, id: u64| JournalEntry {
+        assigned_object_type: object_type.into(),
+        assigned_object_id: id,
+        kind: JournalKind::Info,
+        comments: format!("pruned ({object_type} {id})"),
+    };
+    let ids = write_journal(
+        client,
+        &[
+            on("dcim.cable", u64::from(u32::MAX)),
+            on("dcim.device", device.id),
+        ],
+    )
+    .await
+    .expect("the valid entry is written");
+    assert_eq!(ids.len(), 1, "only the entry on an existing object");
+    let entry: Value = client
+        .get(&ep::JOURNAL_ENTRIES.detail(ids[0]), &[])
+        .await
+        .unwrap();
+    assert_eq!(entry["assigned_object_id"], device.id);
 }
 
 #[tokio::test]
