@@ -291,7 +291,11 @@ fn client(timeout: u64, bundle: &str) -> Result<reqwest::blocking::Client, Strin
     if let Some(client) = clients.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(client);
     }
-    let mut builder = reqwest::blocking::Client::builder().timeout(Duration::from_secs(timeout));
+    // No idle connections kept: webhook servers come and go with the tests, and a port freed by
+    // one may be taken by the next, so a kept connection could point at a process that is gone.
+    let mut builder = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(timeout))
+        .pool_max_idle_per_host(0);
     if !bundle.is_empty() {
         let pem = base64::engine::general_purpose::STANDARD
             .decode(bundle)
