@@ -393,6 +393,22 @@ fn change(device: u64, request: &str) -> crate::attribution::NetBoxChange {
     }
 }
 
+/// A publisher of `source` into an empty in-memory cluster, and the writer it reports to.
+fn publisher_to_an_empty_target(
+    source: Arc<dyn crate::reconcile::DesiredSource>,
+    shared: Arc<crate::state::MemoryState>,
+) -> (FabricPublisher, Arc<RecordingWriter>) {
+    let writer = Arc::new(RecordingWriter::default());
+    let publisher = FabricPublisher {
+        fabric: fabric(),
+        source,
+        target: Arc::new(MemoryTarget::new(vec![])),
+        writer: writer.clone(),
+        shared,
+    };
+    (publisher, writer)
+}
+
 /// The comments of the journal entries written on `device`.
 fn journalled(writer: &RecordingWriter, device: u64) -> Vec<String> {
     writer
@@ -424,14 +440,7 @@ async fn each_object_is_credited_to_its_own_request_and_a_held_back_change_when_
     held.held_back.insert(leaf("leaf-03"), "invalid".into());
     let source = Arc::new(FixedSource(Mutex::new(Some(held))));
     let shared = Arc::new(crate::state::MemoryState::default());
-    let writer = Arc::new(RecordingWriter::default());
-    let publisher = FabricPublisher {
-        fabric: fabric(),
-        source: source.clone(),
-        target: Arc::new(MemoryTarget::new(vec![])),
-        writer: writer.clone(),
-        shared: shared.clone(),
-    };
+    let (publisher, writer) = publisher_to_an_empty_target(source.clone(), shared.clone());
     for recorded in [change(one, "r-one"), change(three, "r-three")] {
         shared.record_change(&recorded).await.unwrap();
     }
@@ -535,14 +544,8 @@ async fn a_removal_read_before_its_webhook_arrived_is_credited_from_netboxs_chan
         inner: FixedSource(Mutex::new(Some(cabled))),
         logged: deletions,
     });
-    let writer = Arc::new(RecordingWriter::default());
-    let publisher = FabricPublisher {
-        fabric: fabric(),
-        source: source.clone(),
-        target: Arc::new(MemoryTarget::new(vec![])),
-        writer: writer.clone(),
-        shared: Arc::new(crate::state::MemoryState::default()),
-    };
+    let shared = Arc::new(crate::state::MemoryState::default());
+    let (publisher, writer) = publisher_to_an_empty_target(source.clone(), shared);
     let cause = |reason: &str| crate::targets::Cause {
         reason: reason.into(),
         ..Default::default()

@@ -75,9 +75,13 @@ pub(crate) struct NetBoxDesired {
     pub environments: BTreeMap<String, FabricEnvSource>,
 }
 
-#[async_trait]
-impl DesiredSource for NetBoxDesired {
-    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+impl NetBoxDesired {
+    /// The fabric resolved against its environment (configuration, profiles) and its NetBox
+    /// snapshot, read together.
+    async fn read(
+        &self,
+        fabric: &FabricConfig,
+    ) -> Result<(FabricConfig, FabricSnapshot), SourceError> {
         let environment = self
             .environments
             .get(&fabric.name)
@@ -88,6 +92,14 @@ impl DesiredSource for NetBoxDesired {
         );
         let resolved = resolved.map_err(SourceError::FabricEnv)?;
         let snapshot = snapshot.map_err(SourceError::NetBox)?;
+        Ok((resolved, snapshot))
+    }
+}
+
+#[async_trait]
+impl DesiredSource for NetBoxDesired {
+    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+        let (resolved, snapshot) = self.read(fabric).await?;
         Ok(desired_from_snapshot(&resolved, snapshot))
     }
 
@@ -95,16 +107,7 @@ impl DesiredSource for NetBoxDesired {
         if !fabric.allocate {
             return self.desired(fabric).await;
         }
-        let environment = self
-            .environments
-            .get(&fabric.name)
-            .unwrap_or(&FabricEnvSource::Local);
-        let (resolved, snapshot) = tokio::join!(
-            environment.resolve(fabric),
-            load_fabric(&self.client, fabric)
-        );
-        let resolved = resolved.map_err(SourceError::FabricEnv)?;
-        let mut snapshot = snapshot.map_err(SourceError::NetBox)?;
+        let (resolved, mut snapshot) = self.read(fabric).await?;
         // Every switch and link the change touched is in the fabric's snapshot; a steady
         // fabric plans nothing and costs no request.
         let scope = allocation::Scope::Fabric;

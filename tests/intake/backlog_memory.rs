@@ -43,8 +43,8 @@ async fn post_events(url: &str, first: u32, count: u32) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_drained_backlog_compacts_the_queue_file_in_the_binary() {
+/// The binary serving the embedded queue with 4 workers and no fabric.
+fn serve_embedded() -> (Storage, ServedBinary) {
     let storage = Storage::new(Backend::Embedded);
     let log = storage.dir.path().join("serve.log");
     let served = ServedBinary::start(
@@ -53,6 +53,12 @@ async fn a_drained_backlog_compacts_the_queue_file_in_the_binary() {
         log,
         &[("HEDGEHOG_SIDECAR_QUEUE__WORKERS", "4")],
     );
+    (storage, served)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_backlog_compacts_the_queue_file_in_the_binary() {
+    let (storage, served) = serve_embedded();
     let file = storage.dir.path().join("queue").join("queue.redb");
     let url = served.url("/webhooks/netbox");
     post_events(&url, 0, 500).await;
@@ -164,14 +170,7 @@ async fn drained(served: &ServedBinary, within: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drained_backlog_of_large_bodies_gives_its_memory_back() {
-    let storage = Storage::new(Backend::Embedded);
-    let log = storage.dir.path().join("serve.log");
-    let served = ServedBinary::start(
-        &storage,
-        free_port(),
-        log,
-        &[("HEDGEHOG_SIDECAR_QUEUE__WORKERS", "4")],
-    );
+    let (_storage, served) = serve_embedded();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let baseline = served.rss_kib();
     // 4,000 bodies of 150 KB: 600 MB through intake and the queue, with no fabric configured.
