@@ -151,28 +151,41 @@ fn assert_inside_pools_and_unique(fabric: &FabricConfig, manifests: &[Manifest])
     }
 }
 
+/// A fabric with addresses and ASNs of its own, the docs sample's wiring (with no ASN or
+/// address) in other free addresses, and the NetBox schema of the fabric's mapping; the octet
+/// of the fabric's addresses.
+async fn bare_docs_fabric(client: &NetBoxClient) -> (FabricConfig, u8, Vec<Manifest>) {
+    let octet = free_octet(client).await;
+    let fabric = fabric(octet, asn_base());
+    let manifests = sample(
+        "docs_build-wiring_sample-wiring-diagram.yaml",
+        free_octet(client).await,
+    );
+    ensure_schema(client, std::slice::from_ref(&fabric.mapping))
+        .await
+        .unwrap();
+    (fabric, octet, manifests)
+}
+
+/// Imports `manifests` into NetBox as `fabric`'s.
+async fn import(client: &NetBoxClient, fabric: &FabricConfig, manifests: &[Manifest]) {
+    let options = ImportOptions {
+        dry_run: false,
+        site: fabric.name.clone(),
+    };
+    import_fabric(client, fabric, manifests, &options)
+        .await
+        .expect("import");
+}
+
 #[tokio::test]
 #[ignore = "needs NetBox"]
 async fn a_bare_published_wiring_is_allocated_once_and_the_fabric_admits_it() {
     let _netbox = NETBOX.lock().await;
     let client = client();
-    let octet = free_octet(&client).await;
-    let fabric = fabric(octet, asn_base());
-    let manifests = sample(
-        "docs_build-wiring_sample-wiring-diagram.yaml",
-        free_octet(&client).await,
-    );
-    ensure_schema(&client, std::slice::from_ref(&fabric.mapping))
-        .await
-        .unwrap();
+    let (fabric, octet, manifests) = bare_docs_fabric(&client).await;
     with_cleanup(&client, &fabric, octet, async {
-        let options = ImportOptions {
-            dry_run: false,
-            site: fabric.name.clone(),
-        };
-        import_fabric(&client, &fabric, &manifests, &options)
-            .await
-            .expect("import");
+        import(&client, &fabric, &manifests).await;
         ensure_pools(&client, &fabric)
             .await
             .expect("pools mirrored");
@@ -236,23 +249,9 @@ async fn a_bare_published_wiring_is_allocated_once_and_the_fabric_admits_it() {
 async fn concurrent_allocators_one_per_leaf_get_distinct_values() {
     let _netbox = NETBOX.lock().await;
     let client = client();
-    let octet = free_octet(&client).await;
-    let fabric = fabric(octet, asn_base());
-    let manifests = sample(
-        "docs_build-wiring_sample-wiring-diagram.yaml",
-        free_octet(&client).await,
-    );
-    ensure_schema(&client, std::slice::from_ref(&fabric.mapping))
-        .await
-        .unwrap();
+    let (fabric, octet, manifests) = bare_docs_fabric(&client).await;
     with_cleanup(&client, &fabric, octet, async {
-        let options = ImportOptions {
-            dry_run: false,
-            site: fabric.name.clone(),
-        };
-        import_fabric(&client, &fabric, &manifests, &options)
-            .await
-            .expect("import");
+        import(&client, &fabric, &manifests).await;
         let snapshot = load_fabric(&client, &fabric).await.unwrap();
         // One allocator per leaf (and its uplinks), all at once, as replicas handling
         // concurrent webhooks would run them; each sees the same snapshot, so only NetBox
