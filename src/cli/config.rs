@@ -162,7 +162,7 @@ fn check_fabric(fabric: &FabricConfig, findings: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{KUBELET_SERVICE_LINKS, load_from};
+    use crate::config::load_from;
 
     fn findings(toml: &str, vars: &[(&str, &str)]) -> Findings {
         let file = tempfile::NamedTempFile::new().unwrap();
@@ -181,7 +181,7 @@ mod tests {
              \"http://nb\"\ntoken = \"n\"\n[[fabric]]\nname = \"lab\"\n",
             secret.path()
         );
-        let found = findings(&toml, KUBELET_SERVICE_LINKS);
+        let found = findings(&toml, testkit::kubelet::SERVICE_LINKS);
         assert_eq!(found.errors, 0, "{:#?}", found.lines);
         let warning = found
             .lines

@@ -88,19 +88,6 @@ impl Environment {
     }
 }
 
-/// What the kubelet injects for `Service/hedgehog-sidecar` with port 8080 named `http`.
-#[cfg(test)]
-pub(crate) const KUBELET_SERVICE_LINKS: &[(&str, &str)] = &[
-    ("HEDGEHOG_SIDECAR_PORT", "tcp://10.0.0.1:8080"),
-    ("HEDGEHOG_SIDECAR_PORT_8080_TCP", "tcp://10.0.0.1:8080"),
-    ("HEDGEHOG_SIDECAR_PORT_8080_TCP_ADDR", "10.0.0.1"),
-    ("HEDGEHOG_SIDECAR_PORT_8080_TCP_PORT", "8080"),
-    ("HEDGEHOG_SIDECAR_PORT_8080_TCP_PROTO", "tcp"),
-    ("HEDGEHOG_SIDECAR_SERVICE_HOST", "10.0.0.1"),
-    ("HEDGEHOG_SIDECAR_SERVICE_PORT", "8080"),
-    ("HEDGEHOG_SIDECAR_SERVICE_PORT_HTTP", "8080"),
-];
-
 fn is_documented(name: &str) -> bool {
     name.strip_prefix(ENV_PREFIX)
         .is_some_and(|rest| DOCUMENTED_VARS.contains(&rest))
@@ -126,7 +113,7 @@ mod tests {
 
     #[test]
     fn only_documented_and_double_underscore_names_are_settings() {
-        let env = Environment::from_pairs(KUBELET_SERVICE_LINKS.iter().copied().chain([
+        let env = Environment::from_pairs(testkit::kubelet::SERVICE_LINKS.iter().copied().chain([
             ("HEDGEHOG_SIDECAR_URL", "http://sidecar:8080"),
             ("HEDGEHOG_SIDECAR_QUEUE__WORKERS", "8"),
             ("HEDGEHOG_SIDECAR_NETBOX__VERIFY_TLS", "false"),
@@ -140,7 +127,10 @@ mod tests {
             ["netbox.verify_tls", "queue.workers"]
         );
         assert_eq!(overrides["queue.workers"].to_u128(), Some(8));
-        let mut expected: Vec<&str> = KUBELET_SERVICE_LINKS.iter().map(|(n, _)| *n).collect();
+        let mut expected: Vec<&str> = testkit::kubelet::SERVICE_LINKS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
         expected.extend(["HEDGEHOG_SIDECAR_QUEUE____X", "HEDGEHOG_SIDECAR_URL"]);
         expected.sort_unstable();
         assert_eq!(env.not_settings(), expected);
@@ -149,7 +139,7 @@ mod tests {
 
     #[test]
     fn the_kubelets_service_links_and_the_scripts_url_do_not_break_loading() {
-        let env = Environment::from_pairs(KUBELET_SERVICE_LINKS.iter().copied().chain([
+        let env = Environment::from_pairs(testkit::kubelet::SERVICE_LINKS.iter().copied().chain([
             ("HEDGEHOG_SIDECAR_URL", "http://hedgehog-sidecar:8080"),
             ("HEDGEHOG_SIDECAR_API_TOKEN", "shared-with-the-scripts"),
             ("HEDGEHOG_SIDECAR_QUEUE__WORKERS", "7"),

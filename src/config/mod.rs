@@ -11,8 +11,6 @@ mod secret;
 mod settings;
 mod settings_overrides;
 
-#[cfg(test)]
-pub(crate) use environment::KUBELET_SERVICE_LINKS;
 pub use environment::{ENV_PREFIX, Environment};
 pub use fabric::{
     ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,

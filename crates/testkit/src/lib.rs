@@ -11,10 +11,12 @@
 //! * [`kube`]: the Hedgehog kinds through kube-rs.
 //! * [`logs`]: capturing what the code under test logs.
 //! * [`handler`]: a job handler that remembers the jobs it is given.
+//! * [`kubelet`]: the environment the kubelet gives a pod of a Service named like the sidecar.
 
 pub mod fabric_env;
 pub mod handler;
 pub mod kube;
+pub mod kubelet;
 pub mod logs;
 pub mod netbox;
 pub mod oracle;
