@@ -161,7 +161,7 @@ impl ApiServer {
         rbac::authorize(&self.store.lock(), user, &attributes)
     }
 
-    fn handle(&self, http: &HttpRequest, body: web::Bytes) -> Result<Reply, ApiError> {
+    fn handle(&self, http: &HttpRequest, body: web::Bytes) -> Result<Handled, ApiError> {
         let method = http.method().as_str().to_owned();
         let user = self.authenticate(http)?;
         let route = route(&self.registry, http.path())?;
@@ -229,10 +229,17 @@ impl ApiServer {
             Route::Resource(target) => {
                 let request = resource_request(http, method, target, body, user)?;
                 self.authorize(&request)?;
-                handlers::handle(self, request)
+                return Ok(Handled::Resource(request));
             }
         }
+        .map(Handled::Reply)
     }
+}
+
+/// A request answered at once, or a resource request still to run.
+enum Handled {
+    Reply(Reply),
+    Resource(Request),
 }
 
 /// A request for a resource: the verb's inputs read from the HTTP request.
@@ -268,7 +275,19 @@ fn resource_request(
 }
 
 async fn entry(http: HttpRequest, body: web::Bytes, server: web::Data<ApiServer>) -> HttpResponse {
-    let result = server.handle(&http, body);
+    let result = match server.handle(&http, body) {
+        Ok(Handled::Reply(reply)) => Ok(reply),
+        // A write may call admission webhooks, which may call back into this server over a
+        // connection that is pinned to this HTTP worker: the request runs on a blocking thread,
+        // so the worker keeps serving while the webhook answers.
+        Ok(Handled::Resource(request)) => {
+            let server = server.clone();
+            web::block(move || handlers::handle(&server, request))
+                .await
+                .unwrap_or_else(|error| Err(ApiError::internal(error.to_string())))
+        }
+        Err(error) => Err(error),
+    };
     let code = match &result {
         Ok(Reply::Json { code, .. }) => *code,
         Ok(Reply::Watch(_) | Reply::Raw { .. }) => 200,
