@@ -55,18 +55,18 @@ async fn a_netbox_change_is_applied_to_the_cluster_through_the_webhook() {
         switch["metadata"]["labels"]["app.kubernetes.io/managed-by"],
         "hedgehog-sidecar"
     );
-    assert!(
+    // The whole fabric was rendered from NetBox, not just the changed object (the publish
+    // applies the Switch before the Connections).
+    eventually_some(Duration::from_secs(60), "the fabric's connection", || {
         cluster_object(
             &kube,
             "connections",
             "Connection",
             "wiring.githedgehog.com",
-            "spine-01--fabric--leaf-01"
+            "spine-01--fabric--leaf-01",
         )
-        .await
-        .is_some(),
-        "the whole fabric was rendered from NetBox, not just the changed object"
-    );
+    })
+    .await;
 
     // The change is journalled on the device, naming the request.
     let comments = eventually_some(Duration::from_secs(30), "the journal entry", || async {
