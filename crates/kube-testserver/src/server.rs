@@ -277,6 +277,10 @@ fn resource_request(
 async fn entry(http: HttpRequest, body: web::Bytes, server: web::Data<ApiServer>) -> HttpResponse {
     let result = match server.handle(&http, body) {
         Ok(Handled::Reply(reply)) => Ok(reply),
+        // Reads and watches call no webhook: they stay on the worker.
+        Ok(Handled::Resource(request)) if request.method == "GET" => {
+            handlers::handle(&server, request)
+        }
         // A write may call admission webhooks, which may call back into this server over a
         // connection that is pinned to this HTTP worker: the request runs on a blocking thread,
         // so the worker keeps serving while the webhook answers.
