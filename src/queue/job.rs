@@ -113,6 +113,34 @@ impl Job {
     }
 }
 
+/// A job as lists show it: what it is about and how it fared, without its event data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: String,
+    pub key: String,
+    pub event: String,
+    pub attempts: u32,
+    pub request_id: Option<String>,
+    pub user: Option<String>,
+    pub fabric: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl From<&Job> for JobSummary {
+    fn from(job: &Job) -> Self {
+        Self {
+            id: job.id.clone(),
+            key: job.key.clone(),
+            event: job.event.clone(),
+            attempts: job.attempts,
+            request_id: job.request_id.clone(),
+            user: job.user.clone(),
+            fabric: job.fabric.clone(),
+            last_error: job.last_error.clone(),
+        }
+    }
+}
+
 /// A waiting and a held job tell of the same NetBox change, through the same fields.
 macro_rules! netbox_change_of {
     ($($job:ty),*) => {$(
