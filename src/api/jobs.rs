@@ -16,8 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1/jobs")
             .route("", web::get().to(list))
             .route("/{id}", web::get().to(show))
-            .route("/{id}/retry", web::post().to(retry))
-            .route("/{id}/drop", web::post().to(drop_dead)),
+            .route("/{id}/{action}", web::post().to(dead_letter)),
     );
 }
 
@@ -111,6 +110,15 @@ pub(crate) enum DeadLetterAction {
 }
 
 impl DeadLetterAction {
+    /// `retry` or `drop`, as the routes name them.
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        match name {
+            "retry" => Some(Self::Retry),
+            "drop" => Some(Self::Drop),
+            _ => None,
+        }
+    }
+
     /// Applies the action; false when the job is not a dead letter.
     pub(crate) async fn apply(self, queue: &dyn JobQueue, id: &str) -> Result<bool, QueueError> {
         match self {
@@ -127,35 +135,22 @@ impl DeadLetterAction {
     }
 }
 
-async fn retry(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    dead_letter(&request, &token, &state, &id, DeadLetterAction::Retry).await
-}
-
-async fn drop_dead(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    dead_letter(&request, &token, &state, &id, DeadLetterAction::Drop).await
-}
-
-/// 200 when done; 404 for an unknown job, 409 for a job that is not a dead letter.
+/// `POST .../{id}/retry` or `.../{id}/drop`: 200 when done; 404 for an unknown job or
+/// action, 409 for a job that is not a dead letter.
 async fn dead_letter(
-    request: &HttpRequest,
-    token: &ApiToken,
-    state: &AppState,
-    id: &str,
-    action: DeadLetterAction,
+    request: HttpRequest,
+    token: web::Data<ApiToken>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    if let Some(denied) = refusal(request, token) {
+    if let Some(denied) = refusal(&request, &token) {
         return denied;
     }
+    let (id, action) = path.into_inner();
+    let id = id.as_str();
+    let Some(action) = DeadLetterAction::parse(&action) else {
+        return HttpResponse::NotFound().json(json!({ "error": "the actions are retry and drop" }));
+    };
     match action.apply(state.queue.as_ref(), id).await {
         Ok(true) => HttpResponse::Ok().json(json!({ "id": id, "result": action.done() })),
         Ok(false) => match state.queue.show(id).await {

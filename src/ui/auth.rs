@@ -1,7 +1,7 @@
 //! Signing in to the UI with the API token, and what protects its pages and forms.
 //!
-//! The cookie holds a value derived from the token (never the token): HMAC-SHA256 of a fixed
-//! purpose keyed with the token, so changing the token signs everyone out. Forms that change
+//! The cookie holds the session's end and its HMAC-SHA256 keyed with the token (never the token),
+//! so the server refuses it once it ended, and changing the token signs everyone out. Forms that change
 //! something carry a second derived value (CSRF), and their `Origin`, when the browser sends
 //! one, must be the UI's own host; the cookie is `SameSite=Strict` as well.
 
@@ -45,6 +45,28 @@ fn equal(presented: &str, expected: &str) -> bool {
     presented.as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
+/// A session that ends at `expires` (Unix seconds): `<expires>.<HMAC of it>`, so the server
+/// itself refuses it afterwards, whatever the browser keeps.
+fn session_until(token: &ApiToken, expires: i64) -> Option<String> {
+    let mac = derived(
+        token,
+        &format!("hedgehog-sidecar ui session until {expires}"),
+    )?;
+    Some(format!("{expires}.{mac}"))
+}
+
+/// Whether `cookie` is a session of this token that has not ended.
+fn is_session(token: &ApiToken, cookie: &str, now: i64) -> bool {
+    let Some((expires, _)) = cookie.split_once('.') else {
+        return false;
+    };
+    let Ok(expires) = expires.parse::<i64>() else {
+        return false;
+    };
+    let expected = session_until(token, expires);
+    expires > now && expected.is_some_and(|expected| equal(cookie, &expected))
+}
+
 /// The CSRF value the UI's forms carry.
 pub(crate) fn csrf(token: &ApiToken) -> String {
     derived(token, "hedgehog-sidecar ui csrf").unwrap_or_default()
@@ -66,10 +88,9 @@ pub(crate) fn signed_in(
     ui: &UiContext,
     title: &str,
 ) -> Result<Layout, SignInFirst> {
-    let session = derived(token, "hedgehog-sidecar ui session");
-    let cookie = request.cookie(COOKIE);
-    match (session, cookie) {
-        (Some(expected), Some(cookie)) if equal(cookie.value(), &expected) => {
+    let now = chrono::Utc::now().timestamp();
+    match request.cookie(COOKIE) {
+        Some(cookie) if is_session(token, cookie.value(), now) => {
             Ok(Layout::new(ui, title, csrf(token)))
         }
         _ => Err(SignInFirst(
@@ -163,7 +184,8 @@ pub(crate) async fn login(
     let next = safe_next(&form.next).to_owned();
     let expected = token.0.as_ref().filter(|t| !crate::config::is_blank(t));
     let accepted = expected.is_some_and(|t| equal(form.token.trim(), t.expose_secret()));
-    let session = derived(&token, "hedgehog-sidecar ui session");
+    let expires = chrono::Utc::now().timestamp() + SESSION_HOURS * 3600;
+    let session = session_until(&token, expires);
     let (true, Some(session), true) = (accepted, session, same_origin(&request)) else {
         let error = if expected.is_none() {
             "The UI is disabled: set api.token (HEDGEHOG_SIDECAR_API_TOKEN)."
@@ -225,15 +247,23 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_never_holds_the_token_and_changes_with_it() {
+    fn a_session_never_holds_the_token_and_ends_with_its_time_or_the_token() {
         let token = |t: &str| ApiToken(Some(secrecy::SecretString::from(t.to_owned())));
-        let session = derived(&token("s3cret"), "hedgehog-sidecar ui session").unwrap();
+        let session = session_until(&token("s3cret"), 2_000).unwrap();
         assert!(!session.contains("s3cret"));
-        assert_ne!(
-            Some(session),
-            derived(&token("other"), "hedgehog-sidecar ui session")
+        assert!(is_session(&token("s3cret"), &session, 1_999));
+        assert!(!is_session(&token("s3cret"), &session, 2_000), "ended");
+        assert!(
+            !is_session(&token("other"), &session, 1_999),
+            "token changed"
         );
-        assert_eq!(derived(&ApiToken(None), "x"), None);
+        let extended = session.replacen("2000", "9000", 1);
+        assert!(
+            !is_session(&token("s3cret"), &extended, 1_999),
+            "its end is signed"
+        );
+        assert!(!is_session(&token("s3cret"), "garbage", 0));
+        assert_eq!(session_until(&ApiToken(None), 2_000), None);
         assert_eq!(
             derived(&token(" "), "x"),
             None,

@@ -101,10 +101,8 @@ pub(crate) async fn act(
         return message(StatusCode::FORBIDDEN, layout, text);
     }
     let (id, action) = path.into_inner();
-    let action = match action.as_str() {
-        "retry" => DeadLetterAction::Retry,
-        "drop" => DeadLetterAction::Drop,
-        _ => return message(StatusCode::NOT_FOUND, layout, "No such action."),
+    let Some(action) = DeadLetterAction::parse(&action) else {
+        return message(StatusCode::NOT_FOUND, layout, "No such action.");
     };
     match action.apply(app.queue.as_ref(), &id).await {
         Ok(true) => redirect(&ui.link("/jobs?state=dead")),

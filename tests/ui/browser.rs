@@ -84,14 +84,14 @@ async fn visit(browser: &Client, sidecar: &Sidecar, path: &str, expected: &[&str
     check(browser, expected, shot).await;
 }
 
+/// The text of the element `css` selects.
+async fn text_of(browser: &Client, css: &str) -> String {
+    let element = browser.find(Locator::Css(css)).await.expect(css);
+    element.text().await.expect("its text")
+}
+
 async fn check(browser: &Client, expected: &[&str], shot: &str) {
-    let text = browser
-        .find(Locator::Css("body"))
-        .await
-        .expect("a body")
-        .text()
-        .await
-        .expect("its text");
+    let text = text_of(browser, "body").await;
     for needle in expected {
         assert!(
             text.contains(needle),
@@ -160,13 +160,7 @@ async fn every_page_shows_its_content_in_chromium() {
         "objects-drifted",
     )
     .await;
-    let filtered = browser
-        .find(Locator::Id("objects"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let filtered = text_of(&browser, "#objects").await;
     assert!(
         !filtered.contains("spine-01"),
         "the filter keeps drifted objects only: {filtered}"
