@@ -111,17 +111,25 @@ async fn dead_letters_are_shown_retried_and_dropped_over_the_api(backend: Backen
     assert_eq!(status, 404, "dropped: gone");
     let (status, _) = call(&app, "POST", "/api/v1/jobs/no-such-job/retry", API_TOKEN).await;
     assert_eq!(status, 404);
+    let (status, _) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/jobs/{first}/run"),
+        API_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 404, "only retry and drop");
     let (_, list) = call(&app, "GET", "/api/v1/jobs?state=dead", API_TOKEN).await;
     assert_eq!(list["counts"]["dead"], 0, "{list}");
     assert_eq!(app.queue.stats().await.unwrap().queued, 1);
     app.stop().await;
 }
 
-/// `hedgehog-sidecar jobs ...` against the running sidecar at `app`; (success, stdout, stderr).
-fn jobs_command(storage: &Storage, app: &TestApp, args: &[&str]) -> (bool, String, String) {
+/// `hedgehog-sidecar jobs ...` against the sidecar at `url`; (success, stdout, stderr).
+fn jobs_command(storage: &Storage, url: &str, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))
         .arg("jobs")
-        .args(["--url", &app.url("")])
+        .args(["--url", url])
         .args(args)
         .env_remove("HEDGEHOG_SIDECAR_CONFIG")
         .env_remove("HEDGEHOG_SIDECAR_REDIS_URL")
@@ -142,10 +150,10 @@ async fn the_jobs_command_talks_to_the_running_sidecar(backend: Backend) {
     let app = serving(&storage).await;
     let first = dead_letter(&app, 1, "NetBox refused the token").await;
     let second = dead_letter(&app, 2, "the cluster refused it").await;
+    let url = app.url("");
     let run = |args: Vec<String>| {
-        let (storage, app) = (&storage, &app);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        jobs_command(storage, app, &args)
+        jobs_command(&storage, &url, &args)
     };
 
     let (ok, out, err) = run(vec!["list".into(), "--state".into(), "dead".into()]);
@@ -182,4 +190,11 @@ async fn the_jobs_command_talks_to_the_running_sidecar(backend: Backend) {
         .map(|(state, _)| state);
     assert_eq!(state, Some(JobState::Queued));
     app.stop().await;
+
+    let (ok, _, err) = run(vec!["list".into()]);
+    assert!(!ok, "no sidecar answers any more");
+    assert!(
+        err.contains(&url) && err.contains("is `serve` running?"),
+        "{err}"
+    );
 }
