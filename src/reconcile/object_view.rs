@@ -42,3 +42,51 @@ pub fn view_of(desired: &Desired, actual: &[Value], key: &ObjectKey) -> ObjectVi
         live,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::Kind;
+
+    fn switch(name: &str) -> Value {
+        json!({"apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Switch",
+               "metadata": {"name": name, "managedFields": [{"manager": "hedgehog-sidecar"}]},
+               "spec": {"asn": 65101}})
+    }
+
+    #[test]
+    fn shows_the_rendered_and_live_object_without_managed_fields() {
+        let manifest = serde_json::from_value(switch("leaf-01")).unwrap();
+        let desired = Desired {
+            manifests: vec![manifest],
+            ..Desired::default()
+        };
+        let key = ObjectKey {
+            kind: Kind::Switch,
+            name: "leaf-01".into(),
+        };
+        let view = view_of(&desired, &[switch("leaf-02"), switch("leaf-01")], &key);
+        assert_eq!(view.rendered.unwrap()["spec"]["asn"], 65101);
+        let live = view.live.unwrap();
+        assert_eq!(live["metadata"]["name"], "leaf-01");
+        assert!(live["metadata"].get("managedFields").is_none(), "{live}");
+        assert_eq!(view.held_back, None);
+    }
+
+    #[test]
+    fn a_held_back_object_says_why_and_a_missing_one_is_none() {
+        let key = ObjectKey {
+            kind: Kind::VPC,
+            name: "vpc-1".into(),
+        };
+        let desired = Desired {
+            held_back: [(key.clone(), "subnet overlaps vpc-2".to_owned())].into(),
+            ..Desired::default()
+        };
+        let view = view_of(&desired, &[], &key);
+        assert_eq!(view.held_back.as_deref(), Some("subnet overlaps vpc-2"));
+        assert_eq!((view.rendered, view.live), (None, None));
+    }
+}
