@@ -19,7 +19,7 @@ use crate::reconcile::object_view::{ObjectView, view_of};
 use crate::reconcile::scheduler::{FabricRunner, Scheduler};
 use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
 use crate::state::{MemoryState, RedisState, SharedState};
-use crate::targets::{Cause, Target, for_fabric};
+use crate::targets::{Target, for_fabric};
 
 /// How old an agent's heartbeat may be before the switch counts as down.
 const HEARTBEAT_STALE: chrono::Duration = chrono::Duration::minutes(5);
@@ -169,14 +169,7 @@ impl FabricRunner for FabricServices {
         match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
             Some(parts) => {
                 let report = self.reconciler(parts).run(options).await;
-                if let Some(healed) = &report.healed {
-                    let cause = Cause {
-                        reason: "reconcile: self-heal".into(),
-                        ..Cause::default()
-                    };
-                    let target = parts.target.kind();
-                    self.recent.record(&fabric.name, target, &cause, healed);
-                }
+                self.recent.record_heal(parts.target.kind(), &report);
                 report
             }
             None => {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::attribution::Credit;
+use crate::reconcile::FabricReport;
 use crate::targets::{Cause, PublishReport};
 
 /// How many publishes are kept; the oldest go first.
@@ -76,6 +77,17 @@ impl RecentPublishes {
         records.push_back(record);
     }
 
+    /// Keeps what a reconcile's self-heal applied or pruned, if anything.
+    pub fn record_heal(&self, target: &'static str, report: &FabricReport) {
+        if let Some(healed) = &report.healed {
+            let cause = Cause {
+                reason: "reconcile: self-heal".into(),
+                ..Cause::default()
+            };
+            self.record(&report.fabric, target, &cause, healed);
+        }
+    }
+
     /// The kept publishes, newest first.
     pub fn newest_first(&self) -> Vec<PublishRecord> {
         let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
@@ -131,6 +143,20 @@ mod tests {
             kept.last().unwrap().created,
             vec!["Switch/leaf-5".to_owned()]
         );
+    }
+
+    #[test]
+    fn a_self_heal_is_kept_as_the_reconciles() {
+        let recent = RecentPublishes::default();
+        let mut pass = FabricReport::new("lab", "apply", false);
+        recent.record_heal("cluster", &pass);
+        assert!(recent.newest_first().is_empty(), "nothing healed");
+        pass.healed = Some(report("leaf-01"));
+        recent.record_heal("cluster", &pass);
+        let kept = recent.newest_first();
+        assert_eq!(kept[0].cause, "reconcile: self-heal");
+        assert_eq!(kept[0].created, vec!["Switch/leaf-01".to_owned()]);
+        assert!(kept[0].users.is_empty());
     }
 
     #[test]
