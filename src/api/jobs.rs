@@ -92,11 +92,7 @@ async fn show(
         return denied;
     }
     match state.queue.show(&id).await {
-        Ok(Some((job_state, job))) => {
-            let mut value = serde_json::to_value(&job).unwrap_or_default();
-            value["state"] = json!(job_state.as_str());
-            HttpResponse::Ok().json(value)
-        }
+        Ok(Some((job_state, job))) => HttpResponse::Ok().json(job.shown(job_state)),
         Ok(None) => not_found(&id),
         Err(error) => unavailable(&error),
     }

@@ -119,11 +119,7 @@ async fn write_offline(
             write_list(out, &stats, state, &jobs)?;
         }
         JobsCommand::Show { id } => match queue.show(&id).await? {
-            Some((state, job)) => {
-                let mut value = serde_json::to_value(&job)?;
-                value["state"] = Value::from(state.as_str());
-                write_job(out, &value)?;
-            }
+            Some((state, job)) => write_job(out, &job.shown(state))?,
             None => anyhow::bail!("no job {id}"),
         },
         JobsCommand::Retry { id } => {

@@ -90,6 +90,13 @@ pub struct Job {
 }
 
 impl Job {
+    /// The job as `jobs show` and `GET /api/v1/jobs/{id}` show it: every field and its state.
+    pub fn shown(&self, state: JobState) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["state"] = serde_json::Value::from(state.as_str());
+        value
+    }
+
     pub(crate) fn from_parts(
         id: String,
         new: NewJob,

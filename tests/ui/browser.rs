@@ -84,14 +84,30 @@ async fn visit(browser: &Client, sidecar: &Sidecar, path: &str, expected: &[&str
     check(browser, expected, shot).await;
 }
 
-/// The text of the element `css` selects.
+/// The text of the element `css` selects, once the page shows it (a click's navigation may
+/// still be under way: the element is then missing or stale for a moment).
 async fn text_of(browser: &Client, css: &str) -> String {
-    let element = browser.find(Locator::Css(css)).await.expect(css);
-    element.text().await.expect("its text")
+    for _ in 0..50 {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no `{css}` on the page within 10 s");
 }
 
+/// Waits up to 10 s for the page to show each of `expected`, then keeps a screenshot.
 async fn check(browser: &Client, expected: &[&str], shot: &str) {
-    let text = text_of(browser, "body").await;
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = text_of(browser, "body").await;
+        if expected.iter().all(|needle| text.contains(needle)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     for needle in expected {
         assert!(
             text.contains(needle),
