@@ -8,9 +8,10 @@ use serde::Deserialize;
 use super::UiContext;
 use super::auth::signed_in;
 use super::fabrics::FabricRow;
+use super::format::{name, time};
 use super::page::{Layout, html, message};
 use crate::api::fabrics::{ApiToken, summary};
-use crate::reconcile::{ObjectReport, ObjectState, Problem};
+use crate::reconcile::{ObjectReport, ObjectState, Problem, SwitchHealth};
 
 const STATES: [ObjectState; 5] = [
     ObjectState::InSync,
@@ -35,6 +36,34 @@ impl Filter {
     }
 }
 
+/// A switch's agent as the last reconcile found it.
+pub(crate) struct SwitchRow {
+    pub switch: String,
+    pub health: String,
+    pub generations: String,
+    pub last_heartbeat: String,
+    pub nos_version: String,
+    pub message: String,
+}
+
+impl From<&SwitchHealth> for SwitchRow {
+    fn from(s: &SwitchHealth) -> Self {
+        let generation = |g: Option<i64>| g.map_or_else(|| "-".to_owned(), |g| g.to_string());
+        Self {
+            switch: s.switch.clone(),
+            health: name(&serde_json::to_value(s.health).unwrap_or_default()),
+            generations: format!(
+                "{} of {}",
+                generation(s.applied_generation),
+                generation(s.desired_generation)
+            ),
+            last_heartbeat: time(s.last_heartbeat),
+            nos_version: s.nos_version.clone().unwrap_or_else(|| "-".into()),
+            message: s.message.clone(),
+        }
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "ui/objects.html")]
 struct ObjectsPage {
@@ -46,6 +75,7 @@ struct ObjectsPage {
     filter: Filter,
     objects: Vec<ObjectReport>,
     problems: Vec<Problem>,
+    switches: Vec<SwitchRow>,
 }
 
 pub(crate) async fn page(
@@ -82,6 +112,10 @@ pub(crate) async fn page(
         states: STATES.iter().map(|s| s.as_str()).collect(),
         kinds,
         objects: all.iter().filter(|o| filter.keeps(o)).cloned().collect(),
+        switches: report
+            .as_ref()
+            .map(|r| r.switches.iter().map(SwitchRow::from).collect())
+            .unwrap_or_default(),
         problems: report.map(|r| r.problems).unwrap_or_default(),
         filter,
     };

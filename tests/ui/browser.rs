@@ -155,6 +155,7 @@ async fn every_page_shows_its_content_in_chromium() {
     let fabric = [
         "lab",
         "OutOfSync",
+        "Progressing",
         "Last reconcile",
         "3 (1 in sync, 1 drifted",
     ];
@@ -166,6 +167,8 @@ async fn every_page_shows_its_content_in_chromium() {
         "vpc-broken",
         "held_back",
         "subnet 10.0.0.0/33 is not a prefix",
+        "3 of 4",
+        "applying generation 4",
     ];
     visit(&browser, &sidecar, "/ui/fabrics/lab", &objects, "objects").await;
     visit(

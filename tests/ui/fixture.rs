@@ -16,8 +16,8 @@ use hedgehog_sidecar::pipeline::RecentPublishes;
 use hedgehog_sidecar::queue::JobQueue;
 use hedgehog_sidecar::reconcile::scheduler::{FabricRunner, Scheduler};
 use hedgehog_sidecar::reconcile::{
-    FabricReport, ObjectReport, ObjectState, ObjectView, Problem, ReconcileOptions, SourceRef,
-    SyncStatus,
+    FabricReport, Health, ObjectReport, ObjectState, ObjectView, Problem, ReconcileOptions,
+    SourceRef, SwitchHealth, SyncStatus,
 };
 use hedgehog_sidecar::state::{MemoryState, SharedState};
 use hedgehog_sidecar::targets::{Cause, PublishReport};
@@ -44,6 +44,7 @@ impl FabricRunner for DriftingFabric {
     async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport {
         let mut report = FabricReport::new(&fabric.name, "apply", options.dry_run);
         report.sync = SyncStatus::OutOfSync;
+        report.health = Health::Progressing;
         let object = |kind, name, state, diffs| ObjectReport {
             key: key(kind, name),
             state,
@@ -60,6 +61,15 @@ impl FabricRunner for DriftingFabric {
             object(Kind::Switch, "spine-01", ObjectState::InSync, vec![]),
             object(Kind::VPC, "vpc-broken", ObjectState::HeldBack, vec![]),
         ];
+        report.switches = vec![SwitchHealth {
+            switch: "leaf-01".into(),
+            health: Health::Progressing,
+            desired_generation: Some(4),
+            applied_generation: Some(3),
+            last_heartbeat: None,
+            nos_version: Some("4.5.0".into()),
+            message: "applying generation 4".into(),
+        }];
         report.problems = vec![Problem {
             objects: vec![source("ipam.vrf", 40, "vpc-broken")],
             message: "VRF vpc-broken: subnet 10.0.0.0/33 is not a prefix".into(),
