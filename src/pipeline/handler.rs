@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 use tracing::Instrument;
 
 use super::publisher::{FabricPublisher, PublishError};
+use super::recent::RecentPublishes;
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
 
@@ -27,6 +28,8 @@ pub struct FabricPublishFailed {
 
 pub struct FabricJobHandler {
     fabrics: BTreeMap<String, FabricSlot>,
+    /// Where each publish that changed a target is kept for the web UI's journal.
+    recent: Arc<RecentPublishes>,
 }
 
 /// One fabric: its publisher, serialised, and when its last successful publish started.
@@ -49,7 +52,16 @@ impl FabricJobHandler {
                 )
             })
             .collect();
-        Self { fabrics }
+        Self {
+            fabrics,
+            recent: Arc::default(),
+        }
+    }
+
+    /// Keeps the publishes in `recent` (the one the web UI shows).
+    pub fn with_recent(mut self, recent: Arc<RecentPublishes>) -> Self {
+        self.recent = recent;
+        self
     }
 
     /// The fabrics a job concerns: the one its object names, else every fabric (an
@@ -101,7 +113,7 @@ impl JobHandler for FabricJobHandler {
                 );
             }
             for slot in slots {
-                publish_one(slot, &cause, changed_at).await?;
+                publish_one(slot, &cause, changed_at, &self.recent).await?;
             }
             Ok(())
         }
@@ -114,6 +126,7 @@ async fn publish_one(
     slot: &FabricSlot,
     cause: &Cause,
     changed_at: Option<DateTime<Utc>>,
+    recent: &RecentPublishes,
 ) -> Result<(), JobError> {
     let fabric = &slot.publisher.fabric.name;
     // One publish per fabric at a time; a burst of changes queues here and most of them find
@@ -129,6 +142,10 @@ async fn publish_one(
     match slot.publisher.publish(cause).await {
         Ok(outcome) => {
             *last_started = Some(started);
+            if let Some(report) = &outcome.report {
+                let target = slot.publisher.target.kind();
+                recent.record(fabric, target, &outcome.cause, report);
+            }
             match &outcome.report {
                 Some(report) => tracing::info!(
                     fabric,

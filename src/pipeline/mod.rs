@@ -8,10 +8,12 @@ pub mod build;
 mod credits;
 mod handler;
 mod publisher;
+pub mod recent;
 
 #[cfg(test)]
 mod tests;
 
 pub use build::FabricServices;
 pub use handler::{FabricJobHandler, FabricPublishFailed};
-pub use publisher::{FabricPublisher, PublishError, PublishOutcome};
+pub use publisher::{FabricPublisher, PublishError, PublishOutcome, describe};
+pub use recent::{PublishRecord, RecentPublishes};
