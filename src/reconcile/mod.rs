@@ -7,6 +7,7 @@ pub(crate) mod fabric_status;
 pub(crate) mod health;
 pub(crate) mod isolation;
 pub mod metrics;
+mod pass_log;
 
 pub use compare::{ObjectReport, ObjectState, compare};
 pub use health::{Health, SwitchHealth, SyncStatus};

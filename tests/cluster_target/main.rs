@@ -444,7 +444,7 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
             command
                 .arg("--config")
                 .arg(&config)
-                .args(["apply", "--fabric", "east", "--from-yaml"])
+                .args(["apply", "-o", "json", "--fabric", "east", "--from-yaml"])
                 .arg(&file);
             if dry_run {
                 command.arg("--dry-run");

@@ -39,6 +39,9 @@ pub struct Desired {
     /// List fields where NetBox may hold more than we ask for (object types an admin added):
     /// ours must be included, theirs are kept.
     pub union_fields: &'static [&'static str],
+    /// Fields only set when the object is created: an existing value is kept (another step of
+    /// setup, or an administrator, decides it).
+    pub kept_fields: &'static [&'static str],
 }
 
 /// Creates or updates `desired`; returns the object's id and what was done.
@@ -84,6 +87,9 @@ async fn update(
     let id = object_id(desired, existing)?;
     let mut patch = Map::new();
     for (field, want) in &desired.body {
+        if desired.kept_fields.contains(&field.as_str()) {
+            continue;
+        }
         let have = existing.get(field).unwrap_or(&Value::Null);
         if desired.union_fields.contains(&field.as_str()) {
             if let Some(merged) = union(want, have) {

@@ -151,6 +151,7 @@ pub(crate) fn event_rules(name: &str, webhook_id: u64, mappings: &[MappingConfig
                 body: body.as_object().cloned().unwrap_or_default(),
                 // Setup owns these rules: a type moved to another rule must leave this one.
                 union_fields: &[],
+                kept_fields: &[],
             }
         })
         .collect()

@@ -127,6 +127,7 @@ fn permission(username: &str, user_id: u64) -> Desired {
         value: username.to_owned(),
         body: body.as_object().cloned().unwrap_or_default(),
         union_fields: &["object_types", "users"],
+        kept_fields: &[],
     }
 }
 

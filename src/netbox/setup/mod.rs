@@ -4,7 +4,9 @@
 mod definitions;
 pub(crate) mod ensure;
 mod event_rules;
+pub mod fabric_choices;
 pub mod identity;
+pub mod links;
 
 use std::fmt;
 
@@ -20,10 +22,7 @@ use super::pagination::ListQuery;
 use crate::config::MappingConfig;
 use ensure::{Desired, ensure};
 
-/// Default name of the webhook and the event rule.
-pub(crate) const DEFAULT_NAME: &str = "hedgehog-sidecar";
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SetupSpec {
     /// The sidecar's base URL as NetBox reaches it; the webhook posts to `<url>/webhooks/netbox`.
     pub sidecar_url: String,
@@ -31,10 +30,17 @@ pub struct SetupSpec {
     pub webhook_secret: Option<SecretString>,
     /// The mappings of all configured fabrics (custom field names, tags, roles).
     pub mappings: Vec<MappingConfig>,
-    /// Name of the webhook and of the event rule.
+    /// The instance's name: of the webhook, its event rules and the custom links.
     pub name: String,
     /// The sidecar's own NetBox user (see [`identity`]); `None` leaves users alone.
     pub sidecar_user: Option<String>,
+    /// The configured fabrics' names, in the order of `mappings`: their saved filters and,
+    /// with `fabric_choices`, the choices of the fabric custom field.
+    pub fabrics: Vec<String>,
+    /// Make the fabric custom field a selection of `fabrics` (see [`fabric_choices`]).
+    pub fabric_choices: bool,
+    /// The sidecar's UI as browsers reach it: NetBox's objects link to it (see [`links`]).
+    pub sidecar_public_url: Option<String>,
 }
 
 /// One object setup looked at.
@@ -116,7 +122,8 @@ pub async fn run_setup(
     spec: &SetupSpec,
 ) -> Result<SetupReport, NetBoxError> {
     let report = ensure_schema(client, &spec.mappings).await?;
-    let mut report = ensure_webhook(client, spec, report).await?;
+    let report = ensure_webhook(client, spec, report).await?;
+    let mut report = ensure_views(client, spec, report).await?;
     if let Some(user) = &spec.sidecar_user {
         report.identity = Some(identity::ensure_identity(client, user).await?);
     }
@@ -168,32 +175,84 @@ async fn ensure_webhook(
     Ok(report)
 }
 
+/// What NetBox shows of the sidecar: the fabric field's choices, the saved filters of each
+/// fabric's problems and the links to the sidecar's UI.
+async fn ensure_views(
+    client: &NetBoxClient,
+    spec: &SetupSpec,
+    mut report: SetupReport,
+) -> Result<SetupReport, NetBoxError> {
+    let default = MappingConfig::default();
+    let first = spec.mappings.first().unwrap_or(&default);
+    if spec.fabric_choices && !spec.fabrics.is_empty() {
+        let field = &first.custom_fields.fabric;
+        let set = fabric_choices::choice_set(field, &spec.fabrics);
+        apply(client, &mut report, &[set]).await?;
+        apply(client, &mut report, &[fabric_choices::select_field(field)]).await?;
+    }
+    let fabrics: Vec<(String, MappingConfig)> = spec
+        .fabrics
+        .iter()
+        .cloned()
+        .zip(spec.mappings.iter().cloned())
+        .collect();
+    let mut views = links::saved_filters(&fabrics);
+    if let Some(url) = &spec.sidecar_public_url {
+        views.extend(links::custom_links(&spec.name, url, first));
+    }
+    apply(client, &mut report, &views).await?;
+    Ok(report)
+}
+
+/// Deletes the custom links named after `instance`: what [`run_setup`] created for a public
+/// URL. Returns how many were deleted.
+pub async fn remove_links(client: &NetBoxClient, instance: &str) -> Result<usize, NetBoxError> {
+    let links = links::custom_links(instance, "", &MappingConfig::default());
+    let names: Vec<String> = links.into_iter().map(|l| l.value).collect();
+    remove_named(client, endpoints::CUSTOM_LINKS, "name", &names).await
+}
+
+/// Deletes the saved filters of `fabric`.
+pub async fn remove_saved_filters(
+    client: &NetBoxClient,
+    fabric: &str,
+) -> Result<usize, NetBoxError> {
+    let filters = links::saved_filters(&[(fabric.to_owned(), MappingConfig::default())]);
+    let slugs: Vec<String> = filters.into_iter().map(|f| f.value).collect();
+    remove_named(client, endpoints::SAVED_FILTERS, "slug", &slugs).await
+}
+
+/// Deletes the objects of `endpoint` whose `key` is one of `values` exactly.
+async fn remove_named(
+    client: &NetBoxClient,
+    endpoint: endpoints::Endpoint,
+    key: &str,
+    values: &[String],
+) -> Result<usize, NetBoxError> {
+    let query = values
+        .iter()
+        .fold(ListQuery::new(), |q, v| q.filter(key, v));
+    let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
+    let mut removed = 0;
+    for object in found {
+        let ours = values.iter().any(|v| object[key] == v.as_str());
+        if let (true, Some(id)) = (ours, object["id"].as_u64()) {
+            client.delete::<()>(&endpoint.detail(id), None).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Deletes the event rules and the webhook setup named after `name` (the custom fields, tags
 /// and roles stay: objects may still use them). Returns how many objects were deleted.
 pub async fn remove_webhook(client: &NetBoxClient, name: &str) -> Result<usize, NetBoxError> {
-    let mut removed = 0;
     let rules: Vec<String> = event_rules::SUFFIXES
         .iter()
         .map(|s| format!("{name}{s}"))
         .collect();
-    let targets = [
-        (endpoints::EVENT_RULES, rules),
-        (endpoints::WEBHOOKS, vec![name.to_owned()]),
-    ];
-    for (endpoint, names) in targets {
-        let query = names
-            .iter()
-            .fold(ListQuery::new(), |q, n| q.filter("name", n));
-        let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
-        let ours = |o: &&serde_json::Value| names.iter().any(|n| o["name"] == n.as_str());
-        for object in found.iter().filter(ours) {
-            if let Some(id) = object["id"].as_u64() {
-                client.delete::<()>(&endpoint.detail(id), None).await?;
-                removed += 1;
-            }
-        }
-    }
-    Ok(removed)
+    let removed = remove_named(client, endpoints::EVENT_RULES, "name", &rules).await?;
+    Ok(removed + remove_named(client, endpoints::WEBHOOKS, "name", &[name.to_owned()]).await?)
 }
 
 /// Ensures the objects concurrently (bounded by the client); returns their ids in order.
