@@ -55,6 +55,8 @@ pub struct SetupItem {
 #[derive(Debug, Default)]
 pub struct SetupReport {
     pub items: Vec<SetupItem>,
+    /// What setup could not do and the operator may want to (printed after the items).
+    pub notes: Vec<String>,
     pub identity: Option<identity::Identity>,
 }
 
@@ -81,6 +83,9 @@ impl fmt::Display for SetupReport {
                 "{:<28} {:<28} {}",
                 item.object_type, item.name, item.outcome
             )?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         if let Some(id) = &self.identity {
             writeln!(
@@ -121,7 +126,11 @@ pub async fn run_setup(
     client: &NetBoxClient,
     spec: &SetupSpec,
 ) -> Result<SetupReport, NetBoxError> {
-    let report = ensure_schema(client, &spec.mappings).await?;
+    // The fabric field's type is decided when it is created: the choices come first.
+    let choices = fabric_choices::ensure(client, spec).await?;
+    let mut report = ensure_schema(client, &spec.mappings).await?;
+    report.items.splice(0..0, choices.items);
+    report.notes = choices.notes;
     let report = ensure_webhook(client, spec, report).await?;
     let mut report = ensure_views(client, spec, report).await?;
     if let Some(user) = &spec.sidecar_user {
@@ -175,8 +184,8 @@ async fn ensure_webhook(
     Ok(report)
 }
 
-/// What NetBox shows of the sidecar: the fabric field's choices, the saved filters of each
-/// fabric's problems and the links to the sidecar's UI.
+/// What NetBox shows of the sidecar: the saved filters of each fabric's problems and the
+/// links to the sidecar's UI.
 async fn ensure_views(
     client: &NetBoxClient,
     spec: &SetupSpec,
@@ -184,12 +193,6 @@ async fn ensure_views(
 ) -> Result<SetupReport, NetBoxError> {
     let default = MappingConfig::default();
     let first = spec.mappings.first().unwrap_or(&default);
-    if spec.fabric_choices && !spec.fabrics.is_empty() {
-        let field = &first.custom_fields.fabric;
-        let set = fabric_choices::choice_set(field, &spec.fabrics);
-        apply(client, &mut report, &[set]).await?;
-        apply(client, &mut report, &[fabric_choices::select_field(field)]).await?;
-    }
     let fabrics: Vec<(String, MappingConfig)> = spec
         .fabrics
         .iter()
