@@ -137,3 +137,29 @@ pub fn text(report: &FabricReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exit_code(sync: SyncStatus, dry_run: bool) -> Option<u8> {
+        let mut report = FabricReport::new("lab", "apply", dry_run);
+        report.sync = sync;
+        outcome(&report, dry_run)
+            .err()
+            .map(|e| e.downcast_ref::<Exit>().expect("an exit").code)
+    }
+
+    #[test]
+    fn a_dry_run_exits_1_on_drift_and_any_pass_2_when_nothing_was_compared() {
+        assert_eq!(exit_code(SyncStatus::Synced, true), None);
+        assert_eq!(exit_code(SyncStatus::OutOfSync, true), Some(1));
+        assert_eq!(
+            exit_code(SyncStatus::OutOfSync, false),
+            None,
+            "healed or reported"
+        );
+        assert_eq!(exit_code(SyncStatus::Unknown, true), Some(2));
+        assert_eq!(exit_code(SyncStatus::Unknown, false), Some(2));
+    }
+}
