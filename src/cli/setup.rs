@@ -4,6 +4,7 @@
 
 use anyhow::Context as _;
 
+use super::output::OutputFormat;
 use crate::allocation::ensure_pools;
 use crate::config::{Settings, resolve_secret};
 use crate::fabric_env::FabricEnvSource;
@@ -22,6 +23,9 @@ pub struct SetupArgs {
     /// default: the first of `webhook.ignore_users`, so its write-backs are never queued.
     #[arg(long)]
     pub user: Option<String>,
+    /// How to print the report (every format carries a token created for the user).
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: OutputFormat,
 }
 
 pub async fn run(settings: Settings, args: SetupArgs) -> anyhow::Result<()> {
@@ -50,7 +54,7 @@ pub async fn run(settings: Settings, args: SetupArgs) -> anyhow::Result<()> {
         sidecar_public_url: settings.sidecar_public_url.clone(),
     };
     let report = run_setup(&client, &spec).await?;
-    println!("{report}");
+    args.output.print(&report, || format!("{report}\n"))?;
     for fabric in settings.fabrics.iter().filter(|f| f.allocate) {
         // The pools are the fabric's own configuration: its cluster's in apply mode.
         let resolved = FabricEnvSource::connect(fabric)

@@ -10,7 +10,8 @@ use crate::netbox::endpoints::Endpoint;
 use crate::netbox::error::NetBoxError;
 use crate::netbox::pagination::ListQuery;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Created,
     /// The fields that were changed.

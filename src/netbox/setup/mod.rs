@@ -44,7 +44,7 @@ pub struct SetupSpec {
 }
 
 /// One object setup looked at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SetupItem {
     pub object_type: &'static str,
     pub name: String,
@@ -52,7 +52,7 @@ pub struct SetupItem {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct SetupReport {
     pub items: Vec<SetupItem>,
     /// What setup could not do and the operator may want to (printed after the items).
@@ -279,4 +279,40 @@ async fn apply(
         ids.push(id);
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_as_json_names_each_outcome_and_carries_a_new_token() {
+        let report = SetupReport {
+            items: vec![SetupItem {
+                object_type: "extras.webhook",
+                name: "hhs".into(),
+                id: 4,
+                outcome: Outcome::Updated(vec!["payload_url".into()]),
+            }],
+            notes: vec![],
+            identity: Some(identity::Identity {
+                username: "hedgehog-sidecar".into(),
+                user_id: 9,
+                configured: false,
+                user: Outcome::Created,
+                permission: Outcome::Unchanged,
+                new_token: Some(SecretString::from("nbt_a.b".to_owned())),
+            }),
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["items"][0]["outcome"],
+            serde_json::json!({"updated": ["payload_url"]})
+        );
+        assert_eq!(json["identity"]["user"], "created");
+        assert_eq!(
+            json["identity"]["new_token"], "nbt_a.b",
+            "shown once, in any format"
+        );
+    }
 }
