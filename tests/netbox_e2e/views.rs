@@ -79,6 +79,7 @@ async fn setup_links_objects_to_the_ui_filters_problems_and_lists_the_fabrics() 
         &format!("hedgehog-{lab}-drifted"),
     )
     .await;
+    let members = find(&client, ep::EVENT_RULES, "name", &format!("{name}-members")).await;
     let links: Vec<Value> = client
         .list(
             ep::CUSTOM_LINKS.path,
@@ -127,6 +128,10 @@ async fn setup_links_objects_to_the_ui_filters_problems_and_lists_the_fabrics() 
         "drifted"
     );
     assert_eq!(filters.len(), 3, "invalid, refused, drifted");
+    // The last run, for the second fabric, left the rule sending only its members.
+    let member = &members["conditions"]["or"][0];
+    assert_eq!(member["op"], "in", "{members}");
+    assert_eq!(member["value"], serde_json::json!([prod]), "{members}");
 }
 
 #[tokio::test]

@@ -179,7 +179,7 @@ async fn ensure_webhook(
     }
     let webhook = definitions::webhook(&spec.name, &spec.sidecar_url, &secret);
     let webhook_id = apply(client, &mut report, &[webhook]).await?[0];
-    let rules = event_rules::event_rules(&spec.name, webhook_id, &spec.mappings);
+    let rules = event_rules::event_rules(&spec.name, webhook_id, &spec.mappings, &spec.fabrics);
     apply(client, &mut report, &rules).await?;
     Ok(report)
 }
