@@ -4,6 +4,7 @@ mod body;
 pub mod fabrics;
 mod health;
 pub(crate) mod jobs;
+pub mod metric_catalog;
 pub mod metrics;
 pub(crate) mod server;
 pub(crate) mod state;

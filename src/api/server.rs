@@ -143,6 +143,8 @@ pub async fn spawn_app(
     let verifier = webhook_verifier(settings)?;
     let queue = open_queue(settings)?;
     let _ = super::metrics::handle();
+    let fabrics: Vec<String> = settings.fabrics.iter().map(|f| f.name.clone()).collect();
+    super::metric_catalog::register(&fabrics);
     let (enqueuer, flushers) = Enqueuer::start(queue.clone(), settings.queue.batch_max, 2);
     let (in_use, all_dropped) = tokio::sync::mpsc::channel::<()>(1);
     let state = web::Data::new(AppState {

@@ -39,6 +39,22 @@ pub struct Settings {
     pub reconcile: ReconcileSettings,
     #[serde(default, rename = "fabric")]
     pub fabrics: Vec<FabricConfig>,
+    /// This sidecar's name in NetBox: its webhook, event rules and custom links are named
+    /// after it, so two sidecars on one NetBox never take over each other's.
+    #[serde(default = "default_instance")]
+    pub instance: String,
+    /// The sidecar's web UI as browsers reach it, path prefix included
+    /// (`https://netbox.example.org/hedgehog`); `setup` links NetBox's objects to it.
+    #[serde(default)]
+    pub sidecar_public_url: Option<String>,
+    /// NetBox as browsers reach it, for links back to NetBox (the rendered objects'
+    /// annotations when a fabric sets no `mapping.netbox_public_url`).
+    #[serde(default)]
+    pub netbox_public_url: Option<String>,
+}
+
+fn default_instance() -> String {
+    "hedgehog-sidecar".into()
 }
 
 fn default_listen() -> SocketAddr {
@@ -59,6 +75,9 @@ impl Default for Settings {
             log: LogSettings::default(),
             reconcile: ReconcileSettings::default(),
             fabrics: Vec::new(),
+            instance: default_instance(),
+            sidecar_public_url: None,
+            netbox_public_url: None,
         }
     }
 }
@@ -206,6 +225,10 @@ pub struct NetBoxSettings {
     /// Pages fetched at once.
     pub concurrency: usize,
     pub max_retries: u32,
+    /// `setup` makes the fabric custom field a selection of the configured fabrics, so a
+    /// misspelt fabric is refused by NetBox instead of silently dropping the object. False
+    /// leaves it free text (a NetBox shared with generated fabric names, like a test NetBox).
+    pub fabric_choices: bool,
 }
 
 impl Default for NetBoxSettings {
@@ -220,6 +243,7 @@ impl Default for NetBoxSettings {
             page_size: 1000,
             concurrency: 4,
             max_retries: 5,
+            fabric_choices: true,
         }
     }
 }

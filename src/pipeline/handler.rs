@@ -6,7 +6,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
-use tracing::Instrument;
 
 use super::publisher::{FabricPublisher, PublishError};
 use super::recent::RecentPublishes;
@@ -89,8 +88,8 @@ impl FabricJobHandler {
 #[async_trait]
 impl JobHandler for FabricJobHandler {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let span = tracing::info_span!("job", job_id = %job.id, key = %job.key,
-            request_id = job.request_id.as_deref().unwrap_or("-"));
+        // The worker's `job` span (id, key, request id, attempt) is already entered: a second
+        // span here would print every field twice on each line.
         async {
             let changed_at = DateTime::parse_from_rfc3339(&job.timestamp)
                 .ok()
@@ -117,7 +116,6 @@ impl JobHandler for FabricJobHandler {
             }
             Ok(())
         }
-        .instrument(span)
         .await
     }
 }

@@ -7,6 +7,7 @@
 pub mod build;
 mod credits;
 mod handler;
+pub mod metrics;
 mod publisher;
 pub mod recent;
 

@@ -103,11 +103,9 @@ impl FabricPublisher {
                 .extend(self.source.deletions(&unexplained).await);
         }
         let cause = history.credited(cause, &desired);
-        let report = self
-            .target
-            .publish(&manifests, &cause, false)
-            .await
-            .map_err(PublishError::Target)?;
+        let published = self.target.publish(&manifests, &cause, false).await;
+        super::metrics::record_publish(&self.fabric.name, &published);
+        let report = published.map_err(PublishError::Target)?;
         self.published_outcomes(&mut outcomes, &desired, &report);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);

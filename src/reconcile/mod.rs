@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod isolation;
 pub mod metrics;
 pub mod object_view;
+mod pass_log;
 
 pub use compare::{ObjectReport, ObjectState, compare};
 pub use health::{Health, SwitchHealth, SyncStatus};

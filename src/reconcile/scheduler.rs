@@ -317,11 +317,7 @@ impl Scheduler {
             .await
         {
             Ok(report) => {
-                tracing::info!(
-                    fabric, sync = ?report.sync, health = ?report.health,
-                    duration_ms = report.duration_ms, errors = report.errors.len(),
-                    "reconciled"
-                );
+                super::pass_log::log_pass(&report);
                 !report.succeeded()
             }
             Err(ScheduleError::Busy(_)) => {
