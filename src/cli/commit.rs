@@ -3,32 +3,16 @@
 //! The objects are rendered from the live NetBox, or read with `--from-yaml FILE` from a
 //! multi-document YAML file of rendered objects.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
-use super::output::OutputFormat;
 use super::publish_text::text;
 use crate::config::Settings;
 use crate::targets::git::GitTarget;
 use crate::targets::{Cause, PublishReport, Target};
 
-#[derive(Debug, clap::Args)]
-pub struct CommitArgs {
-    /// The fabric: a `[[fabric]]` name from the configuration, with a `[fabric.git]` section.
-    #[arg(long)]
-    pub fabric: String,
-    /// Print the diff against the branch tip without committing or pushing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Take the rendered objects from this multi-document YAML file (`-` for standard input).
-    #[arg(long, value_name = "FILE")]
-    pub from_yaml: Option<PathBuf>,
-    /// How to print the report (text: the diff and the totals).
-    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-    pub output: OutputFormat,
-}
+/// The arguments `commit` takes.
+pub type CommitArgs = super::publish_args::PublishArgs;
 
 pub async fn run(settings: Settings, args: CommitArgs) -> anyhow::Result<()> {
     let report = commit_with(&settings, &args).await?;

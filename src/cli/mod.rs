@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod manifests;
 pub mod output;
 pub mod progress;
+mod publish_args;
 mod publish_text;
 pub mod reconcile;
 pub(crate) mod render;

@@ -8,7 +8,11 @@
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieAge};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::{ErrorInternalServerError, InternalError};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -72,30 +76,51 @@ pub(crate) fn csrf(token: &ApiToken) -> String {
     derived(token, "hedgehog-sidecar ui csrf").unwrap_or_default()
 }
 
-/// Where to sign in first: the form's address, which comes back to the page asked for.
-pub(crate) struct SignInFirst(String);
+/// A signed-in request. As a handler's argument it lets the page through, or answers with a
+/// redirect to the sign-in form, which comes back to the page asked for.
+pub(crate) struct Session {
+    ui: web::Data<UiContext>,
+    token: web::Data<ApiToken>,
+}
 
-impl From<SignInFirst> for HttpResponse {
-    fn from(sign_in: SignInFirst) -> Self {
-        redirect(&sign_in.0)
+impl Session {
+    /// The page's layout, titled `title`.
+    pub(crate) fn layout(&self, title: &str) -> Layout {
+        Layout::new(&self.ui, title, csrf(&self.token))
+    }
+
+    /// Whether a form sent in this session came from the UI itself.
+    pub(crate) fn form_is_genuine(&self, request: &HttpRequest, presented: &str) -> bool {
+        form_is_genuine(request, &self.token, presented)
     }
 }
 
-/// The page's layout when the request is signed in; otherwise where to sign in first.
-pub(crate) fn signed_in(
-    request: &HttpRequest,
-    token: &ApiToken,
-    ui: &UiContext,
-    title: &str,
-) -> Result<Layout, SignInFirst> {
+impl FromRequest for Session {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(session(request))
+    }
+}
+
+fn session(request: &HttpRequest) -> Result<Session, actix_web::Error> {
+    let (Some(ui), Some(token)) = (
+        request.app_data::<web::Data<UiContext>>(),
+        request.app_data::<web::Data<ApiToken>>(),
+    ) else {
+        return Err(ErrorInternalServerError("the web UI is not configured"));
+    };
     let now = chrono::Utc::now().timestamp();
     match request.cookie(COOKIE) {
-        Some(cookie) if is_session(token, cookie.value(), now) => {
-            Ok(Layout::new(ui, title, csrf(token)))
+        Some(cookie) if is_session(token, cookie.value(), now) => Ok(Session {
+            ui: ui.clone(),
+            token: token.clone(),
+        }),
+        _ => {
+            let sign_in = ui.link(&format!("/login?next={}", encode(&page_of(request, ui))));
+            Err(InternalError::from_response("sign in first", redirect(&sign_in)).into())
         }
-        _ => Err(SignInFirst(
-            ui.link(&format!("/login?next={}", encode(&page_of(request, ui)))),
-        )),
     }
 }
 

@@ -2,13 +2,13 @@
 //! and last successful reconcile.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::signed_in;
+use super::auth::Session;
 use super::format::{name, time};
 use super::page::{Layout, html};
-use crate::api::fabrics::{ApiToken, FabricSummary, summary};
+use crate::api::fabrics::{FabricSummary, summary};
 
 /// One fabric's line.
 pub(crate) struct FabricRow {
@@ -56,15 +56,8 @@ struct FabricsPage {
     fabrics: Vec<FabricRow>,
 }
 
-pub(crate) async fn page(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
-    ui: web::Data<UiContext>,
-) -> HttpResponse {
-    let layout = match signed_in(&request, &token, &ui, "Fabrics") {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
+pub(crate) async fn page(session: Session, ui: web::Data<UiContext>) -> HttpResponse {
+    let layout = session.layout("Fabrics");
     let mut fabrics = Vec::new();
     if let Some(scheduler) = &ui.scheduler {
         let reports = scheduler.reports().await;

@@ -6,9 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::UiContext;
-use super::auth::{CsrfForm, form_is_genuine, redirect, signed_in};
+use super::auth::{CsrfForm, Session, redirect};
 use super::page::{Layout, html, message};
-use crate::api::fabrics::ApiToken;
 use crate::api::jobs::{DeadLetterAction, listing};
 use crate::api::state::AppState;
 use crate::queue::{JobState, JobSummary, QueueStats};
@@ -44,16 +43,11 @@ fn dead() -> JobState {
 }
 
 pub(crate) async fn page(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
-    ui: web::Data<UiContext>,
+    session: Session,
     app: web::Data<AppState>,
     query: web::Query<StateQuery>,
 ) -> HttpResponse {
-    let layout = match signed_in(&request, &token, &ui, "Jobs") {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
+    let layout = session.layout("Jobs");
     let listing = match listing(app.queue.as_ref(), query.state, LISTED).await {
         Ok(listing) => listing,
         Err(error) => {
@@ -85,18 +79,15 @@ fn count(stats: &QueueStats, state: JobState) -> u64 {
 
 /// Retries or drops a dead letter, then shows the dead letters again.
 pub(crate) async fn act(
+    session: Session,
     request: HttpRequest,
-    token: web::Data<ApiToken>,
     ui: web::Data<UiContext>,
     app: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let layout = match signed_in(&request, &token, &ui, "Jobs") {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
-    if !form_is_genuine(&request, &token, &form.csrf) {
+    let layout = session.layout("Jobs");
+    if !session.form_is_genuine(&request, &form.csrf) {
         let text = "The form was not sent from this UI; nothing was changed.";
         return message(StatusCode::FORBIDDEN, layout, text);
     }

@@ -2,13 +2,12 @@
 //! what changed and who caused it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::signed_in;
+use super::auth::Session;
 use super::format::time;
 use super::page::{Layout, html};
-use crate::api::fabrics::ApiToken;
 use crate::pipeline::PublishRecord;
 use crate::pipeline::recent::RECENT_PUBLISHES;
 
@@ -21,15 +20,8 @@ struct JournalPage {
     bound: usize,
 }
 
-pub(crate) async fn page(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
-    ui: web::Data<UiContext>,
-) -> HttpResponse {
-    let layout = match signed_in(&request, &token, &ui, "Recent publishes") {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
+pub(crate) async fn page(session: Session, ui: web::Data<UiContext>) -> HttpResponse {
+    let layout = session.layout("Recent publishes");
     let records = ui
         .recent
         .newest_first()

@@ -4,12 +4,11 @@
 //! that name it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::{redirect, signed_in};
+use super::auth::{Session, redirect};
 use super::page::{Layout, html, message};
-use crate::api::fabrics::ApiToken;
 use crate::model::ObjectKey;
 
 /// A rendered object made from the NetBox object, with its page.
@@ -40,16 +39,12 @@ fn is_object_type(text: &str) -> bool {
 }
 
 pub(crate) async fn resolve(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
+    session: Session,
     ui: web::Data<UiContext>,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (object_type, id) = path.into_inner();
-    let layout = match signed_in(&request, &token, &ui, &format!("NetBox {object_type} {id}")) {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
+    let layout = session.layout(&format!("NetBox {object_type} {id}"));
     let (true, Ok(id)) = (is_object_type(&object_type), id.parse::<u64>()) else {
         let text = format!("`{object_type}/{id}` is not a NetBox object (app_label.model/id).");
         return message(StatusCode::NOT_FOUND, layout, &text);

@@ -3,13 +3,12 @@
 //! target).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::signed_in;
+use super::auth::Session;
 use super::format::{field, yaml};
 use super::page::{Layout, html, message};
-use crate::api::fabrics::ApiToken;
 use crate::model::{Kind, ObjectKey};
 use crate::reconcile::SourceRef;
 
@@ -38,16 +37,12 @@ struct ObjectPage {
 }
 
 pub(crate) async fn page(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
+    session: Session,
     ui: web::Data<UiContext>,
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
     let (fabric, kind, name) = path.into_inner();
-    let layout = match signed_in(&request, &token, &ui, &format!("{kind}/{name}")) {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
+    let layout = session.layout(&format!("{kind}/{name}"));
     let scheduler = ui
         .scheduler
         .as_ref()

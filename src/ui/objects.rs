@@ -2,15 +2,15 @@
 //! problems that hold objects back.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::UiContext;
-use super::auth::signed_in;
+use super::auth::Session;
 use super::fabrics::FabricRow;
 use super::format::{name, time};
 use super::page::{Layout, html, message};
-use crate::api::fabrics::{ApiToken, summary};
+use crate::api::fabrics::summary;
 use crate::reconcile::{ObjectReport, ObjectState, Problem, SwitchHealth};
 
 const STATES: [ObjectState; 5] = [
@@ -79,16 +79,12 @@ struct ObjectsPage {
 }
 
 pub(crate) async fn page(
-    request: HttpRequest,
-    token: web::Data<ApiToken>,
+    session: Session,
     ui: web::Data<UiContext>,
     fabric: web::Path<String>,
     filter: web::Query<Filter>,
 ) -> HttpResponse {
-    let layout = match signed_in(&request, &token, &ui, &fabric) {
-        Ok(layout) => layout,
-        Err(login) => return login.into(),
-    };
+    let layout = session.layout(&fabric);
     let config = ui.scheduler.as_ref().and_then(|s| {
         s.fabrics()
             .iter()
