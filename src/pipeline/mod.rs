@@ -12,6 +12,6 @@ mod publisher;
 #[cfg(test)]
 mod tests;
 
-pub use build::FabricServices;
+pub use build::{FabricServices, redis_pool};
 pub use handler::{FabricJobHandler, FabricPublishFailed};
 pub use publisher::{FabricPublisher, PublishError, PublishOutcome};
