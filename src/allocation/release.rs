@@ -1,7 +1,8 @@
 //! Releasing what deleted switches and cables held, so the pools do not leak. NetBox deletes
 //! a deleted interface's addresses itself (a switch's management, protocol and VTEP IPs go
 //! with it), but not the ASN object taken for a leaf, nor a link's `/31` prefix and the
-//! address on the end that remains (a spine's port). Everything allocation takes carries the
+//! address on the end that remains (a spine's port; its cable stays too, with that end only,
+//! and is no link any more). Everything allocation takes carries the
 //! allocated tag and names its fabric in its description; what of it no switch or link of the
 //! fabric holds any more is deleted.
 

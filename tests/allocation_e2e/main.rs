@@ -155,6 +155,22 @@ fn oracle_admits(fabric: &FabricConfig, manifests: &[Manifest]) {
     assert!(verdicts.iter().any(|v| v.kind == "Switch"));
 }
 
+/// A new device named `name` like `template` (a device as NetBox answers it): its type, role,
+/// site and the product's custom fields, but no ASN.
+fn device_like(template: &Value, name: &str) -> Value {
+    // Only the product's own fields: other tests sharing NetBox add and delete theirs.
+    let custom_fields: serde_json::Map<String, Value> = template["custom_fields"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| k.starts_with("hedgehog_") && *k != "hedgehog_asn" && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    serde_json::json!({"name": name, "device_type": template["device_type"]["id"],
+        "role": template["role"]["id"], "site": template["site"]["id"],
+        "custom_fields": custom_fields})
+}
+
 /// Imports `manifests` into NetBox as `fabric`'s.
 async fn import(client: &NetBoxClient, fabric: &FabricConfig, manifests: &[Manifest]) {
     let options = ImportOptions {
@@ -261,7 +277,11 @@ async fn concurrent_allocators_one_per_leaf_get_distinct_values() {
             "{reports:#?}"
         );
         let rest = allocate(&client, &fabric, false).await;
-        assert_eq!(rest.allocated.len(), 2 * 3, "the spines: {rest}");
+        assert_eq!(
+            rest.allocated.len(),
+            2 * 3 + 2 * 2,
+            "the spines and the gateway links: {rest}"
+        );
         let rendered = rendered(&client, &fabric).await;
         assert_eq!(rendered.iter().filter(|m| m.kind == "Switch").count(), 6);
         assert_inside_pools_and_unique(&fabric, &rendered);

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use testkit::netbox::{NETBOX, client};
 
 use super::{
-    allocate, assert_inside_pools_and_unique, bare_docs_fabric, import, oracle_admits, rendered,
-    with_cleanup,
+    allocate, assert_inside_pools_and_unique, bare_docs_fabric, device_like, import, oracle_admits,
+    rendered, with_cleanup,
 };
 use hedgehog_sidecar::model::Manifest;
 
@@ -76,18 +76,23 @@ async fn cabled_ports(device: u64) -> Vec<(String, String, u64)> {
 /// A new leaf like `template` (type, role, site, custom fields but no ASN) named `name`,
 /// cabled to the same peer ports.
 async fn replace_leaf(template: &Value, name: &str, ports: &[(String, String, u64)]) {
-    let mut custom_fields = template["custom_fields"].clone();
-    custom_fields["hedgehog_asn"] = Value::Null;
     let device: Value = client()
-        .post(
-            ep::DEVICES.path,
-            &json!({"name": name, "device_type": template["device_type"]["id"],
-                    "role": template["role"]["id"], "site": template["site"]["id"],
-                    "custom_fields": custom_fields}),
-        )
+        .post(ep::DEVICES.path, &device_like(template, name))
         .await
         .expect("the new leaf");
     for (port, kind, peer) in ports {
+        // NetBox keeps a deleted device's cables, with only their other end: a user replacing
+        // a switch deletes them before cabling the new one.
+        let peer_now: Value = client()
+            .get(&ep::INTERFACES.detail(*peer), &[])
+            .await
+            .unwrap();
+        if let Some(cable) = peer_now["cable"]["id"].as_u64() {
+            client()
+                .delete::<()>(&ep::CABLES.detail(cable), None)
+                .await
+                .unwrap();
+        }
         let interface: Value = client()
             .post(
                 ep::INTERFACES.path,

@@ -7,12 +7,12 @@ use std::time::Duration;
 use hedgehog_sidecar::allocation::{AllocatorLease, allocate_and_load};
 use hedgehog_sidecar::netbox::endpoints as ep;
 use hedgehog_sidecar::netbox::{ListQuery, load_fabric};
-use serde_json::{Value, json};
+use serde_json::Value;
 use testkit::netbox::{NETBOX, client};
 
 use super::{
-    allocate, assert_inside_pools_and_unique, bare_docs_fabric, import, oracle_admits, rendered,
-    with_cleanup,
+    allocate, assert_inside_pools_and_unique, bare_docs_fabric, device_like, import, oracle_admits,
+    rendered, with_cleanup,
 };
 
 const NEW_LEAVES: usize = 10;
@@ -45,12 +45,8 @@ async fn ten_switches_created_at_once_get_ten_distinct_asns_and_addresses() {
             .get(&ep::DEVICES.detail(template.id), &[])
             .await
             .unwrap();
-        let mut custom_fields = template["custom_fields"].clone();
-        custom_fields["hedgehog_asn"] = Value::Null;
         let creations = (0..NEW_LEAVES).map(|n| {
-            let body = json!({"name": format!("leaf-{:02}", 11 + n),
-                "device_type": template["device_type"]["id"], "role": template["role"]["id"],
-                "site": template["site"]["id"], "custom_fields": custom_fields});
+            let body = device_like(&template, &format!("leaf-{:02}", 11 + n));
             let client = &client;
             async move { client.post::<_, Value>(ep::DEVICES.path, &body).await }
         });
