@@ -37,7 +37,7 @@ pub use manifest::{
 pub use references::refers_to;
 pub use server::ServerSpec;
 pub use server_profile::ServerProfileSpec;
-pub use switch::{SwitchRedundancy, SwitchSpec};
+pub use switch::SwitchSpec;
 pub use switch_group::SwitchGroupSpec;
 pub use switch_profile::SwitchProfileSpec;
 pub use typed::{HedgehogSpec, ObjectMeta, from_manifest, to_manifest};

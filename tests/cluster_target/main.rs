@@ -15,6 +15,7 @@ use testkit::kube::objects;
 use testkit::oracle::FabricCluster;
 use testkit::paths::{crds_dir, fixture, shared};
 
+mod redundancy_pairs;
 mod transitions;
 
 /// The demo-gitops sample with the complete wiring it names, as YAML.

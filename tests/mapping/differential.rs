@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use hedgehog_sidecar::mapping::objects::{Draft, FabricObjects};
+use hedgehog_sidecar::mapping::objects::FabricObjects;
 use hedgehog_sidecar::mapping::validate::{Violations, validate};
 use hedgehog_sidecar::mapping::{self, defaulting};
 use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
@@ -13,7 +13,7 @@ use hedgehog_sidecar::model::vlan_namespace::VlanRange;
 use hedgehog_sidecar::model::vpc::{
     DhcpOptions, DhcpRange, DhcpStatic, StaticRoute, VPCDhcp, VPCSubnet,
 };
-use hedgehog_sidecar::model::{SwitchGroupSpec, SwitchRedundancy, SwitchSpec, VPCSpec};
+use hedgehog_sidecar::model::{SwitchSpec, VPCSpec};
 use testkit::oracle;
 
 use super::common::*;
@@ -78,7 +78,6 @@ fn dhcp(enable: bool, range: Option<(&str, &str)>, options: Option<DhcpOptions>)
 fn cases() -> Vec<(String, Change)> {
     let mut out = vpc_cases();
     out.extend(switch_cases());
-    out.extend(redundancy_pair_cases());
     out.extend(dhcp_cases());
     out.extend(namespace_cases());
     out.extend(profile_cases());
@@ -192,39 +191,6 @@ fn switch_cases() -> Vec<(String, Change)> {
                     u.mtu = Some(mtu);
                 }
             }
-        }));
-    }
-    out
-}
-
-/// leaf-01 and leaf-02 as a redundancy pair of `kind` in group `pair` (which exists).
-fn pair(o: &mut FabricObjects, kind: &str) {
-    o.switch_groups
-        .push(Draft::new("pair", SwitchGroupSpec::default(), vec![]));
-    for leaf in ["leaf-01", "leaf-02"] {
-        let spec = switch(o, leaf);
-        spec.redundancy = SwitchRedundancy {
-            group: Some("pair".into()),
-            kind: Some(kind.into()),
-        };
-        spec.groups.push("pair".into());
-    }
-}
-
-/// The leaf ASN and VTEP IP a redundancy pair may share: an MCLAG pair may, an ESLAG one not.
-fn redundancy_pair_cases() -> Vec<(String, Change)> {
-    let mut out = Vec::new();
-    for kind in ["mclag", "eslag"] {
-        out.push(case(format!("{kind} pair with its own ASNs"), move |o| {
-            pair(o, kind)
-        }));
-        out.push(case(format!("{kind} pair sharing an ASN"), move |o| {
-            pair(o, kind);
-            switch(o, "leaf-02").asn = switch(o, "leaf-01").asn;
-        }));
-        out.push(case(format!("{kind} pair sharing a VTEP IP"), move |o| {
-            pair(o, kind);
-            switch(o, "leaf-02").vtep_ip = switch(o, "leaf-01").vtep_ip.clone();
         }));
     }
     out
