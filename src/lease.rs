@@ -77,6 +77,29 @@ impl HeldLease {
         }))
     }
 
+    /// Takes lease `name` for `holder`, waiting up to `wait` while someone else holds it
+    /// (polling, backing off from 20 ms to 500 ms); `None` when it is still held then.
+    pub async fn wait_for(
+        lease: Arc<dyn LeaseStore>,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        wait: Duration,
+    ) -> Result<Option<Self>, LeaseError> {
+        let deadline = Instant::now() + wait;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            if let Some(held) = Self::acquire(lease.clone(), name, holder, ttl).await? {
+                return Ok(Some(held));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+
     /// Resolves when the lease is lost (see [`HeldLease`]'s `lost`).
     pub async fn lost(&self) {
         self.lost.cancelled().await;

@@ -80,9 +80,18 @@ pub async fn execute(
 
 impl Executor<'_> {
     fn description(&self, what: &str) -> String {
-        format!(
-            "{what} (allocated by hedgehog-sidecar, fabric {})",
-            self.fabric.name
+        format!("{what} {}", allocated_by(&self.fabric.name))
+    }
+
+    /// The tags of an allocated object: the allocated tag (see [`super::release`]), then `tag`.
+    fn tags(&self, tag: Option<&str>) -> Value {
+        let allocated = Some(self.fabric.mapping.pools.allocated_tag.as_str());
+        json!(
+            [allocated, tag]
+                .into_iter()
+                .flatten()
+                .map(|slug| json!({ "slug": slug }))
+                .collect::<Vec<_>>()
         )
     }
 
@@ -156,7 +165,7 @@ impl Executor<'_> {
             ep::ASN_RANGES.path,
             self.ids.asn_range
         );
-        let body = json!({"description": self.description(device)});
+        let body = json!({"description": self.description(device), "tags": self.tags(None)});
         loop {
             let created: CreatedAsn = self.client.post(&path, &body).await?;
             if !self.pools.leaf_asns.contains(&created.asn) {
@@ -187,6 +196,7 @@ impl Executor<'_> {
         let body = json!({
             "assigned_object_type": "dcim.interface", "assigned_object_id": interface,
             "status": "active", "description": self.description(&format!("{} management", needs.name)),
+            "tags": self.tags(None),
         });
         let ip = self.available_ip(self.ids.management, &body).await?;
         let problem = parse(&ip.address).and_then(|net| self.pools.management_problem(&net));
@@ -206,7 +216,7 @@ impl Executor<'_> {
         let interface = self.interface(needs.device, slot, "virtual", false).await?;
         let body = json!({
             "assigned_object_type": "dcim.interface", "assigned_object_id": interface,
-            "status": "active", "tags": [{"slug": tag}],
+            "status": "active", "tags": self.tags(Some(tag)),
             "description": self.description(&format!("{} {what}", needs.name)),
         });
         let ip = self.available_ip(prefix, &body).await?;
@@ -277,7 +287,7 @@ impl Executor<'_> {
         );
         let body = json!({
             "prefix_length": 31, "status": "active",
-            "role": {"slug": self.fabric.mapping.pools.fabric_link_role},
+            "role": {"slug": self.fabric.mapping.pools.fabric_link_role}, "tags": self.tags(None),
             "description": self.description(&format!("cable #{}: {label}", link.cable)),
         });
         let net = loop {
@@ -303,7 +313,8 @@ impl Executor<'_> {
             .iter()
             .map(|(interface, name)| {
                 json!({"assigned_object_type": "dcim.interface", "assigned_object_id": interface,
-                       "status": "active", "description": self.description(name)})
+                       "status": "active", "description": self.description(name),
+                       "tags": self.tags(None)})
             })
             .collect();
         let path = format!("{}{}/available-ips/", ep::PREFIXES.path, net.id);
@@ -320,6 +331,11 @@ impl Executor<'_> {
             })
             .collect())
     }
+}
+
+/// How an allocated object's description ends: it names the fabric the object was taken for.
+pub(super) fn allocated_by(fabric: &str) -> String {
+    format!("(allocated by hedgehog-sidecar, fabric {fabric})")
 }
 
 fn parse(address: &str) -> Option<Ipv4Net> {

@@ -211,7 +211,15 @@ impl Planner<'_> {
             vtep: None,
         };
         let mut problems = Vec::new();
-        let asn_field = &self.index.mapping().custom_fields.asn;
+        let fields = &self.index.mapping().custom_fields;
+        // The fabric lets an MCLAG leaf (deprecated) share its ASN and VTEP IP, never an
+        // ESLAG one; allocation still gives every leaf its own.
+        let mclag = device
+            .custom_fields
+            .string(&fields.redundancy_type)
+            .as_deref()
+            == Some("mclag");
+        let asn_field = &fields.asn;
         match device.custom_fields.integer(asn_field) {
             None if spine => needs.asn = Some(AsnNeed::Spine(self.pools.spine_asn)),
             None => needs.asn = Some(AsnNeed::Leaf),
@@ -229,14 +237,15 @@ impl Planner<'_> {
                         self.pools.leaf_asns.end()
                     ));
                 }
-                problems.extend(self.duplicate("ASN", asn as u64, &needs.name));
+                problems.extend(self.duplicate("ASN", asn as u64, &needs.name, mclag));
             }
         }
         match self.management_ip(device) {
             None => needs.management = Some(self.management_slot(device.id)),
             Some(ip) => {
                 problems.extend(self.pools.management_problem(&ip));
-                problems.extend(self.duplicate("management IP", ip_key(ip.addr()), &needs.name));
+                let key = ip_key(ip.addr());
+                problems.extend(self.duplicate("management IP", key, &needs.name, false));
             }
         }
         let mapping = self.index.mapping();
@@ -267,7 +276,8 @@ impl Planner<'_> {
                 }
                 (Some(ip), true) => {
                     problems.extend(Pools::loopback_problem(what, &pool, &ip));
-                    problems.extend(self.duplicate(what, ip_key(ip.addr()), &needs.name));
+                    let shared = mclag && what == "VTEP IP";
+                    problems.extend(self.duplicate(what, ip_key(ip.addr()), &needs.name, shared));
                     None
                 }
             };
@@ -296,9 +306,17 @@ impl Planner<'_> {
         }
     }
 
-    /// A problem when another object already holds `value` of this kind.
-    fn duplicate(&mut self, kind: &'static str, value: u64, holder: &str) -> Option<String> {
+    /// A problem when another object already holds `value` of this kind (unless the fabric
+    /// lets this holder share it).
+    fn duplicate(
+        &mut self,
+        kind: &'static str,
+        value: u64,
+        holder: &str,
+        shareable: bool,
+    ) -> Option<String> {
         match self.seen.get(&(kind, value)) {
+            Some(_) if shareable => None,
             Some(first) => Some(format!("its {kind} is also {first}'s")),
             None => {
                 self.seen.insert((kind, value), holder.to_owned());
@@ -358,40 +376,19 @@ impl Planner<'_> {
         }
     }
 
-    /// Fabric links (spine first) or, without spines, mesh links (by device name).
+    /// Fabric links (spine first), gateway links (switch first) or, without spines, mesh
+    /// links (by device name).
     fn links(&mut self) {
-        let index = self.index;
-        let spine_leaf = index
-            .roles
-            .values()
-            .any(|r| matches!(r, DeviceRole::Switch(role) if role == "spine"));
-        for link in &index.links {
-            let (DeviceRole::Switch(ra), DeviceRole::Switch(rb)) =
-                (index.role(link.a.device.id), index.role(link.b.device.id))
-            else {
-                continue;
-            };
-            let (mut a, mut b) = (link.a, link.b);
-            match (ra == "spine", rb == "spine") {
-                _ if a.device.id == b.device.id => continue,
-                (true, false) => {}
-                (false, true) => std::mem::swap(&mut a, &mut b),
-                (false, false) if !spine_leaf => {
-                    if b.device.name < a.device.name {
-                        std::mem::swap(&mut a, &mut b);
-                    }
-                }
-                _ => continue,
-            }
+        for (cable, a, b) in addressed_links(self.index) {
             let touched = match self.scope {
                 Scope::Fabric => true,
                 Scope::Touched { devices, cables } => {
-                    cables.contains(&link.cable.id)
+                    cables.contains(&cable)
                         || devices.contains(&a.device.id)
                         || devices.contains(&b.device.id)
                 }
             };
-            self.link(link.cable.id, a, b, touched);
+            self.link(cable, a, b, touched);
         }
     }
 
@@ -416,7 +413,7 @@ impl Planner<'_> {
             (Some(x), Some(y)) => self
                 .pools
                 .link_problem(&x, &y)
-                .or_else(|| self.duplicate(LINK, ip_key(x.trunc().addr()), &label)),
+                .or_else(|| self.duplicate(LINK, ip_key(x.trunc().addr()), &label, false)),
             (Some(x), None) | (None, Some(x)) => Some(format!("only one end has an address ({x})")),
         };
         if let (Some(message), true) = (problem, touched) {
@@ -427,6 +424,48 @@ impl Planner<'_> {
                 message,
             });
         }
+    }
+}
+
+/// The cables that take a `/31` from the fabric subnet: cable id and its two ends, the one
+/// that gets the lower address first.
+pub(super) fn addressed_links<'i>(
+    index: &'i Index<'i>,
+) -> impl Iterator<Item = (u64, &'i Interface, &'i Interface)> + 'i {
+    let spine_leaf = index
+        .roles
+        .values()
+        .any(|r| matches!(r, DeviceRole::Switch(role) if role == "spine"));
+    index.links.iter().filter_map(move |link| {
+        let roles = (index.role(link.a.device.id), index.role(link.b.device.id));
+        let (a, b) = addressed_ends(roles, (link.a, link.b), spine_leaf)?;
+        Some((link.cable.id, a, b))
+    })
+}
+
+/// The ends of a link that takes a `/31` from the fabric subnet, the one that gets the lower
+/// address first: a spine's, a gateway link's switch's, a mesh link's leaf whose name sorts
+/// first; `None` for any other cable.
+fn addressed_ends<'i>(
+    (ra, rb): (&DeviceRole, &DeviceRole),
+    (a, b): (&'i Interface, &'i Interface),
+    spine_leaf: bool,
+) -> Option<(&'i Interface, &'i Interface)> {
+    if a.device.id == b.device.id {
+        return None;
+    }
+    let spine = |r: &str| r == "spine";
+    match (ra, rb) {
+        (DeviceRole::Switch(_), DeviceRole::Gateway) => Some((a, b)),
+        (DeviceRole::Gateway, DeviceRole::Switch(_)) => Some((b, a)),
+        (DeviceRole::Switch(ra), DeviceRole::Switch(rb)) => match (spine(ra), spine(rb)) {
+            (true, false) => Some((a, b)),
+            (false, true) => Some((b, a)),
+            (false, false) if !spine_leaf && b.device.name < a.device.name => Some((b, a)),
+            (false, false) if !spine_leaf => Some((a, b)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -1,8 +1,8 @@
 //! The planner on the docs sample's NetBox snapshot (no ASN, no address anywhere).
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::plan::{AsnNeed, Scope, plan};
+use super::plan::{AsnNeed, Plan, Scope, plan};
 use crate::config::FabricConfig;
 use crate::netbox::FabricSnapshot;
 
@@ -17,16 +17,24 @@ fn snapshot() -> FabricSnapshot {
     .unwrap()
 }
 
-fn set_asn(snapshot: &mut FabricSnapshot, device: &str, asn: i64) {
+fn set_field(snapshot: &mut FabricSnapshot, device: &str, field: &str, value: Value) {
     let device = snapshot
         .devices
         .iter_mut()
         .find(|d| d.name.as_deref() == Some(device))
         .unwrap();
-    device
-        .custom_fields
-        .0
-        .insert("hedgehog_asn".into(), json!(asn));
+    device.custom_fields.0.insert(field.into(), value);
+}
+
+fn set_asn(snapshot: &mut FabricSnapshot, device: &str, asn: i64) {
+    set_field(snapshot, device, "hedgehog_asn", json!(asn));
+}
+
+fn problems(plan: &Plan) -> Vec<(&str, &str)> {
+    plan.problems
+        .iter()
+        .map(|p| (p.name.as_str(), p.message.as_str()))
+        .collect()
 }
 
 #[test]
@@ -52,13 +60,8 @@ fn values_a_user_set_are_kept_and_those_breaking_the_rules_are_reported() {
         let needs = plan.switches.iter().find(|s| s.name == name).unwrap();
         assert_eq!(needs.asn, None, "{name}'s ASN is kept");
     }
-    let problems: Vec<(&str, &str)> = plan
-        .problems
-        .iter()
-        .map(|p| (p.name.as_str(), p.message.as_str()))
-        .collect();
     assert_eq!(
-        problems,
+        problems(&plan),
         [
             (
                 "leaf-02",
@@ -86,4 +89,31 @@ fn a_touched_scope_plans_only_the_touched_switch_and_its_cables() {
     let plan = plan(&fabric(), &snapshot, &scope);
     assert_eq!(plan.switches.len(), 1);
     assert_eq!(plan.links.len(), 4, "leaf-01's four uplinks: {plan}");
+}
+
+/// The fabric refuses a leaf whose ASN another leaf holds unless the leaf is an MCLAG one
+/// (`Switch.HydrationValidation`): an ESLAG pair needs two ASNs, an MCLAG pair may share one.
+#[test]
+fn an_mclag_pair_may_share_an_asn_and_an_eslag_pair_may_not() {
+    let mut snapshot = snapshot();
+    for (leaf, group, kind) in [
+        ("leaf-01", "mclag-1", "mclag"),
+        ("leaf-02", "mclag-1", "mclag"),
+        ("leaf-03", "eslag-1", "eslag"),
+        ("leaf-04", "eslag-1", "eslag"),
+    ] {
+        set_field(
+            &mut snapshot,
+            leaf,
+            "hedgehog_redundancy_group",
+            json!(group),
+        );
+        set_field(&mut snapshot, leaf, "hedgehog_redundancy_type", json!(kind));
+    }
+    set_asn(&mut snapshot, "leaf-01", 65201);
+    set_asn(&mut snapshot, "leaf-02", 65201);
+    set_asn(&mut snapshot, "leaf-03", 65203);
+    set_asn(&mut snapshot, "leaf-04", 65203);
+    let plan = plan(&fabric(), &snapshot, &Scope::Fabric);
+    assert_eq!(problems(&plan), [("leaf-04", "its ASN is also leaf-03's")]);
 }

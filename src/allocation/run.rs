@@ -1,42 +1,101 @@
-//! One allocation pass: plan from a snapshot, take what is missing, journal what was set.
+//! One allocation pass: release what nothing holds any more, plan from a snapshot, take what is
+//! missing, journal what was set.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use super::error::AllocationError;
 use super::execute::{Allocated, execute};
+use super::lease::AllocatorLease;
 use super::mirror::ensure_pools;
 use super::plan::{Plan, Scope, plan};
+use super::release::{Released, release_orphans};
 use crate::config::FabricConfig;
 use crate::netbox::writeback::{JournalEntry, JournalKind, write_journal};
 use crate::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
 
-/// What a pass planned and what it set.
+/// What a pass planned, set and released.
 #[derive(Debug, Clone, Default)]
 pub struct AllocationReport {
     pub plan: Plan,
     pub allocated: Vec<Allocated>,
+    pub released: Vec<Released>,
+}
+
+impl AllocationReport {
+    /// Whether the pass wrote anything into NetBox.
+    pub fn changed(&self) -> bool {
+        !self.allocated.is_empty() || !self.released.is_empty()
+    }
 }
 
 impl fmt::Display for AllocationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.plan)?;
+        for r in &self.released {
+            writeln!(f, "released: {} #{}: {}", r.object_type, r.id, r.value)?;
+        }
         for a in &self.allocated {
             writeln!(f, "allocated: {} {}: {}", a.object_type, a.name, a.value)?;
         }
-        write!(f, "{} values allocated", self.allocated.len())
+        write!(
+            f,
+            "{} values allocated, {} released",
+            self.allocated.len(),
+            self.released.len()
+        )
     }
 }
 
-/// Allocates what the whole of `fabric` (resolved: its settings are the fabric's own) lacks
-/// in NetBox; with `dry_run`, only plans.
+/// Releases what the whole of `fabric` (resolved: its settings are the fabric's own) no longer
+/// holds and allocates what it lacks, under the fabric's allocator lease; with `dry_run`, only
+/// plans and lists what it would release.
 pub async fn allocate_fabric(
     client: &NetBoxClient,
     fabric: &FabricConfig,
+    lease: &AllocatorLease,
     dry_run: bool,
 ) -> Result<AllocationReport, AllocationError> {
-    let snapshot = load_fabric(client, fabric).await?;
-    allocate_snapshot(client, fabric, &snapshot, &Scope::Fabric, dry_run).await
+    let (report, _) = allocate_and_load(client, fabric, lease, dry_run).await?;
+    Ok(report)
+}
+
+/// [`allocate_fabric`], also returning the fabric's snapshot after the pass (read again when
+/// the pass changed anything), for rendering.
+pub async fn allocate_and_load(
+    client: &NetBoxClient,
+    fabric: &FabricConfig,
+    lease: &AllocatorLease,
+    dry_run: bool,
+) -> Result<(AllocationReport, FabricSnapshot), AllocationError> {
+    let held = lease.hold(&fabric.name).await?;
+    let outcome = pass(client, fabric, dry_run).await;
+    if let Err(error) = held.release().await {
+        // It expires on its own after its time to live.
+        tracing::warn!(fabric = %fabric.name, %error, "cannot give the allocator lease up");
+    }
+    outcome
+}
+
+/// Reads the fabric (under the lease, so no other allocator's values are missing from it),
+/// releases, then allocates from what is left.
+async fn pass(
+    client: &NetBoxClient,
+    fabric: &FabricConfig,
+    dry_run: bool,
+) -> Result<(AllocationReport, FabricSnapshot), AllocationError> {
+    let mut snapshot = load_fabric(client, fabric).await?;
+    let released = release_orphans(client, fabric, &snapshot, dry_run).await?;
+    if !dry_run && !released.is_empty() {
+        // A released link address was on a port a new cable may use now.
+        snapshot = load_fabric(client, fabric).await?;
+    }
+    let mut report = allocate_snapshot(client, fabric, &snapshot, &Scope::Fabric, dry_run).await?;
+    report.released = released;
+    if !report.allocated.is_empty() {
+        snapshot = load_fabric(client, fabric).await?;
+    }
+    Ok((report, snapshot))
 }
 
 /// Allocates what the objects of `scope` lack in `snapshot` (the fabric's current state).
@@ -55,14 +114,18 @@ pub async fn allocate_snapshot(
     if dry_run || plan.is_empty() {
         return Ok(AllocationReport {
             plan,
-            allocated: Vec::new(),
+            ..AllocationReport::default()
         });
     }
     let ids = ensure_pools(client, fabric).await?;
     let allocated = execute(client, fabric, &ids, &plan).await?;
     tracing::info!(fabric = %fabric.name, values = allocated.len(), "allocated");
     journal(client, &allocated).await;
-    Ok(AllocationReport { plan, allocated })
+    Ok(AllocationReport {
+        plan,
+        allocated,
+        released: Vec::new(),
+    })
 }
 
 /// One journal entry per object naming what was set on it. Best effort: the values are set

@@ -1,11 +1,12 @@
 //! `hedgehog-sidecar allocate --fabric NAME [--dry-run]`: allocates, for a whole fabric, what
 //! a running fabric needs and NetBox lacks (e.g. after importing a wiring file hhfab never
-//! hydrated), and prints the plan and what was set. A second run allocates nothing.
+//! hydrated), releases what deleted switches and cables held, and prints the plan and what was
+//! set. A second run allocates nothing.
 
 use anyhow::Context;
 
 use super::progress::with_spinner;
-use crate::allocation::allocate_fabric;
+use crate::allocation::{AllocatorLease, allocate_fabric};
 use crate::config::Settings;
 use crate::fabric_env::FabricEnvSource;
 use crate::netbox::NetBoxClient;
@@ -28,7 +29,10 @@ pub async fn run(settings: Settings, args: AllocateArgs) -> anyhow::Result<()> {
     let environment = FabricEnvSource::connect(fabric).await?;
     let fabric = environment.resolve(fabric).await?;
     let client = NetBoxClient::from_settings(&settings.netbox)?;
-    let allocating = allocate_fabric(&client, &fabric, args.dry_run);
+    // The serving replicas' lease, so this pass never runs alongside theirs.
+    let redis = crate::pipeline::redis_pool(&settings)?;
+    let lease = AllocatorLease::for_replicas(redis, &settings.queue.key_prefix);
+    let allocating = allocate_fabric(&client, &fabric, &lease, args.dry_run);
     let report = with_spinner(format!("allocating for fabric {}", fabric.name), allocating).await?;
     println!("{report}");
     if !report.plan.problems.is_empty() {

@@ -4,7 +4,6 @@
 //! multi-document YAML file of rendered objects.
 
 use anyhow::Context;
-use secrecy::ExposeSecret;
 
 use super::publish_text::text;
 use crate::config::Settings;
@@ -33,14 +32,7 @@ pub async fn commit_with(settings: &Settings, args: &CommitArgs) -> anyhow::Resu
     })?;
     // One command, one commit: nothing else would join a batch.
     git.batch_window_ms = 0;
-    let redis = match &settings.redis_url {
-        Some(url) => Some(
-            deadpool_redis::Config::from_url(url.expose_secret())
-                .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-                .context("redis_url: cannot create the connection pool")?,
-        ),
-        None => None,
-    };
+    let redis = crate::pipeline::redis_pool(settings)?;
     let target = GitTarget::from_settings(settings, &fabric, redis)?;
     let manifests = super::manifests::desired(settings, &fabric, args.from_yaml.as_deref()).await?;
     let cause = Cause {

@@ -271,6 +271,9 @@ pub struct PoolNames {
     pub vtep_role: String,
     /// Prefix role of the fabric link subnet and of the /31s taken from it.
     pub fabric_link_role: String,
+    /// Tag on everything allocation takes (ASNs, addresses, /31 prefixes): what of it no
+    /// switch or link holds any more is released.
+    pub allocated_tag: String,
 }
 
 impl Default for PoolNames {
@@ -281,6 +284,7 @@ impl Default for PoolNames {
             protocol_role: "hedgehog-protocol-ips".into(),
             vtep_role: "hedgehog-vtep-ips".into(),
             fabric_link_role: "hedgehog-fabric-links".into(),
+            allocated_tag: "hedgehog-allocated".into(),
         }
     }
 }

@@ -80,6 +80,8 @@ struct Inner {
     concurrency: usize,
     in_flight: Semaphore,
     backoff: ExponentialBuilder,
+    /// Requests sent (each attempt counts), for the costs the benches report.
+    sent: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for NetBoxClient {
@@ -150,6 +152,7 @@ impl NetBoxClient {
                 concurrency,
                 in_flight: Semaphore::new(concurrency),
                 backoff,
+                sent: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -165,6 +168,11 @@ impl NetBoxClient {
 
     pub fn concurrency(&self) -> usize {
         self.inner.concurrency
+    }
+
+    /// Requests this client and its clones have sent so far (each retry counts).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The absolute URL of an API path with query parameters.
@@ -282,6 +290,9 @@ impl NetBoxClient {
             .acquire()
             .await
             .map_err(|_| ClientConfigError::ShutDown)?;
+        self.inner
+            .sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut request = self
             .inner
             .http

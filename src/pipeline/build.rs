@@ -8,6 +8,7 @@ use std::sync::Arc;
 use secrecy::ExposeSecret;
 
 use super::{FabricJobHandler, FabricPublisher, RecentPublishes};
+use crate::allocation::AllocatorLease;
 use crate::config::{FabricConfig, Settings};
 use crate::fabric_env::FabricEnvSource;
 use crate::lease::{LeaseStore, LocalLease, RedisLease};
@@ -44,18 +45,22 @@ pub struct FabricServices {
     pub recent: Arc<RecentPublishes>,
 }
 
+/// The connection pool of the configured Redis (`redis_url`), when there is one.
+pub fn redis_pool(settings: &Settings) -> anyhow::Result<Option<deadpool_redis::Pool>> {
+    let Some(url) = &settings.redis_url else {
+        return Ok(None);
+    };
+    let pool = deadpool_redis::Config::from_url(url.expose_secret())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .map_err(|e| anyhow::anyhow!("redis_url: cannot create the connection pool: {e}"))?;
+    Ok(Some(pool))
+}
+
 impl FabricServices {
     /// Connects to NetBox and builds each configured fabric's target (or only `only`).
     pub async fn build(settings: &Settings, only: Option<&str>) -> anyhow::Result<Self> {
         let client = NetBoxClient::from_settings(&settings.netbox)?;
-        let redis = match &settings.redis_url {
-            Some(url) => Some(
-                deadpool_redis::Config::from_url(url.expose_secret())
-                    .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-                    .map_err(|e| anyhow::anyhow!("redis_url: {e}"))?,
-            ),
-            None => None,
-        };
+        let redis = redis_pool(settings)?;
         let mut fabrics = Vec::new();
         let mut environments = BTreeMap::new();
         for fabric in &settings.fabrics {
@@ -92,6 +97,7 @@ impl FabricServices {
             source: Arc::new(NetBoxDesired {
                 client: client.clone(),
                 environments,
+                allocator: AllocatorLease::for_replicas(redis.clone(), &settings.queue.key_prefix),
             }),
             writer: Arc::new(NetBoxStatusWriter { client }),
             fabrics,

@@ -14,7 +14,7 @@ pub mod recent;
 #[cfg(test)]
 mod tests;
 
-pub use build::FabricServices;
+pub use build::{FabricServices, redis_pool};
 pub use handler::{FabricJobHandler, FabricPublishFailed};
 pub use publisher::{FabricPublisher, PublishError, PublishOutcome, describe};
 pub use recent::{PublishRecord, RecentPublishes};

@@ -74,6 +74,10 @@ pub enum SourceError {
     NetBox(#[source] NetBoxError),
     #[error("{0}")]
     FabricEnv(#[source] crate::fabric_env::FabricEnvError),
+    /// Allocation could not run now (NetBox or the allocator lease unavailable, or another
+    /// allocator of the fabric busy the whole wait).
+    #[error("{0}")]
+    Allocation(#[source] crate::allocation::AllocationError),
 }
 
 impl SourceError {
@@ -83,6 +87,7 @@ impl SourceError {
         match self {
             Self::NetBox(error) => error.is_retryable(),
             Self::FabricEnv(error) => error.is_retryable(),
+            Self::Allocation(error) => error.is_retryable(),
         }
     }
 }

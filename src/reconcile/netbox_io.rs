@@ -73,6 +73,8 @@ pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) ->
 pub(crate) struct NetBoxDesired {
     pub client: NetBoxClient,
     pub environments: BTreeMap<String, FabricEnvSource>,
+    /// One allocator per fabric across the replicas (fabrics with `allocate = true`).
+    pub allocator: allocation::AllocatorLease,
 }
 
 impl NetBoxDesired {
@@ -107,24 +109,29 @@ impl DesiredSource for NetBoxDesired {
         if !fabric.allocate {
             return self.desired(fabric).await;
         }
-        let (resolved, mut snapshot) = self.read(fabric).await?;
-        // Every switch and link the change touched is in the fabric's snapshot; a steady
-        // fabric plans nothing and costs no request.
-        let scope = allocation::Scope::Fabric;
-        match allocation::allocate_snapshot(&self.client, &resolved, &snapshot, &scope, false).await
-        {
-            Ok(report) if !report.allocated.is_empty() => {
-                snapshot = load_fabric(&self.client, fabric)
-                    .await
-                    .map_err(SourceError::NetBox)?;
-            }
-            Ok(_) => {}
-            Err(allocation::AllocationError::NetBox(error)) if error.is_retryable() => {
-                return Err(SourceError::NetBox(error));
-            }
+        let environment = self
+            .environments
+            .get(&fabric.name)
+            .unwrap_or(&FabricEnvSource::Local);
+        let resolved = environment
+            .resolve(fabric)
+            .await
+            .map_err(SourceError::FabricEnv)?;
+        // The whole fabric: every switch and link the change touched is in it, and what a
+        // deleted one held is released. A steady fabric plans nothing and releases nothing.
+        let allocated =
+            allocation::allocate_and_load(&self.client, &resolved, &self.allocator, false).await;
+        let snapshot = match allocated {
+            Ok((_, snapshot)) => snapshot,
+            Err(error) if error.is_retryable() => return Err(SourceError::Allocation(error)),
             // What stays missing is reported on its objects by validation.
-            Err(error) => tracing::warn!(fabric = %fabric.name, %error, "allocation failed"),
-        }
+            Err(error) => {
+                tracing::warn!(fabric = %fabric.name, %error, "allocation failed");
+                load_fabric(&self.client, fabric)
+                    .await
+                    .map_err(SourceError::NetBox)?
+            }
+        };
         Ok(desired_from_snapshot(&resolved, snapshot))
     }
 

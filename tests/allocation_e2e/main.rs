@@ -1,50 +1,35 @@
 //! NetBox's IPAM as the fabric's allocator, against the real NetBox 4.7: a published wiring
 //! imported without any ASN or address gets every value from its pools through NetBox's own
 //! endpoints, renders, and the fabric's admission webhooks accept it; a second pass allocates
-//! nothing; a value a user set is kept, and one outside its pool is reported, not replaced.
+//! nothing; what a deleted switch held is released and taken by the next one; concurrent
+//! allocators (one per replica) never give a value twice.
 //!
 //! NetBox is shared: every case has its own fabric name and site, its own 10.x/16 for the
 //! pools and another for the namespaces, its own range of 4-byte ASNs, and deletes all of it.
+
+mod release;
+mod replicas;
+mod support;
 
 use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use hedgehog_sidecar::allocation::{Scope, allocate_fabric, allocate_snapshot, ensure_pools};
+use hedgehog_sidecar::allocation::{
+    AllocationReport, AllocatorLease, Scope, allocate_fabric, allocate_snapshot, ensure_pools,
+};
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::import::{ImportOptions, import_fabric};
 use hedgehog_sidecar::mapping;
 use hedgehog_sidecar::model::fabric_config::fabric_config_yaml;
 use hedgehog_sidecar::model::{Manifest, parse_manifests};
 use hedgehog_sidecar::netbox::endpoints as ep;
-use hedgehog_sidecar::netbox::seed::delete_snapshot_objects;
 use hedgehog_sidecar::netbox::setup::ensure_schema;
 use hedgehog_sidecar::netbox::{ListQuery, NetBoxClient, load_fabric};
 use ipnet::Ipv4Net;
-use serde_json::{Value, json};
-use testkit::netbox::{NETBOX, client, free_octet, unique};
-
-/// A fabric with allocation on, its pools in 10.<octet>/16 and 4-byte ASNs from `asn`.
-fn fabric(octet: u8, asn: u32) -> FabricConfig {
-    serde_json::from_value(json!({
-        "name": unique("e2e-alloc"), "allocate": true,
-        "mapping": {"settings": {
-            "management_subnet": format!("10.{octet}.0.0/24"),
-            "control_vip": format!("10.{octet}.0.1"),
-            "management_dhcp_start": format!("10.{octet}.0.128"),
-            "protocol_subnet": format!("10.{octet}.1.0/24"),
-            "vtep_subnet": format!("10.{octet}.2.0/24"),
-            "fabric_subnet": format!("10.{octet}.4.0/22"),
-            "spine_asn": asn, "leaf_asn_start": asn + 1, "leaf_asn_end": asn + 200,
-        }},
-    }))
-    .unwrap()
-}
-
-/// A base for 201 private 4-byte ASNs no other test uses.
-fn asn_base() -> u32 {
-    4_200_000_000 + (rand::random::<u32>() % 90_000_000) / 1000 * 1000
-}
+use serde_json::Value;
+use support::{asn_base, delete_fabric, fabric};
+use testkit::netbox::{NETBOX, client, free_octet};
 
 /// A published wiring sample, its IPv4Namespace moved to 10.<octet>.0.0/16.
 fn sample(file: &str, octet: u8) -> Vec<Manifest> {
@@ -61,45 +46,7 @@ where
     F: std::future::Future<Output = ()>,
 {
     let outcome = AssertUnwindSafe(scenario).catch_unwind().await;
-    if let Ok(snapshot) = load_fabric(client, fabric).await {
-        let _ = delete_snapshot_objects(client, &snapshot).await;
-    }
-    let block = format!("10.{octet}.0.0/16");
-    let settings = &fabric.mapping.settings;
-    let slug = format!("{}-leaf-asns", fabric.name);
-    let leftovers = [
-        (ep::IP_ADDRESSES, ListQuery::new().filter("parent", &block)),
-        (ep::IP_RANGES, ListQuery::new().filter("parent", &block)),
-        (
-            ep::PREFIXES,
-            ListQuery::new().filter("within_include", &block),
-        ),
-        (
-            ep::ASNS,
-            ListQuery::new()
-                .filter("asn__gte", settings.spine_asn.to_string())
-                .filter("asn__lte", settings.leaf_asn_end.to_string()),
-        ),
-        (ep::ASN_RANGES, ListQuery::new().filter("slug", &slug)),
-        (ep::SITES, ListQuery::new().filter("slug", &fabric.name)),
-    ];
-    for (endpoint, query) in leftovers {
-        let found: Vec<Value> = client.list(endpoint.path, &query).await.unwrap_or_default();
-        // Longest prefixes first: a container goes after what it holds.
-        let mut ids: Vec<(u64, u64)> = found
-            .iter()
-            .filter_map(|o| {
-                Some((
-                    o["id"].as_u64()?,
-                    o["prefix"].as_str().map_or(0, |p| p.len() as u64),
-                ))
-            })
-            .collect();
-        ids.sort_by_key(|(_, len)| std::cmp::Reverse(*len));
-        for (id, _) in ids {
-            let _ = client.delete::<()>(&endpoint.detail(id), None).await;
-        }
-    }
+    delete_fabric(client, fabric, octet).await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -109,8 +56,8 @@ fn net(address: &str) -> Ipv4Net {
     address.parse().unwrap_or_else(|e| panic!("{address}: {e}"))
 }
 
-/// Every switch's values are inside their pools and unique; every fabric link is one /31 of
-/// the fabric subnet.
+/// Every switch's values are inside their pools and unique; every fabric and gateway link is
+/// one /31 of the fabric subnet.
 fn assert_inside_pools_and_unique(fabric: &FabricConfig, manifests: &[Manifest]) {
     let s = &fabric.mapping.settings;
     let mut seen = BTreeSet::new();
@@ -138,15 +85,24 @@ fn assert_inside_pools_and_unique(fabric: &FabricConfig, manifests: &[Manifest])
         assert!(protocol.prefix_len() == 32 && s.protocol_subnet.contains(&protocol.addr()));
         unique("address", protocol.addr().to_string());
     }
+    let links = [
+        ("fabric", "spine", "leaf"),
+        ("gateway", "switch", "gateway"),
+    ];
     for m in manifests.iter().filter(|m| m.kind == "Connection") {
-        for link in m.spec["fabric"]["links"].as_array().into_iter().flatten() {
-            let (a, b) = (
-                net(link["spine"]["ip"].as_str().unwrap()),
-                net(link["leaf"]["ip"].as_str().unwrap()),
-            );
-            assert!(a.prefix_len() == 31 && a.trunc() == b.trunc() && a.addr() < b.addr());
-            assert!(s.fabric_subnet.contains(&a.addr()));
-            unique("link", a.trunc().to_string());
+        for (kind, first, second) in links {
+            let Some(links) = m.spec[kind]["links"].as_array() else {
+                continue;
+            };
+            for link in links {
+                let (a, b) = (
+                    net(link[first]["ip"].as_str().unwrap()),
+                    net(link[second]["ip"].as_str().unwrap()),
+                );
+                assert!(a.prefix_len() == 31 && a.trunc() == b.trunc() && a.addr() < b.addr());
+                assert!(s.fabric_subnet.contains(&a.addr()));
+                unique("link", a.trunc().to_string());
+            }
         }
     }
 }
@@ -165,6 +121,54 @@ async fn bare_docs_fabric(client: &NetBoxClient) -> (FabricConfig, u8, Vec<Manif
         .await
         .unwrap();
     (fabric, octet, manifests)
+}
+
+/// One allocation pass of the whole fabric, as `allocate` runs it (this process's lease).
+async fn allocate(client: &NetBoxClient, fabric: &FabricConfig, dry_run: bool) -> AllocationReport {
+    allocate_fabric(client, fabric, &AllocatorLease::local(), dry_run)
+        .await
+        .unwrap_or_else(|e| panic!("allocation fails: {e}"))
+}
+
+/// The fabric as NetBox holds it now, rendered; panics when it does not validate.
+async fn rendered(client: &NetBoxClient, fabric: &FabricConfig) -> Vec<Manifest> {
+    let snapshot = load_fabric(client, fabric).await.unwrap();
+    match mapping::render(fabric, &snapshot) {
+        Ok(rendered) => rendered.manifests,
+        Err(error) => panic!("the allocated fabric does not validate:\n{error}"),
+    }
+}
+
+/// The fabric's own admission webhooks admit every object (when the oracle is built).
+fn oracle_admits(fabric: &FabricConfig, manifests: &[Manifest]) {
+    let Some(oracle) = testkit::oracle::binary_or_skip("allocation oracle check") else {
+        return;
+    };
+    let config = fabric_config_yaml(&fabric.mapping.settings);
+    let yaml: String = manifests
+        .iter()
+        .map(|m| format!("---\n{}", m.to_yaml()))
+        .collect();
+    let verdicts = testkit::oracle::check(oracle, &yaml, &config);
+    let refused: Vec<_> = verdicts.iter().filter(|v| !v.allowed).collect();
+    assert!(refused.is_empty(), "the fabric refuses: {refused:#?}");
+    assert!(verdicts.iter().any(|v| v.kind == "Switch"));
+}
+
+/// A new device named `name` like `template` (a device as NetBox answers it): its type, role,
+/// site and the product's custom fields, but no ASN.
+fn device_like(template: &Value, name: &str) -> Value {
+    // Only the product's own fields: other tests sharing NetBox add and delete theirs.
+    let custom_fields: serde_json::Map<String, Value> = template["custom_fields"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| k.starts_with("hedgehog_") && *k != "hedgehog_asn" && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    serde_json::json!({"name": name, "device_type": template["device_type"]["id"],
+        "role": template["role"]["id"], "site": template["site"]["id"],
+        "custom_fields": custom_fields})
 }
 
 /// Imports `manifests` into NetBox as `fabric`'s.
@@ -190,28 +194,25 @@ async fn a_bare_published_wiring_is_allocated_once_and_the_fabric_admits_it() {
             .await
             .expect("pools mirrored");
 
-        let dry = allocate_fabric(&client, &fabric, true).await.unwrap();
-        // 2 spines (ASN, management, protocol), 4 leaves (and VTEP), 16 fabric links (/31).
-        assert_eq!(dry.plan.values(), 2 * 3 + 4 * 4 + 16 * 2, "{dry}");
+        let dry = allocate(&client, &fabric, true).await;
+        // 2 spines (ASN, management, protocol), 4 leaves (and VTEP), 16 fabric links and 2
+        // gateway links (/31).
+        assert_eq!(dry.plan.values(), 2 * 3 + 4 * 4 + (16 + 2) * 2, "{dry}");
         assert!(
             dry.plan.problems.is_empty() && dry.allocated.is_empty(),
             "{dry}"
         );
 
-        let first = allocate_fabric(&client, &fabric, false).await.unwrap();
+        let first = allocate(&client, &fabric, false).await;
         assert_eq!(first.allocated.len(), dry.plan.values(), "{first}");
-        let second = allocate_fabric(&client, &fabric, false).await.unwrap();
+        let second = allocate(&client, &fabric, false).await;
         assert!(
             second.plan.is_empty() && second.allocated.is_empty(),
             "a second pass allocated:\n{second}"
         );
 
-        let snapshot = load_fabric(&client, &fabric).await.unwrap();
-        let rendered = match mapping::render(&fabric, &snapshot) {
-            Ok(rendered) => rendered,
-            Err(error) => panic!("the allocated fabric does not validate:\n{error}"),
-        };
-        assert_inside_pools_and_unique(&fabric, &rendered.manifests);
+        let manifests = rendered(&client, &fabric).await;
+        assert_inside_pools_and_unique(&fabric, &manifests);
         let switch = first
             .allocated
             .iter()
@@ -233,13 +234,7 @@ async fn a_bare_published_wiring_is_allocated_once_and_the_fabric_admits_it() {
             "no journal entry names what was allocated on {}: {journal:#?}",
             switch.name
         );
-        if let Some(oracle) = testkit::oracle::binary_or_skip("allocation oracle check") {
-            let config = fabric_config_yaml(&fabric.mapping.settings);
-            let verdicts = testkit::oracle::check(oracle, &rendered.to_yaml(), &config);
-            let refused: Vec<_> = verdicts.iter().filter(|v| !v.allowed).collect();
-            assert!(refused.is_empty(), "the fabric refuses: {refused:#?}");
-            assert!(verdicts.iter().any(|v| v.kind == "Switch"));
-        }
+        oracle_admits(&fabric, &manifests);
     })
     .await;
 }
@@ -281,22 +276,15 @@ async fn concurrent_allocators_one_per_leaf_get_distinct_values() {
             reports.iter().all(|r| r.allocated.len() == 4 + 4 * 2),
             "{reports:#?}"
         );
-        let rest = allocate_fabric(&client, &fabric, false).await.unwrap();
-        assert_eq!(rest.allocated.len(), 2 * 3, "the spines: {rest}");
-        let rendered = match mapping::render(&fabric, &load_fabric(&client, &fabric).await.unwrap())
-        {
-            Ok(rendered) => rendered,
-            Err(error) => panic!("the allocated fabric does not validate:\n{error}"),
-        };
+        let rest = allocate(&client, &fabric, false).await;
         assert_eq!(
-            rendered
-                .manifests
-                .iter()
-                .filter(|m| m.kind == "Switch")
-                .count(),
-            6
+            rest.allocated.len(),
+            2 * 3 + 2 * 2,
+            "the spines and the gateway links: {rest}"
         );
-        assert_inside_pools_and_unique(&fabric, &rendered.manifests);
+        let rendered = rendered(&client, &fabric).await;
+        assert_eq!(rendered.iter().filter(|m| m.kind == "Switch").count(), 6);
+        assert_inside_pools_and_unique(&fabric, &rendered);
     })
     .await;
 }

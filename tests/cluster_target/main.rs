@@ -16,6 +16,7 @@ use testkit::oracle::FabricCluster;
 use testkit::paths::{crds_dir, fixture, shared};
 
 mod events;
+mod redundancy_pairs;
 mod transitions;
 
 /// The demo-gitops sample with the complete wiring it names, as YAML.

@@ -145,6 +145,7 @@ fn mapping_named(prefix: &str) -> MappingConfig {
         &mut m.pools.protocol_role,
         &mut m.pools.vtep_role,
         &mut m.pools.fabric_link_role,
+        &mut m.pools.allocated_tag,
     ]
     .into_iter()
     .chain(m.server_roles.iter_mut())

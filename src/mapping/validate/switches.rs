@@ -113,7 +113,9 @@ impl<'a> Taken<'a, '_> {
             if !(self.settings.leaf_asn_start..=self.settings.leaf_asn_end).contains(&asn) {
                 self.out.object(sw, format!("leaf ASN {asn} is outside the fabric's leaf range {}–{}; fix custom field hedgehog_asn", self.settings.leaf_asn_start, self.settings.leaf_asn_end));
             }
-            if let Some(other) = self.leaf_asns.insert(asn, &sw.name) {
+            if let Some(other) = self.leaf_asns.insert(asn, &sw.name)
+                && !is_mclag(sw)
+            {
                 self.out.object(sw, format!("leaf ASN {asn} is already used by {other}; every leaf needs its own hedgehog_asn"));
             }
         }
@@ -160,13 +162,14 @@ impl<'a> Taken<'a, '_> {
     /// The protocol and VTEP IPs: unique /32s inside their subnets.
     fn loopbacks(&mut self, sw: &'a Draft<SwitchSpec>) {
         let s = &sw.spec;
-        for (value, subnet, seen, what, tag) in [
+        for (value, subnet, seen, what, tag, shareable) in [
             (
                 &s.protocol_ip,
                 self.settings.protocol_subnet,
                 &mut self.protocol_ips,
                 "protocol IP",
                 "hedgehog-protocol-ip",
+                false,
             ),
             (
                 &s.vtep_ip,
@@ -174,12 +177,15 @@ impl<'a> Taken<'a, '_> {
                 &mut self.vtep_ips,
                 "VTEP IP",
                 "hedgehog-vtep-ip",
+                is_mclag(sw),
             ),
         ] {
             let Some(ip) = value else { continue };
             match cidr(ip) {
                 Some(net) if net.prefix_len() == 32 && subnet.contains(&net.addr()) => {
-                    if let Some(other) = seen.insert(net.addr(), &sw.name) {
+                    if let Some(other) = seen.insert(net.addr(), &sw.name)
+                        && !shareable
+                    {
                         self.out.object(
                             sw,
                             format!(
@@ -197,6 +203,12 @@ impl<'a> Taken<'a, '_> {
             }
         }
     }
+}
+
+/// The fabric lets an MCLAG leaf (deprecated) share its ASN and VTEP IP with another leaf,
+/// never an ESLAG one (`Switch.HydrationValidation`).
+fn is_mclag(sw: &Draft<SwitchSpec>) -> bool {
+    sw.spec.redundancy.kind.as_deref() == Some("mclag")
 }
 
 fn check_redundancy(sw: &Draft<SwitchSpec>, out: &mut Violations) {

@@ -354,6 +354,7 @@ pub fn tags(mappings: &[MappingConfig]) -> Vec<Desired> {
             (m.tag_protocol_ip.as_str(), "2196f3"),
             (m.tag_vtep_ip.as_str(), "3f51b5"),
             (m.tag_imported.as_str(), "9e9e9e"),
+            (m.pools.allocated_tag.as_str(), "795548"),
         ]
         .map(|(slug, color)| (slug, json!({"color": color})))
     });

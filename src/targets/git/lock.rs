@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -145,23 +145,12 @@ impl RepoLock for RepoLease {
     async fn acquire(&self, key: &str) -> Result<LockGuard, GitError> {
         let name = Self::name(key);
         let token = uuid::Uuid::new_v4().to_string();
-        let deadline = Instant::now() + self.wait;
-        let mut pause = Duration::from_millis(20);
         let lease: Arc<dyn LeaseStore> = self.lease.clone();
         // The held lease renews itself, so a long push does not outlive it.
-        let held = loop {
-            let taken = HeldLease::acquire(lease.clone(), &name, &token, self.ttl)
-                .await
-                .map_err(|e| GitError::LeaseStore(Arc::new(e)))?;
-            if let Some(held) = taken {
-                break held;
-            }
-            if Instant::now() >= deadline {
-                return Err(GitError::Locked { waited: self.wait });
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(500));
-        };
+        let held = HeldLease::wait_for(lease, &name, &token, self.ttl, self.wait)
+            .await
+            .map_err(|e| GitError::LeaseStore(Arc::new(e)))?
+            .ok_or(GitError::Locked { waited: self.wait })?;
         let release = Box::pin(async move {
             if let Err(e) = held.release().await {
                 tracing::warn!(lease = %name, error = %e, "cannot release the repository lease");
