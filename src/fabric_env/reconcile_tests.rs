@@ -38,6 +38,7 @@ async fn a_missing_configuration_file_is_reported_on_the_fabrics_status() {
     let source = NetBoxDesired {
         client: absent_netbox(),
         environments: BTreeMap::from([("lab".to_owned(), FabricEnvSource::Local)]),
+        kept: Default::default(),
     };
     let target = MemoryTarget::new(vec![]);
     let writer = RecordingWriter::default();

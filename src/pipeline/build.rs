@@ -13,6 +13,7 @@ use crate::config::{FabricConfig, Settings};
 use crate::fabric_env::FabricEnvSource;
 use crate::lease::{LeaseStore, LocalLease, RedisLease};
 use crate::netbox::NetBoxClient;
+use crate::netbox::incremental::SnapshotCache;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
 use crate::reconcile::scheduler::{FabricRunner, Scheduler};
 use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
@@ -39,6 +40,8 @@ pub struct FabricServices {
     /// What replicas share: recorded changes, published sources, reports (Redis with the
     /// Redis queue, else memory).
     pub shared: Arc<dyn SharedState>,
+    /// Each fabric's NetBox snapshot kept between publishes.
+    kept: Arc<SnapshotCache>,
 }
 
 impl FabricServices {
@@ -83,15 +86,21 @@ impl FabricServices {
             )),
             None => Arc::new(MemoryState::default()),
         };
+        let kept = Arc::new(SnapshotCache::default());
         Ok(Self {
             shared,
             source: Arc::new(NetBoxDesired {
                 client: client.clone(),
                 environments,
+                kept: kept.clone(),
             }),
-            writer: Arc::new(NetBoxStatusWriter { client }),
+            writer: Arc::new(NetBoxStatusWriter {
+                client,
+                kept: kept.clone(),
+            }),
             fabrics,
             redis,
+            kept,
         })
     }
 
@@ -161,7 +170,15 @@ impl FabricServices {
 impl FabricRunner for FabricServices {
     async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport {
         match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
-            Some(parts) => self.reconciler(parts).run(options).await,
+            Some(parts) => {
+                let report = self.reconciler(parts).run(options).await;
+                // The pass read NetBox in full, which catches what webhooks missed: every
+                // replica's next publish of the fabric reads it in full too.
+                self.kept.forget(&fabric.name);
+                crate::state::invalidate_snapshots_or_warn(self.shared.as_ref(), &fabric.name)
+                    .await;
+                report
+            }
             None => {
                 let mut report =
                     FabricReport::new(&fabric.name, fabric.mode.as_str(), options.dry_run);

@@ -110,38 +110,6 @@ async fn a_change_is_published_and_reported_on_its_netbox_objects() {
 }
 
 #[tokio::test]
-async fn changes_older_than_the_last_publish_are_not_published_again() {
-    let s = setup(
-        desired_from_snapshot(&fabric(), snapshot()),
-        MemoryTarget::new(vec![]),
-    );
-    s.handler
-        .handle(&job("2020-01-01T00:00:00+00:00"))
-        .await
-        .unwrap();
-    s.handler
-        .handle(&job("2020-01-01T00:00:01+00:00"))
-        .await
-        .unwrap();
-    assert_eq!(
-        *s.target.publishes.lock().unwrap(),
-        1,
-        "the first publish already read the second change"
-    );
-    s.handler
-        .handle(&job(
-            &(chrono::Utc::now() + chrono::Duration::seconds(10)).to_rfc3339()
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        *s.target.publishes.lock().unwrap(),
-        2,
-        "a newer change is published"
-    );
-}
-
-#[tokio::test]
 async fn an_invalid_object_is_held_back_and_the_rest_is_published() {
     let mut desired = desired_from_snapshot(&fabric(), snapshot());
     desired.problems.push(Problem {
@@ -359,12 +327,12 @@ async fn a_netbox_read_is_retried_when_it_may_succeed_later_and_fails_when_refus
     };
     let cause = crate::targets::Cause::default();
     let unreachable = publisher(Arc::new(FixedSource(Mutex::new(None))))
-        .publish(&cause)
+        .publish(&cause, &[])
         .await
         .unwrap_err();
     assert!(unreachable.is_retryable(), "{unreachable:?}");
     let refused = publisher(Arc::new(RefusingSource))
-        .publish(&cause)
+        .publish(&cause, &[])
         .await
         .unwrap_err();
     assert!(!refused.is_retryable(), "{refused:?}");
@@ -449,7 +417,7 @@ async fn each_object_is_credited_to_its_own_request_and_a_held_back_change_when_
         reason: "webhook dcim.device 9 updated".into(),
         ..Default::default()
     };
-    publisher.publish(&by_r9).await.unwrap();
+    publisher.publish(&by_r9, &[]).await.unwrap();
     let first = journalled(&writer, one);
     assert!(
         first
@@ -477,7 +445,7 @@ async fn each_object_is_credited_to_its_own_request_and_a_held_back_change_when_
 
     // Released by another request: leaf-03's change is still credited to its own.
     *source.0.lock().unwrap() = Some(desired_from_snapshot(&fabric(), snapshot));
-    publisher.publish(&by_r9).await.unwrap();
+    publisher.publish(&by_r9, &[]).await.unwrap();
     let released = journalled(&writer, three);
     assert!(
         released
@@ -551,14 +519,14 @@ async fn a_removal_read_before_its_webhook_arrived_is_credited_from_netboxs_chan
         ..Default::default()
     };
     publisher
-        .publish(&cause("webhook dcim.cable 1 created"))
+        .publish(&cause("webhook dcim.cable 1 created"), &[])
         .await
         .unwrap();
 
     // The cable is gone from NetBox; no webhook told of it yet.
     *source.inner.0.lock().unwrap() = Some(desired_from_snapshot(&fabric(), uncabled));
     let outcome = publisher
-        .publish(&cause("webhook dcim.interface 7 updated"))
+        .publish(&cause("webhook dcim.interface 7 updated"), &[])
         .await
         .unwrap();
     assert!(

@@ -2,13 +2,14 @@
 //! write-back applied to NetBox in bulk.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::engine::{
-    Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError, WriteFailure,
+    Basis, Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError, WriteFailure,
 };
 use super::isolation::held_back;
 use super::sources::SourceRef;
@@ -21,6 +22,7 @@ use crate::mapping;
 use crate::model::Kind;
 use crate::netbox::changelog;
 use crate::netbox::fabric_record::{RECORD_OBJECT_TYPE, ensure_record, patch_record};
+use crate::netbox::incremental::{self, KeptSnapshot, ObjectChange, SnapshotCache};
 use crate::netbox::writeback::{
     CustomFieldUpdate, WRITE_CHUNK, patch_custom_fields, write_journal,
 };
@@ -69,30 +71,92 @@ pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) ->
 
 /// Loads a fabric from NetBox and renders it against the fabric's configuration and profiles,
 /// read afresh each time from where `environments` says (the built-in ones for a fabric it
-/// does not name).
+/// does not name). A publish's snapshot is kept in `kept` and brought up to date from the next
+/// publish's webhooks.
 pub(crate) struct NetBoxDesired {
     pub client: NetBoxClient,
     pub environments: BTreeMap<String, FabricEnvSource>,
+    pub kept: Arc<SnapshotCache>,
 }
 
 impl NetBoxDesired {
-    /// The fabric resolved against its environment (configuration, profiles) and its NetBox
-    /// snapshot, read together.
-    async fn read(
-        &self,
-        fabric: &FabricConfig,
-    ) -> Result<(FabricConfig, FabricSnapshot), SourceError> {
+    /// The fabric resolved against its environment (configuration, profiles).
+    async fn resolve(&self, fabric: &FabricConfig) -> Result<FabricConfig, SourceError> {
         let environment = self
             .environments
             .get(&fabric.name)
             .unwrap_or(&FabricEnvSource::Local);
-        let (resolved, snapshot) = tokio::join!(
-            environment.resolve(fabric),
-            load_fabric(&self.client, fabric)
-        );
-        let resolved = resolved.map_err(SourceError::FabricEnv)?;
-        let snapshot = snapshot.map_err(SourceError::NetBox)?;
-        Ok((resolved, snapshot))
+        environment
+            .resolve(fabric)
+            .await
+            .map_err(SourceError::FabricEnv)
+    }
+
+    /// The fabric resolved against its environment and its NetBox snapshot, read together.
+    async fn read(
+        &self,
+        fabric: &FabricConfig,
+    ) -> Result<(FabricConfig, FabricSnapshot), SourceError> {
+        let (resolved, snapshot) =
+            tokio::join!(self.resolve(fabric), load_fabric(&self.client, fabric));
+        Ok((resolved?, snapshot.map_err(SourceError::NetBox)?))
+    }
+
+    /// Renders `snapshot`, first allocating what a fabric with `allocate = true` lacks (then
+    /// reading it again in full, as the allocation changed NetBox).
+    async fn allocate_and_render(
+        &self,
+        fabric: &FabricConfig,
+        resolved: &FabricConfig,
+        mut snapshot: FabricSnapshot,
+    ) -> Result<(Desired, bool), SourceError> {
+        let mut reloaded = false;
+        if fabric.allocate {
+            // Every switch and link the change touched is in the fabric's snapshot; a steady
+            // fabric plans nothing and costs no request.
+            let scope = allocation::Scope::Fabric;
+            match allocation::allocate_snapshot(&self.client, resolved, &snapshot, &scope, false)
+                .await
+            {
+                Ok(report) if !report.allocated.is_empty() => {
+                    snapshot = load_fabric(&self.client, fabric)
+                        .await
+                        .map_err(SourceError::NetBox)?;
+                    reloaded = true;
+                }
+                Ok(_) => {}
+                Err(allocation::AllocationError::NetBox(error)) if error.is_retryable() => {
+                    return Err(SourceError::NetBox(error));
+                }
+                // What stays missing is reported on its objects by validation.
+                Err(error) => tracing::warn!(fabric = %fabric.name, %error, "allocation failed"),
+            }
+        }
+        Ok((desired_from_snapshot(resolved, snapshot), reloaded))
+    }
+
+    /// The kept snapshot at `version` brought up to date with `changes`, if it can be.
+    async fn kept_up_to_date(
+        &self,
+        fabric: &FabricConfig,
+        changes: &[ObjectChange],
+        version: Option<u64>,
+    ) -> Result<Result<KeptSnapshot, u64>, SourceError> {
+        let mut kept = match self.kept.checkout(&fabric.name, version) {
+            Ok(kept) => kept,
+            Err(generation) => return Ok(Err(generation)),
+        };
+        let applied =
+            incremental::bring_up_to_date(&self.client, fabric, &mut kept.snapshot, changes)
+                .await
+                .map_err(SourceError::NetBox)?;
+        match applied {
+            None => Ok(Ok(kept)),
+            Some(why) => {
+                tracing::info!(fabric = %fabric.name, why, "reading the fabric in full");
+                Ok(Err(kept.generation))
+            }
+        }
     }
 }
 
@@ -104,28 +168,57 @@ impl DesiredSource for NetBoxDesired {
     }
 
     async fn desired_allocated(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
-        if !fabric.allocate {
-            return self.desired(fabric).await;
-        }
-        let (resolved, mut snapshot) = self.read(fabric).await?;
-        // Every switch and link the change touched is in the fabric's snapshot; a steady
-        // fabric plans nothing and costs no request.
-        let scope = allocation::Scope::Fabric;
-        match allocation::allocate_snapshot(&self.client, &resolved, &snapshot, &scope, false).await
-        {
-            Ok(report) if !report.allocated.is_empty() => {
-                snapshot = load_fabric(&self.client, fabric)
+        let (resolved, snapshot) = self.read(fabric).await?;
+        Ok(self
+            .allocate_and_render(fabric, &resolved, snapshot)
+            .await?
+            .0)
+    }
+
+    async fn desired_after(
+        &self,
+        fabric: &FabricConfig,
+        changes: &[ObjectChange],
+        version: Option<u64>,
+    ) -> Result<(Desired, Basis), SourceError> {
+        let (resolved, kept) = tokio::join!(
+            self.resolve(fabric),
+            self.kept_up_to_date(fabric, changes, version)
+        );
+        let (snapshot, basis) = match kept? {
+            Ok(kept) => (
+                kept.snapshot,
+                Basis {
+                    incremental: true,
+                    generation: Some(kept.generation),
+                },
+            ),
+            Err(generation) => {
+                let snapshot = load_fabric(&self.client, fabric)
                     .await
                     .map_err(SourceError::NetBox)?;
+                (
+                    snapshot,
+                    Basis {
+                        incremental: false,
+                        generation: Some(generation),
+                    },
+                )
             }
-            Ok(_) => {}
-            Err(allocation::AllocationError::NetBox(error)) if error.is_retryable() => {
-                return Err(SourceError::NetBox(error));
-            }
-            // What stays missing is reported on its objects by validation.
-            Err(error) => tracing::warn!(fabric = %fabric.name, %error, "allocation failed"),
-        }
-        Ok(desired_from_snapshot(&resolved, snapshot))
+        };
+        let resolved = resolved?;
+        let (desired, reloaded) = self
+            .allocate_and_render(fabric, &resolved, snapshot)
+            .await?;
+        let basis = Basis {
+            incremental: basis.incremental && !reloaded,
+            ..basis
+        };
+        Ok((desired, basis))
+    }
+
+    fn kept(&self) -> Option<&SnapshotCache> {
+        Some(&self.kept)
     }
 
     async fn deletions(&self, objects: &[SourceRef]) -> Vec<NetBoxChange> {
@@ -146,6 +239,8 @@ impl DesiredSource for NetBoxDesired {
 /// Writes status custom fields (one bulk PATCH per object type) and journal entries.
 pub(crate) struct NetBoxStatusWriter {
     pub client: NetBoxClient,
+    /// Kept snapshots take the custom fields written (NetBox sends no webhook for them).
+    pub kept: Arc<SnapshotCache>,
 }
 
 #[async_trait]
@@ -166,18 +261,26 @@ impl StatusWriter for NetBoxStatusWriter {
                 });
         }
         for (object_type, updates) in by_type {
-            patch_custom_fields(&self.client, object_type, &updates)
-                .await
-                .map_err(|e| {
-                    // Setting the same custom fields again is harmless.
-                    let retryable = e.is_retryable();
-                    let failure = WriteFailure::new(format!("updating {object_type} status"), e);
-                    if retryable {
-                        WriteBackError::Unavailable(failure)
-                    } else {
-                        WriteBackError::Refused(failure)
+            let written = patch_custom_fields(&self.client, object_type, &updates).await;
+            match &written {
+                Ok(_) => {
+                    for update in &updates {
+                        self.kept.wrote(object_type, update.id, &update.values);
                     }
-                })?;
+                }
+                // What NetBox took of a failed bulk write is unknown.
+                Err(_) => self.kept.forget_all(),
+            }
+            written.map_err(|e| {
+                // Setting the same custom fields again is harmless.
+                let retryable = e.is_retryable();
+                let failure = WriteFailure::new(format!("updating {object_type} status"), e);
+                if retryable {
+                    WriteBackError::Unavailable(failure)
+                } else {
+                    WriteBackError::Refused(failure)
+                }
+            })?;
         }
         if !plan.journal.is_empty() {
             write_journal(&self.client, &plan.journal)
