@@ -151,7 +151,21 @@ impl FabricServices {
     /// One reconcile pass of one fabric, without the scheduler (the CLI).
     pub async fn reconcile(&self, fabric: &str, options: ReconcileOptions) -> Option<FabricReport> {
         let parts = self.fabrics.iter().find(|p| p.fabric.name == fabric)?;
-        Some(self.reconciler(parts).run(options).await)
+        Some(self.reconcile_parts(parts, options).await)
+    }
+
+    /// One pass; it read NetBox in full, which catches what webhooks missed, so every
+    /// replica's next publish of the fabric reads it in full too.
+    async fn reconcile_parts(
+        &self,
+        parts: &FabricParts,
+        options: ReconcileOptions,
+    ) -> FabricReport {
+        let report = self.reconciler(parts).run(options).await;
+        let fabric = &parts.fabric.name;
+        self.kept.forget(fabric);
+        crate::state::invalidate_snapshots_or_warn(self.shared.as_ref(), fabric).await;
+        report
     }
 
     fn reconciler<'a>(&'a self, parts: &'a FabricParts) -> Reconciler<'a> {
@@ -170,15 +184,7 @@ impl FabricServices {
 impl FabricRunner for FabricServices {
     async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport {
         match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
-            Some(parts) => {
-                let report = self.reconciler(parts).run(options).await;
-                // The pass read NetBox in full, which catches what webhooks missed: every
-                // replica's next publish of the fabric reads it in full too.
-                self.kept.forget(&fabric.name);
-                crate::state::invalidate_snapshots_or_warn(self.shared.as_ref(), &fabric.name)
-                    .await;
-                report
-            }
+            Some(parts) => self.reconcile_parts(parts, options).await,
             None => {
                 let mut report =
                     FabricReport::new(&fabric.name, fabric.mode.as_str(), options.dry_run);

@@ -12,6 +12,8 @@ mod publisher;
 mod rounds;
 
 #[cfg(test)]
+mod kept_tests;
+#[cfg(test)]
 mod rounds_tests;
 #[cfg(test)]
 mod tests;

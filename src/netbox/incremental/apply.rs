@@ -92,7 +92,7 @@ fn device(snapshot: &mut FabricSnapshot, data: &Value, members: &Membership) -> 
         };
     };
     if members.holds(&held.custom_fields) != member_now {
-        return Effect::Reload("a device left the fabric");
+        return Effect::Reload("a device joined or left the fabric");
     }
     if device.name != held.name {
         // Interfaces name their device in their nested reference.
@@ -138,7 +138,26 @@ fn interface(snapshot: &mut FabricSnapshot, data: &Value) -> Effect {
     if cable_held != cable_now {
         return Effect::Reload("an interface was cabled or uncabled");
     }
+    let renamed = held.name != interface.name;
+    let (id, name) = (interface.id, interface.name.clone());
     *held = interface;
+    if renamed {
+        // Other interfaces name it as their parent or LAG.
+        let display = data
+            .get("display")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let nested = snapshot
+            .interfaces
+            .iter_mut()
+            .flat_map(|i| [i.parent.as_mut(), i.lag.as_mut()])
+            .flatten()
+            .filter(|r| r.id == id);
+        for reference in nested {
+            reference.name = Some(name.clone());
+            reference.display = display.clone();
+        }
+    }
     Effect::Applied
 }
 
