@@ -7,24 +7,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::json;
 
+use super::tests::{fabric, snapshot};
 use super::*;
 use crate::config::FabricConfig;
-use crate::netbox::FabricSnapshot;
 use crate::netbox::incremental::{ObjectChange, SnapshotCache};
 use crate::reconcile::netbox_io::desired_from_snapshot;
 use crate::reconcile::testing::{MemoryTarget, RecordingWriter};
 use crate::reconcile::{Basis, Desired, DesiredSource, SourceError};
 use crate::state::{MemoryState, SharedState};
-
-fn fabric() -> FabricConfig {
-    serde_json::from_value(json!({"name": "docs", "validation": "wiring"})).unwrap()
-}
-
-fn snapshot() -> FabricSnapshot {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/docs-wiring.snapshot.json");
-    FabricSnapshot::load(&path).unwrap()
-}
 
 /// Keeps snapshots like the NetBox source, reading "in full" from the fixture; `rival` bumps
 /// the shared version while it reads, as another replica's publish would.
@@ -146,4 +136,52 @@ async fn a_publish_from_a_kept_snapshot_fails_when_another_replica_published_mea
         .publish(&Default::default(), &[])
         .await
         .unwrap();
+}
+
+/// What a device edit costs NetBox: its publish renders from the kept snapshot and the
+/// webhook's body, against a NetBox that is not there, so it reads nothing.
+#[tokio::test]
+async fn a_device_edit_is_published_from_the_kept_snapshot_without_reading_netbox() {
+    let kept = Arc::new(SnapshotCache::default());
+    let generation = kept.checkout("docs", Some(0)).err().unwrap();
+    let snapshot = snapshot();
+    let mut device = serde_json::to_value(&snapshot.devices[0]).unwrap();
+    kept.keep(
+        "docs",
+        crate::netbox::incremental::KeptSnapshot {
+            snapshot,
+            generation,
+        },
+    );
+    kept.confirm("docs", 0);
+    let source = crate::reconcile::netbox_io::NetBoxDesired {
+        client: crate::reconcile::testing::absent_netbox(),
+        environments: Default::default(),
+        kept: kept.clone(),
+    };
+    let publisher = FabricPublisher {
+        fabric: fabric(),
+        source: Arc::new(source),
+        target: Arc::new(MemoryTarget::new(vec![])),
+        writer: Arc::new(RecordingWriter::default()),
+        shared: Arc::new(MemoryState::default()),
+    };
+    device["description"] = json!("edited");
+    let change = ObjectChange {
+        object_type: "dcim.device".into(),
+        event: "updated".into(),
+        data: device,
+    };
+    publisher
+        .publish(&Default::default(), &[change])
+        .await
+        .unwrap();
+    let after = kept
+        .checkout("docs", Some(1))
+        .ok()
+        .expect("kept at the bumped version");
+    assert_eq!(
+        after.snapshot.devices[0].description.as_deref(),
+        Some("edited")
+    );
 }

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::*;
 use crate::config::FabricConfig;
-use crate::netbox::FabricSnapshot;
 use crate::queue::job::NewJob;
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Job, JobError, JobHandler, JobQueue, WorkerPool};
@@ -19,16 +18,13 @@ use crate::reconcile::testing::{MemoryTarget, RecordingWriter};
 use crate::reconcile::{Desired, DesiredSource, SourceError};
 
 fn fabric(debounce_ms: u64) -> FabricConfig {
-    serde_json::from_value(json!({
-        "name": "docs", "validation": "wiring", "publish_debounce_ms": debounce_ms
-    }))
-    .unwrap()
+    let mut fabric = super::tests::fabric();
+    fabric.publish_debounce_ms = debounce_ms;
+    fabric
 }
 
 fn desired() -> Desired {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/docs-wiring.snapshot.json");
-    desired_from_snapshot(&fabric(0), FabricSnapshot::load(&path).unwrap())
+    desired_from_snapshot(&fabric(0), super::tests::snapshot())
 }
 
 /// Renders the docs fabric and counts how often it was asked to (each is a NetBox read).

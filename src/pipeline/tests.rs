@@ -15,11 +15,11 @@ use crate::reconcile::netbox_io::desired_from_snapshot;
 use crate::reconcile::testing::{FixedSource, MemoryTarget, RecordingWriter};
 use crate::reconcile::{Problem, SourceRef};
 
-fn fabric() -> FabricConfig {
+pub(super) fn fabric() -> FabricConfig {
     serde_json::from_value(json!({"name": "docs", "validation": "wiring"})).unwrap()
 }
 
-fn snapshot() -> FabricSnapshot {
+pub(super) fn snapshot() -> FabricSnapshot {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/docs-wiring.snapshot.json");
     FabricSnapshot::load(&path).unwrap()

@@ -9,7 +9,7 @@
 //! (the serializer NetBox's webhooks send, read right after the write, or right before a
 //! deletion), with the events NetBox sends beside it (a cable's ends are updated interfaces).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hedgehog_sidecar::config::{FabricConfig, FabricMode};
 use hedgehog_sidecar::netbox::incremental::{ObjectChange, bring_up_to_date};
@@ -173,11 +173,9 @@ impl Scenario {
     async fn edit_cable(&mut self) -> Option<String> {
         let ids: Vec<u64> = self.kept.cables.iter().map(|c| c.id).collect();
         let cable = self.picker.pick(&ids)?;
-        patch(
-            &format!("/dcim/cables/{cable}/"),
-            json!({"label": unique("c")}),
-        )
-        .await;
+        let path = format!("/dcim/cables/{cable}/");
+        self.update("dcim.cable", &path, json!({"label": unique("c")}))
+            .await;
         Some(format!("cable {cable} label"))
     }
 
@@ -371,6 +369,7 @@ fn rendered(fabric: &FabricConfig, snapshot: &FabricSnapshot) -> (Vec<Value>, Ve
 /// Runs the steps; returns how many were applied to the kept snapshot without a full read.
 async fn run(scenario: &mut Scenario, counter: Option<&WebhookCounter>) -> usize {
     let mut incremental = 0;
+    let mut timings = Timings::default();
     if let Some(counter) = counter {
         deliveries_through_an_edit(counter, scenario.sentinel).await;
     }
@@ -378,15 +377,21 @@ async fn run(scenario: &mut Scenario, counter: Option<&WebhookCounter>) -> usize
         let what = scenario.step().await;
         let changes = told_of_step(scenario, counter).await;
         let fabric = &scenario.fabric;
+        let started = Instant::now();
         match bring_up_to_date(&client(), fabric, &mut scenario.kept, &changes).await {
-            Ok(None) => incremental += 1,
+            Ok(None) => {
+                incremental += 1;
+                timings.applied.push(started.elapsed());
+            }
             Ok(Some(why)) => {
                 eprintln!("step {step} ({what}): full read: {why}");
                 scenario.kept = load_fabric(&client(), fabric).await.expect("full read");
             }
             Err(error) => panic!("step {step} ({what}): {error}"),
         }
+        let started = Instant::now();
         let full = load_fabric(&client(), fabric).await.expect("full read");
+        timings.full.push(started.elapsed());
         assert_eq!(
             rendered(fabric, &scenario.kept),
             rendered(fabric, &full),
@@ -402,7 +407,27 @@ async fn run(scenario: &mut Scenario, counter: Option<&WebhookCounter>) -> usize
             "step {step} ({what}, told {told:?}): the snapshots differ: {differences:#?}"
         );
     }
+    eprintln!(
+        "{} objects: a step applied to the kept snapshot took {:?} (median), a full read {:?}",
+        scenario.kept.len(),
+        Timings::median(&mut timings.applied),
+        Timings::median(&mut timings.full)
+    );
     incremental
+}
+
+/// How long applying a step took, and how long a full read.
+#[derive(Default)]
+struct Timings {
+    applied: Vec<Duration>,
+    full: Vec<Duration>,
+}
+
+impl Timings {
+    fn median(times: &mut [Duration]) -> Option<Duration> {
+        times.sort();
+        times.get(times.len() / 2).copied()
+    }
 }
 
 #[tokio::test]

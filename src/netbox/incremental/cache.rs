@@ -135,17 +135,26 @@ mod tests {
         cache.checkout("lab", version)
     }
 
+    /// Keeps the test snapshot as read at `generation` and confirms it at `version`.
+    fn keep_at(cache: &SnapshotCache, generation: u64, version: Option<u64>) {
+        let snapshot = snapshot();
+        cache.keep(
+            "lab",
+            KeptSnapshot {
+                snapshot,
+                generation,
+            },
+        );
+        if let Some(version) = version {
+            cache.confirm("lab", version);
+        }
+    }
+
     #[test]
     fn a_snapshot_is_checked_out_only_for_the_version_it_was_confirmed_at() {
         let cache = SnapshotCache::default();
         let generation = read(&cache, Some(1)).err().unwrap();
-        cache.keep(
-            "lab",
-            KeptSnapshot {
-                snapshot: snapshot(),
-                generation,
-            },
-        );
+        keep_at(&cache, generation, None);
         assert!(read(&cache, Some(1)).is_err(), "unconfirmed");
         cache.confirm("lab", 2);
         assert!(read(&cache, Some(1)).is_err(), "an older version");
@@ -158,25 +167,11 @@ mod tests {
         let cache = SnapshotCache::default();
         let generation = read(&cache, Some(1)).err().unwrap();
         cache.wrote("dcim.device", 7, &Map::new());
-        cache.keep(
-            "lab",
-            KeptSnapshot {
-                snapshot: snapshot(),
-                generation,
-            },
-        );
-        cache.confirm("lab", 1);
+        keep_at(&cache, generation, Some(1));
         assert!(read(&cache, Some(1)).is_err());
         let generation = read(&cache, Some(1)).err().unwrap();
         cache.forget("lab");
-        cache.keep(
-            "lab",
-            KeptSnapshot {
-                snapshot: snapshot(),
-                generation,
-            },
-        );
-        cache.confirm("lab", 1);
+        keep_at(&cache, generation, Some(1));
         assert!(read(&cache, Some(1)).is_err());
     }
 
@@ -184,14 +179,7 @@ mod tests {
     fn the_sidecars_own_writes_reach_the_kept_snapshots() {
         let cache = SnapshotCache::default();
         let generation = read(&cache, Some(1)).err().unwrap();
-        cache.keep(
-            "lab",
-            KeptSnapshot {
-                snapshot: snapshot(),
-                generation,
-            },
-        );
-        cache.confirm("lab", 1);
+        keep_at(&cache, generation, Some(1));
         let mut values = Map::new();
         values.insert("hedgehog_status".into(), "invalid".into());
         cache.wrote("dcim.device", 7, &values);
