@@ -252,7 +252,7 @@ mod tests {
     use crate::lease::LocalLease;
     use crate::model::{Kind, ObjectKey};
     use crate::reconcile::health::SyncStatus;
-    use crate::reconcile::scheduler::FabricRunner;
+    use crate::reconcile::scheduler::{Cadence, FabricRunner};
     use crate::reconcile::{FabricReport, ObjectReport};
     use actix_web::{App, test};
     use async_trait::async_trait;
@@ -320,8 +320,7 @@ mod tests {
             Arc::new(DriftingRunner),
             Arc::new(LocalLease::default()),
             Arc::new(crate::state::MemoryState::default()),
-            Duration::from_secs(300),
-            Duration::from_secs(30),
+            Cadence::new(Duration::from_secs(300), Duration::from_secs(30)),
         ));
         test::init_service(
             App::new()

@@ -178,79 +178,73 @@ macro_rules! netbox_object {
     };
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Device {
-    pub id: u64,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub device_type: Option<NestedRef>,
-    #[serde(default)]
-    pub role: Option<NestedRef>,
-    #[serde(default)]
-    pub site: Option<NestedRef>,
-    #[serde(default)]
-    pub status: Option<Choice>,
-    #[serde(default)]
-    pub serial: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub primary_ip4: Option<NestedIp>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+/// Declares a NetBox object type: the fields NetBox always sends, then those it may omit (each
+/// defaults when absent), and its `NetBoxObject` identity.
+macro_rules! netbox_record {
+    (
+        $(#[$meta:meta])*
+        $name:ident = $object_type:literal, |$s:ident| $display:expr;
+        required { $($(#[$rmeta:meta])* $req:ident: $rty:ty,)* }
+        optional { $($(#[$ometa:meta])* $opt:ident: $oty:ty,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            $($(#[$rmeta])* pub $req: $rty,)*
+            $($(#[$ometa])* #[serde(default)] pub $opt: $oty,)*
+        }
+        netbox_object!($name, $object_type, |$s| $display);
+    };
 }
-netbox_object!(Device, "dcim.device", |d| d
-    .name
-    .clone()
-    .unwrap_or_else(|| format!("device #{}", d.id)));
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Interface {
-    pub id: u64,
-    pub device: NestedRef,
-    pub name: String,
-    #[serde(default)]
-    pub r#type: Option<Choice>,
-    #[serde(default)]
-    pub enabled: Option<bool>,
-    #[serde(default)]
-    pub parent: Option<NestedRef>,
-    #[serde(default)]
-    pub lag: Option<NestedRef>,
-    #[serde(default)]
-    pub mtu: Option<u32>,
-    #[serde(default)]
-    pub mac_address: Option<String>,
-    /// Speed in kbit/s, as NetBox stores it.
-    #[serde(default)]
-    pub speed: Option<u64>,
-    #[serde(default)]
-    pub mgmt_only: Option<bool>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub mode: Option<Choice>,
-    #[serde(default)]
-    pub untagged_vlan: Option<NestedVlan>,
-    #[serde(default)]
-    pub tagged_vlans: Vec<NestedVlan>,
-    #[serde(default)]
-    pub cable: Option<NestedRef>,
-    #[serde(default)]
-    pub vrf: Option<NestedRef>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    Device = "dcim.device",
+        |d| d.name.clone().unwrap_or_else(|| format!("device #{}", d.id));
+    required {
+        id: u64,
+    }
+    optional {
+        name: Option<String>,
+        device_type: Option<NestedRef>,
+        role: Option<NestedRef>,
+        site: Option<NestedRef>,
+        status: Option<Choice>,
+        serial: Option<String>,
+        description: Option<String>,
+        primary_ip4: Option<NestedIp>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(Interface, "dcim.interface", |i| format!(
-    "{} {}",
-    i.device.name.as_deref().unwrap_or("?"),
-    i.name
-));
+
+netbox_record! {
+    Interface = "dcim.interface",
+        |i| format!("{} {}", i.device.name.as_deref().unwrap_or("?"), i.name);
+    required {
+        id: u64,
+        device: NestedRef,
+        name: String,
+    }
+    optional {
+        r#type: Option<Choice>,
+        enabled: Option<bool>,
+        parent: Option<NestedRef>,
+        lag: Option<NestedRef>,
+        mtu: Option<u32>,
+        mac_address: Option<String>,
+        /// Speed in kbit/s, as NetBox stores it.
+        speed: Option<u64>,
+        mgmt_only: Option<bool>,
+        description: Option<String>,
+        mode: Option<Choice>,
+        untagged_vlan: Option<NestedVlan>,
+        tagged_vlans: Vec<NestedVlan>,
+        cable: Option<NestedRef>,
+        vrf: Option<NestedRef>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
+}
 
 /// One end of a cable (`{"object_type": "dcim.interface", "object_id": 1}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,167 +253,147 @@ pub struct CableTermination {
     pub object_id: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cable {
-    pub id: u64,
-    #[serde(default)]
-    pub a_terminations: Vec<CableTermination>,
-    #[serde(default)]
-    pub b_terminations: Vec<CableTermination>,
-    #[serde(default)]
-    pub status: Option<Choice>,
-    #[serde(default)]
-    pub label: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    Cable = "dcim.cable", |c| match c.label.as_deref() {
+        Some(label) if !label.is_empty() => format!("cable {label}"),
+        _ => format!("cable #{}", c.id),
+    };
+    required {
+        id: u64,
+    }
+    optional {
+        a_terminations: Vec<CableTermination>,
+        b_terminations: Vec<CableTermination>,
+        status: Option<Choice>,
+        label: Option<String>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(Cable, "dcim.cable", |c| match c.label.as_deref() {
-    Some(label) if !label.is_empty() => format!("cable {label}"),
-    _ => format!("cable #{}", c.id),
-});
 
-/// A MAC address object (4.2+: MACs are objects assigned to interfaces).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MacAddress {
-    pub id: u64,
-    pub mac_address: String,
-    #[serde(default)]
-    pub assigned_object_type: Option<String>,
-    #[serde(default)]
-    pub assigned_object_id: Option<u64>,
+netbox_record! {
+    /// A MAC address object (4.2+: MACs are objects assigned to interfaces).
+    MacAddress = "dcim.macaddress", |m| m.mac_address.clone();
+    required {
+        id: u64,
+        mac_address: String,
+    }
+    optional {
+        assigned_object_type: Option<String>,
+        assigned_object_id: Option<u64>,
+    }
 }
-netbox_object!(MacAddress, "dcim.macaddress", |m| m.mac_address.clone());
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct IpAddress {
-    pub id: u64,
-    /// CIDR notation, `10.0.1.1/24`.
-    pub address: String,
-    #[serde(default)]
-    pub vrf: Option<NestedRef>,
-    #[serde(default)]
-    pub status: Option<Choice>,
-    #[serde(default)]
-    pub role: Option<Choice>,
-    #[serde(default)]
-    pub assigned_object_type: Option<String>,
-    #[serde(default)]
-    pub assigned_object_id: Option<u64>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    IpAddress = "ipam.ipaddress", |a| a.address.clone();
+    required {
+        id: u64,
+        /// CIDR notation, `10.0.1.1/24`.
+        address: String,
+    }
+    optional {
+        vrf: Option<NestedRef>,
+        status: Option<Choice>,
+        role: Option<Choice>,
+        assigned_object_type: Option<String>,
+        assigned_object_id: Option<u64>,
+        description: Option<String>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(IpAddress, "ipam.ipaddress", |a| a.address.clone());
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct VlanGroup {
-    pub id: u64,
-    pub name: String,
-    pub slug: String,
-    /// Inclusive `[from, to]` pairs.
-    #[serde(default)]
-    pub vid_ranges: Vec<[u16; 2]>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    VlanGroup = "ipam.vlangroup", |g| g.name.clone();
+    required {
+        id: u64,
+        name: String,
+        slug: String,
+    }
+    optional {
+        /// Inclusive `[from, to]` pairs.
+        vid_ranges: Vec<[u16; 2]>,
+        description: Option<String>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(VlanGroup, "ipam.vlangroup", |g| g.name.clone());
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Vlan {
-    pub id: u64,
-    pub vid: u16,
-    pub name: String,
-    #[serde(default)]
-    pub group: Option<NestedRef>,
-    #[serde(default)]
-    pub status: Option<Choice>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    Vlan = "ipam.vlan", |v| format!("{} ({})", v.name, v.vid);
+    required {
+        id: u64,
+        vid: u16,
+        name: String,
+    }
+    optional {
+        group: Option<NestedRef>,
+        status: Option<Choice>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(Vlan, "ipam.vlan", |v| format!("{} ({})", v.name, v.vid));
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RouteTarget {
-    pub id: u64,
-    pub name: String,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    RouteTarget = "ipam.routetarget", |r| r.name.clone();
+    required {
+        id: u64,
+        name: String,
+    }
+    optional {
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(RouteTarget, "ipam.routetarget", |r| r.name.clone());
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Vrf {
-    pub id: u64,
-    pub name: String,
-    #[serde(default)]
-    pub rd: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub import_targets: Vec<NestedRef>,
-    #[serde(default)]
-    pub export_targets: Vec<NestedRef>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    Vrf = "ipam.vrf", |v| v.name.clone();
+    required {
+        id: u64,
+        name: String,
+    }
+    optional {
+        rd: Option<String>,
+        description: Option<String>,
+        import_targets: Vec<NestedRef>,
+        export_targets: Vec<NestedRef>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(Vrf, "ipam.vrf", |v| v.name.clone());
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Prefix {
-    pub id: u64,
-    pub prefix: String,
-    #[serde(default)]
-    pub vrf: Option<NestedRef>,
-    #[serde(default)]
-    pub vlan: Option<NestedVlan>,
-    #[serde(default)]
-    pub status: Option<Choice>,
-    #[serde(default)]
-    pub role: Option<NestedRef>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    Prefix = "ipam.prefix", |p| p.prefix.clone();
+    required {
+        id: u64,
+        prefix: String,
+    }
+    optional {
+        vrf: Option<NestedRef>,
+        vlan: Option<NestedVlan>,
+        status: Option<Choice>,
+        role: Option<NestedRef>,
+        description: Option<String>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(Prefix, "ipam.prefix", |p| p.prefix.clone());
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct IpRange {
-    pub id: u64,
-    pub start_address: String,
-    pub end_address: String,
-    #[serde(default)]
-    pub vrf: Option<NestedRef>,
-    #[serde(default)]
-    pub status: Option<Choice>,
-    #[serde(default)]
-    pub role: Option<NestedRef>,
-    #[serde(default)]
-    pub tags: Vec<TagRef>,
-    #[serde(default)]
-    pub custom_fields: CustomFields,
+netbox_record! {
+    IpRange = "ipam.iprange", |r| format!("{}-{}", r.start_address, r.end_address);
+    required {
+        id: u64,
+        start_address: String,
+        end_address: String,
+    }
+    optional {
+        vrf: Option<NestedRef>,
+        status: Option<Choice>,
+        role: Option<NestedRef>,
+        tags: Vec<TagRef>,
+        custom_fields: CustomFields,
+    }
 }
-netbox_object!(IpRange, "ipam.iprange", |r| format!(
-    "{}-{}",
-    r.start_address, r.end_address
-));
 
 /// Does this object carry a tag with the given slug?
 pub(crate) fn has_tag(tags: &[TagRef], slug: &str) -> bool {

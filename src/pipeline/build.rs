@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
@@ -15,7 +14,7 @@ use crate::lease::{LeaseStore, LocalLease, RedisLease};
 use crate::netbox::NetBoxClient;
 use crate::netbox::incremental::SnapshotCache;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
-use crate::reconcile::scheduler::{FabricRunner, Scheduler};
+use crate::reconcile::scheduler::{Cadence, FabricRunner, Scheduler};
 use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
 use crate::state::{MemoryState, RedisState, SharedState};
 use crate::targets::{Target, for_fabric};
@@ -142,10 +141,8 @@ impl FabricServices {
             self.clone(),
             lease,
             self.shared.clone(),
-            Duration::from_secs(settings.reconcile.interval_secs),
-            Duration::from_secs(settings.reconcile.lease_secs),
+            Cadence::from_settings(&settings.reconcile),
         )
-        .with_retry_after(Duration::from_secs(settings.reconcile.retry_initial_secs))
     }
 
     /// One reconcile pass of one fabric, without the scheduler (the CLI).

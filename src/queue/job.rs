@@ -46,47 +46,69 @@ impl PartialEq for EventData {
     }
 }
 
-/// What intake hands to the queue: everything about the event, nothing about its processing.
-/// This is also what the back-ends store; coalescing replaces it with a newer one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewJob {
-    /// `<object_type>:<object id>`; events with the same key coalesce and run in order.
-    pub key: String,
-    pub object_type: String,
-    pub object_id: i64,
-    /// `created`, `updated` or `deleted`.
-    pub event: String,
-    /// NetBox's `request.id`, carried into every log line about the job.
-    pub request_id: Option<String>,
-    /// NetBox's `request.user`.
-    pub user: Option<String>,
-    /// NetBox's `timestamp`, exactly as sent.
-    pub timestamp: String,
-    /// The webhook's `data` (the object as NetBox's REST API shows it).
-    pub data: EventData,
-    /// `data.custom_fields.hedgehog_fabric`, when the object names its fabric.
-    pub fabric: Option<String>,
-    /// Recognises identical redeliveries (there is no delivery id header).
-    pub dedupe_key: String,
+/// Declares a job type: the NetBox change it tells of (the same fields in a waiting and a held
+/// job, so both store and attribute alike), then its own fields.
+macro_rules! job_of_netbox_change {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            /// `<object_type>:<object id>`; events with the same key coalesce and run in order.
+            pub key: String,
+            pub object_type: String,
+            pub object_id: i64,
+            /// `created`, `updated` or `deleted`.
+            pub event: String,
+            /// NetBox's `request.id`, carried into every log line about the job.
+            pub request_id: Option<String>,
+            /// NetBox's `request.user`.
+            pub user: Option<String>,
+            /// NetBox's `timestamp`, exactly as sent.
+            pub timestamp: String,
+            /// The webhook's `data` (the object as NetBox's REST API shows it).
+            pub data: EventData,
+            /// `data.custom_fields.hedgehog_fabric`, when the object names its fabric.
+            pub fabric: Option<String>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The NetBox change that made the job, for attribution; `None` for an object id
+            /// NetBox never uses.
+            pub fn netbox_change(&self) -> Option<NetBoxChange> {
+                NetBoxChange::new(
+                    &self.object_type,
+                    self.object_id,
+                    self.request_id.as_deref(),
+                    self.user.as_deref(),
+                    &self.timestamp,
+                )
+            }
+        }
+    };
 }
 
-/// A job as a worker sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Job {
-    pub id: String,
-    pub key: String,
-    pub object_type: String,
-    pub object_id: i64,
-    pub event: String,
-    pub request_id: Option<String>,
-    pub user: Option<String>,
-    pub timestamp: String,
-    pub data: EventData,
-    pub fabric: Option<String>,
-    /// Attempts started so far, this one included.
-    pub attempts: u32,
-    /// The error of the previous failed attempt.
-    pub last_error: Option<String>,
+job_of_netbox_change! {
+    /// What intake hands to the queue: everything about the event, nothing about its processing.
+    /// This is also what the back-ends store; coalescing replaces it with a newer one.
+    pub struct NewJob {
+        /// Recognises identical redeliveries (there is no delivery id header).
+        pub dedupe_key: String,
+    }
+}
+
+job_of_netbox_change! {
+    /// A job as a worker sees it.
+    pub struct Job {
+        pub id: String,
+        /// Attempts started so far, this one included.
+        pub attempts: u32,
+        /// The error of the previous failed attempt.
+        pub last_error: Option<String>,
+    }
 }
 
 impl Job {
@@ -112,27 +134,6 @@ impl Job {
         }
     }
 }
-
-/// A waiting and a held job tell of the same NetBox change, through the same fields.
-macro_rules! netbox_change_of {
-    ($($job:ty),*) => {$(
-        impl $job {
-            /// The NetBox change that made the job, for attribution; `None` for an object id
-            /// NetBox never uses.
-            pub fn netbox_change(&self) -> Option<NetBoxChange> {
-                NetBoxChange::new(
-                    &self.object_type,
-                    self.object_id,
-                    self.request_id.as_deref(),
-                    self.user.as_deref(),
-                    &self.timestamp,
-                )
-            }
-        }
-    )*};
-}
-
-netbox_change_of!(NewJob, Job);
 
 /// A fresh job id.
 pub(crate) fn new_job_id() -> String {

@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{FabricReport, ReconcileOptions};
-use crate::config::FabricConfig;
+use crate::config::{FabricConfig, ReconcileSettings};
 use crate::lease::{HeldLease, LeaseStore};
 use crate::state::SharedState;
 
@@ -37,6 +37,45 @@ pub enum ScheduleError {
     Lease(#[from] crate::lease::LeaseError),
 }
 
+/// How often each fabric is reconciled, how soon a failed pass is tried again, and how long a
+/// lease lasts unless renewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cadence {
+    pub interval: Duration,
+    /// The first pause before a failed pass is tried again; it doubles up to `interval`.
+    pub retry_after: Duration,
+    pub lease_ttl: Duration,
+}
+
+impl Cadence {
+    /// Passes every `interval`; a failed pass waits a whole interval too.
+    pub fn new(interval: Duration, lease_ttl: Duration) -> Self {
+        Self {
+            interval,
+            retry_after: interval,
+            lease_ttl,
+        }
+    }
+
+    /// The cadence the settings' `[reconcile]` section asks for.
+    pub fn from_settings(reconcile: &ReconcileSettings) -> Self {
+        Self::new(
+            Duration::from_secs(reconcile.interval_secs),
+            Duration::from_secs(reconcile.lease_secs),
+        )
+        .with_retry_after(Duration::from_secs(reconcile.retry_initial_secs))
+    }
+
+    /// Retries a failed pass after `first` (doubling up to the interval) instead of waiting a
+    /// whole interval.
+    pub fn with_retry_after(self, first: Duration) -> Self {
+        Self {
+            retry_after: first.min(self.interval),
+            ..self
+        }
+    }
+}
+
 pub struct Scheduler {
     fabrics: Vec<FabricConfig>,
     runner: Arc<dyn FabricRunner>,
@@ -45,10 +84,7 @@ pub struct Scheduler {
     shared: Arc<dyn SharedState>,
     /// This replica's identity in leases.
     holder: String,
-    interval: Duration,
-    /// The first pause before a failed pass is tried again; it doubles up to `interval`.
-    retry_after: Duration,
-    lease_ttl: Duration,
+    cadence: Cadence,
     /// Serialises passes of one fabric inside this process (the lease does across replicas).
     running: BTreeMap<String, Mutex<()>>,
 }
@@ -59,8 +95,7 @@ impl Scheduler {
         runner: Arc<dyn FabricRunner>,
         lease: Arc<dyn LeaseStore>,
         shared: Arc<dyn SharedState>,
-        interval: Duration,
-        lease_ttl: Duration,
+        cadence: Cadence,
     ) -> Self {
         let running = fabrics
             .iter()
@@ -72,18 +107,9 @@ impl Scheduler {
             lease,
             shared,
             holder: format!("{}-{}", hostname(), uuid::Uuid::new_v4()),
-            interval,
-            retry_after: interval,
-            lease_ttl,
+            cadence,
             running,
         }
-    }
-
-    /// Retries a failed pass after `first` (doubling up to the interval) instead of waiting a
-    /// whole interval.
-    pub(crate) fn with_retry_after(mut self, first: Duration) -> Self {
-        self.retry_after = first.min(self.interval);
-        self
     }
 
     pub fn fabrics(&self) -> &[FabricConfig] {
@@ -132,7 +158,7 @@ impl Scheduler {
             self.lease.clone(),
             &lease_name,
             &self.holder,
-            self.lease_ttl,
+            self.cadence.lease_ttl,
         )
         .await?
         else {
@@ -187,7 +213,7 @@ impl Scheduler {
                 self.lease.clone(),
                 LEADER_LEASE,
                 &self.holder,
-                self.lease_ttl,
+                self.cadence.lease_ttl,
             )
             .await
             {
@@ -197,7 +223,7 @@ impl Scheduler {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return None,
-                _ = tokio::time::sleep(self.lease_ttl / 3) => {}
+                _ = tokio::time::sleep(self.cadence.lease_ttl / 3) => {}
             }
         }
     }
@@ -215,7 +241,7 @@ impl Scheduler {
                 .values()
                 .map(|d| d.at)
                 .min()
-                .unwrap_or(start + self.interval);
+                .unwrap_or(start + self.cadence.interval);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep_until(next) => {}
@@ -231,7 +257,7 @@ impl Scheduler {
                     continue;
                 }
                 let failed = self.scheduled_pass(&fabric.name).await;
-                entry.after_pass(failed, self.retry_after, self.interval);
+                entry.after_pass(failed, self.cadence.retry_after, self.cadence.interval);
             }
         }
     }
@@ -386,8 +412,7 @@ mod tests {
                 runner.clone(),
                 lease.clone(),
                 shared.clone(),
-                Duration::from_secs(300),
-                lease_ttl,
+                Cadence::new(Duration::from_secs(300), lease_ttl),
             ))
         }
     }
@@ -434,17 +459,14 @@ mod tests {
             failures: 2,
             passes: AtomicUsize::new(0),
         });
-        let scheduler = Arc::new(
-            Scheduler::new(
-                vec![fabric("lab")],
-                runner.clone(),
-                Arc::new(LocalLease::default()),
-                Arc::new(MemoryState::default()),
-                Duration::from_secs(300),
-                Duration::from_secs(60),
-            )
-            .with_retry_after(Duration::from_secs(10)),
-        );
+        let scheduler = Arc::new(Scheduler::new(
+            vec![fabric("lab")],
+            runner.clone(),
+            Arc::new(LocalLease::default()),
+            Arc::new(MemoryState::default()),
+            Cadence::new(Duration::from_secs(300), Duration::from_secs(60))
+                .with_retry_after(Duration::from_secs(10)),
+        ));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(scheduler.clone().run(shutdown.clone()));
         let passes = || runner.passes.load(Ordering::SeqCst);
@@ -474,8 +496,7 @@ mod tests {
             runner.clone(),
             Arc::new(LocalLease::default()),
             Arc::new(MemoryState::default()),
-            Duration::from_secs(300),
-            Duration::from_secs(60),
+            Cadence::new(Duration::from_secs(300), Duration::from_secs(60)),
         ));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(scheduler.clone().run(shutdown.clone()));

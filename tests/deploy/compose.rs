@@ -49,41 +49,33 @@ fn write(path: &Path, text: &str) {
 
 /// A netbox-docker checkout with the sidecar's files copied in, as its README says.
 fn checkout(root: &Path) {
-    write(&root.join("docker-compose.yml"), NETBOX_DOCKER_COMPOSE);
-    write(
-        &root.join("env/netbox.env"),
-        "DB_HOST=postgres\nREDIS_HOST=redis\n",
-    );
-    write(&root.join("env/postgres.env"), "POSTGRES_DB=netbox\n");
-    write(
-        &root.join("env/redis.env"),
-        "REDIS_PASSWORD=H733Kdjndks81\n",
-    );
-    write(
-        &root.join("env/redis-cache.env"),
-        "REDIS_PASSWORD=t4Ph722q\n",
-    );
-    for file in [
+    let copied = [
         "docker-compose.override.yml",
         "env/hedgehog-sidecar.env",
         "hedgehog-sidecar/sidecar.toml",
-    ] {
-        write(
-            &root.join(file),
-            &tools::read(&format!("deploy/netbox-docker/{file}")),
-        );
+    ]
+    .map(|file| (file, tools::read(&format!("deploy/netbox-docker/{file}"))));
+    let written = [
+        ("docker-compose.yml", NETBOX_DOCKER_COMPOSE),
+        ("env/netbox.env", "DB_HOST=postgres\nREDIS_HOST=redis\n"),
+        ("env/postgres.env", "POSTGRES_DB=netbox\n"),
+        ("env/redis.env", "REDIS_PASSWORD=H733Kdjndks81\n"),
+        ("env/redis-cache.env", "REDIS_PASSWORD=t4Ph722q\n"),
+        ("hedgehog-sidecar/secrets/webhook-secret", "s3cret\n"),
+        ("hedgehog-sidecar/secrets/netbox-token", "nbt_abc.def\n"),
+        (
+            "hedgehog-sidecar/secrets/redis-url",
+            "redis://:H733Kdjndks81@redis:6379/2\n",
+        ),
+        (
+            "hedgehog-sidecar/kubeconfig",
+            "apiVersion: v1\nkind: Config\n",
+        ),
+    ];
+    let copied = copied.iter().map(|(file, text)| (*file, text.as_str()));
+    for (file, text) in written.into_iter().chain(copied) {
+        write(&root.join(file), text);
     }
-    let secrets = root.join("hedgehog-sidecar/secrets");
-    write(&secrets.join("webhook-secret"), "s3cret\n");
-    write(&secrets.join("netbox-token"), "nbt_abc.def\n");
-    write(
-        &secrets.join("redis-url"),
-        "redis://:H733Kdjndks81@redis:6379/2\n",
-    );
-    write(
-        &root.join("hedgehog-sidecar/kubeconfig"),
-        "apiVersion: v1\nkind: Config\n",
-    );
 }
 
 fn environment(service: &Value) -> Vec<(String, String)> {

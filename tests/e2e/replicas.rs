@@ -12,7 +12,7 @@ use hedgehog_sidecar::api::{AppOptions, FabricsApi, spawn_app};
 use hedgehog_sidecar::config::{FabricConfig, Settings};
 use hedgehog_sidecar::lease::RedisLease;
 use hedgehog_sidecar::pipeline::FabricServices;
-use hedgehog_sidecar::reconcile::scheduler::{FabricRunner, Scheduler};
+use hedgehog_sidecar::reconcile::scheduler::{Cadence, FabricRunner, Scheduler};
 use hedgehog_sidecar::reconcile::{FabricReport, ReconcileOptions};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -56,8 +56,7 @@ async fn replica(
         runner,
         Arc::new(lease),
         services.shared.clone(),
-        INTERVAL,
-        Duration::from_secs(settings.reconcile.lease_secs),
+        Cadence::new(INTERVAL, Duration::from_secs(settings.reconcile.lease_secs)),
     ));
     let token = ApiToken(settings.api.token.clone());
     let options = AppOptions {
@@ -81,15 +80,7 @@ async fn replica(
 }
 
 async fn fabrics(url: &str, token: &str) -> Value {
-    let answer: Value = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = testkit::http::get_json(&reqwest::Client::new(), url, token).await;
     answer["fabrics"][0].clone()
 }
 

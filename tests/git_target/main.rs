@@ -13,7 +13,7 @@ use git2::{Oid, Repository, Signature};
 use hedgehog_sidecar::config::{FabricConfig, GitConfig, Settings};
 use hedgehog_sidecar::model::{Kind, Manifest, ManifestMeta};
 use hedgehog_sidecar::targets::git::{GitError, GitTarget, LocalLock, RepoLease, RepoLock};
-use hedgehog_sidecar::targets::{Cause, Target, TargetError};
+use hedgehog_sidecar::targets::{Cause, PublishReport, Target, TargetError};
 use tempfile::TempDir;
 use testkit::logs::{capture_logs, captured_logs};
 
@@ -102,10 +102,7 @@ impl Fixture {
     /// A target (no batching window) that has published [`fabric`] once.
     async fn published(&self) -> GitTarget {
         let target = self.target(0);
-        target
-            .publish(&fabric(), &cause("alice", "req-1"), false)
-            .await
-            .unwrap();
+        publish_as_alice(&target, &fabric(), "req-1").await;
         target
     }
 
@@ -212,6 +209,36 @@ fn with_role(name: &str, role: &str) -> Vec<Manifest> {
     changed
 }
 
+/// Publishes `manifests` as alice's request `request`, without a dry run.
+async fn publish_as_alice(
+    target: &GitTarget,
+    manifests: &[Manifest],
+    request: &str,
+) -> PublishReport {
+    target
+        .publish(manifests, &cause("alice", request), false)
+        .await
+        .unwrap()
+}
+
+/// Publishes the fabric with switch `name` given `role`, as `user`'s second request; the report
+/// must name that switch as the one update.
+async fn publish_new_role(
+    target: &GitTarget,
+    name: &str,
+    role: &str,
+    user: &str,
+    dry_run: bool,
+) -> PublishReport {
+    let report = target
+        .publish(&with_role(name, role), &cause(user, "req-2"), dry_run)
+        .await
+        .unwrap();
+    assert_eq!(report.updated.len(), 1, "{report:?}");
+    assert_eq!(report.updated[0].name, name);
+    report
+}
+
 fn cause(user: &str, request: &str) -> Cause {
     Cause {
         request_id: Some(request.into()),
@@ -233,10 +260,7 @@ async fn first_commit_into_an_empty_repository_writes_one_file_per_object_and_a_
     assert_eq!(fx.tip(), None, "the remote starts without a branch");
     let target = fx.target(0);
 
-    let report = target
-        .publish(&fabric(), &cause("alice", "req-1"), false)
-        .await
-        .unwrap();
+    let report = publish_as_alice(&target, &fabric(), "req-1").await;
 
     assert_eq!(report.created.len(), 3);
     let commit = report.commit.clone().expect("a commit was made");
@@ -277,14 +301,8 @@ async fn an_update_rewrites_only_the_changed_object() {
     let before = fx.files();
     let first = fx.tip().unwrap();
 
-    let changed = with_role("leaf-1", "border-leaf");
-    let report = target
-        .publish(&changed, &cause("bob", "req-2"), false)
-        .await
-        .unwrap();
+    let report = publish_new_role(&target, "leaf-1", "border-leaf", "bob", false).await;
 
-    assert_eq!(report.updated.len(), 1);
-    assert_eq!(report.updated[0].name, "leaf-1");
     assert!(report.created.is_empty() && report.deleted.is_empty());
     assert_eq!(report.unchanged, 2);
     let after = fx.files();
@@ -313,10 +331,7 @@ async fn publishing_the_same_objects_again_makes_no_commit() {
     let target = fx.published().await;
     let tip = fx.tip();
 
-    let report = target
-        .publish(&fabric(), &cause("alice", "req-2"), false)
-        .await
-        .unwrap();
+    let report = publish_as_alice(&target, &fabric(), "req-2").await;
 
     assert!(!report.changed());
     assert_eq!(report.commit, None);
@@ -332,10 +347,7 @@ async fn objects_no_longer_desired_are_removed() {
 
     // The VPC is deleted in NetBox: the next desired set no longer has it.
     let remaining: Vec<Manifest> = fabric().into_iter().take(2).collect();
-    let report = target
-        .publish(&remaining, &cause("alice", "req-2"), false)
-        .await
-        .unwrap();
+    let report = publish_as_alice(&target, &remaining, "req-2").await;
 
     assert_eq!(report.deleted.len(), 1);
     assert_eq!(report.deleted[0].name, "vpc-1");
@@ -517,14 +529,8 @@ async fn files_outside_the_folder_and_unmanaged_files_inside_it_are_never_touche
     fx.someone_else_commits(&outside);
     let target = fx.target(0);
 
-    target
-        .publish(&fabric(), &cause("alice", "req-1"), false)
-        .await
-        .unwrap();
-    target
-        .publish(&[], &cause("alice", "req-2"), false)
-        .await
-        .unwrap();
+    publish_as_alice(&target, &fabric(), "req-1").await;
+    publish_as_alice(&target, &[], "req-2").await;
 
     let files = fx.files();
     for (file, content) in outside {
@@ -544,13 +550,8 @@ async fn a_dry_run_shows_the_diff_and_commits_nothing() {
     let target = fx.published().await;
     let tip = fx.tip();
 
-    let changed = with_role("spine-1", "border-leaf");
-    let report = target
-        .publish(&changed, &cause("alice", "req-2"), true)
-        .await
-        .unwrap();
+    let report = publish_new_role(&target, "spine-1", "border-leaf", "alice", true).await;
 
-    assert_eq!(report.updated.len(), 1);
     assert_eq!(report.commit, None);
     assert!(report.diff.unwrap().contains("+  role: border-leaf"));
     assert_eq!(fx.tip(), tip);
@@ -564,10 +565,7 @@ async fn actual_reads_the_objects_on_the_branch_tip() {
         target.actual().await.unwrap().is_empty(),
         "empty repository"
     );
-    target
-        .publish(&fabric(), &cause("alice", "req-1"), false)
-        .await
-        .unwrap();
+    publish_as_alice(&target, &fabric(), "req-1").await;
 
     let mut actual = target.actual().await.unwrap();
     actual.sort_by_key(|v| v["metadata"]["name"].as_str().unwrap_or("").to_owned());
@@ -609,10 +607,7 @@ async fn objects_with_unusable_names_are_reported_and_the_rest_is_published() {
     let target = fx.target(0);
     let mut desired = fabric();
     desired.push(switch("../escape", "spine"));
-    let report = target
-        .publish(&desired, &cause("alice", "req-1"), false)
-        .await
-        .unwrap();
+    let report = publish_as_alice(&target, &desired, "req-1").await;
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.created.len(), 3);
     assert!(fx.files().keys().all(|f| !f.contains("escape")));

@@ -91,16 +91,12 @@ async fn jobs_parked_behind_a_running_job_are_counted_and_listed(backend: Backen
         .map(|j| j.id)
         .collect();
     assert_eq!(listed, std::slice::from_ref(&waiting));
-    let api: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/jobs?state=queued"))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api = testkit::http::get_json(
+        &app.client,
+        &app.url("/api/v1/jobs?state=queued"),
+        API_TOKEN,
+    )
+    .await;
     assert_eq!(api["counts"]["queued"], 1, "{api}");
     assert_eq!(api["jobs"][0]["id"], waiting.as_str(), "{api}");
     let anonymous = app

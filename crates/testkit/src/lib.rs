@@ -12,9 +12,11 @@
 //! * [`logs`]: capturing what the code under test logs.
 //! * [`handler`]: a job handler that remembers the jobs it is given.
 //! * [`kubelet`]: the environment the kubelet gives a pod of a Service named like the sidecar.
+//! * [`http`]: reading the sidecar's token-protected API.
 
 pub mod fabric_env;
 pub mod handler;
+pub mod http;
 pub mod kube;
 pub mod kubelet;
 pub mod logs;
