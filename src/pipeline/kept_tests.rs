@@ -178,7 +178,6 @@ async fn a_device_edit_is_published_from_the_kept_snapshot_without_reading_netbo
         .unwrap();
     let after = kept
         .checkout("docs", Some(1))
-        .ok()
         .expect("kept at the bumped version");
     assert_eq!(
         after.snapshot.devices[0].description.as_deref(),
