@@ -3,10 +3,10 @@
 mod body;
 pub mod fabrics;
 mod health;
-mod jobs;
+pub(crate) mod jobs;
 pub mod metrics;
 pub(crate) mod server;
-mod state;
+pub(crate) mod state;
 mod webhook;
 
 pub use server::{AppOptions, FabricsApi, RunningApp, StartError, run, spawn_app};

@@ -15,10 +15,12 @@ use super::state::AppState;
 use super::{health, webhook};
 use crate::config::{SecretError, Settings};
 use crate::intake::{OwnWrites, SignatureVerifier};
+use crate::pipeline::RecentPublishes;
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
 use crate::state::SharedState;
+use crate::ui::UiContext;
 
 /// How long a client may take to send a request's headers.
 const HEADERS_WITHIN: Duration = Duration::from_secs(5);
@@ -68,6 +70,8 @@ pub struct AppOptions {
     pub api_token: ApiToken,
     /// Where intake records queued changes for attribution (the fabrics' shared state).
     pub shared: Option<Arc<dyn SharedState>>,
+    /// The recent publishes the web UI's journal shows (none: it shows none).
+    pub recent: Option<Arc<RecentPublishes>>,
 }
 
 /// What the operator API serves from.
@@ -91,6 +95,7 @@ impl Default for AppOptions {
             fabrics_api: None,
             api_token: ApiToken(None),
             shared: None,
+            recent: None,
         }
     }
 }
@@ -190,12 +195,20 @@ fn start_http(
 ) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
     let fabrics_api = options.fabrics_api.clone();
     let api_token = web::Data::new(options.api_token.clone());
+    let prefix = settings.ui.normalized_prefix();
+    let ui = web::Data::new(UiContext {
+        prefix: prefix.clone(),
+        scheduler: fabrics_api.as_ref().map(|api| api.scheduler.clone()),
+        recent: options.recent.clone().unwrap_or_default(),
+    });
     let mut server = HttpServer::new(move || {
         let fabrics_api = fabrics_api.clone();
         App::new()
             .app_data(state.clone())
             .app_data(api_token.clone())
+            .app_data(ui.clone())
             .configure(super::jobs::configure)
+            .configure(|cfg| crate::ui::configure(cfg, &prefix))
             .configure(move |cfg| {
                 if let Some(api) = fabrics_api {
                     cfg.app_data(web::Data::new(api.scheduler))

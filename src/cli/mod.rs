@@ -2,6 +2,7 @@
 //! arguments and its `run` function.
 
 pub(crate) mod allocate;
+mod api_client;
 pub(crate) mod apply;
 pub mod commit;
 pub mod config;

@@ -32,6 +32,8 @@ pub struct Settings {
     #[serde(default)]
     pub api: ApiSettings,
     #[serde(default)]
+    pub ui: UiSettings,
+    #[serde(default)]
     pub log: LogSettings,
     #[serde(default)]
     pub reconcile: ReconcileSettings,
@@ -53,6 +55,7 @@ impl Default for Settings {
             queue: QueueSettings::default(),
             netbox: NetBoxSettings::default(),
             api: ApiSettings::default(),
+            ui: UiSettings::default(),
             log: LogSettings::default(),
             reconcile: ReconcileSettings::default(),
             fabrics: Vec::new(),
@@ -229,6 +232,29 @@ pub struct ApiSettings {
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSettings {
+    /// The path a reverse proxy serves the sidecar under (`/hedgehog` when NetBox's proxy
+    /// sends `https://netbox.example.com/hedgehog/...` to the sidecar). The UI's links and
+    /// cookie carry it; the UI answers under `/ui` and under `<path_prefix>/ui`, so the proxy
+    /// may strip the prefix or keep it.
+    pub path_prefix: String,
+}
+
+impl UiSettings {
+    /// The prefix as links use it: empty, or `/segment[/segment...]` without a trailing `/`.
+    pub fn normalized_prefix(&self) -> String {
+        let trimmed = self.path_prefix.trim().trim_matches('/');
+        if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

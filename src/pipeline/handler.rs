@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tracing::Instrument;
 
 use super::publisher::{FabricPublisher, PublishError};
+use super::recent::RecentPublishes;
 use super::rounds::FabricRounds;
 use crate::netbox::incremental::ObjectChange;
 use crate::queue::{Job, JobError, JobHandler};
@@ -27,11 +28,23 @@ pub struct FabricJobHandler {
 
 impl FabricJobHandler {
     pub fn new(publishers: Vec<FabricPublisher>) -> Self {
+        let recent: Arc<RecentPublishes> = Arc::default();
         let fabrics = publishers
             .into_iter()
-            .map(|p| (p.fabric.name.clone(), FabricRounds::new(p)))
+            .map(|p| (p.fabric.name.clone(), FabricRounds::new(p, recent.clone())))
             .collect();
         Self { fabrics }
+    }
+
+    /// Keeps the publishes in `recent` (the one the web UI shows); before any job runs.
+    pub fn with_recent(mut self, recent: Arc<RecentPublishes>) -> Self {
+        for rounds in self.fabrics.values_mut() {
+            match Arc::get_mut(rounds) {
+                Some(rounds) => rounds.set_recent(recent.clone()),
+                None => tracing::warn!("a fabric's publishes already run; not recorded for the UI"),
+            }
+        }
+        self
     }
 
     /// The fabrics a job concerns, and the others: the one its object names, else every
@@ -117,10 +130,14 @@ impl FabricPublisher {
         &self,
         cause: &Cause,
         changes: &[ObjectChange],
+        recent: &RecentPublishes,
     ) -> Result<(), JobError> {
         let fabric = &self.fabric.name;
         match self.publish(cause, changes).await {
             Ok(outcome) => {
+                if let Some(report) = &outcome.report {
+                    recent.record(fabric, self.target.kind(), &outcome.cause, report);
+                }
                 match &outcome.report {
                     Some(report) => tracing::info!(
                         fabric,

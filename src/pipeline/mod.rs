@@ -9,6 +9,7 @@ mod credits;
 mod handler;
 mod kept;
 mod publisher;
+pub mod recent;
 mod rounds;
 
 #[cfg(test)]
@@ -20,4 +21,5 @@ mod tests;
 
 pub use build::FabricServices;
 pub use handler::{FabricJobHandler, FabricPublishFailed};
-pub use publisher::{FabricPublisher, PublishError, PublishOutcome};
+pub use publisher::{FabricPublisher, PublishError, PublishOutcome, describe};
+pub use recent::{PublishRecord, RecentPublishes};

@@ -71,6 +71,8 @@ pub struct PublishOutcome {
     /// Validation problems, whose objects were held back (reported on the NetBox objects).
     pub problems: usize,
     pub netbox_updates: usize,
+    /// The publish's cause, with the recorded NetBox changes it credited to each object.
+    pub cause: Cause,
 }
 
 pub struct FabricPublisher {
@@ -157,6 +159,7 @@ impl FabricPublisher {
             report: Some(report),
             problems: desired.problems.len(),
             netbox_updates: updates,
+            cause,
         })
     }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, oneshot};
 
 use super::publisher::FabricPublisher;
+use super::recent::RecentPublishes;
 use crate::netbox::incremental::ObjectChange;
 use crate::queue::JobError;
 use crate::targets::Cause;
@@ -36,6 +37,8 @@ struct Member {
 /// A fabric's publisher with its open round.
 pub(crate) struct FabricRounds {
     publisher: FabricPublisher,
+    /// Where each publish that changed the target is kept for the web UI's journal.
+    recent: Arc<RecentPublishes>,
     debounce: Duration,
     open: StdMutex<Option<Vec<Member>>>,
     /// Held while a round publishes: one publish per fabric at a time.
@@ -43,14 +46,19 @@ pub(crate) struct FabricRounds {
 }
 
 impl FabricRounds {
-    pub fn new(publisher: FabricPublisher) -> Arc<Self> {
+    pub fn new(publisher: FabricPublisher, recent: Arc<RecentPublishes>) -> Arc<Self> {
         let debounce = Duration::from_millis(publisher.fabric.publish_debounce_ms);
         Arc::new(Self {
             publisher,
+            recent,
             debounce,
             open: StdMutex::new(None),
             publishing: Mutex::new(()),
         })
+    }
+
+    pub fn set_recent(&mut self, recent: Arc<RecentPublishes>) {
+        self.recent = recent;
     }
 
     pub fn publisher(&self) -> &FabricPublisher {
@@ -98,7 +106,10 @@ impl FabricRounds {
         let cause = round_cause(members.iter().map(|m| &m.cause));
         let changes: Vec<ObjectChange> = members.iter().map(|m| m.change.clone()).collect();
         tracing::debug!(fabric = %self.publisher.fabric.name, jobs = members.len(), "publishing a round");
-        let outcome = self.publisher.publish_for_jobs(&cause, &changes).await;
+        let outcome = self
+            .publisher
+            .publish_for_jobs(&cause, &changes, &self.recent)
+            .await;
         for member in members {
             let _ = member.reply.send(outcome.clone());
         }

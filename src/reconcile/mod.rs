@@ -7,9 +7,11 @@ pub(crate) mod fabric_status;
 pub(crate) mod health;
 pub(crate) mod isolation;
 pub mod metrics;
+pub mod object_view;
 
 pub use compare::{ObjectReport, ObjectState, compare};
 pub use health::{Health, SwitchHealth, SyncStatus};
+pub use object_view::ObjectView;
 pub mod sources;
 pub mod writeback;
 
