@@ -69,6 +69,17 @@ pub struct FabricConfig {
     /// management, protocol and VTEP IPs, fabric and mesh link /31s) from NetBox's IPAM.
     #[serde(default)]
     pub allocate: bool,
+    /// How long a webhook job waits for other jobs of the fabric before their one publish:
+    /// the jobs waiting together are rendered and published once.
+    #[serde(default = "default_publish_debounce_ms")]
+    pub publish_debounce_ms: u64,
+}
+
+/// How long a webhook job waits for others of its fabric by default.
+pub const DEFAULT_PUBLISH_DEBOUNCE_MS: u64 = 200;
+
+fn default_publish_debounce_ms() -> u64 {
+    DEFAULT_PUBLISH_DEBOUNCE_MS
 }
 
 #[derive(Debug, Clone, Deserialize)]

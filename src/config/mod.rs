@@ -13,8 +13,8 @@ mod settings_overrides;
 
 pub use environment::{ENV_PREFIX, Environment};
 pub use fabric::{
-    ClusterOptions, CustomFieldNames, FabricConfig, FabricMode, FabricSettings, GitConfig,
-    MappingConfig, PoolNames, ValidationLevel,
+    ClusterOptions, CustomFieldNames, DEFAULT_PUBLISH_DEBOUNCE_MS, FabricConfig, FabricMode,
+    FabricSettings, GitConfig, MappingConfig, PoolNames, ValidationLevel,
 };
 pub use load::{ConfigError, load, load_from};
 pub use secret::SecretError;

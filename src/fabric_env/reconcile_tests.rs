@@ -1,34 +1,13 @@
 //! A fabric whose configuration cannot be read is not rendered, and the fabric's status in
 //! NetBox says why.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-use secrecy::SecretString;
-
 use super::FabricEnvSource;
 use crate::config::FabricConfig;
-use crate::netbox::NetBoxClient;
-use crate::netbox::client::ClientOptions;
 use crate::reconcile::netbox_io::NetBoxDesired;
-use crate::reconcile::testing::{MemoryTarget, RecordingWriter, reconciler};
+use crate::reconcile::testing::{MemoryTarget, RecordingWriter, absent_netbox, reconciler};
 use crate::reconcile::writeback::NetBoxStatus;
 use crate::reconcile::{ReconcileOptions, SyncStatus};
-
-/// A client of a NetBox that is not there: the configuration is read first and decides.
-fn absent_netbox() -> NetBoxClient {
-    NetBoxClient::new(ClientOptions {
-        url: "http://127.0.0.1:9".into(),
-        token: SecretString::from("unused".to_owned()),
-        verify_tls: true,
-        ca_file: None,
-        timeout: Duration::from_secs(2),
-        page_size: 100,
-        concurrency: 1,
-        max_retries: 0,
-    })
-    .unwrap()
-}
+use std::collections::BTreeMap;
 
 #[tokio::test]
 async fn a_missing_configuration_file_is_reported_on_the_fabrics_status() {
@@ -39,6 +18,7 @@ async fn a_missing_configuration_file_is_reported_on_the_fabrics_status() {
         client: absent_netbox(),
         environments: BTreeMap::from([("lab".to_owned(), FabricEnvSource::Local)]),
         allocator: crate::allocation::AllocatorLease::local(),
+        kept: Default::default(),
     };
     let target = MemoryTarget::new(vec![]);
     let writer = RecordingWriter::default();

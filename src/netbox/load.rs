@@ -337,24 +337,11 @@ impl Loader<'_> {
 
     /// VLANs used by the fabric but living outside its groups: rare, usually no request.
     async fn add_outside_vlans(&self, snapshot: &mut FabricSnapshot) -> Result<(), NetBoxError> {
-        let known_vlans: BTreeSet<u64> = snapshot.vlans.iter().map(|v| v.id).collect();
-        let missing_vlans: Vec<u64> = snapshot
-            .interfaces
-            .iter()
-            .flat_map(|i| i.untagged_vlan.iter().chain(&i.tagged_vlans))
-            .chain(snapshot.prefixes.iter().filter_map(|p| p.vlan.as_ref()))
-            .map(|v| v.id)
-            .filter(|id| !known_vlans.contains(id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !missing_vlans.is_empty() {
-            let extra = self
-                .by_ids::<Vlan>(ep::VLANS, "id", &missing_vlans, fields::VLAN)
-                .await?;
-            snapshot.vlans = merge([std::mem::take(&mut snapshot.vlans), extra]);
+        let missing = missing_vlans(snapshot);
+        if missing.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        read_vlans(self.client, snapshot, &missing).await
     }
 
     fn is_member(&self, custom_fields: &CustomFields) -> bool {
@@ -483,6 +470,40 @@ impl Loader<'_> {
             ),
         )
     }
+}
+
+/// The VLANs the fabric's interfaces and prefixes use that the snapshot does not hold.
+pub(crate) fn missing_vlans(snapshot: &FabricSnapshot) -> Vec<u64> {
+    let known: BTreeSet<u64> = snapshot.vlans.iter().map(|v| v.id).collect();
+    used_vlans(snapshot)
+        .into_iter()
+        .filter(|id| !known.contains(id))
+        .collect()
+}
+
+/// The VLANs the fabric's interfaces and prefixes name.
+pub(crate) fn used_vlans(snapshot: &FabricSnapshot) -> BTreeSet<u64> {
+    snapshot
+        .interfaces
+        .iter()
+        .flat_map(|i| i.untagged_vlan.iter().chain(&i.tagged_vlans))
+        .chain(snapshot.prefixes.iter().filter_map(|p| p.vlan.as_ref()))
+        .map(|v| v.id)
+        .collect()
+}
+
+/// Reads the VLANs `ids` (outside the fabric's groups) into the snapshot.
+pub(crate) async fn read_vlans(
+    client: &NetBoxClient,
+    snapshot: &mut FabricSnapshot,
+    ids: &[u64],
+) -> Result<(), NetBoxError> {
+    let query = ListQuery::new().fields(fields::VLAN);
+    let extra: Vec<Vlan> = client
+        .list_by_ids(ep::VLANS.path, "id", ids, &query)
+        .await?;
+    snapshot.vlans = merge([std::mem::take(&mut snapshot.vlans), extra]);
+    Ok(())
 }
 
 /// Route targets the fabric's VRFs import or export that are not members themselves.

@@ -6,6 +6,7 @@ pub mod client;
 pub mod endpoints;
 pub(crate) mod error;
 pub mod fabric_record;
+pub mod incremental;
 pub(crate) mod load;
 pub mod metrics;
 pub(crate) mod pagination;

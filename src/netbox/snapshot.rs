@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::types::{
-    Cable, Device, Interface, IpAddress, IpRange, MacAddress, Prefix, RouteTarget, Vlan, VlanGroup,
-    Vrf,
+    Cable, CustomFields, Device, Interface, IpAddress, IpRange, MacAddress, NetBoxObject, Prefix,
+    RouteTarget, Vlan, VlanGroup, Vrf,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -98,5 +98,29 @@ impl FabricSnapshot {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The custom fields of the held object `object_type` `id` (`dcim.device`, 12).
+    pub fn custom_fields_mut(&mut self, object_type: &str, id: u64) -> Option<&mut CustomFields> {
+        fn find<T: NetBoxObject>(
+            list: &mut [T],
+            id: u64,
+            fields: fn(&mut T) -> &mut CustomFields,
+        ) -> Option<&mut CustomFields> {
+            list.iter_mut().find(|o| o.id() == id).map(fields)
+        }
+        match object_type {
+            Device::OBJECT_TYPE => find(&mut self.devices, id, |o| &mut o.custom_fields),
+            Interface::OBJECT_TYPE => find(&mut self.interfaces, id, |o| &mut o.custom_fields),
+            IpAddress::OBJECT_TYPE => find(&mut self.ip_addresses, id, |o| &mut o.custom_fields),
+            Cable::OBJECT_TYPE => find(&mut self.cables, id, |o| &mut o.custom_fields),
+            VlanGroup::OBJECT_TYPE => find(&mut self.vlan_groups, id, |o| &mut o.custom_fields),
+            Vlan::OBJECT_TYPE => find(&mut self.vlans, id, |o| &mut o.custom_fields),
+            Vrf::OBJECT_TYPE => find(&mut self.vrfs, id, |o| &mut o.custom_fields),
+            RouteTarget::OBJECT_TYPE => find(&mut self.route_targets, id, |o| &mut o.custom_fields),
+            Prefix::OBJECT_TYPE => find(&mut self.prefixes, id, |o| &mut o.custom_fields),
+            IpRange::OBJECT_TYPE => find(&mut self.ip_ranges, id, |o| &mut o.custom_fields),
+            _ => None,
+        }
     }
 }

@@ -14,6 +14,7 @@ use crate::fabric_env::FabricEnvSource;
 use crate::lease::{LeaseStore, LocalLease, RedisLease};
 use crate::model::ObjectKey;
 use crate::netbox::NetBoxClient;
+use crate::netbox::incremental::SnapshotCache;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
 use crate::reconcile::object_view::{ObjectView, view_of};
 use crate::reconcile::scheduler::{Cadence, FabricRunner, Scheduler};
@@ -43,6 +44,8 @@ pub struct FabricServices {
     pub shared: Arc<dyn SharedState>,
     /// The recent publishes of this replica (jobs and self-heals), for the web UI's journal.
     pub recent: Arc<RecentPublishes>,
+    /// Each fabric's NetBox snapshot kept between publishes.
+    kept: Arc<SnapshotCache>,
 }
 
 /// The connection pool of the configured Redis (`redis_url`), when there is one.
@@ -91,6 +94,7 @@ impl FabricServices {
             )),
             None => Arc::new(MemoryState::default()),
         };
+        let kept = Arc::new(SnapshotCache::default());
         Ok(Self {
             shared,
             recent: Arc::default(),
@@ -98,10 +102,15 @@ impl FabricServices {
                 client: client.clone(),
                 environments,
                 allocator: AllocatorLease::for_replicas(redis.clone(), &settings.queue.key_prefix),
+                kept: kept.clone(),
             }),
-            writer: Arc::new(NetBoxStatusWriter { client }),
+            writer: Arc::new(NetBoxStatusWriter {
+                client,
+                kept: kept.clone(),
+            }),
             fabrics,
             redis,
+            kept,
         })
     }
 
@@ -151,7 +160,21 @@ impl FabricServices {
     /// One reconcile pass of one fabric, without the scheduler (the CLI).
     pub async fn reconcile(&self, fabric: &str, options: ReconcileOptions) -> Option<FabricReport> {
         let parts = self.fabrics.iter().find(|p| p.fabric.name == fabric)?;
-        Some(self.reconciler(parts).run(options).await)
+        Some(self.reconcile_parts(parts, options).await)
+    }
+
+    /// One pass; it read NetBox in full, which catches what webhooks missed, so every
+    /// replica's next publish of the fabric reads it in full too.
+    async fn reconcile_parts(
+        &self,
+        parts: &FabricParts,
+        options: ReconcileOptions,
+    ) -> FabricReport {
+        let report = self.reconciler(parts).run(options).await;
+        let fabric = &parts.fabric.name;
+        self.kept.forget(fabric);
+        crate::state::invalidate_snapshots_or_warn(self.shared.as_ref(), fabric).await;
+        report
     }
 
     fn reconciler<'a>(&'a self, parts: &'a FabricParts) -> Reconciler<'a> {
@@ -171,7 +194,7 @@ impl FabricRunner for FabricServices {
     async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport {
         match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
             Some(parts) => {
-                let report = self.reconciler(parts).run(options).await;
+                let report = self.reconcile_parts(parts, options).await;
                 self.recent.record_heal(parts.target.kind(), &report);
                 report
             }

@@ -4,17 +4,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use tokio::sync::Mutex;
 
 use super::publisher::{FabricPublisher, PublishError};
 use super::recent::RecentPublishes;
+use super::rounds::FabricRounds;
+use crate::netbox::incremental::ObjectChange;
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
-
-/// A publish that started this long after a change's NetBox timestamp has read that change.
-/// The margin absorbs clock differences between NetBox and the sidecar.
-const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
 
 /// A fabric's failed publish, as its job's error.
 #[derive(Debug, thiserror::Error)]
@@ -26,50 +22,47 @@ pub struct FabricPublishFailed {
 }
 
 pub struct FabricJobHandler {
-    fabrics: BTreeMap<String, FabricSlot>,
-    /// Where each publish that changed a target is kept for the web UI's journal.
-    recent: Arc<RecentPublishes>,
-}
-
-/// One fabric: its publisher, serialised, and when its last successful publish started.
-struct FabricSlot {
-    publisher: FabricPublisher,
-    last_started: Mutex<Option<DateTime<Utc>>>,
+    fabrics: BTreeMap<String, Arc<FabricRounds>>,
 }
 
 impl FabricJobHandler {
     pub fn new(publishers: Vec<FabricPublisher>) -> Self {
+        let recent: Arc<RecentPublishes> = Arc::default();
         let fabrics = publishers
             .into_iter()
-            .map(|p| {
-                (
-                    p.fabric.name.clone(),
-                    FabricSlot {
-                        publisher: p,
-                        last_started: Mutex::new(None),
-                    },
-                )
-            })
+            .map(|p| (p.fabric.name.clone(), FabricRounds::new(p, recent.clone())))
             .collect();
-        Self {
-            fabrics,
-            recent: Arc::default(),
-        }
+        Self { fabrics }
     }
 
-    /// Keeps the publishes in `recent` (the one the web UI shows).
+    /// Keeps the publishes in `recent` (the one the web UI shows); before any job runs.
     pub fn with_recent(mut self, recent: Arc<RecentPublishes>) -> Self {
-        self.recent = recent;
+        for rounds in self.fabrics.values_mut() {
+            match Arc::get_mut(rounds) {
+                Some(rounds) => rounds.set_recent(recent.clone()),
+                None => tracing::warn!("a fabric's publishes already run; not recorded for the UI"),
+            }
+        }
         self
     }
 
-    /// The fabrics a job concerns: the one its object names, else every fabric (an
-    /// interface, cable or address does not name its fabric; re-reading decides).
-    fn fabrics_of(&self, job: &Job) -> Vec<&FabricSlot> {
-        match job.fabric.as_deref() {
-            Some(name) => self.fabrics.get(name).into_iter().collect(),
-            None => self.fabrics.values().collect(),
-        }
+    /// The fabrics a job concerns, and the others: the one its object names, else every
+    /// fabric (an interface, cable or address does not name its fabric; rendering decides).
+    fn fabrics_of(&self, job: &Job) -> (Vec<&Arc<FabricRounds>>, Vec<&Arc<FabricRounds>>) {
+        self.fabrics
+            .iter()
+            .map(|(name, rounds)| (job.fabric.as_deref().is_none_or(|f| f == name), rounds))
+            .fold(
+                (vec![], vec![]),
+                |(mut concerned, mut others), (is, rounds)| {
+                    if is {
+                        concerned.push(rounds)
+                    } else {
+                        others.push(rounds)
+                    }
+                    (concerned, others)
+                },
+            )
     }
 }
 
@@ -77,11 +70,11 @@ impl FabricJobHandler {
     /// Records the job's change for attribution, as intake does (a second record of the same
     /// change is one): a change whose webhook intake could not record is still credited.
     async fn record_change(&self, job: &Job) {
-        let Some(slot) = self.fabrics.values().next() else {
+        let Some(rounds) = self.fabrics.values().next() else {
             return;
         };
         let change = job.netbox_change();
-        crate::state::record_change_or_warn(slot.publisher.shared.as_ref(), change).await;
+        crate::state::record_change_or_warn(rounds.publisher().shared.as_ref(), change).await;
     }
 }
 
@@ -91,9 +84,6 @@ impl JobHandler for FabricJobHandler {
         // The worker's `job` span (id, key, request id, attempt) is already entered: a second
         // span here would print every field twice on each line.
         async {
-            let changed_at = DateTime::parse_from_rfc3339(&job.timestamp)
-                .ok()
-                .map(|t| t.with_timezone(&Utc));
             let cause = Cause {
                 request_id: job.request_id.clone(),
                 user: job.user.clone(),
@@ -104,15 +94,27 @@ impl JobHandler for FabricJobHandler {
                 credits: vec![],
             };
             self.record_change(job).await;
-            let slots = self.fabrics_of(job);
-            if slots.is_empty() {
+            let (concerned, others) = self.fabrics_of(job);
+            for rounds in others {
+                let id = u64::try_from(job.object_id).unwrap_or_default();
+                rounds
+                    .publisher()
+                    .changed_elsewhere(&job.object_type, id)
+                    .await;
+            }
+            if concerned.is_empty() {
                 tracing::debug!(
                     fabric = job.fabric.as_deref().unwrap_or("-"),
                     "no configured fabric concerned"
                 );
             }
-            for slot in slots {
-                publish_one(slot, &cause, changed_at, &self.recent).await?;
+            let change = ObjectChange {
+                object_type: job.object_type.clone(),
+                event: job.event.clone(),
+                data: job.data.parse(),
+            };
+            for rounds in concerned {
+                rounds.publish(cause.clone(), change.clone()).await?;
             }
             Ok(())
         }
@@ -120,67 +122,58 @@ impl JobHandler for FabricJobHandler {
     }
 }
 
-async fn publish_one(
-    slot: &FabricSlot,
-    cause: &Cause,
-    changed_at: Option<DateTime<Utc>>,
-    recent: &RecentPublishes,
-) -> Result<(), JobError> {
-    let fabric = &slot.publisher.fabric.name;
-    // One publish per fabric at a time; a burst of changes queues here and most of them find
-    // that the publish before them already read their change.
-    let mut last_started = slot.last_started.lock().await;
-    if let (Some(changed), Some(started)) = (changed_at, *last_started)
-        && started > changed + CLOCK_MARGIN
-    {
-        tracing::debug!(fabric, "already published after this change");
-        return Ok(());
-    }
-    let started = Utc::now();
-    match slot.publisher.publish(cause).await {
-        Ok(outcome) => {
-            *last_started = Some(started);
-            if let Some(report) = &outcome.report {
-                let target = slot.publisher.target.kind();
-                recent.record(fabric, target, &outcome.cause, report);
+impl FabricPublisher {
+    /// Publishes for a round of jobs, logging the outcome; a failure becomes the jobs' error.
+    pub(super) async fn publish_for_jobs(
+        &self,
+        cause: &Cause,
+        changes: &[ObjectChange],
+        recent: &RecentPublishes,
+    ) -> Result<(), JobError> {
+        let fabric = &self.fabric.name;
+        match self.publish(cause, changes).await {
+            Ok(outcome) => {
+                if let Some(report) = &outcome.report {
+                    recent.record(fabric, self.target.kind(), &outcome.cause, report);
+                }
+                match &outcome.report {
+                    Some(report) => tracing::info!(
+                        fabric,
+                        created = report.created.len(),
+                        updated = report.updated.len(),
+                        deleted = report.deleted.len(),
+                        unchanged = report.unchanged,
+                        failures = report.failures.len(),
+                        commit = report.commit.as_deref().unwrap_or("-"),
+                        netbox_updates = outcome.netbox_updates,
+                        "published"
+                    ),
+                    None => tracing::warn!(
+                        fabric,
+                        problems = outcome.problems,
+                        "not published: validation problems reported in NetBox"
+                    ),
+                }
+                Ok(())
             }
-            match &outcome.report {
-                Some(report) => tracing::info!(
-                    fabric,
-                    created = report.created.len(),
-                    updated = report.updated.len(),
-                    deleted = report.deleted.len(),
-                    unchanged = report.unchanged,
-                    failures = report.failures.len(),
-                    commit = report.commit.as_deref().unwrap_or("-"),
-                    netbox_updates = outcome.netbox_updates,
-                    "published"
-                ),
-                None => tracing::warn!(
-                    fabric,
-                    problems = outcome.problems,
-                    "not published: validation problems reported in NetBox"
-                ),
+            Err(error) => {
+                let retryable = error.is_retryable();
+                if retryable {
+                    tracing::warn!(fabric, %error, "publish failed; will retry");
+                } else {
+                    tracing::error!(fabric, %error, "publish failed");
+                }
+                self.report_failure(&error.to_string()).await;
+                let failed = Arc::new(FabricPublishFailed {
+                    fabric: fabric.clone(),
+                    source: error,
+                });
+                Err(if retryable {
+                    JobError::Retryable(failed)
+                } else {
+                    JobError::Permanent(failed)
+                })
             }
-            Ok(())
-        }
-        Err(error) => {
-            let retryable = error.is_retryable();
-            if retryable {
-                tracing::warn!(fabric, %error, "publish failed; will retry");
-            } else {
-                tracing::error!(fabric, %error, "publish failed");
-            }
-            slot.publisher.report_failure(&error.to_string()).await;
-            let failed = Arc::new(FabricPublishFailed {
-                fabric: fabric.clone(),
-                source: error,
-            });
-            Err(if retryable {
-                JobError::Retryable(failed)
-            } else {
-                JobError::Permanent(failed)
-            })
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::attribution::found_by;
 use crate::config::FabricConfig;
 use crate::model::Manifest;
 use crate::model::ObjectKey;
+use crate::netbox::incremental::ObjectChange;
 use crate::reconcile::after_publish::{record_publish_failure, refresh_after_publish};
 use crate::reconcile::engine::Desired;
 use crate::reconcile::engine::held_back_outcomes;
@@ -41,6 +42,10 @@ pub enum PublishError {
     /// The target holds the change, but its statuses cannot be written back to NetBox.
     #[error("cannot write status back to NetBox: {0}")]
     WriteBack(#[source] WriteBackError),
+    /// Another replica published the fabric while this publish rendered from its kept
+    /// snapshot, which may lack that replica's changes: the jobs run again from a full read.
+    #[error("another replica published the fabric meanwhile; publishing again from a full read")]
+    Superseded,
 }
 
 impl PublishError {
@@ -54,6 +59,7 @@ impl PublishError {
             // The job runs again later; its publish then finds the change already in the
             // target and journals nothing twice.
             PublishError::WriteBack(e) => !matches!(e, WriteBackError::Refused(_)),
+            PublishError::Superseded => true,
         }
     }
 }
@@ -79,14 +85,14 @@ pub struct FabricPublisher {
 }
 
 impl FabricPublisher {
-    /// Renders the fabric from NetBox's current state and publishes it.
-    pub async fn publish(&self, cause: &Cause) -> Result<PublishOutcome, PublishError> {
+    /// Renders the fabric from NetBox's state after `changes` and publishes it.
+    pub async fn publish(
+        &self,
+        cause: &Cause,
+        changes: &[ObjectChange],
+    ) -> Result<PublishOutcome, PublishError> {
         let render_started = Utc::now();
-        let desired = self
-            .source
-            .desired_allocated(&self.fabric)
-            .await
-            .map_err(PublishError::Source)?;
+        let (desired, reading) = self.read_desired(changes).await?;
         let now = Utc::now();
         let cause_text = describe(cause);
         let mut outcomes = BTreeMap::new();
@@ -106,6 +112,7 @@ impl FabricPublisher {
         let published = self.target.publish(&manifests, &cause, false).await;
         super::metrics::record_publish(&self.fabric.name, &published);
         let report = published.map_err(PublishError::Target)?;
+        self.keep_snapshot(&desired, &reading);
         self.published_outcomes(&mut outcomes, &desired, &report);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
@@ -142,6 +149,7 @@ impl FabricPublisher {
             )
             .await;
         self.write(&writeback).await?;
+        self.confirm_snapshot(&reading).await?;
         self.journal_prune(gone).await;
         self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
             .await;

@@ -47,6 +47,16 @@ pub struct Desired {
     pub held_back: super::isolation::HeldBack,
 }
 
+/// How a publish's desired state was read, so its snapshot can be kept for the next one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Basis {
+    /// Brought up to date from a kept snapshot; else read in full.
+    pub incremental: bool,
+    /// The kept snapshots' generation when reading started (see
+    /// [`crate::netbox::incremental::SnapshotCache`]); `None` from a source that keeps none.
+    pub generation: Option<u64>,
+}
+
 /// Loads and renders a fabric from NetBox.
 #[async_trait]
 pub trait DesiredSource: Send + Sync {
@@ -64,6 +74,23 @@ pub trait DesiredSource: Send + Sync {
     /// or cannot read it, names none.
     async fn deletions(&self, _objects: &[SourceRef]) -> Vec<crate::attribution::NetBoxChange> {
         Vec::new()
+    }
+
+    /// The desired state after `changes`, for a publish: from the fabric's snapshot kept at
+    /// the shared `version`, brought up to date, when it can be; else read in full as
+    /// [`DesiredSource::desired_allocated`] does.
+    async fn desired_after(
+        &self,
+        fabric: &FabricConfig,
+        _changes: &[crate::netbox::incremental::ObjectChange],
+        _version: Option<u64>,
+    ) -> Result<(Desired, Basis), SourceError> {
+        Ok((self.desired_allocated(fabric).await?, Basis::default()))
+    }
+
+    /// The snapshots this source keeps between publishes; `None` when it keeps none.
+    fn kept(&self) -> Option<&crate::netbox::incremental::SnapshotCache> {
+        None
     }
 }
 

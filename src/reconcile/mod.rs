@@ -26,6 +26,6 @@ pub mod scheduler;
 pub(crate) mod testing;
 
 pub use engine::{
-    Desired, DesiredSource, FabricReport, Problem, ReconcileOptions, Reconciler, SourceError,
-    StatusWriter, WriteBackError, WriteFailure,
+    Basis, Desired, DesiredSource, FabricReport, Problem, ReconcileOptions, Reconciler,
+    SourceError, StatusWriter, WriteBackError, WriteFailure,
 };

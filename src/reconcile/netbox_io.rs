@@ -2,13 +2,14 @@
 //! write-back applied to NetBox in bulk.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::engine::{
-    Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError, WriteFailure,
+    Basis, Desired, DesiredSource, Problem, SourceError, StatusWriter, WriteBackError, WriteFailure,
 };
 use super::isolation::held_back;
 use super::sources::SourceRef;
@@ -21,6 +22,7 @@ use crate::mapping;
 use crate::model::Kind;
 use crate::netbox::changelog;
 use crate::netbox::fabric_record::{RECORD_OBJECT_TYPE, ensure_record, patch_record};
+use crate::netbox::incremental::{self, KeptSnapshot, ObjectChange, SnapshotCache};
 use crate::netbox::writeback::{
     CustomFieldUpdate, WRITE_CHUNK, patch_custom_fields, write_journal,
 };
@@ -67,60 +69,63 @@ pub fn desired_from_snapshot(fabric: &FabricConfig, snapshot: FabricSnapshot) ->
     desired
 }
 
+/// Whether a fabric with `allocate = true` lacks values in `snapshot`.
+fn lacks_values(resolved: &FabricConfig, snapshot: &FabricSnapshot) -> bool {
+    resolved.allocate
+        && !allocation::plan(resolved, snapshot, &allocation::Scope::Fabric).is_empty()
+}
+
 /// Loads a fabric from NetBox and renders it against the fabric's configuration and profiles,
 /// read afresh each time from where `environments` says (the built-in ones for a fabric it
-/// does not name).
+/// does not name). A publish's snapshot is kept in `kept` and brought up to date from the next
+/// publish's webhooks.
 pub(crate) struct NetBoxDesired {
     pub client: NetBoxClient,
     pub environments: BTreeMap<String, FabricEnvSource>,
     /// One allocator per fabric across the replicas (fabrics with `allocate = true`).
     pub allocator: allocation::AllocatorLease,
+    pub kept: Arc<SnapshotCache>,
 }
 
 impl NetBoxDesired {
-    /// The fabric resolved against its environment (configuration, profiles) and its NetBox
-    /// snapshot, read together.
+    /// The fabric resolved against its environment (configuration, profiles).
+    async fn resolve(&self, fabric: &FabricConfig) -> Result<FabricConfig, SourceError> {
+        let environment = self
+            .environments
+            .get(&fabric.name)
+            .unwrap_or(&FabricEnvSource::Local);
+        environment
+            .resolve(fabric)
+            .await
+            .map_err(SourceError::FabricEnv)
+    }
+
+    /// The fabric resolved against its environment and its NetBox snapshot, read together.
     async fn read(
         &self,
         fabric: &FabricConfig,
     ) -> Result<(FabricConfig, FabricSnapshot), SourceError> {
-        let environment = self
-            .environments
-            .get(&fabric.name)
-            .unwrap_or(&FabricEnvSource::Local);
-        let (resolved, snapshot) = tokio::join!(
-            environment.resolve(fabric),
-            load_fabric(&self.client, fabric)
-        );
-        let resolved = resolved.map_err(SourceError::FabricEnv)?;
-        let snapshot = snapshot.map_err(SourceError::NetBox)?;
-        Ok((resolved, snapshot))
-    }
-}
-
-#[async_trait]
-impl DesiredSource for NetBoxDesired {
-    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
-        let (resolved, snapshot) = self.read(fabric).await?;
-        Ok(desired_from_snapshot(&resolved, snapshot))
+        let (resolved, snapshot) =
+            tokio::join!(self.resolve(fabric), load_fabric(&self.client, fabric));
+        Ok((resolved?, snapshot.map_err(SourceError::NetBox)?))
     }
 
-    async fn desired_allocated(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+    /// Reads the fabric in full and renders it. A fabric with `allocate = true` is read under
+    /// its allocator lease, after what deleted objects held is released and what the fabric
+    /// lacks is allocated.
+    async fn read_and_render(
+        &self,
+        fabric: &FabricConfig,
+        resolved: &FabricConfig,
+    ) -> Result<Desired, SourceError> {
         if !fabric.allocate {
-            return self.desired(fabric).await;
+            let snapshot = load_fabric(&self.client, fabric)
+                .await
+                .map_err(SourceError::NetBox)?;
+            return Ok(desired_from_snapshot(resolved, snapshot));
         }
-        let environment = self
-            .environments
-            .get(&fabric.name)
-            .unwrap_or(&FabricEnvSource::Local);
-        let resolved = environment
-            .resolve(fabric)
-            .await
-            .map_err(SourceError::FabricEnv)?;
-        // The whole fabric: every switch and link the change touched is in it, and what a
-        // deleted one held is released. A steady fabric plans nothing and releases nothing.
         let allocated =
-            allocation::allocate_and_load(&self.client, &resolved, &self.allocator, false).await;
+            allocation::allocate_and_load(&self.client, resolved, &self.allocator, false).await;
         let snapshot = match allocated {
             Ok((_, snapshot)) => snapshot,
             Err(error) if error.is_retryable() => return Err(SourceError::Allocation(error)),
@@ -132,7 +137,81 @@ impl DesiredSource for NetBoxDesired {
                     .map_err(SourceError::NetBox)?
             }
         };
+        Ok(desired_from_snapshot(resolved, snapshot))
+    }
+
+    /// The kept snapshot at `version` brought up to date with `changes`, if it can be.
+    async fn kept_up_to_date(
+        &self,
+        fabric: &FabricConfig,
+        changes: &[ObjectChange],
+        version: Option<u64>,
+    ) -> Result<Result<KeptSnapshot, u64>, SourceError> {
+        let mut kept = match self.kept.checkout(&fabric.name, version) {
+            Ok(kept) => kept,
+            Err(generation) => return Ok(Err(generation)),
+        };
+        let applied =
+            incremental::bring_up_to_date(&self.client, fabric, &mut kept.snapshot, changes)
+                .await
+                .map_err(SourceError::NetBox)?;
+        match applied {
+            None => Ok(Ok(kept)),
+            Some(why) => {
+                tracing::info!(fabric = %fabric.name, why, "reading the fabric in full");
+                Ok(Err(kept.generation))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl DesiredSource for NetBoxDesired {
+    async fn desired(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+        let (resolved, snapshot) = self.read(fabric).await?;
         Ok(desired_from_snapshot(&resolved, snapshot))
+    }
+
+    async fn desired_allocated(&self, fabric: &FabricConfig) -> Result<Desired, SourceError> {
+        let resolved = self.resolve(fabric).await?;
+        self.read_and_render(fabric, &resolved).await
+    }
+
+    async fn desired_after(
+        &self,
+        fabric: &FabricConfig,
+        changes: &[ObjectChange],
+        version: Option<u64>,
+    ) -> Result<(Desired, Basis), SourceError> {
+        let (resolved, kept) = tokio::join!(
+            self.resolve(fabric),
+            self.kept_up_to_date(fabric, changes, version)
+        );
+        let resolved = resolved?;
+        let generation = match kept? {
+            // A kept snapshot only takes updates (creates and deletes are read in full), so no
+            // value was freed; only one it lacks sends it through allocation. A steady fabric
+            // costs no request.
+            Ok(kept) if !lacks_values(&resolved, &kept.snapshot) => {
+                let basis = Basis {
+                    incremental: true,
+                    generation: Some(kept.generation),
+                };
+                return Ok((desired_from_snapshot(&resolved, kept.snapshot), basis));
+            }
+            Ok(kept) => kept.generation,
+            Err(generation) => generation,
+        };
+        let desired = self.read_and_render(fabric, &resolved).await?;
+        let basis = Basis {
+            incremental: false,
+            generation: Some(generation),
+        };
+        Ok((desired, basis))
+    }
+
+    fn kept(&self) -> Option<&SnapshotCache> {
+        Some(&self.kept)
     }
 
     async fn deletions(&self, objects: &[SourceRef]) -> Vec<NetBoxChange> {
@@ -153,6 +232,8 @@ impl DesiredSource for NetBoxDesired {
 /// Writes status custom fields (one bulk PATCH per object type) and journal entries.
 pub(crate) struct NetBoxStatusWriter {
     pub client: NetBoxClient,
+    /// Kept snapshots take the custom fields written (NetBox sends no webhook for them).
+    pub kept: Arc<SnapshotCache>,
 }
 
 #[async_trait]
@@ -173,18 +254,26 @@ impl StatusWriter for NetBoxStatusWriter {
                 });
         }
         for (object_type, updates) in by_type {
-            patch_custom_fields(&self.client, object_type, &updates)
-                .await
-                .map_err(|e| {
-                    // Setting the same custom fields again is harmless.
-                    let retryable = e.is_retryable();
-                    let failure = WriteFailure::new(format!("updating {object_type} status"), e);
-                    if retryable {
-                        WriteBackError::Unavailable(failure)
-                    } else {
-                        WriteBackError::Refused(failure)
+            let written = patch_custom_fields(&self.client, object_type, &updates).await;
+            match &written {
+                Ok(_) => {
+                    for update in &updates {
+                        self.kept.wrote(object_type, update.id, &update.values);
                     }
-                })?;
+                }
+                // What NetBox took of a failed bulk write is unknown.
+                Err(_) => self.kept.forget_all(),
+            }
+            written.map_err(|e| {
+                // Setting the same custom fields again is harmless.
+                let retryable = e.is_retryable();
+                let failure = WriteFailure::new(format!("updating {object_type} status"), e);
+                if retryable {
+                    WriteBackError::Unavailable(failure)
+                } else {
+                    WriteBackError::Refused(failure)
+                }
+            })?;
         }
         if !plan.journal.is_empty() {
             write_journal(&self.client, &plan.journal)

@@ -16,6 +16,21 @@ use crate::model::Manifest;
 use crate::netbox::NetBoxError;
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
+/// A client of a NetBox that is not there: a test using it proves nothing is read from NetBox.
+pub(crate) fn absent_netbox() -> crate::netbox::NetBoxClient {
+    crate::netbox::NetBoxClient::new(crate::netbox::ClientOptions {
+        url: "http://127.0.0.1:9".into(),
+        token: secrecy::SecretString::from("unused".to_owned()),
+        verify_tls: true,
+        ca_file: None,
+        timeout: std::time::Duration::from_secs(2),
+        page_size: 100,
+        concurrency: 1,
+        max_retries: 0,
+    })
+    .unwrap()
+}
+
 /// A reconciler over test collaborators, with the default heartbeat ages.
 pub(crate) fn reconciler<'a>(
     fabric: &'a FabricConfig,

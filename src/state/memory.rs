@@ -16,6 +16,7 @@ pub struct MemoryState {
     changes: Mutex<BTreeMap<String, (DateTime<Utc>, NetBoxChange)>>,
     sources: Mutex<BTreeMap<String, SourceMap>>,
     reports: Mutex<BTreeMap<String, FabricReport>>,
+    versions: Mutex<BTreeMap<String, u64>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -71,6 +72,29 @@ impl SharedState for MemoryState {
 
     async fn set_report(&self, fabric: &str, report: &FabricReport) -> Result<(), StateError> {
         lock(&self.reports).insert(fabric.to_owned(), report.clone());
+        Ok(())
+    }
+
+    async fn snapshot_version(&self, fabric: &str) -> Result<u64, StateError> {
+        Ok(lock(&self.versions).get(fabric).copied().unwrap_or(0))
+    }
+
+    async fn bump_snapshot_version(
+        &self,
+        fabric: &str,
+        seen: u64,
+    ) -> Result<Option<u64>, StateError> {
+        let mut versions = lock(&self.versions);
+        let version = versions.entry(fabric.to_owned()).or_default();
+        if *version != seen {
+            return Ok(None);
+        }
+        *version += 1;
+        Ok(Some(*version))
+    }
+
+    async fn invalidate_snapshots(&self, fabric: &str) -> Result<(), StateError> {
+        *lock(&self.versions).entry(fabric.to_owned()).or_default() += 1;
         Ok(())
     }
 }

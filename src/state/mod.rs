@@ -52,6 +52,19 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     /// The last report of `fabric`'s reconcile, whichever replica ran it.
     async fn report(&self, fabric: &str) -> Result<Option<FabricReport>, StateError>;
     async fn set_report(&self, fabric: &str, report: &FabricReport) -> Result<(), StateError>;
+    /// The version of `fabric`'s NetBox snapshot: every publish that acknowledges jobs from a
+    /// kept snapshot bumps it, so a replica whose kept snapshot stands for an older version
+    /// reads the fabric in full instead of rendering from an older NetBox.
+    async fn snapshot_version(&self, fabric: &str) -> Result<u64, StateError>;
+    /// Bumps the version from `seen`: the new version, or `None` when another replica bumped
+    /// it since `seen` was read.
+    async fn bump_snapshot_version(
+        &self,
+        fabric: &str,
+        seen: u64,
+    ) -> Result<Option<u64>, StateError>;
+    /// Bumps the version whatever it is: every kept snapshot of the fabric is stale.
+    async fn invalidate_snapshots(&self, fabric: &str) -> Result<(), StateError>;
 }
 
 /// Records the change a webhook or its job tells of, when it tells of one. Attribution is best
@@ -60,6 +73,14 @@ pub(crate) async fn record_change_or_warn(shared: &dyn SharedState, change: Opti
     let Some(change) = change else { return };
     if let Err(error) = shared.record_change(&change).await {
         tracing::warn!(%error, "cannot record the change for attribution");
+    }
+}
+
+/// Invalidates the fabric's kept snapshots; a failure is logged (each replica's own snapshot
+/// is dropped by its caller anyway).
+pub(crate) async fn invalidate_snapshots_or_warn(shared: &dyn SharedState, fabric: &str) {
+    if let Err(error) = shared.invalidate_snapshots(fabric).await {
+        tracing::warn!(fabric, %error, "cannot invalidate the fabric's kept snapshots");
     }
 }
 

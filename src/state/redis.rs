@@ -1,6 +1,6 @@
 //! The shared state in Redis, under the queue's key prefix: one hash of recorded changes (field:
 //! the change's id), and per fabric a key with its last published sources and one with its last
-//! report (JSON).
+//! report (JSON) and the version of its kept NetBox snapshots (a counter).
 
 use async_trait::async_trait;
 use redis::AsyncCommands;
@@ -136,7 +136,42 @@ impl SharedState for RedisState {
         )
         .await
     }
+
+    async fn snapshot_version(&self, fabric: &str) -> Result<u64, StateError> {
+        let version: Option<u64> = self
+            .get(&self.fabric_key(fabric, "version"))
+            .await?
+            .and_then(|v| v.parse().ok());
+        Ok(version.unwrap_or(0))
+    }
+
+    async fn bump_snapshot_version(
+        &self,
+        fabric: &str,
+        seen: u64,
+    ) -> Result<Option<u64>, StateError> {
+        let mut conn = self.pool.get().await?;
+        let bumped: i64 = redis::Script::new(BUMP_IF_SEEN)
+            .key(self.fabric_key(fabric, "version"))
+            .arg(seen)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(u64::try_from(bumped).ok())
+    }
+
+    async fn invalidate_snapshots(&self, fabric: &str) -> Result<(), StateError> {
+        let mut conn = self.pool.get().await?;
+        let _: u64 = conn.incr(self.fabric_key(fabric, "version"), 1).await?;
+        Ok(())
+    }
 }
+
+/// INCR when the version is still the one the caller saw; -1 otherwise.
+const BUMP_IF_SEEN: &str = r"
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+return redis.call('INCR', KEYS[1])
+";
 
 #[cfg(test)]
 mod tests {
@@ -172,5 +207,18 @@ mod tests {
         let report = FabricReport::new("lab", "apply", false);
         state.set_report("lab", &report).await.unwrap();
         assert_eq!(state.report("lab").await.unwrap().unwrap().fabric, "lab");
+
+        assert_eq!(state.snapshot_version("lab").await.unwrap(), 0);
+        assert_eq!(
+            state.bump_snapshot_version("lab", 0).await.unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            state.bump_snapshot_version("lab", 0).await.unwrap(),
+            None,
+            "stale"
+        );
+        state.invalidate_snapshots("lab").await.unwrap();
+        assert_eq!(state.snapshot_version("lab").await.unwrap(), 2);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hedgehog_sidecar::api::{AppOptions, spawn_app};
 use hedgehog_sidecar::netbox::setup::{SetupSpec, remove_webhook, run_setup};
@@ -26,6 +27,7 @@ pub use testkit::netbox::{NETBOX, client, unique, var};
 use testkit::oracle::FabricCluster;
 
 use super::docs_fabric::{cluster_snapshot, docs_snapshot};
+use super::webhook_counter::{Delivery, WebhookCounter};
 
 /// A fabric in NetBox for one scenario; deleted again by [`Seeded::remove`].
 pub struct Seeded {
@@ -375,4 +377,44 @@ pub async fn cluster_object(
         .ok()
         .flatten()
         .map(|o| serde_json::to_value(o).unwrap())
+}
+
+/// Saves a user's edit of `device` and waits for its delivery. NetBox's worker sends its
+/// queue in order, so everything enqueued before the edit has arrived by then: returns those
+/// deliveries, the edit's own, and how long the edit took to arrive after its save.
+pub async fn deliveries_through_an_edit(
+    counter: &WebhookCounter,
+    device: u64,
+) -> (Vec<Delivery>, Delivery, Duration) {
+    let before = counter.len();
+    let description = unique("edited");
+    let saved = Instant::now();
+    patch(
+        &format!("/dcim/devices/{device}/"),
+        json!({"description": description}),
+    )
+    .await;
+    let index = eventually_some(Duration::from_secs(120), "the edit's delivery", || async {
+        counter
+            .deliveries()
+            .iter()
+            .enumerate()
+            .skip(before)
+            .find(|(_, d)| d.body["data"]["description"] == json!(description))
+            .map(|(i, _)| i)
+    })
+    .await;
+    let deliveries = counter.deliveries();
+    let edit = deliveries[index].clone();
+    let latency = edit.at - saved;
+    (deliveries[before..index].to_vec(), edit, latency)
+}
+
+/// [`deliveries_through_an_edit`] without the edit's own delivery.
+pub async fn deliveries_before_an_edit(
+    counter: &WebhookCounter,
+    device: u64,
+) -> (Vec<Delivery>, Duration) {
+    let (earlier, _, latency) = deliveries_through_an_edit(counter, device).await;
+    (earlier, latency)
 }

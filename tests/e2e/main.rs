@@ -7,6 +7,7 @@ mod attribution;
 mod cable;
 mod docs_fabric;
 mod harness;
+mod incremental;
 mod own_writes;
 mod publish;
 mod quiet_writeback;

@@ -4,7 +4,6 @@
 //! every delivery NetBox sends for the fabric is seen and attributed.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 use hedgehog_sidecar::config::FabricConfig;
 use hedgehog_sidecar::netbox::load_fabric;
@@ -40,35 +39,6 @@ fn of_fabric(deliveries: Vec<Delivery>, objects: &BTreeSet<(String, u64)>) -> Ve
                 .is_some_and(|id| objects.contains(&(d.object_type().to_owned(), id)))
         })
         .collect()
-}
-
-/// Saves a user's edit of `device` and waits for its delivery. NetBox's worker sends its
-/// queue in order, so everything enqueued before the edit has arrived by then: returns those
-/// deliveries and how long the edit took to arrive after its save.
-async fn deliveries_before_an_edit(
-    counter: &WebhookCounter,
-    device: u64,
-) -> (Vec<Delivery>, Duration) {
-    let before = counter.len();
-    let description = unique("edited");
-    let saved = Instant::now();
-    patch(
-        &format!("/dcim/devices/{device}/"),
-        json!({"description": description}),
-    )
-    .await;
-    let (index, at) = eventually_some(Duration::from_secs(120), "the edit's delivery", || async {
-        counter
-            .deliveries()
-            .iter()
-            .enumerate()
-            .skip(before)
-            .find(|(_, d)| d.body["data"]["description"] == json!(description))
-            .map(|(i, d)| (i, d.at))
-    })
-    .await;
-    let earlier = counter.deliveries()[before..index].to_vec();
-    (earlier, at - saved)
 }
 
 fn describe(deliveries: &[Delivery]) -> Vec<String> {

@@ -850,6 +850,7 @@ async fn the_commit_command_publishes_a_yaml_file_of_rendered_objects() {
         git: Some(fx.config(60_000)),
         mapping: Default::default(),
         allocate: false,
+        publish_debounce_ms: hedgehog_sidecar::config::DEFAULT_PUBLISH_DEBOUNCE_MS,
     };
     fabric.mode = hedgehog_sidecar::config::FabricMode::Commit;
     settings.fabrics.push(fabric);

@@ -64,6 +64,7 @@ impl SyntheticFabric {
             git: None,
             mapping,
             allocate: false,
+            publish_debounce_ms: hedgehog_sidecar::config::DEFAULT_PUBLISH_DEBOUNCE_MS,
         }
     }
 
