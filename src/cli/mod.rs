@@ -5,6 +5,7 @@ pub(crate) mod allocate;
 pub(crate) mod apply;
 pub mod commit;
 pub mod config;
+pub mod discover;
 pub mod health;
 pub mod import;
 pub mod jobs;
@@ -58,6 +59,8 @@ pub enum Command {
     /// Allocate a fabric's missing ASNs, management, protocol and VTEP IPs and link /31s in
     /// NetBox.
     Allocate(allocate::AllocateArgs),
+    /// Observe the discovery sources (the fabrics' Agents) and write what they see into NetBox.
+    Discover(discover::DiscoverArgs),
     /// Check the configuration without starting (`config check`).
     Config(config::ConfigArgs),
     /// Ask a running instance whether it is healthy; exits 0 or 1 (container health checks).
@@ -84,6 +87,7 @@ impl Cli {
             Command::Reconcile(args) => reconcile::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
             Command::Allocate(args) => allocate::run(settings, args).await,
+            Command::Discover(args) => discover::run(settings, args).await,
             Command::Config(args) => config::run(settings, &env, args).await,
             Command::Health(args) => health::run(settings, args).await,
         }

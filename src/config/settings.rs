@@ -35,6 +35,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub reconcile: ReconcileSettings,
+    #[serde(default)]
+    pub discovery: super::DiscoverySettings,
     #[serde(default, rename = "fabric")]
     pub fabrics: Vec<FabricConfig>,
 }
@@ -55,6 +57,7 @@ impl Default for Settings {
             api: ApiSettings::default(),
             log: LogSettings::default(),
             reconcile: ReconcileSettings::default(),
+            discovery: super::DiscoverySettings::default(),
             fabrics: Vec::new(),
         }
     }
