@@ -25,42 +25,43 @@ pub enum MatchKey {
 
 /// The NetBox device (index into `known`) an observation is, and the key that said so.
 pub fn match_device(observed: &ObservedDevice, known: &[KnownDevice]) -> Option<(usize, MatchKey)> {
-    let same = |a: &str, b: &str| !a.is_empty() && a.eq_ignore_ascii_case(b);
-    let keys: [(MatchKey, Box<dyn Fn(&KnownDevice) -> bool>); 4] = [
-        (
-            MatchKey::Serial,
-            Box::new(|k| {
-                observed
-                    .serial
-                    .as_deref()
-                    .is_some_and(|s| same(s, &k.serial))
-            }),
-        ),
-        (
-            MatchKey::Mac,
-            Box::new(|k| k.macs().any(|m| observed.macs.iter().any(|o| same(o, m)))),
-        ),
-        (
-            MatchKey::PrimaryIp,
-            Box::new(|k| {
-                observed
-                    .primary_ip
-                    .as_deref()
-                    .is_some_and(|ip| k.primary_ip.as_deref().is_some_and(|kip| same(ip, kip)))
-            }),
-        ),
-        (
-            MatchKey::Name,
-            Box::new(|k| observed.name.as_deref().is_some_and(|n| same(n, &k.name))),
-        ),
+    const ORDER: [MatchKey; 4] = [
+        MatchKey::Serial,
+        MatchKey::Mac,
+        MatchKey::PrimaryIp,
+        MatchKey::Name,
     ];
-    keys.iter().find_map(|(key, matches)| {
-        let mut hits = known.iter().enumerate().filter(|(_, k)| matches(k));
+    ORDER.into_iter().find_map(|key| {
+        let mut hits = known
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| key_matches(key, observed, k));
         match (hits.next(), hits.next()) {
-            (Some((index, _)), None) => Some((index, *key)),
+            (Some((index, _)), None) => Some((index, key)),
             _ => None,
         }
     })
+}
+
+fn key_matches(key: MatchKey, observed: &ObservedDevice, known: &KnownDevice) -> bool {
+    let same = |a: &str, b: &str| !a.is_empty() && a.eq_ignore_ascii_case(b);
+    match key {
+        MatchKey::Serial => observed
+            .serial
+            .as_deref()
+            .is_some_and(|s| same(s, &known.serial)),
+        MatchKey::Mac => known
+            .macs()
+            .any(|m| observed.macs.iter().any(|o| same(o, m))),
+        MatchKey::PrimaryIp => match (&observed.primary_ip, &known.primary_ip) {
+            (Some(a), Some(b)) => same(a, b),
+            _ => false,
+        },
+        MatchKey::Name => observed
+            .name
+            .as_deref()
+            .is_some_and(|n| same(n, &known.name)),
+    }
 }
 
 #[cfg(test)]
