@@ -102,6 +102,7 @@ async fn setup(name: &str, url: &str, settings: &Settings) {
         mappings: vec![settings.fabrics[0].mapping.clone()],
         name: name.to_owned(),
         sidecar_user: None,
+        ..SetupSpec::default()
     };
     run_setup(&client(), &spec).await.expect("setup");
 }

@@ -7,16 +7,31 @@ serves any other front end.
 Configuration, in the environment of NetBox's web and worker processes:
   HEDGEHOG_SIDECAR_URL        e.g. http://hedgehog-sidecar:8080
   HEDGEHOG_SIDECAR_API_TOKEN  the sidecar's api.token
+  HEDGEHOG_FABRIC_RECORD_TYPE the cluster type of the fabrics' records (mapping.fabric_record_type;
+                              default hedgehog-fabric)
+
+A fabric is chosen from its record in NetBox (a cluster of that type, named after the fabric,
+which the sidecar's first reconcile creates), so a script can only be run for a real fabric.
 """
 
 import json
 import os
 
 import requests
-from extras.scripts import BooleanVar, Script, StringVar
+from extras.scripts import BooleanVar, ObjectVar, Script
 from utilities.exceptions import AbortScript
+from virtualization.models import Cluster
 
 TIMEOUT_SECONDS = 120
+FABRIC_RECORD_TYPE = os.environ.get("HEDGEHOG_FABRIC_RECORD_TYPE", "hedgehog-fabric")
+
+
+def _fabric_var():
+    return ObjectVar(
+        model=Cluster,
+        query_params={"type": FABRIC_RECORD_TYPE},
+        description="The fabric (its record: a cluster of type " + FABRIC_RECORD_TYPE + ")",
+    )
 
 
 def _call(method, path, **params):
@@ -75,11 +90,12 @@ class FabricDrift(Script):
         commit_default = False
         scheduling_enabled = False
 
-    fabric = StringVar(description="Fabric name, as in the sidecar's configuration")
+    fabric = _fabric_var()
     refresh = BooleanVar(required=False, default=True, description="Compare now instead of showing the last pass")
 
     def run(self, data, commit):
-        drift = _call("GET", f"/{data['fabric']}/drift", refresh=str(bool(data.get("refresh"))).lower())
+        fabric = data["fabric"].name
+        drift = _call("GET", f"/{fabric}/drift", refresh=str(bool(data.get("refresh"))).lower())
         for obj in drift["objects"]:
             key = f"{obj['key']['kind']}/{obj['key']['name']}"
             if obj["state"] == "drifted":
@@ -95,7 +111,7 @@ class FabricDrift(Script):
         for error in drift["errors"]:
             self.log_failure(error)
         if not drift["objects"] and not drift["errors"]:
-            self.log_success(f"{data['fabric']} is {drift['sync']}")
+            self.log_success(f"{fabric} is {drift['sync']}")
         return json.dumps(drift, indent=2)
 
 
@@ -106,12 +122,12 @@ class ReconcileFabric(Script):
         commit_default = True
         scheduling_enabled = False
 
-    fabric = StringVar(description="Fabric name, as in the sidecar's configuration")
+    fabric = _fabric_var()
     dry_run = BooleanVar(required=False, default=False, description="Only compare; change nothing")
 
     def run(self, data, commit):
         report = _call(
-            "POST", f"/{data['fabric']}/reconcile", dry_run=str(bool(data.get("dry_run")) or not commit).lower()
+            "POST", f"/{data['fabric'].name}/reconcile", dry_run=str(bool(data.get("dry_run")) or not commit).lower()
         )
         self.log_info(f"{report['fabric']}: {report['sync']}, {report['health']} in {report['duration_ms']} ms")
         for error in report["errors"]:

@@ -136,7 +136,7 @@ async fn renew(
 
 /// Leases for the tasks of one process.
 #[derive(Default)]
-pub(crate) struct LocalLease {
+pub struct LocalLease {
     held: Mutex<HashMap<String, (String, Instant)>>,
 }
 

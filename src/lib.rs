@@ -3,7 +3,7 @@
 //! The modules follow the data flow:
 //! NetBox webhook → [`intake`] → [`queue`] → worker → [`mapping`] (NetBox → [`model`]) →
 //! [`targets`] (cluster or Git); the [`reconcile`] scheduler compares desired and actual state and
-//! writes the result back through the [`netbox`] client; [`api`] serves HTTP.
+//! writes the result back through the [`netbox`] client; [`api`] serves HTTP, and `ui` the web UI.
 
 pub mod allocation;
 pub mod api;
@@ -25,3 +25,4 @@ pub mod reconcile;
 pub mod state;
 pub mod targets;
 pub(crate) mod telemetry;
+pub(crate) mod ui;

@@ -1,4 +1,8 @@
-//! Structured logging with `tracing`: human-readable text or one JSON object per line.
+//! Structured logging with `tracing`: human-readable text or one JSON object per line. Colours
+//! only on a terminal; in JSON, each span once (the list of entered spans, not also the
+//! current one) and the event's fields beside the fixed keys.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -12,12 +16,14 @@ pub(crate) fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match settings.format {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(true)
+            .with_current_span(false)
+            .with_span_list(true)
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };

@@ -138,5 +138,6 @@ fn desired(endpoint: Endpoint, key: &'static str, value: &str, body: Value) -> D
         value: value.to_owned(),
         body,
         union_fields: &[],
+        kept_fields: &[],
     }
 }

@@ -32,31 +32,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Serialize)]
-struct FabricSummary<'a> {
-    name: &'a str,
-    mode: &'static str,
-    sync: serde_json::Value,
-    health: serde_json::Value,
+pub(crate) struct FabricSummary<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) mode: &'static str,
+    pub(crate) sync: serde_json::Value,
+    pub(crate) health: serde_json::Value,
     /// The fabric's status as its NetBox record shows it: `synced`, `pending`, `drifted`,
     /// `error` (a pass or a write-back failed), `unknown` (nothing read yet, or unreadable).
-    status: &'static str,
+    pub(crate) status: &'static str,
     /// When the last reconcile started, and when the last one that succeeded did.
-    last_reconciled: Option<chrono::DateTime<chrono::Utc>>,
-    last_success: Option<chrono::DateTime<chrono::Utc>>,
-    objects: usize,
-    in_sync: usize,
-    drifted: usize,
-    missing: usize,
-    orphans: usize,
+    pub(crate) last_reconciled: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) last_success: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) objects: usize,
+    pub(crate) in_sync: usize,
+    pub(crate) drifted: usize,
+    pub(crate) missing: usize,
+    pub(crate) orphans: usize,
     /// Objects not published because they, or objects they depend on, break admission rules.
-    held_back: usize,
+    pub(crate) held_back: usize,
     /// Objects the pass's self-heal applied or pruned: the counts above are what the pass
     /// found, so `missing: 18, healed: 18` with `sync: Synced` means it repaired them.
-    healed: usize,
-    errors: Vec<String>,
+    pub(crate) healed: usize,
+    pub(crate) errors: Vec<String>,
 }
 
-fn summary<'a>(
+pub(crate) fn summary<'a>(
     name: &'a str,
     mode: &'static str,
     report: Option<&FabricReport>,

@@ -1,4 +1,5 @@
-//! Prometheus metrics: the process-wide recorder and the webhook metric names.
+//! Prometheus metrics: the process-wide recorder (every metric described on installation, see
+//! `metric_catalog`) and the webhook metric names.
 
 use std::sync::OnceLock;
 
@@ -28,6 +29,7 @@ pub fn handle() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("another metrics recorder is installed; /metrics will be empty");
         }
+        super::metric_catalog::describe();
         handle
     })
 }

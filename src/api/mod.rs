@@ -4,10 +4,11 @@ mod body;
 pub mod discovery;
 pub mod fabrics;
 mod health;
-mod jobs;
+pub(crate) mod jobs;
+pub mod metric_catalog;
 pub mod metrics;
 pub(crate) mod server;
-mod state;
+pub(crate) mod state;
 mod webhook;
 
 pub use discovery::DiscoveryApi;

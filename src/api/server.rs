@@ -15,10 +15,12 @@ use super::state::AppState;
 use super::{health, webhook};
 use crate::config::{SecretError, Settings};
 use crate::intake::{OwnWrites, SignatureVerifier};
+use crate::pipeline::RecentPublishes;
 use crate::queue::worker::WorkerConfig;
 use crate::queue::{Enqueuer, JobHandler, JobQueue, QueueError, WorkerPool, open_queue};
 use crate::reconcile::scheduler::Scheduler;
 use crate::state::SharedState;
+use crate::ui::UiContext;
 
 /// How long a client may take to send a request's headers.
 const HEADERS_WITHIN: Duration = Duration::from_secs(5);
@@ -70,6 +72,8 @@ pub struct AppOptions {
     pub shared: Option<Arc<dyn SharedState>>,
     /// The cabling route (`/api/v1/fabrics/{name}/cabling`), when discovery sources exist.
     pub discovery: Option<super::discovery::DiscoveryApi>,
+    /// The recent publishes the web UI's journal shows (none: it shows none).
+    pub recent: Option<Arc<RecentPublishes>>,
 }
 
 /// What the operator API serves from.
@@ -94,6 +98,7 @@ impl Default for AppOptions {
             api_token: ApiToken(None),
             shared: None,
             discovery: None,
+            recent: None,
         }
     }
 }
@@ -141,6 +146,8 @@ pub async fn spawn_app(
     let verifier = webhook_verifier(settings)?;
     let queue = open_queue(settings)?;
     let _ = super::metrics::handle();
+    let fabrics: Vec<String> = settings.fabrics.iter().map(|f| f.name.clone()).collect();
+    super::metric_catalog::register(&fabrics);
     let (enqueuer, flushers) = Enqueuer::start(queue.clone(), settings.queue.batch_max, 2);
     let (in_use, all_dropped) = tokio::sync::mpsc::channel::<()>(1);
     let state = web::Data::new(AppState {
@@ -194,13 +201,21 @@ fn start_http(
     let fabrics_api = options.fabrics_api.clone();
     let discovery = options.discovery.clone().map(web::Data::new);
     let api_token = web::Data::new(options.api_token.clone());
+    let prefix = settings.ui.normalized_prefix();
+    let ui = web::Data::new(UiContext {
+        prefix: prefix.clone(),
+        scheduler: fabrics_api.as_ref().map(|api| api.scheduler.clone()),
+        recent: options.recent.clone().unwrap_or_default(),
+    });
     let mut server = HttpServer::new(move || {
         let fabrics_api = fabrics_api.clone();
         let discovery = discovery.clone();
         App::new()
             .app_data(state.clone())
             .app_data(api_token.clone())
+            .app_data(ui.clone())
             .configure(super::jobs::configure)
+            .configure(|cfg| crate::ui::configure(cfg, &prefix))
             .configure(move |cfg| {
                 if let Some(discovery) = discovery {
                     cfg.app_data(discovery);

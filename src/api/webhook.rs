@@ -138,11 +138,13 @@ pub(super) fn reject(
     let peer = request
         .peer_addr()
         .map_or_else(|| "-".to_owned(), |a| a.to_string());
-    tracing::info!(
+    // WARN: a rejected webhook is a change NetBox made that the sidecar will not see.
+    // `detail`, not `message`: the JSON line's `message` is the event's own.
+    tracing::warn!(
         status = status.as_u16(),
         peer,
         reason,
-        message,
+        detail = message,
         "webhook rejected"
     );
     HttpResponse::build(status).json(json!({"error": reason, "message": message}))

@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 
+use super::progress::with_spinner;
 use crate::allocation::allocate_fabric;
 use crate::config::Settings;
 use crate::fabric_env::FabricEnvSource;
@@ -27,7 +28,8 @@ pub async fn run(settings: Settings, args: AllocateArgs) -> anyhow::Result<()> {
     let environment = FabricEnvSource::connect(fabric).await?;
     let fabric = environment.resolve(fabric).await?;
     let client = NetBoxClient::from_settings(&settings.netbox)?;
-    let report = allocate_fabric(&client, &fabric, args.dry_run).await?;
+    let allocating = allocate_fabric(&client, &fabric, args.dry_run);
+    let report = with_spinner(format!("allocating for fabric {}", fabric.name), allocating).await?;
     println!("{report}");
     if !report.plan.problems.is_empty() {
         anyhow::bail!(

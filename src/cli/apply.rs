@@ -1,11 +1,13 @@
 //! `hedgehog-sidecar apply --fabric NAME [--dry-run] [--from-yaml FILE]`: server-side applies a
 //! fabric's objects (rendered from NetBox, or from a YAML file) to its cluster once and prints
-//! the report.
+//! the report (`-o text|json|yaml`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::output::OutputFormat;
+use super::publish_text::text;
 use crate::config::Settings;
 use crate::targets::cluster::ClusterTarget;
 use crate::targets::{Cause, Target};
@@ -21,6 +23,9 @@ pub struct ApplyArgs {
     /// Apply the objects of this multi-document YAML file instead of rendering from NetBox.
     #[arg(long, value_name = "FILE")]
     pub from_yaml: Option<PathBuf>,
+    /// How to print the report.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: OutputFormat,
 }
 
 pub async fn run(settings: Settings, args: ApplyArgs) -> anyhow::Result<()> {
@@ -34,7 +39,7 @@ pub async fn run(settings: Settings, args: ApplyArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let report = target.publish(&manifests, &cause, args.dry_run).await?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    args.output.print(&report, || text(&report, args.dry_run))?;
     if !report.failures.is_empty() {
         anyhow::bail!("{} object(s) failed", report.failures.len());
     }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
+use super::output::OutputFormat;
+use super::publish_text::text;
 use crate::config::Settings;
 use crate::targets::git::GitTarget;
 use crate::targets::{Cause, PublishReport, Target};
@@ -23,12 +25,14 @@ pub struct CommitArgs {
     /// Take the rendered objects from this multi-document YAML file (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     pub from_yaml: Option<PathBuf>,
+    /// How to print the report (text: the diff and the totals).
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: OutputFormat,
 }
 
 pub async fn run(settings: Settings, args: CommitArgs) -> anyhow::Result<()> {
     let report = commit_with(&settings, &args).await?;
-    print_report(&report, args.dry_run);
-    Ok(())
+    args.output.print(&report, || text(&report, args.dry_run))
 }
 
 /// Publishes the fabric's objects to its repository once (no batching window).
@@ -60,25 +64,4 @@ pub async fn commit_with(settings: &Settings, args: &CommitArgs) -> anyhow::Resu
         ..Default::default()
     };
     Ok(target.publish(&manifests, &cause, args.dry_run).await?)
-}
-
-fn print_report(report: &PublishReport, dry_run: bool) {
-    if let Some(diff) = &report.diff {
-        print!("{diff}");
-    }
-    for failure in &report.failures {
-        eprintln!("skipped {}: {}", failure.key, failure.message);
-    }
-    let outcome = match (&report.commit, dry_run, report.changed()) {
-        (Some(commit), _, _) => format!("committed and pushed {commit}"),
-        (None, true, true) => "dry run: nothing committed".to_owned(),
-        _ => "no changes: nothing committed".to_owned(),
-    };
-    println!(
-        "{} created, {} updated, {} deleted, {} unchanged; {outcome}",
-        report.created.len(),
-        report.updated.len(),
-        report.deleted.len(),
-        report.unchanged
-    );
 }

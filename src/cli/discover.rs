@@ -1,9 +1,9 @@
-//! `hedgehog-sidecar discover [--source NAME] [--dry-run] [--format text|json]`: one discovery
+//! `hedgehog-sidecar discover [--source NAME] [--dry-run] [-o text|json|yaml]`: one discovery
 //! run and its plan.
 
 use std::fmt::Write as _;
 
-use crate::cli::reconcile::Format;
+use super::output::OutputFormat;
 use crate::config::Settings;
 use crate::discovery::RunReport;
 use crate::discovery::schedule::{configured, run_together};
@@ -17,8 +17,15 @@ pub struct DiscoverArgs {
     /// Print the plan only: nothing is written to NetBox.
     #[arg(long)]
     pub dry_run: bool,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    /// How to print the plan.
+    #[arg(
+        short = 'o',
+        long = "output",
+        alias = "format",
+        value_enum,
+        default_value = "text"
+    )]
+    pub output: OutputFormat,
 }
 
 pub async fn run(settings: Settings, args: DiscoverArgs) -> anyhow::Result<()> {
@@ -28,10 +35,7 @@ pub async fn run(settings: Settings, args: DiscoverArgs) -> anyhow::Result<()> {
     }
     let client = NetBoxClient::from_settings(&settings.netbox)?;
     let report = run_together(&client, &sources, &settings, args.dry_run).await?;
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print!("{}", text(&report)),
-    }
+    args.output.print(&report, || text(&report))?;
     if !report.errors.is_empty() {
         anyhow::bail!("sources failed: {}", report.errors.join("; "));
     }

@@ -2,11 +2,11 @@
 //! 0 or 1, for container health checks (`HEALTHCHECK`, exec probes) where no HTTP client is
 //! installed.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::api_client::local_address;
 use crate::config::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -43,27 +43,4 @@ pub async fn run(settings: Settings, args: HealthArgs) -> anyhow::Result<()> {
     anyhow::ensure!(status.is_success(), "{url}: {status}: {}", body.trim());
     println!("{url}: {}", body.trim());
     Ok(())
-}
-
-/// Where a local client reaches a server listening on `listen`.
-fn local_address(listen: SocketAddr) -> SocketAddr {
-    let ip = match listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, listen.port())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_instance_on_every_address_is_asked_on_loopback() {
-        let local = |listen: &str| local_address(listen.parse().unwrap()).to_string();
-        assert_eq!(local("0.0.0.0:8080"), "127.0.0.1:8080");
-        assert_eq!(local("[::]:9000"), "[::1]:9000");
-        assert_eq!(local("10.1.2.3:8080"), "10.1.2.3:8080");
-    }
 }

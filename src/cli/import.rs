@@ -5,6 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::output::OutputFormat;
+use super::progress::with_spinner;
 use crate::config::Settings;
 use crate::import::{ImportOptions, import_fabric, source};
 use crate::netbox::NetBoxClient;
@@ -29,6 +31,9 @@ pub struct ImportArgs {
     /// Site of the created devices, created when missing; the fabric's name when absent.
     #[arg(long)]
     pub site: Option<String>,
+    /// How to print the report.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: OutputFormat,
 }
 
 pub async fn run(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
@@ -47,7 +52,7 @@ pub async fn run(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         site: args.site.unwrap_or_else(|| fabric.name.clone()),
     };
-    let report = import_fabric(&client, fabric, &manifests, &options).await?;
-    println!("{report}");
-    Ok(())
+    let importing = import_fabric(&client, fabric, &manifests, &options);
+    let report = with_spinner(format!("importing fabric {}", fabric.name), importing).await?;
+    args.output.print(&report, || format!("{report}\n"))
 }

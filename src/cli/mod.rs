@@ -2,14 +2,21 @@
 //! arguments and its `run` function.
 
 pub(crate) mod allocate;
+mod api_client;
 pub(crate) mod apply;
 pub mod commit;
+pub mod completions;
 pub mod config;
+pub mod diff;
 pub mod discover;
+pub mod exit;
 pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod manifests;
+pub mod output;
+pub mod progress;
+mod publish_text;
 pub mod reconcile;
 pub(crate) mod render;
 pub(crate) mod serve;
@@ -32,6 +39,12 @@ pub struct Cli {
     /// Configuration file (TOML). Environment variables HEDGEHOG_SIDECAR_* override it.
     #[arg(long, global = true, env = "HEDGEHOG_SIDECAR_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Kubeconfig file for every fabric's cluster, instead of the configured ones.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for every fabric's cluster, instead of the configured ones.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,6 +67,9 @@ pub enum Command {
     Commit(commit::CommitArgs),
     /// Reconcile a fabric once and print the drift report.
     Reconcile(reconcile::ReconcileArgs),
+    /// Compare NetBox with the fabric's target and print the differences, changing nothing;
+    /// exits 0 when in sync, 1 when they differ, 2 on errors (as `kubectl diff`).
+    Diff(diff::DiffArgs),
     /// Create NetBox objects for a fabric that exists in a cluster or a wiring file.
     Import(import::ImportArgs),
     /// Allocate a fabric's missing ASNs, management, protocol and VTEP IPs and link /31s in
@@ -65,13 +81,20 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Ask a running instance whether it is healthy; exits 0 or 1 (container health checks).
     Health(health::HealthArgs),
+    /// Print the shell completion script (`source <(hedgehog-sidecar completions bash)`).
+    Completions(completions::CompletionsArgs),
 }
 
 impl Cli {
     /// Loads the configuration and runs the chosen subcommand.
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Command::Completions(args) = &self.command {
+            // Needs no configuration: it runs where none exists (a shell's start-up).
+            return completions::run(args.shell);
+        }
         let env = Environment::from_process();
-        let settings = crate::config::load_from(self.config.as_deref(), &env)?;
+        let mut settings = crate::config::load_from(self.config.as_deref(), &env)?;
+        override_clusters(&mut settings, self.kubeconfig, self.context);
         crate::telemetry::init(&settings.log);
         match self.command {
             Command::Serve(args) => {
@@ -85,11 +108,29 @@ impl Cli {
             Command::Apply(args) => apply::run(settings, args).await,
             Command::Commit(args) => commit::run(settings, args).await,
             Command::Reconcile(args) => reconcile::run(settings, args).await,
+            Command::Diff(args) => diff::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
             Command::Allocate(args) => allocate::run(settings, args).await,
             Command::Discover(args) => discover::run(settings, args).await,
             Command::Config(args) => config::run(settings, &env, args).await,
             Command::Health(args) => health::run(settings, args).await,
+            Command::Completions(args) => completions::run(args.shell),
+        }
+    }
+}
+
+/// `--kubeconfig` and `--context` win over every fabric's configured ones, as in kubectl.
+fn override_clusters(
+    settings: &mut crate::config::Settings,
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+) {
+    for fabric in &mut settings.fabrics {
+        if let Some(file) = &kubeconfig {
+            fabric.kubeconfig = Some(file.clone());
+        }
+        if let Some(context) = &context {
+            fabric.cluster.context = Some(context.clone());
         }
     }
 }

@@ -1,11 +1,17 @@
-//! `hedgehog-sidecar render`: prints a fabric's rendered objects as YAML documents, or the list
-//! of admission-rule violations (and a non-zero exit) when the fabric does not validate.
+//! `hedgehog-sidecar render`: prints a fabric's rendered objects (YAML documents, a JSON
+//! `List` as kubectl prints one, or a table), or the list of admission-rule violations (and a
+//! non-zero exit) when the fabric does not validate.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use serde_json::json;
 
+use super::output::OutputFormat;
+use super::progress::with_spinner;
 use crate::config::Settings;
+use crate::mapping::RenderedFabric;
 use crate::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
 use crate::{fabric_env, mapping};
 
@@ -17,6 +23,10 @@ pub struct RenderArgs {
     /// Render from a saved NetBox snapshot (JSON) instead of the live NetBox.
     #[arg(long)]
     pub from_snapshot: Option<PathBuf>,
+    /// `yaml`: the objects as YAML documents (what `kubectl apply -f` takes); `json`: a
+    /// `List`; `text`: one line per object.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    pub output: OutputFormat,
 }
 
 pub async fn run(settings: Settings, args: RenderArgs) -> anyhow::Result<()> {
@@ -25,7 +35,15 @@ pub async fn run(settings: Settings, args: RenderArgs) -> anyhow::Result<()> {
         .with_context(|| format!("no fabric named {:?} in the configuration", args.fabric))?;
     let snapshot = match &args.from_snapshot {
         Some(path) => FabricSnapshot::load(path)?,
-        None => load_fabric(&NetBoxClient::from_settings(&settings.netbox)?, fabric).await?,
+        None => {
+            let client = NetBoxClient::from_settings(&settings.netbox)?;
+            let loading = load_fabric(&client, fabric);
+            with_spinner(
+                format!("loading fabric {} from NetBox", fabric.name),
+                loading,
+            )
+            .await?
+        }
     };
     // Offline: the fabric's configuration file and the built-in profile catalog.
     let fabric = &fabric_env::resolve_local(fabric)?;
@@ -34,7 +52,7 @@ pub async fn run(settings: Settings, args: RenderArgs) -> anyhow::Result<()> {
             for warning in &rendered.warnings {
                 eprintln!("warning: {warning}");
             }
-            print!("{}", rendered.to_yaml());
+            print!("{}", format_rendered(&rendered, args.output)?);
             Ok(())
         }
         Err(error) => {
@@ -43,6 +61,25 @@ pub async fn run(settings: Settings, args: RenderArgs) -> anyhow::Result<()> {
             }
             Err(anyhow::Error::new(error)
                 .context(format!("fabric {} does not validate", fabric.name)))
+        }
+    }
+}
+
+/// The rendered objects in `format`.
+pub fn format_rendered(rendered: &RenderedFabric, format: OutputFormat) -> anyhow::Result<String> {
+    match format {
+        OutputFormat::Yaml => Ok(rendered.to_yaml()),
+        OutputFormat::Json => {
+            let items: Vec<_> = rendered.manifests.iter().map(|m| m.to_value()).collect();
+            let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+            Ok(serde_json::to_string_pretty(&list)? + "\n")
+        }
+        OutputFormat::Text => {
+            let mut out = format!("{:<22} {}\n", "KIND", "NAME");
+            for manifest in &rendered.manifests {
+                let _ = writeln!(out, "{:<22} {}", manifest.kind, manifest.metadata.name);
+            }
+            Ok(out)
         }
     }
 }

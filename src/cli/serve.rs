@@ -57,6 +57,7 @@ async fn serve(
         services = Some(Arc::clone(&built));
         let services = built;
         options.shared = Some(services.shared.clone());
+        options.recent = Some(services.recent.clone());
         let scheduler = Arc::new(services.scheduler(&settings));
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));

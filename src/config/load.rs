@@ -58,6 +58,7 @@ pub fn load_from(file: Option<&Path>, env: &Environment) -> Result<Settings, Con
         .extract()
         .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
     apply_documented_env(&mut settings, env)?;
+    inherit_netbox_public_url(&mut settings);
     // Read now: the URL is needed before anything starts, by every command.
     settings.redis_url = resolve_secret(
         "redis_url",
@@ -66,6 +67,19 @@ pub fn load_from(file: Option<&Path>, env: &Environment) -> Result<Settings, Con
     )?;
     validate(&settings)?;
     Ok(settings)
+}
+
+/// A fabric without its own `mapping.netbox_public_url` links to the service-wide one.
+fn inherit_netbox_public_url(settings: &mut Settings) {
+    let Some(url) = &settings.netbox_public_url else {
+        return;
+    };
+    for fabric in &mut settings.fabrics {
+        fabric
+            .mapping
+            .netbox_public_url
+            .get_or_insert_with(|| url.clone());
+    }
 }
 
 /// Settings whose values are secret: their errors never quote the value.

@@ -23,6 +23,6 @@ pub use secret::SecretError;
 pub(crate) use secret::{is_blank, read_secret_file, resolve_secret};
 pub use settings::{
     ApiSettings, LogFormat, LogSettings, NetBoxSettings, QueueSettings, ReconcileSettings,
-    Settings, WebhookSettings,
+    Settings, UiSettings, WebhookSettings,
 };
 pub use settings_overrides::SettingsOverrides;

@@ -32,6 +32,8 @@ pub struct Settings {
     #[serde(default)]
     pub api: ApiSettings,
     #[serde(default)]
+    pub ui: UiSettings,
+    #[serde(default)]
     pub log: LogSettings,
     #[serde(default)]
     pub reconcile: ReconcileSettings,
@@ -39,6 +41,22 @@ pub struct Settings {
     pub discovery: super::DiscoverySettings,
     #[serde(default, rename = "fabric")]
     pub fabrics: Vec<FabricConfig>,
+    /// This sidecar's name in NetBox: its webhook, event rules and custom links are named
+    /// after it, so two sidecars on one NetBox never take over each other's.
+    #[serde(default = "default_instance")]
+    pub instance: String,
+    /// The sidecar's web UI as browsers reach it, path prefix included
+    /// (`https://netbox.example.org/hedgehog`); `setup` links NetBox's objects to it.
+    #[serde(default)]
+    pub sidecar_public_url: Option<String>,
+    /// NetBox as browsers reach it, for links back to NetBox (the rendered objects'
+    /// annotations when a fabric sets no `mapping.netbox_public_url`).
+    #[serde(default)]
+    pub netbox_public_url: Option<String>,
+}
+
+fn default_instance() -> String {
+    "hedgehog-sidecar".into()
 }
 
 fn default_listen() -> SocketAddr {
@@ -55,10 +73,14 @@ impl Default for Settings {
             queue: QueueSettings::default(),
             netbox: NetBoxSettings::default(),
             api: ApiSettings::default(),
+            ui: UiSettings::default(),
             log: LogSettings::default(),
             reconcile: ReconcileSettings::default(),
             discovery: super::DiscoverySettings::default(),
             fabrics: Vec::new(),
+            instance: default_instance(),
+            sidecar_public_url: None,
+            netbox_public_url: None,
         }
     }
 }
@@ -206,6 +228,10 @@ pub struct NetBoxSettings {
     /// Pages fetched at once.
     pub concurrency: usize,
     pub max_retries: u32,
+    /// `setup` makes the fabric custom field a selection of the configured fabrics, so a
+    /// misspelt fabric is refused by NetBox instead of silently dropping the object. False
+    /// leaves it free text (a NetBox shared with generated fabric names, like a test NetBox).
+    pub fabric_choices: bool,
 }
 
 impl Default for NetBoxSettings {
@@ -220,6 +246,7 @@ impl Default for NetBoxSettings {
             page_size: 1000,
             concurrency: 4,
             max_retries: 5,
+            fabric_choices: true,
         }
     }
 }
@@ -232,6 +259,29 @@ pub struct ApiSettings {
     #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSettings {
+    /// The path a reverse proxy serves the sidecar under (`/hedgehog` when NetBox's proxy
+    /// sends `https://netbox.example.com/hedgehog/...` to the sidecar). The UI's links and
+    /// cookie carry it; the UI answers under `/ui` and under `<path_prefix>/ui`, so the proxy
+    /// may strip the prefix or keep it.
+    pub path_prefix: String,
+}
+
+impl UiSettings {
+    /// The prefix as links use it: empty, or `/segment[/segment...]` without a trailing `/`.
+    pub fn normalized_prefix(&self) -> String {
+        let trimmed = self.path_prefix.trim().trim_matches('/');
+        if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -243,7 +243,14 @@ impl NetBoxClient {
         url: Url,
         body: Option<Bytes>,
     ) -> Result<Reply, NetBoxError> {
-        let attempt = || self.attempt(method.clone(), url.clone(), body.clone());
+        let attempt = || async {
+            let started = std::time::Instant::now();
+            let result = self
+                .attempt(method.clone(), url.clone(), body.clone())
+                .await;
+            super::metrics::record_attempt(&method, started.elapsed(), &result);
+            result
+        };
         attempt
             .retry(self.inner.backoff)
             .sleep(tokio::time::sleep)
@@ -257,6 +264,7 @@ impl NetBoxClient {
                 delay.map(|d| asked.map_or(d, |a| a.min(Duration::from_secs(60)).max(d)))
             })
             .notify(|error, delay| {
+                super::metrics::record_retry(&method);
                 tracing::warn!(%method, path = url.path(), ?delay, %error, "retrying NetBox request");
             })
             .await

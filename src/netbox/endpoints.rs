@@ -48,6 +48,8 @@ endpoints! {
     CHOICE_SETS = "extras/custom-field-choice-sets/", "extras.customfieldchoiceset";
     WEBHOOKS = "extras/webhooks/", "extras.webhook";
     EVENT_RULES = "extras/event-rules/", "extras.eventrule";
+    CUSTOM_LINKS = "extras/custom-links/", "extras.customlink";
+    SAVED_FILTERS = "extras/saved-filters/", "extras.savedfilter";
     JOURNAL_ENTRIES = "extras/journal-entries/", "extras.journalentry";
     CLUSTER_TYPES = "virtualization/cluster-types/", "virtualization.clustertype";
     CLUSTERS = "virtualization/clusters/", "virtualization.cluster";

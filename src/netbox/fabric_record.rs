@@ -44,6 +44,7 @@ pub fn record_type(slug: &str) -> Desired {
             _ => Map::new(),
         },
         union_fields: &[],
+        kept_fields: &[],
     }
 }
 

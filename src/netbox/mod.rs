@@ -7,6 +7,7 @@ pub mod endpoints;
 pub(crate) mod error;
 pub mod fabric_record;
 pub(crate) mod load;
+pub mod metrics;
 pub(crate) mod pagination;
 pub mod seed;
 pub mod setup;

@@ -528,6 +528,7 @@ fn by_slug(desired: &[(Endpoint, String, Value)]) -> Vec<Desired> {
             value: slug.clone(),
             body: body.as_object().cloned().unwrap_or_default(),
             union_fields: &[],
+            kept_fields: &[],
         })
         .collect()
 }

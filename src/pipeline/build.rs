@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
-use super::{FabricJobHandler, FabricPublisher};
+use super::{FabricJobHandler, FabricPublisher, RecentPublishes};
 use crate::config::{FabricConfig, Settings};
 use crate::fabric_env::FabricEnvSource;
 use crate::lease::{LeaseStore, LocalLease, RedisLease};
+use crate::model::ObjectKey;
 use crate::netbox::NetBoxClient;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
+use crate::reconcile::object_view::{ObjectView, view_of};
 use crate::reconcile::scheduler::{Cadence, FabricRunner, Scheduler};
 use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
 use crate::state::{MemoryState, RedisState, SharedState};
@@ -38,6 +40,8 @@ pub struct FabricServices {
     /// What replicas share: recorded changes, published sources, reports (Redis with the
     /// Redis queue, else memory).
     pub shared: Arc<dyn SharedState>,
+    /// The recent publishes of this replica (jobs and self-heals), for the web UI's journal.
+    pub recent: Arc<RecentPublishes>,
 }
 
 impl FabricServices {
@@ -84,6 +88,7 @@ impl FabricServices {
         };
         Ok(Self {
             shared,
+            recent: Arc::default(),
             source: Arc::new(NetBoxDesired {
                 client: client.clone(),
                 environments,
@@ -116,6 +121,7 @@ impl FabricServices {
                 })
                 .collect(),
         )
+        .with_recent(self.recent.clone())
     }
 
     /// The reconcile scheduler, with a Redis lease when replicas share a Redis.
@@ -158,7 +164,11 @@ impl FabricServices {
 impl FabricRunner for FabricServices {
     async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport {
         match self.fabrics.iter().find(|p| p.fabric.name == fabric.name) {
-            Some(parts) => self.reconciler(parts).run(options).await,
+            Some(parts) => {
+                let report = self.reconciler(parts).run(options).await;
+                self.recent.record_heal(parts.target.kind(), &report);
+                report
+            }
             None => {
                 let mut report =
                     FabricReport::new(&fabric.name, fabric.mode.as_str(), options.dry_run);
@@ -166,5 +176,17 @@ impl FabricRunner for FabricServices {
                 report
             }
         }
+    }
+
+    async fn object(&self, fabric: &FabricConfig, key: &ObjectKey) -> Result<ObjectView, String> {
+        let parts = self
+            .fabrics
+            .iter()
+            .find(|p| p.fabric.name == fabric.name)
+            .ok_or("the fabric has no target")?;
+        let (desired, actual) = tokio::join!(self.source.desired(fabric), parts.target.actual());
+        let desired = desired.map_err(|e| e.to_string())?;
+        let actual = actual.map_err(|e| format!("cannot read the {}: {e}", parts.target.kind()))?;
+        Ok(view_of(&desired, &actual, key))
     }
 }

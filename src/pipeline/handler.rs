@@ -6,9 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
-use tracing::Instrument;
 
 use super::publisher::{FabricPublisher, PublishError};
+use super::recent::RecentPublishes;
 use crate::queue::{Job, JobError, JobHandler};
 use crate::targets::Cause;
 
@@ -27,6 +27,8 @@ pub struct FabricPublishFailed {
 
 pub struct FabricJobHandler {
     fabrics: BTreeMap<String, FabricSlot>,
+    /// Where each publish that changed a target is kept for the web UI's journal.
+    recent: Arc<RecentPublishes>,
 }
 
 /// One fabric: its publisher, serialised, and when its last successful publish started.
@@ -49,7 +51,16 @@ impl FabricJobHandler {
                 )
             })
             .collect();
-        Self { fabrics }
+        Self {
+            fabrics,
+            recent: Arc::default(),
+        }
+    }
+
+    /// Keeps the publishes in `recent` (the one the web UI shows).
+    pub fn with_recent(mut self, recent: Arc<RecentPublishes>) -> Self {
+        self.recent = recent;
+        self
     }
 
     /// The fabrics a job concerns: the one its object names, else every fabric (an
@@ -77,8 +88,8 @@ impl FabricJobHandler {
 #[async_trait]
 impl JobHandler for FabricJobHandler {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let span = tracing::info_span!("job", job_id = %job.id, key = %job.key,
-            request_id = job.request_id.as_deref().unwrap_or("-"));
+        // The worker's `job` span (id, key, request id, attempt) is already entered: a second
+        // span here would print every field twice on each line.
         async {
             let changed_at = DateTime::parse_from_rfc3339(&job.timestamp)
                 .ok()
@@ -101,11 +112,10 @@ impl JobHandler for FabricJobHandler {
                 );
             }
             for slot in slots {
-                publish_one(slot, &cause, changed_at).await?;
+                publish_one(slot, &cause, changed_at, &self.recent).await?;
             }
             Ok(())
         }
-        .instrument(span)
         .await
     }
 }
@@ -114,6 +124,7 @@ async fn publish_one(
     slot: &FabricSlot,
     cause: &Cause,
     changed_at: Option<DateTime<Utc>>,
+    recent: &RecentPublishes,
 ) -> Result<(), JobError> {
     let fabric = &slot.publisher.fabric.name;
     // One publish per fabric at a time; a burst of changes queues here and most of them find
@@ -129,6 +140,10 @@ async fn publish_one(
     match slot.publisher.publish(cause).await {
         Ok(outcome) => {
             *last_started = Some(started);
+            if let Some(report) = &outcome.report {
+                let target = slot.publisher.target.kind();
+                recent.record(fabric, target, &outcome.cause, report);
+            }
             match &outcome.report {
                 Some(report) => tracing::info!(
                     fabric,

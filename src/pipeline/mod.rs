@@ -7,11 +7,14 @@
 pub mod build;
 mod credits;
 mod handler;
+pub mod metrics;
 mod publisher;
+pub mod recent;
 
 #[cfg(test)]
 mod tests;
 
 pub use build::FabricServices;
 pub use handler::{FabricJobHandler, FabricPublishFailed};
-pub use publisher::{FabricPublisher, PublishError, PublishOutcome};
+pub use publisher::{FabricPublisher, PublishError, PublishOutcome, describe};
+pub use recent::{PublishRecord, RecentPublishes};

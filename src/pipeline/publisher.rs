@@ -65,6 +65,8 @@ pub struct PublishOutcome {
     /// Validation problems, whose objects were held back (reported on the NetBox objects).
     pub problems: usize,
     pub netbox_updates: usize,
+    /// The publish's cause, with the recorded NetBox changes it credited to each object.
+    pub cause: Cause,
 }
 
 pub struct FabricPublisher {
@@ -101,11 +103,9 @@ impl FabricPublisher {
                 .extend(self.source.deletions(&unexplained).await);
         }
         let cause = history.credited(cause, &desired);
-        let report = self
-            .target
-            .publish(&manifests, &cause, false)
-            .await
-            .map_err(PublishError::Target)?;
+        let published = self.target.publish(&manifests, &cause, false).await;
+        super::metrics::record_publish(&self.fabric.name, &published);
+        let report = published.map_err(PublishError::Target)?;
         self.published_outcomes(&mut outcomes, &desired, &report);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
@@ -149,6 +149,7 @@ impl FabricPublisher {
             report: Some(report),
             problems: desired.problems.len(),
             netbox_updates: updates,
+            cause,
         })
     }
 

@@ -109,6 +109,50 @@ async fn a_change_is_published_and_reported_on_its_netbox_objects() {
     );
 }
 
+/// The web UI's journal: what a job's publish changed and whose change it was.
+#[tokio::test]
+async fn a_published_change_is_kept_in_the_recent_publishes_with_its_users() {
+    let recent = Arc::new(RecentPublishes::default());
+    let s = setup(
+        desired_from_snapshot(&fabric(), snapshot()),
+        MemoryTarget::new(vec![]),
+    );
+    let handler = s.handler.with_recent(recent.clone());
+    handler
+        .handle(&job("2026-11-22T02:58:17.049736+00:00"))
+        .await
+        .unwrap();
+    let kept = recent.newest_first();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        (kept[0].fabric.as_str(), kept[0].target),
+        ("docs", "cluster")
+    );
+    assert_eq!(kept[0].users, vec!["alice".to_owned()]);
+    assert!(
+        kept[0].created.contains(&"Switch/leaf-02".to_owned()),
+        "{kept:?}"
+    );
+    assert!(
+        kept[0]
+            .cause
+            .contains("by alice: webhook dcim.device 2 updated"),
+        "{}",
+        kept[0].cause
+    );
+
+    // A change made after that publish started publishes again, and finds nothing to change.
+    handler
+        .handle(&job("2099-01-01T00:00:00+00:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        recent.newest_first().len(),
+        1,
+        "a publish that changed nothing is not news"
+    );
+}
+
 #[tokio::test]
 async fn changes_older_than_the_last_publish_are_not_published_again() {
     let s = setup(

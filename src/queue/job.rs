@@ -112,6 +112,13 @@ job_of_netbox_change! {
 }
 
 impl Job {
+    /// The job as `jobs show` and `GET /api/v1/jobs/{id}` show it: every field and its state.
+    pub fn shown(&self, state: JobState) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["state"] = serde_json::Value::from(state.as_str());
+        value
+    }
+
     pub(crate) fn from_parts(
         id: String,
         new: NewJob,
@@ -131,6 +138,34 @@ impl Job {
             fabric: new.fabric,
             attempts,
             last_error,
+        }
+    }
+}
+
+/// A job as lists show it: what it is about and how it fared, without its event data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: String,
+    pub key: String,
+    pub event: String,
+    pub attempts: u32,
+    pub request_id: Option<String>,
+    pub user: Option<String>,
+    pub fabric: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl From<&Job> for JobSummary {
+    fn from(job: &Job) -> Self {
+        Self {
+            id: job.id.clone(),
+            key: job.key.clone(),
+            event: job.event.clone(),
+            attempts: job.attempts,
+            request_id: job.request_id.clone(),
+            user: job.user.clone(),
+            fabric: job.fabric.clone(),
+            last_error: job.last_error.clone(),
         }
     }
 }

@@ -16,6 +16,6 @@ pub use backend::{
 };
 pub use batcher::Enqueuer;
 pub use handler::{JobError, JobHandler, LoggingHandler};
-pub use job::{Job, JobState, NewJob};
+pub use job::{Job, JobState, JobSummary, NewJob};
 pub(crate) use open::open_queue;
 pub use worker::WorkerPool;

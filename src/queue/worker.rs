@@ -133,19 +133,19 @@ impl Worker {
             let elapsed = started.elapsed().as_secs_f64();
             let result = match outcome {
                 None => {
-                    metrics::counter!(m::JOBS_HANDED_BACK).increment(1);
+                    metrics::counter!(m::JOBS_HANDED_BACK, "fabric" => fabric_label(job)).increment(1);
                     tracing::info!("shutting down: job handed back unfinished");
                     self.queue.release(&lease).await
                 }
                 Some(Ok(())) => {
-                    metrics::counter!(m::JOBS_DONE).increment(1);
-                    metrics::histogram!(m::JOB_PROCESSING_SECONDS, "outcome" => "done")
+                    metrics::counter!(m::JOBS_DONE, "fabric" => fabric_label(job)).increment(1);
+                    metrics::histogram!(m::JOB_PROCESSING_SECONDS, "fabric" => fabric_label(job), "outcome" => "done")
                         .record(elapsed);
                     tracing::info!(seconds = elapsed, "job done");
                     self.queue.ack(&lease).await
                 }
                 Some(Err(error)) => {
-                    metrics::histogram!(m::JOB_PROCESSING_SECONDS, "outcome" => "failed")
+                    metrics::histogram!(m::JOB_PROCESSING_SECONDS, "fabric" => fabric_label(job), "outcome" => "failed")
                         .record(elapsed);
                     self.fail(&lease, error).await
                 }
@@ -187,13 +187,19 @@ impl Worker {
                 self.config.backoff_initial_ms,
                 self.config.backoff_max_ms,
             );
-            metrics::counter!(m::JOBS_RETRIED).increment(1);
+            metrics::counter!(m::JOBS_RETRIED, "fabric" => fabric_label(&lease.job)).increment(1);
             tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
             self.queue.retry_later(lease, &message, delay).await
         } else {
-            metrics::counter!(m::JOBS_DEAD_LETTERED).increment(1);
+            metrics::counter!(m::JOBS_DEAD_LETTERED, "fabric" => fabric_label(&lease.job))
+                .increment(1);
             tracing::error!(error = %message, attempts, "job failed; moved to the dead-letter queue");
             self.queue.dead_letter(lease, &message).await
         }
     }
+}
+
+/// The job's fabric as a metric label; `-` when intake could not tell (the handler decides).
+fn fabric_label(job: &super::Job) -> String {
+    job.fabric.clone().unwrap_or_else(|| "-".to_owned())
 }

@@ -301,6 +301,9 @@ impl Reconciler<'_> {
         report.health = fabric_health(&report.objects, &report.switches);
 
         let heal = self.heal(&desired, &actual, &mut report, options).await;
+        if !options.dry_run && matches!(heal, Heal::NotTried) {
+            self.target.record_drift(&drifted(&report.objects)).await;
+        }
         let objects = report.objects.clone();
         let switches = report.switches.clone();
         self.write_back(&desired, &objects, &switches, &heal, &mut report, options)
@@ -349,7 +352,9 @@ impl Reconciler<'_> {
             reason: "reconcile: self-heal".into(),
             ..Cause::default()
         };
-        match self.target.publish(&publish, &cause, false).await {
+        let healed = self.target.publish(&publish, &cause, false).await;
+        crate::pipeline::metrics::record_publish(&self.fabric.name, &healed);
+        match healed {
             Ok(published) => {
                 tracing::info!(fabric = %self.fabric.name, created = published.created.len(),
                     updated = published.updated.len(), deleted = published.deleted.len(),
@@ -437,6 +442,20 @@ impl Reconciler<'_> {
                 .push(format!("cannot write status back to NetBox: {e}"));
         }
     }
+}
+
+/// The drifted objects and the paths where they differ.
+fn drifted(objects: &[ObjectReport]) -> Vec<(ObjectKey, Vec<String>)> {
+    objects
+        .iter()
+        .filter(|o| o.state == ObjectState::Drifted)
+        .map(|o| {
+            (
+                o.key.clone(),
+                o.diffs.iter().map(|d| d.path.clone()).collect(),
+            )
+        })
+        .collect()
 }
 
 fn healed_drift_journal(

@@ -7,9 +7,12 @@ pub(crate) mod fabric_status;
 pub(crate) mod health;
 pub(crate) mod isolation;
 pub mod metrics;
+pub mod object_view;
+mod pass_log;
 
 pub use compare::{ObjectReport, ObjectState, compare};
 pub use health::{Health, SwitchHealth, SyncStatus};
+pub use object_view::ObjectView;
 pub mod sources;
 pub mod writeback;
 

@@ -12,8 +12,10 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{FabricReport, ReconcileOptions};
+use super::object_view::ObjectView;
 use crate::config::{FabricConfig, ReconcileSettings};
 use crate::lease::{HeldLease, LeaseStore};
+use crate::model::ObjectKey;
 use crate::state::SharedState;
 
 /// The lease of the replica that runs the periodic reconciles.
@@ -25,6 +27,12 @@ const METRICS_EVERY: Duration = Duration::from_secs(5);
 #[async_trait]
 pub trait FabricRunner: Send + Sync {
     async fn reconcile(&self, fabric: &FabricConfig, options: ReconcileOptions) -> FabricReport;
+
+    /// One object as NetBox renders it and as the target holds it now (the web UI's object
+    /// page); the error says why it cannot be read.
+    async fn object(&self, _fabric: &FabricConfig, _key: &ObjectKey) -> Result<ObjectView, String> {
+        Err("this runner cannot read objects".into())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +122,28 @@ impl Scheduler {
 
     pub fn fabrics(&self) -> &[FabricConfig] {
         &self.fabrics
+    }
+
+    /// One object of `fabric` as NetBox renders it and as the target holds it now.
+    pub async fn object(&self, fabric: &str, key: &ObjectKey) -> Result<ObjectView, String> {
+        let config = self
+            .fabrics
+            .iter()
+            .find(|f| f.name == fabric)
+            .ok_or_else(|| ScheduleError::UnknownFabric(fabric.to_owned()).to_string())?;
+        self.runner.object(config, key).await
+    }
+
+    /// What `fabric` rendered from which NetBox objects at its last publish (empty when it
+    /// cannot be read).
+    pub async fn published_sources(&self, fabric: &str) -> super::SourceMap {
+        self.shared
+            .published_sources(fabric)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(fabric, %error, "cannot read what the fabric last published");
+                super::SourceMap::new()
+            })
     }
 
     /// The latest report of each fabric that has one, whichever replica wrote it.
@@ -287,11 +317,7 @@ impl Scheduler {
             .await
         {
             Ok(report) => {
-                tracing::info!(
-                    fabric, sync = ?report.sync, health = ?report.health,
-                    duration_ms = report.duration_ms, errors = report.errors.len(),
-                    "reconciled"
-                );
+                super::pass_log::log_pass(&report);
                 !report.succeeded()
             }
             Err(ScheduleError::Busy(_)) => {

@@ -135,6 +135,10 @@ pub trait Target: Send + Sync {
     /// The fabric's objects as the target holds them now (for the reconciler).
     async fn actual(&self) -> Result<Vec<serde_json::Value>, TargetError>;
 
+    /// Tells the target's own users about objects found drifted and left so (self-heal off),
+    /// with the paths that differ: a cluster records Events on them.
+    async fn record_drift(&self, _drifted: &[(crate::model::ObjectKey, Vec<String>)]) {}
+
     /// Returns once the work the target runs on its own (batched publishes, lock releases)
     /// is over; called at shutdown, after the workers stopped.
     async fn shutdown(&self) {}

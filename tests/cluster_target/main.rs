@@ -15,6 +15,7 @@ use testkit::kube::objects;
 use testkit::oracle::FabricCluster;
 use testkit::paths::{crds_dir, fixture, shared};
 
+mod events;
 mod transitions;
 
 /// The demo-gitops sample with the complete wiring it names, as YAML.
@@ -444,7 +445,7 @@ async fn the_apply_command_applies_a_yaml_file_to_the_fabrics_cluster() {
             command
                 .arg("--config")
                 .arg(&config)
-                .args(["apply", "--fabric", "east", "--from-yaml"])
+                .args(["apply", "-o", "json", "--fabric", "east", "--from-yaml"])
                 .arg(&file);
             if dry_run {
                 command.arg("--dry-run");

@@ -8,6 +8,7 @@
 mod binary;
 mod compose;
 mod container;
+mod demo;
 mod kubernetes;
 mod rbac;
 mod startup;

@@ -48,6 +48,10 @@ fn serve_starts_with_the_kubelets_variables_and_secrets_from_files() {
         "serve names the variables it ignores: {log}"
     );
     assert!(!log.contains("10.0.0.1"), "values are not logged: {log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a log that is not a terminal: {log}"
+    );
 }
 
 #[test]

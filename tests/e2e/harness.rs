@@ -292,6 +292,7 @@ pub async fn start_sidecar_with(
             mappings: vec![settings.fabrics[0].mapping.clone()],
             name: name.to_owned(),
             sidecar_user: None,
+            ..SetupSpec::default()
         };
         run_setup(&client(), &spec)
             .await

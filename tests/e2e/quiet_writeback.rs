@@ -106,6 +106,7 @@ async fn write_back_and_fabric_wide_conditions_send_at_most_one_webhook_per_100_
         mappings: vec![fabric.mapping.clone()],
         name: hook.into(),
         sidecar_user: None,
+        ..SetupSpec::default()
     };
     run_setup(&client(), &spec).await.expect("setup");
     let (mapped, objects) = fabric_objects(&fabric).await;

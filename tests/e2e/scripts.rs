@@ -249,7 +249,16 @@ async fn with_the_settings_the_scripts_show_a_served_fabrics_status_and_drift() 
     );
     assert!(!status.contains("Script aborted"), "{status}");
 
-    let data = json!({"fabric": seeded.name, "refresh": true});
+    // The fabric is chosen by its record, which the first reconcile created.
+    let records = get(&format!(
+        "/virtualization/clusters/?name={}&type=hedgehog-fabric",
+        seeded.name
+    ))
+    .await;
+    let record = records["results"][0]["id"]
+        .as_u64()
+        .expect("the fabric's record");
+    let data = json!({"fabric": record, "refresh": true});
     let drift = runscript("FabricDrift", Some(data), &vars).await;
     assert!(
         drift.contains(&format!("{} is Synced", seeded.name)),

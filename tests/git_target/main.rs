@@ -857,6 +857,7 @@ async fn the_commit_command_publishes_a_yaml_file_of_rendered_objects() {
         fabric: "lab".into(),
         dry_run,
         from_yaml: Some(sample.clone()),
+        output: hedgehog_sidecar::cli::output::OutputFormat::Text,
     };
 
     let dry = commit_with(&settings, &args(true)).await.unwrap();

@@ -107,7 +107,7 @@ fn start_up_errors_say_their_cause_once() {
 fn jobs_list_into_a_closed_pipe_does_not_panic() {
     let storage = Storage::new(Backend::Embedded);
     let mut child = Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))
-        .args(["jobs", "list", "--state", "queued"])
+        .args(["jobs", "--offline", "list", "--state", "queued"])
         .env_remove("HEDGEHOG_SIDECAR_CONFIG")
         .env_remove("HEDGEHOG_SIDECAR_REDIS_URL")
         .envs(storage.cli_env())

@@ -128,15 +128,15 @@ async fn failures_retry_then_dead_letter_and_jobs_retry_brings_them_back(backend
     assert_eq!(dead.last_error.as_deref(), Some("target unreachable"));
     app.stop().await;
 
-    // The operator looks and re-queues with the CLI.
-    let list = run_cli(&storage, &["jobs", "list", "--state", "dead"]);
+    // The operator looks and re-queues with the CLI, on the queue itself while serve is stopped.
+    let list = run_cli(&storage, &["jobs", "--offline", "list", "--state", "dead"]);
     assert!(
         list.contains(&id) && list.contains("target unreachable"),
         "{list}"
     );
-    let show = run_cli(&storage, &["jobs", "show", &id]);
+    let show = run_cli(&storage, &["jobs", "--offline", "show", &id]);
     assert!(show.contains("\"state\": \"dead\""), "{show}");
-    run_cli(&storage, &["jobs", "retry", &id]);
+    run_cli(&storage, &["jobs", "--offline", "retry", &id]);
 
     handler.healed.store(true, Ordering::SeqCst);
     let app = TestApp::spawn(&settings, handler.clone()).await;

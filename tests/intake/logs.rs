@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use testkit::handler::RecordingHandler;
 
 use crate::support::{Backend, Storage, TestApp, captured_logs, eventually, netbox_deliveries};
+use testkit::logs::duplicate_keys;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis"]
@@ -57,7 +58,26 @@ async fn job_logs_carry_the_request_id_and_secrets_never_appear() {
             line.contains(r#""peer":"127.0.0.1:"#),
             "no peer address in: {line}"
         );
+        assert!(line.contains(r#""level":"WARN""#), "not a warning: {line}");
     }
+    for line in logs.lines() {
+        assert_eq!(duplicate_keys(line), Vec::<String>::new(), "in: {line}");
+    }
+    for line in &job_lines {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let spans = value["spans"].as_array().cloned().unwrap_or_default();
+        let jobs = spans.iter().filter(|s| s["name"] == "job").count();
+        assert!(jobs <= 1, "the job's span is printed {jobs} times: {line}");
+    }
+}
+
+#[test]
+fn duplicate_keys_are_found() {
+    assert_eq!(
+        duplicate_keys(r#"{"message":"a","x":1,"message":"b"}"#),
+        ["message"]
+    );
+    assert!(duplicate_keys(r#"{"message":"a","x":1}"#).is_empty());
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod cli;
 mod conformance;
 mod fuzz;
 mod hostile_bodies;
+mod jobs_api;
 mod logs;
 mod redis_layout;
 mod redis_outage;

@@ -111,7 +111,9 @@ fn done_in(logs: &str) -> BTreeSet<String> {
         .filter(|l| l.contains("\"job done\""))
         .filter_map(|l| {
             let value: serde_json::Value = serde_json::from_str(l).ok()?;
-            Some(value["span"]["job_id"].as_str()?.to_owned())
+            let spans = value["spans"].as_array()?;
+            let job_id = spans.iter().find_map(|s| s["job_id"].as_str())?;
+            Some(job_id.to_owned())
         })
         .collect()
 }

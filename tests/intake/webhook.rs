@@ -216,8 +216,19 @@ async fn health_readiness_and_metrics(backend: Backend) {
         r#"hhs_webhooks_rejected_total{reason="signature_mismatch"}"#,
         r#"hhs_jobs_queued_total{outcome="queued"}"#,
         "hhs_webhook_seconds_bucket",
+        "hhs_build_info{version=",
+        // Registered at start, before any NetBox request (per-fabric ones need a fabric).
+        r#"hhs_netbox_retries_total{method="GET"} 0"#,
+        r#"hhs_webhooks_ignored_total{reason="own_user"} 0"#,
     ] {
         assert!(text.contains(metric), "{metric} missing from:\n{text}");
+    }
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split(' ').nth(2).unwrap_or_default();
+        assert!(
+            text.contains(&format!("# HELP {name} ")),
+            "{name} has no # HELP:\n{text}"
+        );
     }
     app.stop().await;
 }

@@ -9,6 +9,28 @@ use hedgehog_sidecar::netbox::FabricSnapshot;
 use super::common::*;
 
 fn render_cli(snapshot: &FabricSnapshot) -> Output {
+    render_cli_with(snapshot, &[])
+}
+
+/// The binary with `args` and no configuration but fabric `lab` (NetBox at a closed port).
+fn sidecar(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sidecar.toml");
+    std::fs::write(
+        &config,
+        "[netbox]\nurl = \"http://127.0.0.1:9\"\ntoken = \"t\"\nmax_retries = 0\n\n[[fabric]]\nname = \"lab\"\nkubeconfig = \"/nonexistent\"\n",
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))
+        .env_clear()
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+fn render_cli_with(snapshot: &FabricSnapshot, extra: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sidecar.toml");
     std::fs::write(&config, "[[fabric]]\nname = \"lab\"\n").unwrap();
@@ -20,6 +42,7 @@ fn render_cli(snapshot: &FabricSnapshot) -> Output {
         .arg(&config)
         .args(["render", "--fabric", "lab", "--from-snapshot"])
         .arg(&file)
+        .args(extra)
         .output()
         .expect("the CLI runs")
 }
@@ -55,4 +78,74 @@ fn render_lists_every_violation_with_its_netbox_object_and_fails() {
     ];
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines, expected, "{stderr}");
+}
+
+#[test]
+fn render_prints_a_json_list_or_a_table_on_request() {
+    let (b, _) = lab();
+    let expected = render_ok(&fabric_config(CLUSTER), &b.snapshot);
+    let json = render_cli_with(&b.snapshot, &["-o", "json"]);
+    assert!(json.status.success(), "{json:?}");
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        expected.manifests.len()
+    );
+    let text = render_cli_with(&b.snapshot, &["--output", "text"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.starts_with("KIND"), "{text}");
+    assert_eq!(text.lines().count(), expected.manifests.len() + 1);
+    assert!(text.contains("Switch                 leaf-01"), "{text}");
+}
+
+#[test]
+fn diff_and_a_dry_run_reconcile_exit_2_when_nothing_can_be_compared() {
+    for args in [
+        &["diff", "--fabric", "lab"][..],
+        &[
+            "reconcile",
+            "--dry-run",
+            "--fabric",
+            "lab",
+            "--format",
+            "json",
+        ][..],
+    ] {
+        let out = sidecar(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("error"),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
+fn kubeconfig_and_context_flags_override_the_configured_cluster() {
+    // The configured kubeconfig does not exist; the flag's file does not either, and the
+    // error names the flag's file: the override reached the fabric.
+    let out = sidecar(&[
+        "--kubeconfig",
+        "/from/flag",
+        "--context",
+        "x",
+        "diff",
+        "--fabric",
+        "lab",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/from/flag"), "{stderr}");
+}
+
+#[test]
+fn completions_need_no_configuration() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))
+        .env_clear()
+        .args(["--config", "/nonexistent.toml", "completions", "zsh"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("#compdef hedgehog-sidecar"));
 }

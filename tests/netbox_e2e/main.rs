@@ -24,9 +24,11 @@ use serde_json::{Value, json};
 use testkit::netbox::{client, client_v1, free_octet, options, unique, var};
 use testkit::synthetic::SyntheticFabric;
 
+mod views;
+
 /// Held by tests that add custom fields for a while and by tests that compare whole objects:
 /// every object shows every custom field, so the first would change what the second reads.
-static CUSTOM_FIELDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static CUSTOM_FIELDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn setup_spec(name: &str) -> SetupSpec {
     SetupSpec {
@@ -35,6 +37,7 @@ fn setup_spec(name: &str) -> SetupSpec {
         mappings: vec![MappingConfig::default()],
         name: name.into(),
         sidecar_user: None,
+        ..SetupSpec::default()
     }
 }
 

@@ -1,8 +1,9 @@
 //! The resource types the test server serves: every CRD version loaded from YAML, plus the
 //! built-in `v1` `namespaces` (objects live in namespaces, and `default` must exist), `v1`
 //! `configmaps` (where a fabric keeps its configuration), `serviceaccounts` and the RBAC kinds
-//! of `rbac.authorization.k8s.io/v1` (what [`crate::rbac`] authorizes with), and the admission
-//! webhook configurations of `admissionregistration.k8s.io/v1`.
+//! of `rbac.authorization.k8s.io/v1` (what [`crate::rbac`] authorizes with), the admission
+//! webhook configurations of `admissionregistration.k8s.io/v1`, and `events.k8s.io/v1`
+//! Events (what controllers record on objects).
 
 use std::sync::Arc;
 
@@ -167,6 +168,9 @@ impl Resource {
 /// The API group of admission webhook configurations.
 pub const ADMISSION_GROUP: &str = "admissionregistration.k8s.io";
 
+/// The API group of Events.
+pub const EVENTS_GROUP: &str = "events.k8s.io";
+
 /// The API group of Roles, ClusterRoles and their bindings.
 pub const RBAC_GROUP: &str = crate::rbac::GROUP;
 
@@ -195,6 +199,14 @@ impl Registry {
                 "serviceaccounts",
                 true,
                 &["sa"],
+            )),
+            // Where controllers record Events (kube's `Recorder` writes `events.k8s.io/v1`).
+            Arc::new(Resource::builtin(
+                EVENTS_GROUP,
+                "Event",
+                "events",
+                true,
+                &["ev"],
             )),
             Arc::new(Resource::builtin(RBAC_GROUP, "Role", "roles", true, &[])),
             Arc::new(Resource::builtin(

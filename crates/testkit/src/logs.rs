@@ -26,7 +26,7 @@ pub fn capture_logs() {
     let _ = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
-        .with_current_span(true)
+        .with_current_span(false)
         .with_span_list(true)
         .with_env_filter("info,hedgehog_sidecar=trace")
         .with_writer(move || LogWriter(buffer.clone()))
@@ -45,4 +45,34 @@ pub fn show_logs() {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .with_test_writer()
         .try_init();
+}
+
+/// The top-level keys of JSON log line `line` that occur more than once (a parser keeps one of
+/// them silently, so a field named like a fixed key would be lost).
+pub fn duplicate_keys(line: &str) -> Vec<String> {
+    use serde::Deserializer as _;
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    let keys = serde_json::Deserializer::from_str(line)
+        .deserialize_map(Keys)
+        .unwrap_or_default();
+    let mut seen = std::collections::BTreeSet::new();
+    keys.into_iter()
+        .filter(|k| !seen.insert(k.clone()))
+        .collect()
 }

@@ -52,6 +52,7 @@ pub(crate) fn status_choice_set() -> Desired {
             "extra_choices": choices,
         })),
         union_fields: &[],
+        kept_fields: &[],
     }
 }
 
@@ -87,12 +88,19 @@ pub fn custom_fields(mappings: &[MappingConfig]) -> Vec<Desired> {
         .into_iter()
         .map(|(name, (mut body, object_types))| {
             body.insert("object_types".into(), json!(object_types));
+            // The fabric field may have been made a selection (`fabric_choices`): kept so.
+            let is_fabric = mappings.iter().any(|m| m.custom_fields.fabric == name);
             Desired {
                 endpoint: ep::CUSTOM_FIELDS,
                 key: "name",
                 value: name,
                 body,
                 union_fields: &["object_types"],
+                kept_fields: if is_fabric {
+                    &["type", "choice_set"]
+                } else {
+                    &[]
+                },
             }
         })
         .collect()
@@ -371,6 +379,7 @@ fn by_slug<'a>(
             value: slug.into(),
             body,
             union_fields: &[],
+            kept_fields: &[],
         });
     }
     out
@@ -455,5 +464,6 @@ pub fn webhook(name: &str, sidecar_url: &str, secret: &str) -> Desired {
             "secret": secret,
         })),
         union_fields: &[],
+        kept_fields: &[],
     }
 }

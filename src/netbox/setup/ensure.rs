@@ -10,7 +10,8 @@ use crate::netbox::endpoints::Endpoint;
 use crate::netbox::error::NetBoxError;
 use crate::netbox::pagination::ListQuery;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Created,
     /// The fields that were changed.
@@ -39,6 +40,9 @@ pub struct Desired {
     /// List fields where NetBox may hold more than we ask for (object types an admin added):
     /// ours must be included, theirs are kept.
     pub union_fields: &'static [&'static str],
+    /// Fields only set when the object is created: an existing value is kept (another step of
+    /// setup, or an administrator, decides it).
+    pub kept_fields: &'static [&'static str],
 }
 
 /// Creates or updates `desired`; returns the object's id and what was done.
@@ -84,6 +88,9 @@ async fn update(
     let id = object_id(desired, existing)?;
     let mut patch = Map::new();
     for (field, want) in &desired.body {
+        if desired.kept_fields.contains(&field.as_str()) {
+            continue;
+        }
         let have = existing.get(field).unwrap_or(&Value::Null);
         if desired.union_fields.contains(&field.as_str()) {
             if let Some(merged) = union(want, have) {

@@ -34,17 +34,22 @@ fn any(conditions: Vec<Value>) -> Value {
 }
 
 /// Members of a fabric carry its custom field now or did before this change (an object
-/// leaving the fabric).
-fn membership(cf: &str) -> Vec<Value> {
+/// leaving the fabric). With the served fabrics known, only theirs: a second sidecar's
+/// fabrics on the same NetBox send this one nothing.
+fn membership(cf: &str, fabrics: &[String]) -> Vec<Value> {
+    let member = |attr: String| match fabrics {
+        [] => set(&attr),
+        _ => json!({"attr": attr, "op": "in", "value": fabrics}),
+    };
     vec![
-        set(&format!("custom_fields.{cf}")),
-        set(&format!("snapshots.prechange.custom_fields.{cf}")),
+        member(format!("custom_fields.{cf}")),
+        member(format!("snapshots.prechange.custom_fields.{cf}")),
     ]
 }
 
-fn rules(mapping: &MappingConfig, peer_roles: Vec<String>) -> Vec<Rule> {
+fn rules(mapping: &MappingConfig, fabrics: &[String], peer_roles: Vec<String>) -> Vec<Rule> {
     let cf = &mapping.custom_fields.fabric;
-    let member = membership(cf);
+    let member = membership(cf, fabrics);
     let with = |mut extra: Vec<Value>| {
         let mut all = vec![member[0].clone()];
         all.append(&mut extra);
@@ -113,9 +118,14 @@ pub(crate) const SUFFIXES: &[&str] = &[
 ];
 
 /// The event rules named `<name>…` firing webhook `webhook_id`. The conditions use the first
-/// mapping's fabric custom field (fabrics served together share their custom fields) and the
-/// peer device roles of all of them.
-pub(crate) fn event_rules(name: &str, webhook_id: u64, mappings: &[MappingConfig]) -> Vec<Desired> {
+/// mapping's fabric custom field (fabrics served together share their custom fields), the
+/// served `fabrics` (any fabric when empty) and the peer device roles of all of them.
+pub(crate) fn event_rules(
+    name: &str,
+    webhook_id: u64,
+    mappings: &[MappingConfig],
+    fabrics: &[String],
+) -> Vec<Desired> {
     let default = MappingConfig::default();
     let first = mappings.first().unwrap_or(&default);
     let peer_roles: BTreeSet<String> = mappings
@@ -130,7 +140,7 @@ pub(crate) fn event_rules(name: &str, webhook_id: u64, mappings: &[MappingConfig
                 .cloned()
         })
         .collect();
-    rules(first, peer_roles.into_iter().collect())
+    rules(first, fabrics, peer_roles.into_iter().collect())
         .into_iter()
         .map(|rule| {
             let body = json!({
@@ -151,6 +161,7 @@ pub(crate) fn event_rules(name: &str, webhook_id: u64, mappings: &[MappingConfig
                 body: body.as_object().cloned().unwrap_or_default(),
                 // Setup owns these rules: a type moved to another rule must leave this one.
                 union_fields: &[],
+                kept_fields: &[],
             }
         })
         .collect()
@@ -163,7 +174,7 @@ mod tests {
 
     #[test]
     fn every_fabric_object_type_is_sent_by_exactly_one_rule() {
-        let rules = event_rules("hhs", 3, &[MappingConfig::default()]);
+        let rules = event_rules("hhs", 3, &[MappingConfig::default()], &[]);
         for object_type in FABRIC_OBJECT_TYPES {
             let holders: Vec<&str> = rules
                 .iter()
@@ -182,7 +193,7 @@ mod tests {
 
     #[test]
     fn device_rule_tests_membership_first_and_knows_the_peer_roles() {
-        let rules = event_rules("hhs", 3, &[MappingConfig::default()]);
+        let rules = event_rules("hhs", 3, &[MappingConfig::default()], &[]);
         let devices = rules.iter().find(|r| r.value == "hhs-devices").unwrap();
         let or = devices.body["conditions"]["or"].as_array().unwrap();
         assert_eq!(or[0]["attr"], "custom_fields.hedgehog_fabric");
@@ -195,6 +206,22 @@ mod tests {
         );
         assert_eq!(
             or[2]["attr"],
+            "snapshots.prechange.custom_fields.hedgehog_fabric"
+        );
+    }
+
+    #[test]
+    fn with_the_served_fabrics_known_only_their_members_are_sent() {
+        let fabrics = ["lab".to_owned(), "prod".to_owned()];
+        let rules = event_rules("hhs", 3, &[MappingConfig::default()], &fabrics);
+        let members = rules.iter().find(|r| r.value == "hhs-members").unwrap();
+        let or = members.body["conditions"]["or"].as_array().unwrap();
+        assert_eq!(
+            or[0],
+            json!({"attr": "custom_fields.hedgehog_fabric", "op": "in", "value": ["lab", "prod"]})
+        );
+        assert_eq!(
+            or[1]["attr"],
             "snapshots.prechange.custom_fields.hedgehog_fabric"
         );
     }

@@ -18,7 +18,7 @@ const USERS: &str = "users/users/";
 const TOKENS: &str = "users/tokens/";
 
 /// What setup found or made for the sidecar's user.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct Identity {
     pub username: String,
     pub user_id: u64,
@@ -26,8 +26,18 @@ pub struct Identity {
     pub configured: bool,
     pub user: Outcome,
     pub permission: Outcome,
-    /// A token created for the user (shown once: NetBox never returns it again).
+    /// A token created for the user (shown once: NetBox never returns it again, so every
+    /// output format carries it).
+    #[serde(serialize_with = "shown_once")]
     pub new_token: Option<SecretString>,
+}
+
+fn shown_once<S: serde::Serializer>(
+    token: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    serializer.serialize_some(&token.as_ref().map(|t| t.expose_secret()))
 }
 
 #[derive(Deserialize)]
@@ -127,6 +137,7 @@ fn permission(username: &str, user_id: u64) -> Desired {
         value: username.to_owned(),
         body: body.as_object().cloned().unwrap_or_default(),
         union_fields: &["object_types", "users"],
+        kept_fields: &[],
     }
 }
 

@@ -4,7 +4,9 @@
 mod definitions;
 pub(crate) mod ensure;
 mod event_rules;
+pub mod fabric_choices;
 pub mod identity;
+pub mod links;
 
 use std::fmt;
 
@@ -20,10 +22,7 @@ use super::pagination::ListQuery;
 use crate::config::MappingConfig;
 use ensure::{Desired, ensure};
 
-/// Default name of the webhook and the event rule.
-pub(crate) const DEFAULT_NAME: &str = "hedgehog-sidecar";
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SetupSpec {
     /// The sidecar's base URL as NetBox reaches it; the webhook posts to `<url>/webhooks/netbox`.
     pub sidecar_url: String,
@@ -31,14 +30,21 @@ pub struct SetupSpec {
     pub webhook_secret: Option<SecretString>,
     /// The mappings of all configured fabrics (custom field names, tags, roles).
     pub mappings: Vec<MappingConfig>,
-    /// Name of the webhook and of the event rule.
+    /// The instance's name: of the webhook, its event rules and the custom links.
     pub name: String,
     /// The sidecar's own NetBox user (see [`identity`]); `None` leaves users alone.
     pub sidecar_user: Option<String>,
+    /// The configured fabrics' names, in the order of `mappings`: their saved filters and,
+    /// with `fabric_choices`, the choices of the fabric custom field.
+    pub fabrics: Vec<String>,
+    /// Make the fabric custom field a selection of `fabrics` (see [`fabric_choices`]).
+    pub fabric_choices: bool,
+    /// The sidecar's UI as browsers reach it: NetBox's objects link to it (see [`links`]).
+    pub sidecar_public_url: Option<String>,
 }
 
 /// One object setup looked at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SetupItem {
     pub object_type: &'static str,
     pub name: String,
@@ -46,9 +52,11 @@ pub struct SetupItem {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct SetupReport {
     pub items: Vec<SetupItem>,
+    /// What setup could not do and the operator may want to (printed after the items).
+    pub notes: Vec<String>,
     pub identity: Option<identity::Identity>,
 }
 
@@ -75,6 +83,9 @@ impl fmt::Display for SetupReport {
                 "{:<28} {:<28} {}",
                 item.object_type, item.name, item.outcome
             )?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         if let Some(id) = &self.identity {
             writeln!(
@@ -115,8 +126,13 @@ pub async fn run_setup(
     client: &NetBoxClient,
     spec: &SetupSpec,
 ) -> Result<SetupReport, NetBoxError> {
-    let report = ensure_schema(client, &spec.mappings).await?;
-    let mut report = ensure_webhook(client, spec, report).await?;
+    // The fabric field's type is decided when it is created: the choices come first.
+    let choices = fabric_choices::ensure(client, spec).await?;
+    let mut report = ensure_schema(client, &spec.mappings).await?;
+    report.items.splice(0..0, choices.items);
+    report.notes = choices.notes;
+    let report = ensure_webhook(client, spec, report).await?;
+    let mut report = ensure_views(client, spec, report).await?;
     if let Some(user) = &spec.sidecar_user {
         report.identity = Some(identity::ensure_identity(client, user).await?);
     }
@@ -163,37 +179,83 @@ async fn ensure_webhook(
     }
     let webhook = definitions::webhook(&spec.name, &spec.sidecar_url, &secret);
     let webhook_id = apply(client, &mut report, &[webhook]).await?[0];
-    let rules = event_rules::event_rules(&spec.name, webhook_id, &spec.mappings);
+    let rules = event_rules::event_rules(&spec.name, webhook_id, &spec.mappings, &spec.fabrics);
     apply(client, &mut report, &rules).await?;
     Ok(report)
+}
+
+/// What NetBox shows of the sidecar: the saved filters of each fabric's problems and the
+/// links to the sidecar's UI.
+async fn ensure_views(
+    client: &NetBoxClient,
+    spec: &SetupSpec,
+    mut report: SetupReport,
+) -> Result<SetupReport, NetBoxError> {
+    let default = MappingConfig::default();
+    let first = spec.mappings.first().unwrap_or(&default);
+    let fabrics: Vec<(String, MappingConfig)> = spec
+        .fabrics
+        .iter()
+        .cloned()
+        .zip(spec.mappings.iter().cloned())
+        .collect();
+    let mut views = links::saved_filters(&fabrics);
+    if let Some(url) = &spec.sidecar_public_url {
+        views.extend(links::custom_links(&spec.name, url, first));
+    }
+    apply(client, &mut report, &views).await?;
+    Ok(report)
+}
+
+/// Deletes the custom links named after `instance`: what [`run_setup`] created for a public
+/// URL. Returns how many were deleted.
+pub async fn remove_links(client: &NetBoxClient, instance: &str) -> Result<usize, NetBoxError> {
+    let links = links::custom_links(instance, "", &MappingConfig::default());
+    let names: Vec<String> = links.into_iter().map(|l| l.value).collect();
+    remove_named(client, endpoints::CUSTOM_LINKS, "name", &names).await
+}
+
+/// Deletes the saved filters of `fabric`.
+pub async fn remove_saved_filters(
+    client: &NetBoxClient,
+    fabric: &str,
+) -> Result<usize, NetBoxError> {
+    let filters = links::saved_filters(&[(fabric.to_owned(), MappingConfig::default())]);
+    let slugs: Vec<String> = filters.into_iter().map(|f| f.value).collect();
+    remove_named(client, endpoints::SAVED_FILTERS, "slug", &slugs).await
+}
+
+/// Deletes the objects of `endpoint` whose `key` is one of `values` exactly.
+async fn remove_named(
+    client: &NetBoxClient,
+    endpoint: endpoints::Endpoint,
+    key: &str,
+    values: &[String],
+) -> Result<usize, NetBoxError> {
+    let query = values
+        .iter()
+        .fold(ListQuery::new(), |q, v| q.filter(key, v));
+    let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
+    let mut removed = 0;
+    for object in found {
+        let ours = values.iter().any(|v| object[key] == v.as_str());
+        if let (true, Some(id)) = (ours, object["id"].as_u64()) {
+            client.delete::<()>(&endpoint.detail(id), None).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Deletes the event rules and the webhook setup named after `name` (the custom fields, tags
 /// and roles stay: objects may still use them). Returns how many objects were deleted.
 pub async fn remove_webhook(client: &NetBoxClient, name: &str) -> Result<usize, NetBoxError> {
-    let mut removed = 0;
     let rules: Vec<String> = event_rules::SUFFIXES
         .iter()
         .map(|s| format!("{name}{s}"))
         .collect();
-    let targets = [
-        (endpoints::EVENT_RULES, rules),
-        (endpoints::WEBHOOKS, vec![name.to_owned()]),
-    ];
-    for (endpoint, names) in targets {
-        let query = names
-            .iter()
-            .fold(ListQuery::new(), |q, n| q.filter("name", n));
-        let found: Vec<serde_json::Value> = client.list(endpoint.path, &query).await?;
-        let ours = |o: &&serde_json::Value| names.iter().any(|n| o["name"] == n.as_str());
-        for object in found.iter().filter(ours) {
-            if let Some(id) = object["id"].as_u64() {
-                client.delete::<()>(&endpoint.detail(id), None).await?;
-                removed += 1;
-            }
-        }
-    }
-    Ok(removed)
+    let removed = remove_named(client, endpoints::EVENT_RULES, "name", &rules).await?;
+    Ok(removed + remove_named(client, endpoints::WEBHOOKS, "name", &[name.to_owned()]).await?)
 }
 
 /// Ensures the objects concurrently (bounded by the client); returns their ids in order.
@@ -217,4 +279,40 @@ async fn apply(
         ids.push(id);
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_as_json_names_each_outcome_and_carries_a_new_token() {
+        let report = SetupReport {
+            items: vec![SetupItem {
+                object_type: "extras.webhook",
+                name: "hhs".into(),
+                id: 4,
+                outcome: Outcome::Updated(vec!["payload_url".into()]),
+            }],
+            notes: vec![],
+            identity: Some(identity::Identity {
+                username: "hedgehog-sidecar".into(),
+                user_id: 9,
+                configured: false,
+                user: Outcome::Created,
+                permission: Outcome::Unchanged,
+                new_token: Some(SecretString::from("nbt_a.b".to_owned())),
+            }),
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["items"][0]["outcome"],
+            serde_json::json!({"updated": ["payload_url"]})
+        );
+        assert_eq!(json["identity"]["user"], "created");
+        assert_eq!(
+            json["identity"]["new_token"], "nbt_a.b",
+            "shown once, in any format"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 mod connect;
 mod errors;
+pub mod events;
 pub(crate) mod labels;
 mod parking;
 mod plan;
@@ -16,7 +17,7 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde_json::Value;
 
 use crate::config::{ClusterOptions, FabricConfig, FabricSettings};
-use crate::model::{Kind, Manifest, VERSION};
+use crate::model::{Kind, Manifest, ObjectKey, VERSION};
 use crate::targets::{Cause, PublishReport, Target, TargetError};
 
 pub use connect::{ConnectError, client};
@@ -34,6 +35,7 @@ pub struct ClusterTarget {
     labels: FabricLabels,
     /// The fabric's settings: where an object is parked while two swap a unique value.
     settings: FabricSettings,
+    events: events::EventSink,
 }
 
 impl ClusterTarget {
@@ -67,6 +69,7 @@ impl ClusterTarget {
         label_domain: &str,
     ) -> ClusterTarget {
         ClusterTarget {
+            events: events::EventSink::new(client.clone(), &options.namespace),
             client,
             fabric: fabric.to_owned(),
             labels: FabricLabels::new(label_domain, fabric),
@@ -126,7 +129,19 @@ impl Target for ClusterTarget {
         cause: &Cause,
         dry_run: bool,
     ) -> Result<PublishReport, TargetError> {
-        publish::publish(self, desired, cause, dry_run).await
+        let report = publish::publish(self, desired, cause, dry_run).await?;
+        if !dry_run {
+            self.events.emit(&events::of_publish(&report, cause)).await;
+        }
+        Ok(report)
+    }
+
+    async fn record_drift(&self, drifted: &[(ObjectKey, Vec<String>)]) {
+        let events: Vec<_> = drifted
+            .iter()
+            .map(|(key, paths)| events::drifted(key, paths))
+            .collect();
+        self.events.emit(&events).await;
     }
 
     /// The twelve rendered kinds and the Agents, all of them (labelled or not).

@@ -64,7 +64,9 @@ pub fn publish(workspace: &Workspace, job: &PublishJob<'_>) -> Result<PublishRep
         if let Some(hook) = &job.before_push {
             hook(attempt);
         }
-        match workspace.push() {
+        let pushed = workspace.push();
+        crate::pipeline::metrics::record_push(job.fabric, pushed.is_ok());
+        match pushed {
             Ok(()) => {
                 let request_ids: Vec<&str> = job
                     .causes
