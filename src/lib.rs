@@ -10,6 +10,7 @@ pub mod api;
 pub(crate) mod attribution;
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod fabric_env;
 pub mod import;
 pub mod intake;

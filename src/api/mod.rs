@@ -1,6 +1,7 @@
 //! The HTTP server: webhook intake, health, metrics and the `/api/v1` operator API.
 
 mod body;
+pub mod discovery;
 pub mod fabrics;
 mod health;
 pub(crate) mod jobs;
@@ -10,4 +11,5 @@ pub(crate) mod server;
 pub(crate) mod state;
 mod webhook;
 
+pub use discovery::DiscoveryApi;
 pub use server::{AppOptions, FabricsApi, RunningApp, StartError, run, spawn_app};

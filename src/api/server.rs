@@ -70,6 +70,8 @@ pub struct AppOptions {
     pub api_token: ApiToken,
     /// Where intake records queued changes for attribution (the fabrics' shared state).
     pub shared: Option<Arc<dyn SharedState>>,
+    /// The cabling route (`/api/v1/fabrics/{name}/cabling`), when discovery sources exist.
+    pub discovery: Option<super::discovery::DiscoveryApi>,
     /// The recent publishes the web UI's journal shows (none: it shows none).
     pub recent: Option<Arc<RecentPublishes>>,
 }
@@ -95,6 +97,7 @@ impl Default for AppOptions {
             fabrics_api: None,
             api_token: ApiToken(None),
             shared: None,
+            discovery: None,
             recent: None,
         }
     }
@@ -196,6 +199,7 @@ fn start_http(
     options: &AppOptions,
 ) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
     let fabrics_api = options.fabrics_api.clone();
+    let discovery = options.discovery.clone().map(web::Data::new);
     let api_token = web::Data::new(options.api_token.clone());
     let prefix = settings.ui.normalized_prefix();
     let ui = web::Data::new(UiContext {
@@ -205,12 +209,19 @@ fn start_http(
     });
     let mut server = HttpServer::new(move || {
         let fabrics_api = fabrics_api.clone();
+        let discovery = discovery.clone();
         App::new()
             .app_data(state.clone())
             .app_data(api_token.clone())
             .app_data(ui.clone())
             .configure(super::jobs::configure)
             .configure(|cfg| crate::ui::configure(cfg, &prefix))
+            .configure(move |cfg| {
+                if let Some(discovery) = discovery {
+                    cfg.app_data(discovery);
+                    super::discovery::configure(cfg);
+                }
+            })
             .configure(move |cfg| {
                 if let Some(api) = fabrics_api {
                     cfg.app_data(web::Data::new(api.scheduler))

@@ -8,6 +8,7 @@ pub mod commit;
 pub mod completions;
 pub mod config;
 pub mod diff;
+pub mod discover;
 pub mod exit;
 pub mod health;
 pub mod import;
@@ -75,6 +76,8 @@ pub enum Command {
     /// Allocate a fabric's missing ASNs, management, protocol and VTEP IPs and link /31s in
     /// NetBox.
     Allocate(allocate::AllocateArgs),
+    /// Observe the discovery sources (the fabrics' Agents) and write what they see into NetBox.
+    Discover(discover::DiscoverArgs),
     /// Check the configuration without starting (`config check`).
     Config(config::ConfigArgs),
     /// Ask a running instance whether it is healthy; exits 0 or 1 (container health checks).
@@ -109,6 +112,7 @@ impl Cli {
             Command::Diff(args) => diff::run(settings, args).await,
             Command::Import(args) => import::run(settings, args).await,
             Command::Allocate(args) => allocate::run(settings, args).await,
+            Command::Discover(args) => discover::run(settings, args).await,
             Command::Config(args) => config::run(settings, &env, args).await,
             Command::Health(args) => health::run(settings, args).await,
             Command::Completions(args) => completions::run(args.shell),

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api::fabrics::ApiToken;
-use crate::api::{AppOptions, FabricsApi};
+use crate::api::{AppOptions, DiscoveryApi, FabricsApi};
 use crate::config::{Settings, resolve_secret};
 use crate::pipeline::FabricServices;
 use crate::queue::{JobHandler, LoggingHandler};
@@ -62,6 +62,7 @@ async fn serve(
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));
         }
+        options.discovery = Some(start_discovery(&settings, tasks, shutdown.clone()).await?);
         options.fabrics_api = Some(FabricsApi {
             scheduler,
             token: ApiToken(token),
@@ -76,6 +77,31 @@ async fn serve(
         services.shutdown().await;
     }
     Ok(())
+}
+
+/// The discovery sources: each enabled one runs on its interval until `shutdown`; all serve
+/// the cabling route.
+async fn start_discovery(
+    settings: &Settings,
+    tasks: &TaskTracker,
+    shutdown: CancellationToken,
+) -> anyhow::Result<DiscoveryApi> {
+    let sources = crate::discovery::schedule::configured(settings, None).await?;
+    let api = DiscoveryApi {
+        client: Arc::new(crate::netbox::NetBoxClient::from_settings(
+            &settings.netbox,
+        )?),
+        sources,
+        settings: Arc::new(settings.clone()),
+    };
+    crate::discovery::schedule::spawn(
+        tasks,
+        api.client.clone(),
+        api.sources.clone(),
+        api.settings.clone(),
+        shutdown,
+    );
+    Ok(api)
 }
 
 /// Cancels `shutdown` on the first SIGTERM (systemd, Kubernetes) or SIGINT (Ctrl-C).

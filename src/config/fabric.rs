@@ -205,6 +205,8 @@ pub struct MappingConfig {
     pub tag_protocol_ip: String,
     pub tag_vtep_ip: String,
     pub tag_imported: String,
+    /// Tag on objects a discovery source owned and stopped reporting.
+    pub tag_stale: String,
     /// Cluster type slug of each fabric's own NetBox record (a cluster named after the fabric),
     /// which carries fabric-wide status and journal entries.
     pub fabric_record_type: String,
@@ -255,6 +257,7 @@ impl Default for MappingConfig {
             tag_protocol_ip: "hedgehog-protocol-ip".into(),
             tag_vtep_ip: "hedgehog-vtep-ip".into(),
             tag_imported: "hedgehog-imported".into(),
+            tag_stale: "hedgehog-stale".into(),
             fabric_record_type: "hedgehog-fabric".into(),
             pools: PoolNames::default(),
             custom_fields: CustomFieldNames::default(),
@@ -345,6 +348,18 @@ pub struct CustomFieldNames {
     pub agent_heartbeat: String,
     pub agent_generation: String,
     pub nos_version: String,
+    /// The discovery source that owns an object's discovered fields (text).
+    pub discovered_by: String,
+    /// What discovery last wrote and when it last saw the object (JSON): a value that differs
+    /// from what was written was typed by hand and is left alone.
+    pub discovery: String,
+    /// The switch's platform and hardware as its NOS reports them.
+    pub platform: String,
+    pub hardware: String,
+    /// An interface's operational state as the switch reports it.
+    pub oper_status: String,
+    /// An interface's cabling drift: the LLDP neighbour against the NetBox cable.
+    pub cabling: String,
 }
 
 impl CustomFieldNames {
@@ -403,6 +418,12 @@ impl Default for CustomFieldNames {
             agent_heartbeat: f("agent_heartbeat"),
             agent_generation: f("agent_generation"),
             nos_version: f("nos_version"),
+            discovered_by: f("discovered_by"),
+            discovery: f("discovery"),
+            platform: f("platform"),
+            hardware: f("hardware"),
+            oper_status: f("oper_status"),
+            cabling: f("cabling"),
         }
     }
 }

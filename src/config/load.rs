@@ -291,6 +291,10 @@ fn check_limits(settings: &Settings) -> Result<(), ConfigError> {
             "reconcile.interval_secs",
             settings.reconcile.interval_secs == 0,
         ),
+        (
+            "discovery.fabric.interval_secs",
+            settings.discovery.fabric.interval_secs == 0,
+        ),
     ];
     match zero.into_iter().find(|(_, is_zero)| *is_zero) {
         Some((key, _)) => Err(ConfigError::key(key, "must be at least 1")),

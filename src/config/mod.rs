@@ -2,6 +2,7 @@
 //! environment variables. Secrets are wrapped in [`secrecy::SecretString`] so they never reach a
 //! log through `Debug`. Every problem is reported with the key that causes it.
 
+mod discovery;
 mod environment;
 #[cfg(test)]
 mod example_keys;
@@ -11,6 +12,7 @@ mod secret;
 mod settings;
 mod settings_overrides;
 
+pub use discovery::{DiscoverySettings, FabricSourceSettings};
 pub use environment::{ENV_PREFIX, Environment};
 pub use fabric::{
     ClusterOptions, CustomFieldNames, DEFAULT_PUBLISH_DEBOUNCE_MS, FabricConfig, FabricMode,

@@ -37,6 +37,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub reconcile: ReconcileSettings,
+    #[serde(default)]
+    pub discovery: super::DiscoverySettings,
     #[serde(default, rename = "fabric")]
     pub fabrics: Vec<FabricConfig>,
     /// This sidecar's name in NetBox: its webhook, event rules and custom links are named
@@ -74,6 +76,7 @@ impl Default for Settings {
             ui: UiSettings::default(),
             log: LogSettings::default(),
             reconcile: ReconcileSettings::default(),
+            discovery: super::DiscoverySettings::default(),
             fabrics: Vec::new(),
             instance: default_instance(),
             sidecar_public_url: None,

@@ -24,6 +24,8 @@ pub const STATUS_CHOICES: &[(&str, &str)] = &[
 const GROUP: &str = "Hedgehog";
 
 const DEVICE: &[&str] = &["dcim.device"];
+const INTERFACE: &[&str] = &["dcim.interface"];
+const DEVICE_INTERFACE: &[&str] = &["dcim.device", "dcim.interface"];
 const PREFIX: &[&str] = &["ipam.prefix"];
 const VRF: &[&str] = &["ipam.vrf"];
 const PREFIX_VRF: &[&str] = &["ipam.prefix", "ipam.vrf"];
@@ -292,6 +294,42 @@ fn field_definitions<'a>(
             "Applied / desired generation",
         ),
         (&f.nos_version, "text", DEVICE, "Switch NOS version"),
+        (
+            &f.discovered_by,
+            "text",
+            DEVICE_INTERFACE,
+            "Discovery source owning the discovered fields",
+        ),
+        (
+            &f.discovery,
+            "json",
+            DEVICE_INTERFACE,
+            "What discovery wrote and when it last saw the object",
+        ),
+        (
+            &f.platform,
+            "text",
+            DEVICE,
+            "Platform as the NOS reports it",
+        ),
+        (
+            &f.hardware,
+            "text",
+            DEVICE,
+            "Hardware as the NOS reports it",
+        ),
+        (
+            &f.oper_status,
+            "text",
+            INTERFACE,
+            "Operational state as the switch reports it",
+        ),
+        (
+            &f.cabling,
+            "longtext",
+            INTERFACE,
+            "Cabling drift: the LLDP neighbour against the NetBox cable",
+        ),
     ]
 }
 
@@ -355,6 +393,7 @@ pub fn tags(mappings: &[MappingConfig]) -> Vec<Desired> {
             (m.tag_vtep_ip.as_str(), "3f51b5"),
             (m.tag_imported.as_str(), "9e9e9e"),
             (m.pools.allocated_tag.as_str(), "795548"),
+            (m.tag_stale.as_str(), "9e9e9e"),
         ]
         .map(|(slug, color)| (slug, json!({"color": color})))
     });

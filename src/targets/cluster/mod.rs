@@ -86,6 +86,11 @@ impl ClusterTarget {
         Api::namespaced_with(self.client.clone(), &self.options.namespace, &resource)
     }
 
+    /// The fabric's Agents (the switches' reported state), as JSON.
+    pub async fn agents(&self) -> Result<Vec<Value>, TargetError> {
+        self.list(Kind::Agent, None).await
+    }
+
     /// Every object of a kind in the fabric's namespace, optionally filtered by labels.
     async fn list(&self, kind: Kind, selector: Option<&str>) -> Result<Vec<Value>, TargetError> {
         let mut params = ListParams::default();
