@@ -16,7 +16,7 @@ use crate::netbox::NetBoxClient;
 use crate::netbox::endpoints as ep;
 
 /// One value set on one object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Allocated {
     pub object_type: &'static str,
     pub id: u64,

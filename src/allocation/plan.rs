@@ -32,13 +32,13 @@ pub enum Scope {
 }
 
 /// The interface an address goes on: an existing one, or one to create with that name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Slot {
     pub interface: Option<u64>,
     pub interface_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum AsnNeed {
     /// Spines all have the fabric's spine ASN: set, not allocated.
     Spine(u32),
@@ -47,7 +47,7 @@ pub enum AsnNeed {
 }
 
 /// What one switch lacks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SwitchNeeds {
     pub device: u64,
     pub name: String,
@@ -58,14 +58,14 @@ pub struct SwitchNeeds {
 }
 
 /// A fabric or mesh link without addresses: the first end gets the lower one of a /31.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LinkNeed {
     pub cable: u64,
     pub ends: [(u64, String); 2],
 }
 
 /// A value that breaks the fabric's rules, on the object that holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     pub object_type: &'static str,
     pub id: u64,
@@ -73,11 +73,12 @@ pub struct Problem {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Plan {
     pub switches: Vec<SwitchNeeds>,
     pub links: Vec<LinkNeed>,
     pub problems: Vec<Problem>,
+    #[serde(skip)]
     pub taken: Taken,
 }
 

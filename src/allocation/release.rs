@@ -22,7 +22,7 @@ use crate::netbox::writeback::WRITE_CHUNK;
 use crate::netbox::{FabricSnapshot, ListQuery, NetBoxClient};
 
 /// One allocated object deleted (or, in a dry run, to delete) because nothing holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Released {
     pub object_type: &'static str,
     pub id: u64,

@@ -15,7 +15,7 @@ use crate::netbox::writeback::{JournalEntry, JournalKind, write_journal};
 use crate::netbox::{FabricSnapshot, NetBoxClient, load_fabric};
 
 /// What a pass planned, set and released.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct AllocationReport {
     pub plan: Plan,
     pub allocated: Vec<Allocated>,

@@ -18,13 +18,7 @@ pub struct DiscoverArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// How to print the plan.
-    #[arg(
-        short = 'o',
-        long = "output",
-        alias = "format",
-        value_enum,
-        default_value = "text"
-    )]
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: OutputFormat,
 }
 
