@@ -202,16 +202,7 @@ impl Planner<'_> {
     }
 
     fn switch(&mut self, device: &Device, spine: bool) {
-        let in_scope = self.in_scope(device.id);
-        let mut needs = SwitchNeeds {
-            device: device.id,
-            name: device.display_name(),
-            asn: None,
-            management: None,
-            protocol: None,
-            vtep: None,
-        };
-        let mut problems = Vec::new();
+        let name = device.display_name();
         let fields = &self.index.mapping().custom_fields;
         // The fabric lets an MCLAG leaf (deprecated) share its ASN and VTEP IP, never an
         // ESLAG one; allocation still gives every leaf its own.
@@ -220,10 +211,51 @@ impl Planner<'_> {
             .string(&fields.redundancy_type)
             .as_deref()
             == Some("mclag");
-        let asn_field = &fields.asn;
+        let mut problems = Vec::new();
+        let asn = self.asn_need(device, spine, mclag, &name, &mut problems);
+        let management = self.management_need(device, &name, &mut problems);
+        let [protocol, vtep] = self.loopback_needs(device, spine, mclag, &name, &mut problems);
+        if !self.in_scope(device.id) {
+            return;
+        }
+        self.plan
+            .problems
+            .extend(problems.into_iter().map(|message| Problem {
+                object_type: Device::OBJECT_TYPE,
+                id: device.id,
+                name: name.clone(),
+                message,
+            }));
+        let needs = SwitchNeeds {
+            device: device.id,
+            name,
+            asn,
+            management,
+            protocol,
+            vtep,
+        };
+        let lacks = needs.asn.is_some()
+            || needs.management.is_some()
+            || needs.protocol.is_some()
+            || needs.vtep.is_some();
+        if lacks {
+            self.plan.switches.push(needs);
+        }
+    }
+
+    /// The ASN a switch lacks, or the problems of the one it holds.
+    fn asn_need(
+        &mut self,
+        device: &Device,
+        spine: bool,
+        mclag: bool,
+        name: &str,
+        problems: &mut Vec<String>,
+    ) -> Option<AsnNeed> {
+        let asn_field = &self.index.mapping().custom_fields.asn;
         match device.custom_fields.integer(asn_field) {
-            None if spine => needs.asn = Some(AsnNeed::Spine(self.pools.spine_asn)),
-            None => needs.asn = Some(AsnNeed::Leaf),
+            None if spine => return Some(AsnNeed::Spine(self.pools.spine_asn)),
+            None => return Some(AsnNeed::Leaf),
             Some(asn) if spine && asn != i64::from(self.pools.spine_asn) => problems.push(format!(
                 "ASN {asn} is not the fabric's spine ASN {}",
                 self.pools.spine_asn
@@ -238,18 +270,40 @@ impl Planner<'_> {
                         self.pools.leaf_asns.end()
                     ));
                 }
-                problems.extend(self.duplicate("ASN", asn as u64, &needs.name, mclag));
+                problems.extend(self.duplicate("ASN", asn as u64, name, mclag));
             }
         }
-        match self.management_ip(device) {
-            None => needs.management = Some(self.management_slot(device.id)),
-            Some(ip) => {
-                problems.extend(self.pools.management_problem(&ip));
-                let key = ip_key(ip.addr());
-                problems.extend(self.duplicate("management IP", key, &needs.name, false));
-            }
-        }
-        let mapping = self.index.mapping();
+        None
+    }
+
+    /// Where a switch lacking its management IP gets one, or the problems of the one it holds.
+    fn management_need(
+        &mut self,
+        device: &Device,
+        name: &str,
+        problems: &mut Vec<String>,
+    ) -> Option<Slot> {
+        let Some(ip) = self.management_ip(device) else {
+            return Some(self.management_slot(device.id));
+        };
+        problems.extend(self.pools.management_problem(&ip));
+        let key = ip_key(ip.addr());
+        problems.extend(self.duplicate("management IP", key, name, false));
+        None
+    }
+
+    /// Where a switch lacking its protocol and VTEP IPs gets them (spines have no VTEP IP), or
+    /// the problems of those it holds.
+    fn loopback_needs(
+        &mut self,
+        device: &Device,
+        spine: bool,
+        mclag: bool,
+        name: &str,
+        problems: &mut Vec<String>,
+    ) -> [Option<Slot>; 2] {
+        let index = self.index;
+        let mapping = index.mapping();
         let loopbacks = [
             (
                 "protocol IP",
@@ -266,9 +320,8 @@ impl Planner<'_> {
                 !spine,
             ),
         ];
-        for (what, tag, pool, interface, wanted) in loopbacks {
-            let held = self.tagged_ip(device.id, tag);
-            let slot = match (held, wanted) {
+        loopbacks.map(|(what, tag, pool, interface, wanted)| {
+            match (self.tagged_ip(device.id, tag), wanted) {
                 (None, true) => Some(self.named_slot(device.id, interface)),
                 (None, false) => None,
                 (Some(ip), false) => {
@@ -278,33 +331,11 @@ impl Planner<'_> {
                 (Some(ip), true) => {
                     problems.extend(Pools::loopback_problem(what, &pool, &ip));
                     let shared = mclag && what == "VTEP IP";
-                    problems.extend(self.duplicate(what, ip_key(ip.addr()), &needs.name, shared));
+                    problems.extend(self.duplicate(what, ip_key(ip.addr()), name, shared));
                     None
                 }
-            };
-            match what {
-                "protocol IP" => needs.protocol = slot,
-                _ => needs.vtep = slot,
             }
-        }
-        if !in_scope {
-            return;
-        }
-        self.plan
-            .problems
-            .extend(problems.into_iter().map(|message| Problem {
-                object_type: Device::OBJECT_TYPE,
-                id: device.id,
-                name: needs.name.clone(),
-                message,
-            }));
-        let lacks = needs.asn.is_some()
-            || needs.management.is_some()
-            || needs.protocol.is_some()
-            || needs.vtep.is_some();
-        if lacks {
-            self.plan.switches.push(needs);
-        }
+        })
     }
 
     /// A problem when another object already holds `value` of this kind (unless the fabric
