@@ -4,9 +4,11 @@
 
 use std::io::Write;
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::api_client::SidecarApi;
+use super::output::OutputFormat;
 use crate::config::Settings;
 use crate::queue::{JobQueue, JobState, JobSummary, QueueStats, open_queue};
 
@@ -20,6 +22,15 @@ pub struct JobsArgs {
     /// stopped: the embedded queue's file is locked while it runs).
     #[arg(long, global = true)]
     pub offline: bool,
+    /// How to print jobs and lists (text: one line per job; a shown job is JSON either way).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub output: OutputFormat,
     #[command(subcommand)]
     pub command: JobsCommand,
 }
@@ -42,7 +53,10 @@ pub enum JobsCommand {
 }
 
 pub async fn run(settings: Settings, args: JobsArgs) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Printer {
+        out: std::io::stdout().lock(),
+        format: args.output,
+    };
     let written = if args.offline {
         let queue = open_queue(&settings)?;
         write_offline(queue.as_ref(), args.command, &mut out).await
@@ -50,6 +64,7 @@ pub async fn run(settings: Settings, args: JobsArgs) -> anyhow::Result<()> {
         let api = SidecarApi::from_settings(&settings, args.url)?;
         write_remote(&api, args.command, &mut out).await
     };
+    let mut out = out.out;
     match written.and_then(|()| Ok(out.flush()?)) {
         // The reader went away (`jobs list | head`): it has all it wanted.
         Err(e) if is_broken_pipe(&e) => Ok(()),
@@ -67,7 +82,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 async fn write_remote(
     api: &SidecarApi,
     command: JobsCommand,
-    out: &mut impl Write,
+    out: &mut Printer<impl Write>,
 ) -> anyhow::Result<()> {
     match command {
         JobsCommand::List { state, limit } => {
@@ -79,23 +94,23 @@ async fn write_remote(
                 .await?;
             let stats: QueueStats = serde_json::from_value(body["counts"].clone())?;
             let jobs: Vec<JobSummary> = serde_json::from_value(body["jobs"].clone())?;
-            write_list(out, &stats, state, &jobs)?;
+            out.list(&stats, state, &jobs)?;
         }
         JobsCommand::Show { id } => {
             let job = api
                 .get(&format!("/api/v1/jobs/{}", path_segment(&id)))
                 .await?;
-            write_job(out, &job)?;
+            out.job(&job)?;
         }
         JobsCommand::Retry { id } => {
             api.post(&format!("/api/v1/jobs/{}/retry", path_segment(&id)))
                 .await?;
-            writeln!(out, "job {id} queued again")?;
+            out.done(&id, "queued again")?;
         }
         JobsCommand::Drop { id } => {
             api.post(&format!("/api/v1/jobs/{}/drop", path_segment(&id)))
                 .await?;
-            writeln!(out, "job {id} dropped")?;
+            out.done(&id, "dropped")?;
         }
     }
     Ok(())
@@ -105,7 +120,7 @@ async fn write_remote(
 async fn write_offline(
     queue: &dyn JobQueue,
     command: JobsCommand,
-    out: &mut impl Write,
+    out: &mut Printer<impl Write>,
 ) -> anyhow::Result<()> {
     match command {
         JobsCommand::List { state, limit } => {
@@ -116,10 +131,10 @@ async fn write_offline(
                 .iter()
                 .map(JobSummary::from)
                 .collect();
-            write_list(out, &stats, state, &jobs)?;
+            out.list(&stats, state, &jobs)?;
         }
         JobsCommand::Show { id } => match queue.show(&id).await? {
-            Some((state, job)) => write_job(out, &job.shown(state))?,
+            Some((state, job)) => out.job(&job.shown(state))?,
             None => anyhow::bail!("no job {id}"),
         },
         JobsCommand::Retry { id } => {
@@ -127,36 +142,79 @@ async fn write_offline(
                 queue.retry_dead(&id).await?,
                 "job {id} is not in the dead-letter queue"
             );
-            writeln!(out, "job {id} queued again")?;
+            out.done(&id, "queued again")?;
         }
         JobsCommand::Drop { id } => {
             anyhow::ensure!(
                 queue.drop_dead(&id).await?,
                 "job {id} is not in the dead-letter queue"
             );
-            writeln!(out, "job {id} dropped")?;
+            out.done(&id, "dropped")?;
         }
     }
     Ok(())
 }
 
-fn write_list(
-    out: &mut impl Write,
-    stats: &QueueStats,
+/// Prints what a jobs command made, in the chosen format.
+struct Printer<W> {
+    out: W,
+    format: OutputFormat,
+}
+
+/// A list as `-o json|yaml` prints it.
+#[derive(Serialize)]
+struct JobList<'a> {
+    counts: &'a QueueStats,
     state: JobState,
-    jobs: &[JobSummary],
-) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "queued {}  running {}  retrying {}  dead {}",
-        stats.queued, stats.running, stats.retrying, stats.dead
-    )?;
-    for job in jobs {
-        writeln!(
-            out,
-            "{}  {}  {:<8} {:<28} attempts={} request_id={} {}",
+    jobs: &'a [JobSummary],
+}
+
+impl<W: Write> Printer<W> {
+    fn list(
+        &mut self,
+        counts: &QueueStats,
+        state: JobState,
+        jobs: &[JobSummary],
+    ) -> anyhow::Result<()> {
+        let list = JobList {
+            counts,
+            state,
+            jobs,
+        };
+        let text = self.format.render(&list, || list_text(&list))?;
+        Ok(self.out.write_all(text.as_bytes())?)
+    }
+
+    fn job(&mut self, job: &Value) -> anyhow::Result<()> {
+        let format = match self.format {
+            OutputFormat::Text => OutputFormat::Json,
+            other => other,
+        };
+        let text = format.render(job, String::new)?;
+        Ok(self.out.write_all(text.as_bytes())?)
+    }
+
+    /// A retried or dropped job.
+    fn done(&mut self, id: &str, what: &str) -> anyhow::Result<()> {
+        let report = json!({"id": id, "result": what});
+        let text = self
+            .format
+            .render(&report, || format!("job {id} {what}\n"))?;
+        Ok(self.out.write_all(text.as_bytes())?)
+    }
+}
+
+fn list_text(list: &JobList<'_>) -> String {
+    let counts = list.counts;
+    let mut text = format!(
+        "queued {}  running {}  retrying {}  dead {}\n",
+        counts.queued, counts.running, counts.retrying, counts.dead
+    );
+    for job in list.jobs {
+        text += &format!(
+            "{}  {}  {:<8} {:<28} attempts={} request_id={} {}\n",
             job.id,
-            state.as_str(),
+            list.state.as_str(),
             job.event,
             job.key,
             job.attempts,
@@ -165,17 +223,76 @@ fn write_list(
                 .as_deref()
                 .map(|e| format!("last_error={e}"))
                 .unwrap_or_default(),
-        )?;
+        );
     }
-    Ok(())
-}
-
-fn write_job(out: &mut impl Write, job: &Value) -> anyhow::Result<()> {
-    writeln!(out, "{}", serde_json::to_string_pretty(job)?)?;
-    Ok(())
+    text
 }
 
 /// A job id as one URL path segment (ids are UUIDs or stream ids; anything else is escaped).
 fn path_segment(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary() -> JobSummary {
+        JobSummary {
+            id: "j-1".into(),
+            key: "dcim.device:7".into(),
+            event: "updated".into(),
+            attempts: 3,
+            request_id: Some("req-9".into()),
+            user: Some("alice".into()),
+            fabric: Some("lab".into()),
+            last_error: Some("NetBox answered 500".into()),
+        }
+    }
+
+    fn printed(format: OutputFormat, print: impl FnOnce(&mut Printer<Vec<u8>>)) -> String {
+        let mut printer = Printer {
+            out: Vec::new(),
+            format,
+        };
+        print(&mut printer);
+        String::from_utf8(printer.out).unwrap()
+    }
+
+    #[test]
+    fn a_list_prints_as_lines_json_or_yaml() {
+        let counts = QueueStats {
+            dead: 1,
+            ..QueueStats::default()
+        };
+        let jobs = [summary()];
+        let list = |format| printed(format, |p| p.list(&counts, JobState::Dead, &jobs).unwrap());
+        let text = list(OutputFormat::Text);
+        assert!(
+            text.starts_with("queued 0  running 0  retrying 0  dead 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("j-1  dead  updated  dcim.device:7"), "{text}");
+        assert!(text.contains("last_error=NetBox answered 500"), "{text}");
+        let json: Value = serde_json::from_str(&list(OutputFormat::Json)).unwrap();
+        assert_eq!(json["counts"]["dead"], 1);
+        assert_eq!(json["state"], "dead");
+        assert_eq!(json["jobs"][0]["request_id"], "req-9");
+        let yaml = list(OutputFormat::Yaml);
+        assert!(
+            yaml.contains("state: dead") && yaml.contains("id: j-1"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn a_retried_job_is_a_line_or_a_document() {
+        let text = printed(OutputFormat::Text, |p| {
+            p.done("j-1", "queued again").unwrap()
+        });
+        assert_eq!(text, "job j-1 queued again\n");
+        let json = printed(OutputFormat::Json, |p| p.done("j-1", "dropped").unwrap());
+        let json: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json, json!({"id": "j-1", "result": "dropped"}));
+    }
 }
