@@ -130,6 +130,12 @@ fn mapping_named(prefix: &str) -> MappingConfig {
         &mut cf.agent_heartbeat,
         &mut cf.agent_generation,
         &mut cf.nos_version,
+        &mut cf.discovered_by,
+        &mut cf.discovery,
+        &mut cf.platform,
+        &mut cf.hardware,
+        &mut cf.oper_status,
+        &mut cf.cabling,
     ] {
         *name = format!("{prefix}_{name}");
     }
@@ -146,6 +152,7 @@ fn mapping_named(prefix: &str) -> MappingConfig {
         &mut m.pools.vtep_role,
         &mut m.pools.fabric_link_role,
         &mut m.pools.allocated_tag,
+        &mut m.tag_stale,
     ]
     .into_iter()
     .chain(m.server_roles.iter_mut())
