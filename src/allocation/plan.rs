@@ -193,6 +193,16 @@ struct Planner<'a> {
     seen: HashMap<(&'static str, u64), String>,
 }
 
+/// The switch being planned, as each of its needs is worked out.
+#[derive(Clone, Copy)]
+struct SwitchAt<'a> {
+    device: &'a Device,
+    name: &'a str,
+    spine: bool,
+    /// In an MCLAG pair, which may share its ASN and VTEP IP.
+    mclag: bool,
+}
+
 impl Planner<'_> {
     fn in_scope(&self, device: u64) -> bool {
         match self.scope {
@@ -211,10 +221,16 @@ impl Planner<'_> {
             .string(&fields.redundancy_type)
             .as_deref()
             == Some("mclag");
+        let switch = SwitchAt {
+            device,
+            name: &name,
+            spine,
+            mclag,
+        };
         let mut problems = Vec::new();
-        let asn = self.asn_need(device, spine, mclag, &name, &mut problems);
-        let management = self.management_need(device, &name, &mut problems);
-        let [protocol, vtep] = self.loopback_needs(device, spine, mclag, &name, &mut problems);
+        let asn = self.asn_need(&switch, &mut problems);
+        let management = self.management_need(&switch, &mut problems);
+        let [protocol, vtep] = self.loopback_needs(&switch, &mut problems);
         if !self.in_scope(device.id) {
             return;
         }
@@ -244,14 +260,13 @@ impl Planner<'_> {
     }
 
     /// The ASN a switch lacks, or the problems of the one it holds.
-    fn asn_need(
-        &mut self,
-        device: &Device,
-        spine: bool,
-        mclag: bool,
-        name: &str,
-        problems: &mut Vec<String>,
-    ) -> Option<AsnNeed> {
+    fn asn_need(&mut self, switch: &SwitchAt, problems: &mut Vec<String>) -> Option<AsnNeed> {
+        let SwitchAt {
+            device,
+            name,
+            spine,
+            mclag,
+        } = *switch;
         let asn_field = &self.index.mapping().custom_fields.asn;
         match device.custom_fields.integer(asn_field) {
             None if spine => return Some(AsnNeed::Spine(self.pools.spine_asn)),
@@ -277,12 +292,8 @@ impl Planner<'_> {
     }
 
     /// Where a switch lacking its management IP gets one, or the problems of the one it holds.
-    fn management_need(
-        &mut self,
-        device: &Device,
-        name: &str,
-        problems: &mut Vec<String>,
-    ) -> Option<Slot> {
+    fn management_need(&mut self, switch: &SwitchAt, problems: &mut Vec<String>) -> Option<Slot> {
+        let SwitchAt { device, name, .. } = *switch;
         let Some(ip) = self.management_ip(device) else {
             return Some(self.management_slot(device.id));
         };
@@ -296,12 +307,15 @@ impl Planner<'_> {
     /// the problems of those it holds.
     fn loopback_needs(
         &mut self,
-        device: &Device,
-        spine: bool,
-        mclag: bool,
-        name: &str,
+        switch: &SwitchAt,
         problems: &mut Vec<String>,
     ) -> [Option<Slot>; 2] {
+        let SwitchAt {
+            device,
+            name,
+            spine,
+            mclag,
+        } = *switch;
         let index = self.index;
         let mapping = index.mapping();
         let loopbacks = [
