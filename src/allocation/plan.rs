@@ -261,12 +261,8 @@ impl Planner<'_> {
 
     /// The ASN a switch lacks, or the problems of the one it holds.
     fn asn_need(&mut self, switch: &SwitchAt, problems: &mut Vec<String>) -> Option<AsnNeed> {
-        let SwitchAt {
-            device,
-            name,
-            spine,
-            mclag,
-        } = *switch;
+        let (device, name) = (switch.device, switch.name);
+        let (spine, mclag) = (switch.spine, switch.mclag);
         let asn_field = &self.index.mapping().custom_fields.asn;
         match device.custom_fields.integer(asn_field) {
             None if spine => return Some(AsnNeed::Spine(self.pools.spine_asn)),
@@ -310,12 +306,8 @@ impl Planner<'_> {
         switch: &SwitchAt,
         problems: &mut Vec<String>,
     ) -> [Option<Slot>; 2] {
-        let SwitchAt {
-            device,
-            name,
-            spine,
-            mclag,
-        } = *switch;
+        let (device, name) = (switch.device, switch.name);
+        let (spine, mclag) = (switch.spine, switch.mclag);
         let index = self.index;
         let mapping = index.mapping();
         let loopbacks = [
