@@ -1,6 +1,6 @@
 //! Signing in to the UI with the API token, and what protects its pages and forms.
 //!
-//! The cookie holds the session's end and its HMAC-SHA256 keyed with the token (never the token),
+//! The cookie holds the sign-in's end and its HMAC-SHA256 keyed with the token (never the token),
 //! so the server refuses it once it ended, and changing the token signs everyone out. Forms that change
 //! something carry a second derived value (CSRF), and their `Origin`, when the browser sends
 //! one, must be the UI's own host; the cookie is `SameSite=Strict` as well.
@@ -23,7 +23,7 @@ use super::UiContext;
 use super::page::{Layout, html};
 use crate::api::fabrics::ApiToken;
 
-/// The session cookie's name.
+/// The sign-in cookie's name.
 pub(crate) const COOKIE: &str = "hhs_ui";
 /// How long a sign-in lasts.
 const SESSION_HOURS: i64 = 12;
@@ -49,9 +49,9 @@ fn equal(presented: &str, expected: &str) -> bool {
     presented.as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
-/// A session that ends at `expires` (Unix seconds): `<expires>.<HMAC of it>`, so the server
+/// A sign-in that ends at `expires` (Unix seconds): `<expires>.<HMAC of it>`, so the server
 /// itself refuses it afterwards, whatever the browser keeps.
-fn session_until(token: &ApiToken, expires: i64) -> Option<String> {
+fn sign_in_until(token: &ApiToken, expires: i64) -> Option<String> {
     let mac = derived(
         token,
         &format!("hedgehog-sidecar ui session until {expires}"),
@@ -59,15 +59,15 @@ fn session_until(token: &ApiToken, expires: i64) -> Option<String> {
     Some(format!("{expires}.{mac}"))
 }
 
-/// Whether `cookie` is a session of this token that has not ended.
-fn is_session(token: &ApiToken, cookie: &str, now: i64) -> bool {
+/// Whether `cookie` is a sign-in with this token that has not ended.
+fn is_sign_in(token: &ApiToken, cookie: &str, now: i64) -> bool {
     let Some((expires, _)) = cookie.split_once('.') else {
         return false;
     };
     let Ok(expires) = expires.parse::<i64>() else {
         return false;
     };
-    let expected = session_until(token, expires);
+    let expected = sign_in_until(token, expires);
     expires > now && expected.is_some_and(|expected| equal(cookie, &expected))
 }
 
@@ -78,33 +78,33 @@ pub(crate) fn csrf(token: &ApiToken) -> String {
 
 /// A signed-in request. As a handler's argument it lets the page through, or answers with a
 /// redirect to the sign-in form, which comes back to the page asked for.
-pub(crate) struct Session {
+pub(crate) struct SignedIn {
     ui: web::Data<UiContext>,
     token: web::Data<ApiToken>,
 }
 
-impl Session {
+impl SignedIn {
     /// The page's layout, titled `title`.
     pub(crate) fn layout(&self, title: &str) -> Layout {
         Layout::new(&self.ui, title, csrf(&self.token))
     }
 
-    /// Whether a form sent in this session came from the UI itself.
+    /// Whether a form sent with this sign-in came from the UI itself.
     pub(crate) fn form_is_genuine(&self, request: &HttpRequest, presented: &str) -> bool {
         form_is_genuine(request, &self.token, presented)
     }
 }
 
-impl FromRequest for Session {
+impl FromRequest for SignedIn {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(session(request))
+        ready(signed_in(request))
     }
 }
 
-fn session(request: &HttpRequest) -> Result<Session, actix_web::Error> {
+fn signed_in(request: &HttpRequest) -> Result<SignedIn, actix_web::Error> {
     let (Some(ui), Some(token)) = (
         request.app_data::<web::Data<UiContext>>(),
         request.app_data::<web::Data<ApiToken>>(),
@@ -113,7 +113,7 @@ fn session(request: &HttpRequest) -> Result<Session, actix_web::Error> {
     };
     let now = chrono::Utc::now().timestamp();
     match request.cookie(COOKIE) {
-        Some(cookie) if is_session(token, cookie.value(), now) => Ok(Session {
+        Some(cookie) if is_sign_in(token, cookie.value(), now) => Ok(SignedIn {
             ui: ui.clone(),
             token: token.clone(),
         }),
@@ -199,7 +199,7 @@ pub(crate) struct LoginForm {
     next: String,
 }
 
-/// Checks the token and sets the session cookie; a wrong token gets the form again (401).
+/// Checks the token and sets the sign-in cookie; a wrong token gets the form again (401).
 pub(crate) async fn login(
     request: HttpRequest,
     token: web::Data<ApiToken>,
@@ -210,8 +210,8 @@ pub(crate) async fn login(
     let expected = token.0.as_ref().filter(|t| !crate::config::is_blank(t));
     let accepted = expected.is_some_and(|t| equal(form.token.trim(), t.expose_secret()));
     let expires = chrono::Utc::now().timestamp() + SESSION_HOURS * 3600;
-    let session = session_until(&token, expires);
-    let (true, Some(session), true) = (accepted, session, same_origin(&request)) else {
+    let sign_in = sign_in_until(&token, expires);
+    let (true, Some(sign_in), true) = (accepted, sign_in, same_origin(&request)) else {
         let error = if expected.is_none() {
             "The UI is disabled: set api.token (HEDGEHOG_SIDECAR_API_TOKEN)."
         } else {
@@ -224,7 +224,7 @@ pub(crate) async fn login(
         };
         return html(StatusCode::UNAUTHORIZED, &page);
     };
-    let cookie = Cookie::build(COOKIE, session)
+    let cookie = Cookie::build(COOKIE, sign_in)
         .path(ui.link(""))
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -242,7 +242,7 @@ pub(crate) struct CsrfForm {
     pub csrf: String,
 }
 
-/// Clears the session cookie.
+/// Clears the sign-in cookie.
 pub(crate) async fn logout(
     request: HttpRequest,
     token: web::Data<ApiToken>,
@@ -272,23 +272,23 @@ mod tests {
     }
 
     #[test]
-    fn a_session_never_holds_the_token_and_ends_with_its_time_or_the_token() {
+    fn a_sign_in_never_holds_the_token_and_ends_with_its_time_or_the_token() {
         let token = |t: &str| ApiToken(Some(secrecy::SecretString::from(t.to_owned())));
-        let session = session_until(&token("s3cret"), 2_000).unwrap();
-        assert!(!session.contains("s3cret"));
-        assert!(is_session(&token("s3cret"), &session, 1_999));
-        assert!(!is_session(&token("s3cret"), &session, 2_000), "ended");
+        let sign_in = sign_in_until(&token("s3cret"), 2_000).unwrap();
+        assert!(!sign_in.contains("s3cret"));
+        assert!(is_sign_in(&token("s3cret"), &sign_in, 1_999));
+        assert!(!is_sign_in(&token("s3cret"), &sign_in, 2_000), "ended");
         assert!(
-            !is_session(&token("other"), &session, 1_999),
+            !is_sign_in(&token("other"), &sign_in, 1_999),
             "token changed"
         );
-        let extended = session.replacen("2000", "9000", 1);
+        let extended = sign_in.replacen("2000", "9000", 1);
         assert!(
-            !is_session(&token("s3cret"), &extended, 1_999),
+            !is_sign_in(&token("s3cret"), &extended, 1_999),
             "its end is signed"
         );
-        assert!(!is_session(&token("s3cret"), "garbage", 0));
-        assert_eq!(session_until(&ApiToken(None), 2_000), None);
+        assert!(!is_sign_in(&token("s3cret"), "garbage", 0));
+        assert_eq!(sign_in_until(&ApiToken(None), 2_000), None);
         assert_eq!(
             derived(&token(" "), "x"),
             None,

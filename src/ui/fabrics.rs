@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::Session;
+use super::auth::SignedIn;
 use super::format::{name, time};
 use super::page::{Layout, html};
 use crate::api::fabrics::{FabricSummary, summary};
@@ -56,8 +56,8 @@ struct FabricsPage {
     fabrics: Vec<FabricRow>,
 }
 
-pub(crate) async fn page(session: Session, ui: web::Data<UiContext>) -> HttpResponse {
-    let layout = session.layout("Fabrics");
+pub(crate) async fn page(signed_in: SignedIn, ui: web::Data<UiContext>) -> HttpResponse {
+    let layout = signed_in.layout("Fabrics");
     let mut fabrics = Vec::new();
     if let Some(scheduler) = &ui.scheduler {
         let reports = scheduler.reports().await;

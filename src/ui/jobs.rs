@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::UiContext;
-use super::auth::{CsrfForm, Session, redirect};
+use super::auth::{CsrfForm, SignedIn, redirect};
 use super::page::{Layout, html, message};
 use crate::api::jobs::{DeadLetterAction, listing};
 use crate::api::state::AppState;
@@ -43,11 +43,11 @@ fn dead() -> JobState {
 }
 
 pub(crate) async fn page(
-    session: Session,
+    signed_in: SignedIn,
     app: web::Data<AppState>,
     query: web::Query<StateQuery>,
 ) -> HttpResponse {
-    let layout = session.layout("Jobs");
+    let layout = signed_in.layout("Jobs");
     let listing = match listing(app.queue.as_ref(), query.state, LISTED).await {
         Ok(listing) => listing,
         Err(error) => {
@@ -79,15 +79,15 @@ fn count(stats: &QueueStats, state: JobState) -> u64 {
 
 /// Retries or drops a dead letter, then shows the dead letters again.
 pub(crate) async fn act(
-    session: Session,
+    signed_in: SignedIn,
     request: HttpRequest,
     ui: web::Data<UiContext>,
     app: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let layout = session.layout("Jobs");
-    if !session.form_is_genuine(&request, &form.csrf) {
+    let layout = signed_in.layout("Jobs");
+    if !signed_in.form_is_genuine(&request, &form.csrf) {
         let text = "The form was not sent from this UI; nothing was changed.";
         return message(StatusCode::FORBIDDEN, layout, text);
     }

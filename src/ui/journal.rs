@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::Session;
+use super::auth::SignedIn;
 use super::format::time;
 use super::page::{Layout, html};
 use crate::pipeline::PublishRecord;
@@ -20,8 +20,8 @@ struct JournalPage {
     bound: usize,
 }
 
-pub(crate) async fn page(session: Session, ui: web::Data<UiContext>) -> HttpResponse {
-    let layout = session.layout("Recent publishes");
+pub(crate) async fn page(signed_in: SignedIn, ui: web::Data<UiContext>) -> HttpResponse {
+    let layout = signed_in.layout("Recent publishes");
     let records = ui
         .recent
         .newest_first()

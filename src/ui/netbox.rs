@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::{Session, redirect};
+use super::auth::{SignedIn, redirect};
 use super::page::{Layout, html, message};
 use crate::model::ObjectKey;
 
@@ -39,12 +39,12 @@ fn is_object_type(text: &str) -> bool {
 }
 
 pub(crate) async fn resolve(
-    session: Session,
+    signed_in: SignedIn,
     ui: web::Data<UiContext>,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (object_type, id) = path.into_inner();
-    let layout = session.layout(&format!("NetBox {object_type} {id}"));
+    let layout = signed_in.layout(&format!("NetBox {object_type} {id}"));
     let (true, Ok(id)) = (is_object_type(&object_type), id.parse::<u64>()) else {
         let text = format!("`{object_type}/{id}` is not a NetBox object (app_label.model/id).");
         return message(StatusCode::NOT_FOUND, layout, &text);

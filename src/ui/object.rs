@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::UiContext;
-use super::auth::Session;
+use super::auth::SignedIn;
 use super::format::{field, yaml};
 use super::page::{Layout, html, message};
 use crate::model::{Kind, ObjectKey};
@@ -37,12 +37,12 @@ struct ObjectPage {
 }
 
 pub(crate) async fn page(
-    session: Session,
+    signed_in: SignedIn,
     ui: web::Data<UiContext>,
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
     let (fabric, kind, name) = path.into_inner();
-    let layout = session.layout(&format!("{kind}/{name}"));
+    let layout = signed_in.layout(&format!("{kind}/{name}"));
     let scheduler = ui
         .scheduler
         .as_ref()

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::UiContext;
-use super::auth::Session;
+use super::auth::SignedIn;
 use super::fabrics::FabricRow;
 use super::format::{name, time};
 use super::page::{Layout, html, message};
@@ -79,12 +79,12 @@ struct ObjectsPage {
 }
 
 pub(crate) async fn page(
-    session: Session,
+    signed_in: SignedIn,
     ui: web::Data<UiContext>,
     fabric: web::Path<String>,
     filter: web::Query<Filter>,
 ) -> HttpResponse {
-    let layout = session.layout(&fabric);
+    let layout = signed_in.layout(&fabric);
     let config = ui.scheduler.as_ref().and_then(|s| {
         s.fabrics()
             .iter()
