@@ -28,9 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bench_fabric::{
-    QuietNetBox, client, ensure_seeded, quiet_client, spec, var, webhook_queue_len,
-};
+use bench_fabric::{QuietNetBox, client, ensure_seeded, quiet_client, spec, webhook_queue_len};
 use hedgehog_sidecar::api::{AppOptions, RunningApp, spawn_app};
 use hedgehog_sidecar::config::{FabricConfig, Settings};
 use hedgehog_sidecar::model::Kind;
@@ -42,7 +40,6 @@ use hedgehog_sidecar::reconcile::ReconcileOptions;
 use hedgehog_sidecar::reconcile::netbox_io::desired_from_snapshot;
 use hedgehog_sidecar::reconcile::sources::custom_fields_index;
 use kube_testserver::TestServer;
-use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 use webhook_counter::WebhookCounter;
@@ -81,18 +78,7 @@ async fn reset_statuses(fabric: &FabricConfig, snapshot: &FabricSnapshot) {
 }
 
 fn settings(fabric: FabricConfig, dir: &std::path::Path) -> Settings {
-    let mut settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        fabrics: vec![fabric],
-        ..Settings::default()
-    };
-    settings.webhook.secret = Some(SecretString::from("bench-writeback-secret".to_owned()));
-    settings.webhook.ignore_users = vec![];
-    settings.queue.data_dir = dir.join("queue");
-    settings.netbox.url = Some(var("NETBOX_URL"));
-    settings.netbox.token = Some(SecretString::from(var("NETBOX_TOKEN_V2")));
-    settings.netbox.timeout_secs = 300;
-    settings
+    bench_fabric::sidecar_settings(fabric, dir, "bench-writeback-secret")
 }
 
 async fn setup(name: &str, url: &str, settings: &Settings) {

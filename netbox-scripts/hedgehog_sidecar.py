@@ -34,6 +34,20 @@ def _fabric_var():
     )
 
 
+def _meta(name, description, commit_default=False):
+    """A script's Meta: shown in NetBox's list, never scheduled (each run asks the sidecar now)."""
+    return type(
+        "Meta",
+        (),
+        {
+            "name": name,
+            "description": description,
+            "commit_default": commit_default,
+            "scheduling_enabled": False,
+        },
+    )
+
+
 def _call(method, path, **params):
     base = os.environ.get("HEDGEHOG_SIDECAR_URL", "").rstrip("/")
     token = os.environ.get("HEDGEHOG_SIDECAR_API_TOKEN", "")
@@ -59,11 +73,7 @@ def _call(method, path, **params):
 
 
 class FabricStatus(Script):
-    class Meta:
-        name = "Hedgehog fabric status"
-        description = "Sync status and health of every fabric, from the sidecar's last reconcile"
-        commit_default = False
-        scheduling_enabled = False
+    Meta = _meta("Hedgehog fabric status", "Sync status and health of every fabric, from the sidecar's last reconcile")
 
     def run(self, data, commit):
         fabrics = _call("GET", "")["fabrics"]
@@ -84,11 +94,7 @@ class FabricStatus(Script):
 
 
 class FabricDrift(Script):
-    class Meta:
-        name = "Hedgehog fabric drift"
-        description = "Field-level differences between NetBox and the fabric's cluster"
-        commit_default = False
-        scheduling_enabled = False
+    Meta = _meta("Hedgehog fabric drift", "Field-level differences between NetBox and the fabric's cluster")
 
     fabric = _fabric_var()
     refresh = BooleanVar(required=False, default=True, description="Compare now instead of showing the last pass")
@@ -116,11 +122,7 @@ class FabricDrift(Script):
 
 
 class ReconcileFabric(Script):
-    class Meta:
-        name = "Reconcile Hedgehog fabric"
-        description = "Compare NetBox with the fabric now, repair drift and write the status back"
-        commit_default = True
-        scheduling_enabled = False
+    Meta = _meta("Reconcile Hedgehog fabric", "Compare NetBox with the fabric now, repair drift and write the status back", commit_default=True)
 
     fabric = _fabric_var()
     dry_run = BooleanVar(required=False, default=False, description="Only compare; change nothing")

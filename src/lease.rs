@@ -157,6 +157,13 @@ async fn renew(
     }
 }
 
+/// A holder name for this process: its host name (a pod's name) and a random part, so two
+/// processes on one host are two holders.
+pub fn new_holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "sidecar".into());
+    format!("{host}-{}", uuid::Uuid::new_v4())
+}
+
 /// Leases for the tasks of one process.
 #[derive(Default)]
 pub struct LocalLease {
@@ -256,6 +263,17 @@ impl LeaseStore for RedisLease {
     }
 }
 
+/// Leases in the test Redis (`HHS_TEST_REDIS_URL`) under a key prefix of their own.
+#[cfg(test)]
+pub(crate) fn test_redis_lease() -> RedisLease {
+    let url =
+        std::env::var("HHS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
+    let pool = deadpool_redis::Config::from_url(url)
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .expect("a Redis pool");
+    RedisLease::new(pool, format!("test-{}", uuid::Uuid::new_v4()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,12 +364,6 @@ mod tests {
     #[tokio::test]
     #[ignore = "needs Redis"]
     async fn redis_lease_is_exclusive_and_expires() {
-        let url = std::env::var("HHS_TEST_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379/3".into());
-        let pool = deadpool_redis::Config::from_url(url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .unwrap();
-        let prefix = format!("test-{}", uuid::Uuid::new_v4());
-        exclusive_and_expiring(&RedisLease::new(pool, prefix), "fabric-lab").await;
+        exclusive_and_expiring(&test_redis_lease(), "fabric-lab").await;
     }
 }

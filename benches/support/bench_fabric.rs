@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use hedgehog_sidecar::config::FabricConfig;
+use hedgehog_sidecar::config::{FabricConfig, Settings};
 use hedgehog_sidecar::netbox::seed::{
     SeedOptions, create_snapshot_objects, delete_snapshot_objects,
 };
@@ -39,6 +39,24 @@ fn client_of(url: &str, timeout: Duration) -> NetBoxClient {
     options.timeout = timeout;
     options.max_retries = 3;
     NetBoxClient::new(options).expect("client")
+}
+
+/// The settings of a sidecar served in a bench's process for `fabric`: any port, the queue in
+/// `dir`, webhooks signed with `secret` and taken from every user, the NetBox of `netbox-up`.
+#[allow(dead_code)]
+pub fn sidecar_settings(fabric: FabricConfig, dir: &std::path::Path, secret: &str) -> Settings {
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fabrics: vec![fabric],
+        ..Settings::default()
+    };
+    settings.webhook.secret = Some(secrecy::SecretString::from(secret.to_owned()));
+    settings.webhook.ignore_users = vec![];
+    settings.queue.data_dir = dir.join("queue");
+    settings.netbox.url = Some(var("NETBOX_URL"));
+    settings.netbox.token = Some(secrecy::SecretString::from(var("NETBOX_TOKEN_V2")));
+    settings.netbox.timeout_secs = 300;
+    settings
 }
 
 /// Deliveries waiting in NetBox's webhook queue, or `None` when its Redis cannot be read.

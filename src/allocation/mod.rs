@@ -22,7 +22,7 @@ pub use error::AllocationError;
 pub use execute::{Allocated, execute};
 pub use lease::AllocatorLease;
 pub use mirror::{PoolIds, ensure_pools};
-pub use plan::{AsnNeed, LinkNeed, Plan, Problem, Scope, Slot, SwitchNeeds, plan};
+pub use plan::{AllocationProblem, AsnNeed, LinkNeed, Plan, Scope, Slot, SwitchNeeds, plan};
 pub use pools::Pools;
 pub use release::{Released, release_orphans};
 pub use run::{AllocationReport, allocate_and_load, allocate_fabric, allocate_snapshot};

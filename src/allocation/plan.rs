@@ -66,7 +66,7 @@ pub struct LinkNeed {
 
 /// A value that breaks the fabric's rules, on the object that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
+pub struct AllocationProblem {
     pub object_type: &'static str,
     pub id: u64,
     pub name: String,
@@ -77,7 +77,7 @@ pub struct Problem {
 pub struct Plan {
     pub switches: Vec<SwitchNeeds>,
     pub links: Vec<LinkNeed>,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<AllocationProblem>,
     #[serde(skip)]
     pub taken: Taken,
 }
@@ -236,7 +236,7 @@ impl Planner<'_> {
         }
         self.plan
             .problems
-            .extend(problems.into_iter().map(|message| Problem {
+            .extend(problems.into_iter().map(|message| AllocationProblem {
                 object_type: Device::OBJECT_TYPE,
                 id: device.id,
                 name: name.clone(),
@@ -455,7 +455,7 @@ impl Planner<'_> {
             (Some(x), None) | (None, Some(x)) => Some(format!("only one end has an address ({x})")),
         };
         if let (Some(message), true) = (problem, touched) {
-            self.plan.problems.push(Problem {
+            self.plan.problems.push(AllocationProblem {
                 object_type: "dcim.cable",
                 id: cable,
                 name: label,

@@ -282,18 +282,15 @@ fn label_sets(metric: &Metric, fabrics: &[String]) -> Vec<Vec<(&'static str, Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_exporter_prometheus::PrometheusBuilder;
+    use crate::api::metrics::capture::{assert_lines, rendered_by};
 
     #[test]
     fn every_metric_is_described_and_the_known_series_exist_before_any_event() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        metrics::with_local_recorder(&recorder, || {
+        let text = rendered_by(|| {
             describe();
             register(&["lab".into()]);
         });
-        let text = handle.render();
-        for line in [
+        let expected = [
             concat!(
                 "hhs_build_info{version=\"",
                 env!("CARGO_PKG_VERSION"),
@@ -304,9 +301,8 @@ mod tests {
             r#"hhs_publishes_total{fabric="lab"#,
             r#"hhs_netbox_retries_total{method="PATCH"} 0"#,
             "# HELP hhs_jobs_done_total Jobs finished, per fabric",
-        ] {
-            assert!(text.contains(line), "missing {line} in:\n{text}");
-        }
+        ];
+        assert_lines(&text, &expected);
         for line in text.lines().filter(|l| l.starts_with("# TYPE")) {
             let name = line.split(' ').nth(2).unwrap();
             assert!(

@@ -33,3 +33,24 @@ pub fn handle() -> &'static PrometheusHandle {
         handle
     })
 }
+
+/// Captures what metrics code records, for unit tests.
+#[cfg(test)]
+pub(crate) mod capture {
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    /// Runs `record` against a fresh recorder of its own and returns the exposition text.
+    pub(crate) fn rendered_by(record: impl FnOnce()) -> String {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, record);
+        handle.render()
+    }
+
+    /// Fails, showing the whole text, when a line of `expected` is missing from it.
+    pub(crate) fn assert_lines(text: &str, expected: &[&str]) {
+        for line in expected {
+            assert!(text.contains(line), "missing {line} in:\n{text}");
+        }
+    }
+}

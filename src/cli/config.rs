@@ -5,6 +5,9 @@ use std::fmt::Display;
 
 use redis::IntoConnectionInfo as _;
 use secrecy::ExposeSecret as _;
+use serde::Serialize;
+
+use super::output::OutputFormat;
 
 use crate::config::{Environment, FabricConfig, FabricMode, Settings, resolve_secret};
 use crate::netbox::client::ClientOptions;
@@ -19,26 +22,65 @@ pub struct ConfigArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCommand {
     /// Check the configuration and read every secret it names; exits 1 on any error.
-    Check,
+    Check {
+        /// How to print the findings.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    Ok,
+    Warning,
+    Error,
+}
+
+/// One thing a check found.
+#[derive(Debug, Serialize)]
+struct Finding {
+    level: Level,
+    message: String,
 }
 
 /// What a check found, in the order found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 struct Findings {
-    lines: Vec<String>,
+    findings: Vec<Finding>,
     errors: usize,
 }
 
 impl Findings {
+    fn push(&mut self, level: Level, what: impl Display) {
+        let message = what.to_string();
+        self.findings.push(Finding { level, message });
+    }
     fn ok(&mut self, what: impl Display) {
-        self.lines.push(format!("ok: {what}"));
+        self.push(Level::Ok, what);
     }
     fn warning(&mut self, what: impl Display) {
-        self.lines.push(format!("warning: {what}"));
+        self.push(Level::Warning, what);
     }
     fn error(&mut self, what: impl Display) {
         self.errors += 1;
-        self.lines.push(format!("error: {what}"));
+        self.push(Level::Error, what);
+    }
+
+    /// One line a finding: `ok: ...`, `warning: ...`, `error: ...`.
+    fn lines(&self) -> Vec<String> {
+        let level = |l: Level| match l {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        };
+        let line = |f: &Finding| format!("{}: {}", level(f.level), f.message);
+        self.findings.iter().map(line).collect()
+    }
+
+    fn text(&self) -> String {
+        self.lines().iter().map(|l| format!("{l}\n")).collect()
     }
 }
 
@@ -46,11 +88,9 @@ impl Findings {
 /// with the key at fault); this reads the secrets and checks what only `serve` would notice.
 pub async fn run(settings: Settings, env: &Environment, args: ConfigArgs) -> anyhow::Result<()> {
     match args.command {
-        ConfigCommand::Check => {
+        ConfigCommand::Check { output } => {
             let findings = check(&settings, env);
-            for line in &findings.lines {
-                println!("{line}");
-            }
+            output.print(&findings, || findings.text())?;
             match findings.errors {
                 0 => Ok(()),
                 n => anyhow::bail!("the configuration has {n} error(s)"),
@@ -182,9 +222,9 @@ mod tests {
             secret.path()
         );
         let found = findings(&toml, testkit::kubelet::SERVICE_LINKS);
-        assert_eq!(found.errors, 0, "{:#?}", found.lines);
-        let warning = found
-            .lines
+        let lines = found.lines();
+        assert_eq!(found.errors, 0, "{lines:#?}");
+        let warning = lines
             .iter()
             .find(|l| l.starts_with("warning: not settings"))
             .expect("the kubelet's variables are named");
@@ -202,11 +242,8 @@ mod tests {
                     [fabric.git]\nurl = \"https://git.example/repo.git\"\ntoken_file = \
                     \"/nonexistent/token\"\n";
         let found = findings(toml, &[]);
-        let errors: Vec<&String> = found
-            .lines
-            .iter()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
+        let lines = found.lines();
+        let errors: Vec<&String> = lines.iter().filter(|l| l.starts_with("error:")).collect();
         assert_eq!(found.errors, errors.len());
         for expected in [
             "webhook.secret_file",
@@ -220,8 +257,23 @@ mod tests {
             );
         }
         assert!(
-            findings("", &[]).lines[0].contains("webhook.secret: not set"),
+            findings("", &[]).lines()[0].contains("webhook.secret: not set"),
             "serve cannot start without a webhook secret"
         );
+    }
+
+    #[test]
+    fn the_findings_print_as_lines_json_or_yaml_with_their_level() {
+        let found = findings("", &[]);
+        let text = OutputFormat::Text.render(&found, || found.text()).unwrap();
+        assert!(text.starts_with("error: webhook.secret: not set"), "{text}");
+        let json = OutputFormat::Json.render(&found, String::new).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["findings"][0]["level"], "error", "{json}");
+        let message = json["findings"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with("webhook.secret: not set"), "{json}");
+        assert_eq!(json["errors"], found.errors as u64);
+        let yaml = OutputFormat::Yaml.render(&found, String::new).unwrap();
+        assert!(yaml.contains("level: error"), "{yaml}");
     }
 }

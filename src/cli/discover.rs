@@ -1,11 +1,12 @@
 //! `hedgehog-sidecar discover [--source NAME] [--dry-run] [-o text|json|yaml]`: one discovery
 //! run and its plan.
 
-use std::fmt::Write as _;
-
 use super::output::OutputFormat;
+use super::report_text::ReportText;
 use crate::config::Settings;
 use crate::discovery::RunReport;
+use crate::discovery::create::Create;
+use crate::discovery::kind::ObjectKind;
 use crate::discovery::schedule::{configured, run_together};
 use crate::netbox::NetBoxClient;
 
@@ -25,7 +26,11 @@ pub struct DiscoverArgs {
 pub async fn run(settings: Settings, args: DiscoverArgs) -> anyhow::Result<()> {
     let sources = configured(&settings, args.source.as_deref()).await?;
     if sources.is_empty() {
-        anyhow::bail!("no discovery source is configured (a [[fabric]] is one)");
+        anyhow::bail!(
+            "no discovery source is configured (a [[fabric]], [[discovery.inventory]], \
+             [[discovery.proxmox]], [[discovery.truenas]], [[discovery.home_assistant]] or \
+             [discovery.scanner] with prefixes is one)"
+        );
     }
     let client = NetBoxClient::from_settings(&settings.netbox)?;
     let report = run_together(&client, &sources, &settings, args.dry_run).await?;
@@ -39,57 +44,89 @@ pub async fn run(settings: Settings, args: DiscoverArgs) -> anyhow::Result<()> {
 /// The plan (and what was written) as text.
 pub fn text(report: &RunReport) -> String {
     let plan = &report.plan;
-    let mut out = String::new();
     let mode = if report.dry_run { " (dry run)" } else { "" };
-    let _ = writeln!(out, "discovery of {}{mode}", report.sources.join(", "));
+    let sources = report.sources.join(", ");
+    let mut out = ReportText::heading(format_args!("discovery of {sources}{mode}"));
     for update in plan.devices.iter().chain(&plan.interfaces) {
-        let _ = writeln!(out, "  update {}", update.object);
+        out.entry(format_args!("update {}", update.object));
         for change in &update.changes {
-            let _ = writeln!(
-                out,
-                "      {}: {} -> {}",
-                change.field, change.from, change.to
+            out.detail(
+                &change.field,
+                format_args!("{} -> {}", change.from, change.to),
             );
         }
     }
-    for kept in &plan.kept {
-        let _ = writeln!(
-            out,
-            "  kept {} {}: NetBox {} (typed by hand), observed {}",
-            kept.object, kept.field, kept.netbox, kept.observed
-        );
+    for create in &plan.creates {
+        create_text(&mut out, create);
     }
-    for finding in plan
+    for kept in &plan.kept {
+        out.entry(format_args!(
+            "kept {} {}: NetBox {} (typed by hand), observed {}",
+            kept.object, kept.field, kept.netbox, kept.observed
+        ));
+    }
+    let mismatches = plan
         .cabling
         .iter()
-        .filter(|f| crate::discovery::plan::is_mismatch(f))
-    {
-        let _ = writeln!(
-            out,
-            "  cabling {}/{}: {}",
-            finding.device,
-            finding.interface,
-            finding.message()
-        );
-    }
-    for (a, b) in &plan.cables {
-        let _ = writeln!(out, "  create cable interface {a} <-> interface {b}");
-    }
-    for name in &plan.stale {
-        let _ = writeln!(out, "  stale {name}");
-    }
-    for identity in &plan.not_in_netbox {
-        let _ = writeln!(out, "  not in NetBox: {identity}");
-    }
-    for error in &report.errors {
-        let _ = writeln!(out, "  error: {error}");
-    }
+        .filter(|f| crate::discovery::plan::is_mismatch(f));
+    out.entries(
+        "cabling ",
+        mismatches.map(|f| format!("{}/{}: {}", f.device, f.interface, f.message())),
+    );
+    out.entries(
+        "create cable ",
+        plan.cables
+            .iter()
+            .map(|(a, b)| format!("interface {a} <-> interface {b}")),
+    );
+    out.entries("stale ", &plan.stale);
+    out.entries("not in NetBox: ", &plan.not_in_netbox);
+    out.entries("error: ", &report.errors);
     if let Some(applied) = &report.applied {
-        let _ = writeln!(
-            out,
-            "  written: {} devices, {} interfaces, {} cables, {} journal entries",
+        let created = &applied.created;
+        out.entry(format_args!(
+            "created: {} objects, {} interfaces, {} MACs, {} IPs",
+            created.objects, created.interfaces, created.macs, created.ips
+        ));
+        out.entry(format_args!(
+            "written: {} devices, {} interfaces, {} cables, {} journal entries",
             applied.devices, applied.interfaces, applied.cables, applied.journal_entries
+        ));
+    }
+    out.into_string()
+}
+
+/// `create device web-1 (site lab, type r650, role server)` or `add to vm-1`, then each new
+/// interface with its MACs and IPs.
+fn create_text(out: &mut ReportText, create: &Create) {
+    let kind = match create.kind {
+        ObjectKind::Device => "device",
+        ObjectKind::VirtualMachine => "virtual machine",
+    };
+    match &create.placement {
+        Some(target) => {
+            let place = match &target.cluster {
+                Some(cluster) => format!("cluster {}", cluster.name),
+                None => format!("site {}, type {}", target.site, target.device_type),
+            };
+            out.entry(format_args!(
+                "create {kind} {} ({place}, role {})",
+                create.object, target.role
+            ));
+        }
+        None => out.entry(format_args!("add to {kind} {}", create.object)),
+    }
+    for interface in &create.interfaces {
+        out.detail(
+            format_args!("interface {}", interface.name),
+            format_args!(
+                "macs [{}] ips [{}]",
+                interface.macs.join(", "),
+                interface.ips.join(", ")
+            ),
         );
     }
-    out
+    if let Some(ip) = &create.primary_ip {
+        out.detail("primary IP", ip);
+    }
 }

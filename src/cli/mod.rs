@@ -20,6 +20,7 @@ mod publish_args;
 mod publish_text;
 pub mod reconcile;
 pub(crate) mod render;
+mod report_text;
 pub(crate) mod serve;
 pub mod setup;
 pub(crate) mod snapshot;

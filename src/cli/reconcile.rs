@@ -2,11 +2,10 @@
 //! pass and its drift report. Exits 2 when NetBox and the target could not be compared and,
 //! with `--dry-run`, 1 when they differ (as `kubectl diff`).
 
-use std::fmt::Write as _;
-
 use super::exit::{self, Exit};
 use super::output::OutputFormat;
 use super::progress::with_spinner;
+use super::report_text::ReportText;
 use crate::config::Settings;
 use crate::pipeline::FabricServices;
 use crate::reconcile::{FabricReport, ObjectState, ReconcileOptions, SyncStatus};
@@ -67,9 +66,7 @@ pub fn outcome(report: &FabricReport, dry_run: bool) -> anyhow::Result<()> {
 
 /// The human-readable drift report.
 pub fn text(report: &FabricReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let mut out = ReportText::heading(format_args!(
         "fabric {} ({}{}): {:?}, {:?} in {} ms",
         report.fabric,
         report.mode,
@@ -77,16 +74,15 @@ pub fn text(report: &FabricReport) -> String {
         report.sync,
         report.health,
         report.duration_ms
-    );
-    let _ = writeln!(
-        out,
-        "  {} objects: {} in sync, {} drifted, {} missing, {} not in NetBox",
+    ));
+    out.entry(format_args!(
+        "{} objects: {} in sync, {} drifted, {} missing, {} not in NetBox",
         report.objects.len(),
         report.count(ObjectState::InSync),
         report.count(ObjectState::Drifted),
         report.count(ObjectState::Missing),
         report.count(ObjectState::Orphan)
-    );
+    ));
     for object in report
         .objects
         .iter()
@@ -97,45 +93,38 @@ pub fn text(report: &FabricReport) -> String {
             ObjectState::Orphan => " (created outside NetBox: importable)",
             _ => "",
         };
-        let _ = writeln!(out, "  {:?} {}{note}", object.state, object.key);
+        out.entry(format_args!("{:?} {}{note}", object.state, object.key));
         for diff in &object.diffs {
-            let _ = writeln!(
-                out,
-                "      {}: NetBox {} / target {}",
-                diff.path, diff.desired, diff.actual
+            out.detail(
+                &diff.path,
+                format_args!("NetBox {} / target {}", diff.desired, diff.actual),
             );
         }
     }
-    for switch in &report.switches {
-        let _ = writeln!(
-            out,
-            "  switch {}: {:?} — {}",
-            switch.switch, switch.health, switch.message
-        );
-    }
-    for problem in &report.problems {
-        let _ = writeln!(out, "  problem: {}", problem.message);
-    }
-    for error in &report.errors {
-        let _ = writeln!(out, "  error: {error}");
-    }
+    out.entries(
+        "switch ",
+        report
+            .switches
+            .iter()
+            .map(|s| format!("{}: {:?} — {}", s.switch, s.health, s.message)),
+    );
+    out.entries("problem: ", report.problems.iter().map(|p| &p.message));
+    out.entries("error: ", &report.errors);
     if let Some(healed) = &report.healed {
-        let _ = writeln!(
-            out,
-            "  healed: {} created, {} updated, {} deleted",
+        out.entry(format_args!(
+            "healed: {} created, {} updated, {} deleted",
             healed.created.len(),
             healed.updated.len(),
             healed.deleted.len()
-        );
+        ));
     }
     if report.netbox_updates + report.journal_entries > 0 {
-        let _ = writeln!(
-            out,
-            "  NetBox: {} objects updated, {} journal entries",
+        out.entry(format_args!(
+            "NetBox: {} objects updated, {} journal entries",
             report.netbox_updates, report.journal_entries
-        );
+        ));
     }
-    out
+    out.into_string()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::api::fabrics::ApiToken;
 use crate::api::{AppOptions, DiscoveryApi, FabricsApi};
 use crate::config::{Settings, resolve_secret};
+use crate::discovery::turns::Turns;
 use crate::pipeline::FabricServices;
 use crate::queue::{JobHandler, LoggingHandler};
 
@@ -62,7 +63,11 @@ async fn serve(
         if settings.reconcile.enabled {
             tasks.spawn(scheduler.clone().run(shutdown.clone()));
         }
-        options.discovery = Some(start_discovery(&settings, tasks, shutdown.clone()).await?);
+        let turns = Turns {
+            lease: services.lease_store(&settings),
+            holder: crate::lease::new_holder(),
+        };
+        options.discovery = Some(start_discovery(&settings, tasks, turns, shutdown.clone()).await?);
         options.fabrics_api = Some(FabricsApi {
             scheduler,
             token: ApiToken(token),
@@ -79,11 +84,12 @@ async fn serve(
     Ok(())
 }
 
-/// The discovery sources: each enabled one runs on its interval until `shutdown`; all serve
-/// the cabling route.
+/// The discovery sources: each enabled one runs on its interval until `shutdown` (once per
+/// interval among the replicas sharing `turns`); all serve the cabling route.
 async fn start_discovery(
     settings: &Settings,
     tasks: &TaskTracker,
+    turns: Turns,
     shutdown: CancellationToken,
 ) -> anyhow::Result<DiscoveryApi> {
     let sources = crate::discovery::schedule::configured(settings, None).await?;
@@ -99,6 +105,7 @@ async fn start_discovery(
         api.client.clone(),
         api.sources.clone(),
         api.settings.clone(),
+        turns,
         shutdown,
     );
     Ok(api)

@@ -1,7 +1,13 @@
 //! `[discovery]`: what the discovery run may write, when an object counts as stale, and each
-//! source's own table (`[discovery.fabric]`).
+//! source's own table (`[discovery.fabric]`, `[discovery.scanner]`, `[[discovery.inventory]]`,
+//! `[[discovery.proxmox]]`, `[[discovery.truenas]]`, `[[discovery.home_assistant]]`).
+
+use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use super::CreateDefaults;
+use super::discovery_hosts::HostSourceSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -11,6 +17,15 @@ pub struct DiscoverySettings {
     /// (never deleted) with the mapping's `tag_stale`.
     pub stale_after_secs: u64,
     pub fabric: FabricSourceSettings,
+    pub scanner: super::ScannerSourceSettings,
+    /// Inventory files, one source each (`inventory:<name>`).
+    pub inventory: Vec<InventorySourceSettings>,
+    /// Proxmox VE clusters: nodes as devices, QEMU VMs and LXC containers as virtual machines.
+    pub proxmox: Vec<HostSourceSettings>,
+    /// TrueNAS systems: the system as a device, its interfaces, pools and shares.
+    pub truenas: Vec<HostSourceSettings>,
+    /// Home Assistant instances: the networked devices of the device registry.
+    pub home_assistant: Vec<HostSourceSettings>,
 }
 
 impl Default for DiscoverySettings {
@@ -18,6 +33,11 @@ impl Default for DiscoverySettings {
         Self {
             stale_after_secs: 7 * 24 * 3600,
             fabric: FabricSourceSettings::default(),
+            scanner: super::ScannerSourceSettings::default(),
+            inventory: Vec::new(),
+            proxmox: Vec::new(),
+            truenas: Vec::new(),
+            home_assistant: Vec::new(),
         }
     }
 }
@@ -42,4 +62,34 @@ impl Default for FabricSourceSettings {
             create_cables: false,
         }
     }
+}
+
+/// One inventory source: YAML, JSON and CSV files describing devices and virtual machines.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InventorySourceSettings {
+    /// The source is `inventory:<name>`, recorded as the owner of what it writes.
+    pub name: String,
+    /// Files, or directories whose `*.yaml`, `*.yml`, `*.json` and `*.csv` files are read.
+    pub paths: Vec<PathBuf>,
+    /// Run on `serve`'s scheduler every `interval_secs` (`discover` runs it regardless).
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default = "default_inventory_interval")]
+    pub interval_secs: u64,
+    /// Create what the files list and NetBox lacks (otherwise it is only listed).
+    #[serde(default = "default_true")]
+    pub create: bool,
+    /// Where created objects go when a file does not say.
+    #[serde(default)]
+    pub defaults: CreateDefaults,
+}
+
+fn default_inventory_interval() -> u64 {
+    3600
+}
+
+fn default_true() -> bool {
+    true
 }

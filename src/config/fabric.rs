@@ -73,6 +73,14 @@ pub struct FabricConfig {
     /// the jobs waiting together are rendered and published once.
     #[serde(default = "default_publish_debounce_ms")]
     pub publish_debounce_ms: u64,
+    /// Keep the fabric's NetBox snapshot between webhook jobs and bring it up to date from
+    /// their bodies; `false` reads the fabric in full for every publish.
+    #[serde(default = "keep_snapshot_by_default")]
+    pub keep_snapshot: bool,
+}
+
+fn keep_snapshot_by_default() -> bool {
+    true
 }
 
 /// How long a webhook job waits for others of its fabric by default.
@@ -356,6 +364,8 @@ pub struct CustomFieldNames {
     /// The switch's platform and hardware as its NOS reports them.
     pub platform: String,
     pub hardware: String,
+    /// A storage system's pools and shares as it reports them (JSON).
+    pub storage: String,
     /// An interface's operational state as the switch reports it.
     pub oper_status: String,
     /// An interface's cabling drift: the LLDP neighbour against the NetBox cable.
@@ -422,6 +432,7 @@ impl Default for CustomFieldNames {
             discovery: f("discovery"),
             platform: f("platform"),
             hardware: f("hardware"),
+            storage: f("storage"),
             oper_status: f("oper_status"),
             cabling: f("cabling"),
         }

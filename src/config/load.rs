@@ -230,7 +230,31 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
             format!("`{url}` must start with http:// or https://"),
         ));
     }
-    check_fabrics(settings)
+    check_fabrics(settings)?;
+    check_inventory(settings)?;
+    super::discovery_hosts::check_host_sources(&settings.discovery)
+        .map_err(|(key, problem)| ConfigError::key(key, problem))
+}
+
+/// Inventory sources have unique names, something to read, and an interval.
+fn check_inventory(settings: &Settings) -> Result<(), ConfigError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, source) in settings.discovery.inventory.iter().enumerate() {
+        let key = |k: &str| format!("discovery.inventory[{i}].{k}");
+        if source.name.trim().is_empty() || !seen.insert(source.name.as_str()) {
+            return Err(ConfigError::key(key("name"), "must be set and unique"));
+        }
+        if source.paths.is_empty() {
+            return Err(ConfigError::key(
+                key("paths"),
+                "must list a file or directory",
+            ));
+        }
+        if source.interval_secs == 0 {
+            return Err(ConfigError::key(key("interval_secs"), "must be at least 1"));
+        }
+    }
+    Ok(())
 }
 
 /// A secret set inline must not be blank.
@@ -294,6 +318,26 @@ fn check_limits(settings: &Settings) -> Result<(), ConfigError> {
         (
             "discovery.fabric.interval_secs",
             settings.discovery.fabric.interval_secs == 0,
+        ),
+        (
+            "discovery.scanner.interval_secs",
+            settings.discovery.scanner.interval_secs == 0,
+        ),
+        (
+            "discovery.scanner.max_hosts",
+            settings.discovery.scanner.max_hosts == 0,
+        ),
+        (
+            "discovery.scanner.probes_per_sec",
+            settings.discovery.scanner.probes_per_sec == 0,
+        ),
+        (
+            "discovery.scanner.concurrency",
+            settings.discovery.scanner.concurrency == 0,
+        ),
+        (
+            "discovery.scanner.timeout_ms",
+            settings.discovery.scanner.timeout_ms == 0,
         ),
     ];
     match zero.into_iter().find(|(_, is_zero)| *is_zero) {

@@ -180,7 +180,8 @@ pub struct QueueSettings {
     /// A job whose worker has been silent this long is taken over by another. Workers
     /// heartbeat every third of it while a job runs, so long jobs keep their lease.
     pub visibility_timeout_secs: u64,
-    /// Concurrent workers in this process.
+    /// Concurrent workers in this process; a job waiting in its fabric's round of publishes
+    /// frees its worker for the next job.
     pub workers: usize,
     /// How long identical redeliveries are remembered (at least; up to twice as long on Redis).
     pub dedupe_ttl_secs: u64,

@@ -1,19 +1,23 @@
-//! Writing a plan: one bulk PATCH per object type and chunk, the cables LLDP proves, and a
-//! journal entry on each interface whose cabling just became a mismatch.
+//! Writing a plan: the creations ([`apply_create`](super::apply_create)), one bulk PATCH per
+//! object type and chunk, the cables LLDP proves, and a journal entry on each interface whose
+//! cabling just became a mismatch.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::apply_create::{Created, create};
+use super::kind::ObjectKind;
 use super::observation::Field;
 use super::plan::{Plan, Update, is_mismatch};
 use crate::config::CustomFieldNames;
-use crate::netbox::endpoints::{CABLES, DEVICES, Endpoint, INTERFACES};
+use crate::netbox::endpoints::{CABLES, Endpoint, INTERFACES};
 use crate::netbox::writeback::{JournalEntry, JournalKind, WRITE_CHUNK, write_journal};
 use crate::netbox::{NetBoxClient, NetBoxError};
 
 /// What applying wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Applied {
+    pub created: Created,
     pub devices: usize,
     pub interfaces: usize,
     pub cables: usize,
@@ -26,8 +30,9 @@ pub async fn apply(
     names: &CustomFieldNames,
 ) -> Result<Applied, NetBoxError> {
     let mut applied = Applied {
-        devices: patch(client, DEVICES, &plan.devices).await?,
-        interfaces: patch(client, INTERFACES, &plan.interfaces).await?,
+        created: create(client, &plan.creates).await?,
+        devices: patch(client, &plan.devices, ObjectKind::endpoint).await?,
+        interfaces: patch(client, &plan.interfaces, ObjectKind::interface_endpoint).await?,
         ..Applied::default()
     };
     applied.cables = create_cables(client, &plan.cables).await?;
@@ -36,14 +41,20 @@ pub async fn apply(
     Ok(applied)
 }
 
+/// PATCHes `updates` on the endpoint `endpoint` gives for each kind (objects or interfaces).
 async fn patch(
     client: &NetBoxClient,
-    endpoint: Endpoint,
     updates: &[Update],
+    endpoint: fn(ObjectKind) -> Endpoint,
 ) -> Result<usize, NetBoxError> {
-    for chunk in updates.chunks(WRITE_CHUNK) {
-        let body: Vec<&serde_json::Map<String, Value>> = chunk.iter().map(|u| &u.body).collect();
-        let _: Vec<Value> = client.patch(endpoint.path, &body).await?;
+    for kind in [ObjectKind::Device, ObjectKind::VirtualMachine] {
+        let endpoint = endpoint(kind);
+        let of_kind: Vec<&Update> = updates.iter().filter(|u| u.kind == kind).collect();
+        for chunk in of_kind.chunks(WRITE_CHUNK) {
+            let body: Vec<&serde_json::Map<String, Value>> =
+                chunk.iter().map(|u| &u.body).collect();
+            let _: Vec<Value> = client.patch(endpoint.path, &body).await?;
+        }
     }
     Ok(updates.len())
 }

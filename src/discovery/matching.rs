@@ -2,10 +2,12 @@
 //! names exactly one NetBox device decides:
 //!
 //! 1. serial number (case-insensitive; empty serials never match),
-//! 2. a MAC address of any of the device's interfaces,
+//! 2. a MAC address of any of the device's interfaces (against the observation's MACs and its
+//!    interfaces' MACs),
 //! 3. the primary IP address (without prefix length),
 //! 4. the name (case-insensitive).
 //!
+//! Devices and virtual machines are matched alike: an observation may be either in NetBox.
 //! A key that names two NetBox devices is ambiguous and skipped, so a duplicated serial never
 //! picks one of them at random.
 
@@ -52,7 +54,7 @@ fn key_matches(key: MatchKey, observed: &ObservedDevice, known: &KnownDevice) ->
             .is_some_and(|s| same(s, &known.serial)),
         MatchKey::Mac => known
             .macs()
-            .any(|m| observed.macs.iter().any(|o| same(o, m))),
+            .any(|m| observed.all_macs().any(|o| same(o, m))),
         MatchKey::PrimaryIp => match (&observed.primary_ip, &known.primary_ip) {
             (Some(a), Some(b)) => same(a, b),
             _ => false,

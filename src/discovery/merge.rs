@@ -1,12 +1,13 @@
 //! Observations of one thing from several sources become one: those matched to the same NetBox
 //! device, and unmatched ones sharing a serial, a MAC or a name. Where sources disagree, the
-//! source listed first wins field by field (its values first, the others fill the gaps).
+//! source listed first wins field by field (its values first, the others fill the gaps); an
+//! observation is a virtual machine when any source says so.
 
 use serde::Serialize;
 
 use super::known::KnownDevice;
 use super::matching::{MatchKey, match_device};
-use super::observation::{ObservedDevice, ObservedInterface};
+use super::observation::{ObjectKind, ObservedDevice, ObservedInterface};
 
 /// One thing, as every source that saw it together describes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,20 +52,22 @@ pub fn merge(observed: Vec<ObservedDevice>, known: &[KnownDevice]) -> Vec<Merged
 fn same_thing(a: &ObservedDevice, b: &ObservedDevice) -> bool {
     let equal = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if !x.is_empty() && x.eq_ignore_ascii_case(y));
     equal(&a.serial, &b.serial)
-        || a.macs.iter().any(|m| b.macs.contains(m))
+        || a.all_macs().any(|m| b.all_macs().any(|n| n == m))
         || equal(&a.name, &b.name)
 }
 
 /// Fills what `into` lacks from `other`.
 fn fill(into: &mut ObservedDevice, other: ObservedDevice) {
+    // Only a hypervisor's view can tell a virtual machine; a scan sees a host either way.
+    if other.kind == ObjectKind::VirtualMachine {
+        into.kind = ObjectKind::VirtualMachine;
+    }
+    into.cluster = into.cluster.take().or(other.cluster);
+    into.placement = std::mem::take(&mut into.placement).or(other.placement);
     into.name = into.name.take().or(other.name);
     into.serial = into.serial.take().or(other.serial);
     into.primary_ip = into.primary_ip.take().or(other.primary_ip);
-    for mac in other.macs {
-        if !into.macs.contains(&mac) {
-            into.macs.push(mac);
-        }
-    }
+    extend_unique(&mut into.macs, other.macs);
     for (field, value) in other.facts {
         into.facts.entry(field).or_insert(value);
     }
@@ -80,15 +83,22 @@ fn fill(into: &mut ObservedDevice, other: ObservedDevice) {
     }
 }
 
+fn extend_unique<T: PartialEq>(list: &mut Vec<T>, more: Vec<T>) {
+    for value in more {
+        if !list.contains(&value) {
+            list.push(value);
+        }
+    }
+}
+
 fn fill_interface(into: &mut ObservedInterface, other: ObservedInterface) {
+    into.interface_type = into.interface_type.take().or(other.interface_type);
+    extend_unique(&mut into.macs, other.macs);
+    extend_unique(&mut into.ips, other.ips);
     for (field, value) in other.facts {
         into.facts.entry(field).or_insert(value);
     }
-    for neighbour in other.neighbours {
-        if !into.neighbours.contains(&neighbour) {
-            into.neighbours.push(neighbour);
-        }
-    }
+    extend_unique(&mut into.neighbours, other.neighbours);
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
-//! What a source observes: devices with their facts and interfaces, each interface with the
-//! neighbours it sees. Values are as NetBox takes them (speeds in kbit/s, MACs upper case).
+//! What a source observes: devices and virtual machines with their facts and interfaces, each
+//! interface with its MACs, IP addresses and the neighbours it sees. Values are as NetBox takes
+//! them (speeds in kbit/s, MACs upper case, addresses with prefix length).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+pub use super::kind::ObjectKind;
 
 /// A NetBox field discovery may write: a native field or one of the product's custom fields.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -25,13 +28,19 @@ impl Field {
     }
 }
 
-/// One device as one source sees it.
+/// One device or virtual machine as one source sees it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObservedDevice {
     /// The source's name (`fabric:lab`).
     pub source: String,
     /// Stable within the source across runs (`lab/leaf-01`).
     pub identity: String,
+    /// What NetBox object it is when discovery creates it (a match may be of either kind).
+    pub kind: ObjectKind,
+    /// A virtual machine's cluster (created, with its type, when missing).
+    pub cluster: Option<ClusterRef>,
+    /// Where a created object goes; what is unset comes from the source's creation defaults.
+    pub placement: Placement,
     pub name: Option<String>,
     pub serial: Option<String>,
     pub macs: Vec<String>,
@@ -42,10 +51,57 @@ pub struct ObservedDevice {
     pub interfaces: Vec<ObservedInterface>,
 }
 
+impl ObservedDevice {
+    /// Its MACs and those of its interfaces (a MAC may come twice).
+    pub fn all_macs(&self) -> impl Iterator<Item = &String> {
+        let interfaces = self.interfaces.iter().flat_map(|i| &i.macs);
+        self.macs.iter().chain(interfaces)
+    }
+}
+
+/// A NetBox cluster by name, and its cluster type by slug (`proxmox`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ClusterRef {
+    pub name: String,
+    pub cluster_type: String,
+}
+
+/// Where a created object goes, by slug (status by value); `None` takes the source's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    pub site: Option<String>,
+    pub role: Option<String>,
+    pub manufacturer: Option<String>,
+    pub device_type: Option<String>,
+    pub platform: Option<String>,
+    pub status: Option<String>,
+}
+
+impl Placement {
+    /// Each value of `self`, or of `other` where `self` has none.
+    pub fn or(self, other: Placement) -> Placement {
+        Placement {
+            site: self.site.or(other.site),
+            role: self.role.or(other.role),
+            manufacturer: self.manufacturer.or(other.manufacturer),
+            device_type: self.device_type.or(other.device_type),
+            platform: self.platform.or(other.platform),
+            status: self.status.or(other.status),
+        }
+    }
+}
+
 /// One interface of an observed device.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObservedInterface {
     pub name: String,
+    /// NetBox's interface type for a created device interface (`1000base-t`); `other` when
+    /// absent. Virtual machine interfaces have none.
+    pub interface_type: Option<String>,
+    /// Normalized ([`normalize_mac`]); the first becomes the interface's primary MAC.
+    pub macs: Vec<String>,
+    /// With prefix length (`10.0.0.5/24`), assigned to the interface when it is created.
+    pub ips: Vec<String>,
     /// Values to write on the interface (oper state, speed).
     pub facts: BTreeMap<Field, serde_json::Value>,
     pub neighbours: Vec<Neighbour>,

@@ -1,19 +1,24 @@
 //! The plan of a discovery run: per NetBox object, the fields to write (with their old and new
-//! values), the hand-typed values left alone, the devices to tag stale or un-tag, and what was
-//! seen but is not in NetBox.
+//! values), the hand-typed values left alone, the devices to tag stale or un-tag, the objects
+//! and interfaces to create ([`create`](super::create)), and what was seen but is not in NetBox
+//! and no source creates.
 //!
 //! A field is written when NetBox's value is empty, or still what discovery last wrote there
 //! (the discovery record remembers it); any other value was typed by hand and is kept.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::cabling::{CablingFinding, CablingState};
+use super::create::{Create, Creation};
+use super::kind::ObjectKind;
 use super::known::{KnownDevice, KnownInterface};
 use super::merge::Merged;
 use super::observation::{Field, ObservedInterface};
-use crate::config::CustomFieldNames;
+use crate::config::{CreateDefaults, CustomFieldNames};
 
 /// What the plan needs besides the observations.
 #[derive(Debug, Clone)]
@@ -24,6 +29,8 @@ pub struct PlanContext<'a> {
     pub now: DateTime<Utc>,
     pub stale_after: Duration,
     pub stale_tag: &'a str,
+    /// Source name → creation defaults, for the sources that create what NetBox lacks.
+    pub creation: BTreeMap<String, CreateDefaults>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,9 +40,11 @@ pub struct FieldChange {
     pub to: Value,
 }
 
-/// One NetBox object to PATCH: `body` is the bulk-PATCH item, `changes` the human diff.
+/// One NetBox object to PATCH: `body` is the bulk-PATCH item, `changes` the human diff. `kind`
+/// is the object's kind, or for an interface its parent's.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Update {
+    pub kind: ObjectKind,
     pub object: String,
     pub id: u64,
     pub changes: Vec<FieldChange>,
@@ -56,10 +65,11 @@ pub struct Kept {
 pub struct Plan {
     pub devices: Vec<Update>,
     pub interfaces: Vec<Update>,
+    pub creates: Vec<Create>,
     pub kept: Vec<Kept>,
     /// Owned devices no source reported for longer than the stale time: tagged, never deleted.
     pub stale: Vec<String>,
-    /// Observed devices with no NetBox device (sources' identities).
+    /// Observed devices with no NetBox object that no source creates (sources' identities).
     pub not_in_netbox: Vec<String>,
     pub cabling: Vec<CablingFinding>,
     /// Cables LLDP proves, as `(interface id, interface id)`, when cable creation is on.
@@ -68,7 +78,10 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.devices.is_empty() && self.interfaces.is_empty() && self.cables.is_empty()
+        self.devices.is_empty()
+            && self.interfaces.is_empty()
+            && self.creates.is_empty()
+            && self.cables.is_empty()
     }
 }
 
@@ -80,11 +93,20 @@ pub fn plan(
     context: &PlanContext<'_>,
 ) -> Plan {
     let mut plan = Plan::default();
+    let creation = Creation {
+        defaults: &context.creation,
+        names: context.names,
+        now: context.now,
+    };
     for entry in merged {
         let Some(device) = entry.known.map(|i| &known[i]) else {
-            plan.not_in_netbox.push(entry.device.identity.clone());
+            match creation.new_object(entry) {
+                Some(create) => plan.creates.push(create),
+                None => plan.not_in_netbox.push(entry.device.identity.clone()),
+            }
             continue;
         };
+        plan.creates.extend(creation.new_interfaces(entry, device));
         let owner = &entry.sources[0];
         if let Some(update) = device_update(device, entry, owner, context, &mut plan.kept) {
             plan.devices.push(update);
@@ -103,7 +125,7 @@ pub fn plan(
                 |f| interface_value(interface, f),
                 &mut plan.kept,
             );
-            if let Some(update) = writer.finish(object, interface.id) {
+            if let Some(update) = writer.finish(device.kind, object, interface.id) {
                 plan.interfaces.push(update);
             }
         }
@@ -134,7 +156,7 @@ fn device_update(
     if refresh || tagged || writer.changed() {
         writer.record_seen(context.now);
     }
-    let mut update = writer.finish(device.name.clone(), device.id)?;
+    let mut update = writer.finish(device.kind, device.name.clone(), device.id)?;
     if tagged {
         update
             .body
@@ -167,6 +189,7 @@ fn stale(
             body.insert("id".into(), json!(device.id));
             body.insert("add_tags".into(), json!([{"slug": context.stale_tag}]));
             devices.push(Update {
+                kind: device.kind,
                 object: device.name.clone(),
                 id: device.id,
                 changes: vec![tag_change(context.stale_tag, false)],
@@ -329,7 +352,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The update, with the owner and the record when anything changed; `None` otherwise.
-    fn finish(mut self, object: String, id: u64) -> Option<Update> {
+    fn finish(mut self, kind: ObjectKind, object: String, id: u64) -> Option<Update> {
         let seen_changed = self.record.get("last_seen")
             != self
                 .current_fields
@@ -351,6 +374,7 @@ impl<'a> Writer<'a> {
         self.body
             .insert("custom_fields".into(), Value::Object(self.custom));
         Some(Update {
+            kind,
             object,
             id,
             changes: self.changes,

@@ -15,6 +15,7 @@ fn context(names: &CustomFieldNames) -> PlanContext<'_> {
         now: "2026-01-10T00:00:00Z".parse().unwrap(),
         stale_after: Duration::days(7),
         stale_tag: "hedgehog-stale",
+        creation: Default::default(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! One discovery run over a set of sources: observe, read NetBox, match and merge, compare the
 //! cabling, plan, and apply (or only report with a dry run).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -9,12 +9,14 @@ use serde::Serialize;
 
 use super::apply::{Applied, apply};
 use super::cabling::{CablingFinding, CablingState, compare};
+use super::kind::ObjectKind;
 use super::known::{self, KnownDevice};
+use super::matching::match_device;
 use super::merge::{Merged, merge};
 use super::observation::ObservedDevice;
 use super::plan::{Plan, PlanContext, plan};
 use super::source::Source;
-use crate::config::MappingConfig;
+use crate::config::{CreateDefaults, MappingConfig};
 use crate::netbox::{NetBoxClient, NetBoxError};
 
 #[derive(Debug, Clone)]
@@ -44,12 +46,12 @@ pub async fn run(
     options: &RunOptions,
 ) -> Result<RunReport, NetBoxError> {
     let (observed, ok, errors) = observe(sources).await;
-    let scopes: Vec<_> = ok.iter().map(|s| s.scope()).collect();
-    let known = if scopes.is_empty() {
-        Vec::new()
-    } else {
-        known::load(client, &scopes).await?
-    };
+    let creation: BTreeMap<String, CreateDefaults> = ok
+        .iter()
+        .filter_map(|s| Some((s.name().to_owned(), s.creation()?.clone())))
+        .collect();
+    let mut known = in_scope(client, &ok).await?;
+    known.extend(candidates(client, &observed, &known, &creation).await?);
     let merged = merge(observed, &known);
     let neighbours = known::load_named(client, &unknown_neighbours(&merged, &known)).await?;
     let everyone: Vec<KnownDevice> = known.iter().chain(&neighbours).cloned().collect();
@@ -60,6 +62,7 @@ pub async fn run(
         now: options.now,
         stale_after: options.stale_after,
         stale_tag: &mapping.tag_stale,
+        creation,
     };
     let mut plan = plan(&merged, findings, &known, &context);
     if options.create_cables {
@@ -77,6 +80,47 @@ pub async fn run(
         plan,
         applied,
     })
+}
+
+/// The devices and virtual machines in the sources' scopes.
+async fn in_scope(
+    client: &NetBoxClient,
+    sources: &[Arc<dyn Source>],
+) -> Result<Vec<KnownDevice>, NetBoxError> {
+    let devices: Vec<_> = sources.iter().map(|s| s.scope()).collect();
+    let machines: Vec<_> = sources.iter().filter_map(|s| s.vm_scope()).collect();
+    let mut known = known::load(client, ObjectKind::Device, &devices).await?;
+    known.extend(known::load(client, ObjectKind::VirtualMachine, &machines).await?);
+    Ok(known)
+}
+
+/// NetBox objects outside the scopes that observations of creating sources may be (by name
+/// or serial), so creation never makes a second object for one NetBox already holds.
+async fn candidates(
+    client: &NetBoxClient,
+    observed: &[ObservedDevice],
+    known: &[KnownDevice],
+    creation: &BTreeMap<String, CreateDefaults>,
+) -> Result<Vec<KnownDevice>, NetBoxError> {
+    let (mut names, mut serials) = (BTreeSet::new(), BTreeSet::new());
+    let unmatched = observed
+        .iter()
+        .filter(|o| creation.contains_key(&o.source) && match_device(o, known).is_none());
+    for seen in unmatched {
+        names.extend(seen.name.clone().filter(|n| !n.is_empty()));
+        serials.extend(seen.serial.clone().filter(|s| !s.is_empty()));
+    }
+    let mut found = known::load_by(client, ObjectKind::Device, "name", &names).await?;
+    found.extend(known::load_by(client, ObjectKind::Device, "serial", &serials).await?);
+    found.extend(known::load_by(client, ObjectKind::VirtualMachine, "name", &names).await?);
+    let mut fresh: Vec<KnownDevice> = Vec::new();
+    for candidate in found {
+        let same = |k: &KnownDevice| k.kind == candidate.kind && k.id == candidate.id;
+        if !known.iter().any(same) && !fresh.iter().any(same) {
+            fresh.push(candidate);
+        }
+    }
+    Ok(fresh)
 }
 
 /// Every source's observations in source order, the sources that succeeded, and the errors.

@@ -1,9 +1,10 @@
-//! The contract every discovery source implements: a name, the NetBox devices it answers for,
-//! and one observation of what it sees now.
+//! The contract every discovery source implements: a name, the NetBox objects it answers for,
+//! whether and how it creates what NetBox lacks, and one observation of what it sees now.
 
 use async_trait::async_trait;
 
 use super::observation::ObservedDevice;
+use crate::config::{CreateDefaults, CustomFieldNames};
 use crate::netbox::ListQuery;
 
 /// Why a source could not observe (the run then writes nothing for it and tags nothing stale).
@@ -20,12 +21,30 @@ pub trait Source: Send + Sync {
     fn name(&self) -> &str;
 
     /// The NetBox devices observations are matched against; only those the source owns among
-    /// them can be tagged stale.
+    /// them can be tagged stale. Observations matching none are also looked up by name and
+    /// serial across NetBox before anything is created.
     fn scope(&self) -> ListQuery;
+
+    /// The NetBox virtual machines observations are matched against; none when `None`.
+    fn vm_scope(&self) -> Option<ListQuery> {
+        None
+    }
+
+    /// Where the objects this source sees and NetBox lacks are created; `None` (the default)
+    /// creates nothing and only lists them as not in NetBox.
+    fn creation(&self) -> Option<&CreateDefaults> {
+        None
+    }
 
     /// Everything the source sees now. A failure must be an error, never an empty list: an
     /// empty list makes every owned device stale in time.
     async fn observe(&self) -> Result<Vec<ObservedDevice>, SourceError>;
+}
+
+/// The objects the source named `source` owns (its name in the owner custom field): the
+/// scope of a source that creates what it sees.
+pub fn owned_by(source: &str, names: &CustomFieldNames) -> ListQuery {
+    ListQuery::new().filter(format!("cf_{}", names.discovered_by), source)
 }
 
 /// Whether `selector` (`fabric` or `fabric:lab`) picks the source named `name`.

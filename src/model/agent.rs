@@ -1,16 +1,42 @@
 //! Agent (agent.githedgehog.com/v1beta1, read-only): the switch's health as its agent reports it.
-//! Only the fields used for health are typed; unknown fields are tolerated everywhere.
+//! Only the fields used for health and discovery are typed; unknown fields are tolerated
+//! everywhere.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The whole Agent object as read from the cluster (spec is the controller's business).
+/// The whole Agent object as read from the cluster (of its spec, only what names the ports).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
     #[serde(default)]
     pub metadata: AgentMeta,
     #[serde(default)]
+    pub spec: AgentSpec,
+    #[serde(default)]
     pub status: AgentStatus,
+}
+
+/// The parts of `spec` discovery reads: the switch's profile and breakouts, which name its
+/// ports as the NOS does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSpec {
+    #[serde(default)]
+    pub switch: AgentSwitch,
+    /// The switch's profile as the fabric hands it to the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch_profile: Option<super::SwitchProfileSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSwitch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub port_breakouts: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -322,41 +322,80 @@ impl NetBoxClient {
             .bytes()
             .await
             .map_err(|e| unreachable_error(&url, &e, true))?;
-        let path = url.path().to_owned();
-        if method != Method::GET {
-            tracing::info!(%method, path, status = status.as_u16(), request_id = request_id.as_deref().unwrap_or("-"), "NetBox write");
-        } else {
-            tracing::debug!(
-                path,
-                query = url.query().unwrap_or_default(),
-                status = status.as_u16(),
-                bytes = body.len(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "NetBox read"
-            );
-        }
+        log_reply(
+            &method,
+            &url,
+            status,
+            request_id.as_deref(),
+            body.len(),
+            started,
+        );
         if status.is_success() {
             return Ok(Reply { body });
         }
-        let (detail, field_errors) = parse_error_body(&body);
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(NetBoxError::Auth {
-                method: method.to_string(),
-                path,
-                status: status.as_u16(),
-                detail: detail.unwrap_or_default(),
-            });
-        }
-        Err(NetBoxError::Api(Box::new(ErrorResponse {
-            method: method.to_string(),
-            path,
-            status: status.as_u16(),
+        Err(error_reply(
+            &method,
+            url.path(),
+            status,
             request_id,
-            detail,
-            field_errors,
             retry_after,
-        })))
+            &body,
+        ))
     }
+}
+
+/// A write at INFO (with NetBox's request id), a read at DEBUG (with its size and time).
+fn log_reply(
+    method: &Method,
+    url: &Url,
+    status: StatusCode,
+    request_id: Option<&str>,
+    bytes: usize,
+    started: std::time::Instant,
+) {
+    let path = url.path();
+    if method != Method::GET {
+        tracing::info!(%method, path, status = status.as_u16(), request_id = request_id.unwrap_or("-"), "NetBox write");
+    } else {
+        tracing::debug!(
+            path,
+            query = url.query().unwrap_or_default(),
+            status = status.as_u16(),
+            bytes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "NetBox read"
+        );
+    }
+}
+
+/// The error of a reply NetBox refused: an authentication error for 401 and 403, else the
+/// reply's detail and field errors.
+fn error_reply(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    request_id: Option<String>,
+    retry_after: Option<u64>,
+    body: &[u8],
+) -> NetBoxError {
+    let (detail, field_errors) = parse_error_body(body);
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return NetBoxError::Auth {
+            method: method.to_string(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            detail: detail.unwrap_or_default(),
+        };
+    }
+    NetBoxError::Api(Box::new(ErrorResponse {
+        method: method.to_string(),
+        path: path.to_owned(),
+        status: status.as_u16(),
+        request_id,
+        detail,
+        field_errors,
+        retry_after,
+    }))
 }
 
 /// Whether a failed request may be sent again. GET, PUT and PATCH may always be repeated:

@@ -53,6 +53,9 @@ endpoints! {
     JOURNAL_ENTRIES = "extras/journal-entries/", "extras.journalentry";
     CLUSTER_TYPES = "virtualization/cluster-types/", "virtualization.clustertype";
     CLUSTERS = "virtualization/clusters/", "virtualization.cluster";
+    VIRTUAL_MACHINES = "virtualization/virtual-machines/", "virtualization.virtualmachine";
+    VM_INTERFACES = "virtualization/interfaces/", "virtualization.vminterface";
+    PLATFORMS = "dcim/platforms/", "dcim.platform";
     PERMISSIONS = "users/permissions/", "users.objectpermission";
 }
 

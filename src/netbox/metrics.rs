@@ -48,18 +48,16 @@ fn outcome(error: &NetBoxError) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_exporter_prometheus::PrometheusBuilder;
+    use crate::api::metrics::capture::{assert_lines, rendered_by};
 
     #[test]
     fn each_attempt_is_timed_and_failures_and_retries_are_counted_by_method() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
         let unreachable: Result<(), NetBoxError> = Err(NetBoxError::Unreachable {
             url: "http://netbox".into(),
             message: "refused".into(),
             sent: false,
         });
-        metrics::with_local_recorder(&recorder, || {
+        let text = rendered_by(|| {
             record_attempt(
                 &Method::GET,
                 Duration::from_millis(5),
@@ -68,13 +66,11 @@ mod tests {
             record_attempt(&Method::PATCH, Duration::from_millis(5), &unreachable);
             record_retry(&Method::PATCH);
         });
-        let text = handle.render();
-        for line in [
+        let expected = [
             r#"hhs_netbox_request_seconds_count{method="GET",outcome="ok"} 1"#,
             r#"hhs_netbox_request_errors_total{method="PATCH",outcome="unreachable"} 1"#,
             r#"hhs_netbox_retries_total{method="PATCH"} 1"#,
-        ] {
-            assert!(text.contains(line), "missing {line} in:\n{text}");
-        }
+        ];
+        assert_lines(&text, &expected);
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use secrecy::ExposeSecret;
+use tokio_util::task::TaskTracker;
 
 use super::{FabricJobHandler, FabricPublisher, RecentPublishes};
 use crate::allocation::AllocatorLease;
@@ -16,7 +17,7 @@ use crate::model::ObjectKey;
 use crate::netbox::NetBoxClient;
 use crate::netbox::incremental::SnapshotCache;
 use crate::reconcile::netbox_io::{NetBoxDesired, NetBoxStatusWriter};
-use crate::reconcile::object_view::{ObjectView, view_of};
+use crate::reconcile::object_view::{ObjectReadError, ObjectView, view_of};
 use crate::reconcile::scheduler::{Cadence, FabricRunner, Scheduler};
 use crate::reconcile::{DesiredSource, FabricReport, ReconcileOptions, Reconciler, StatusWriter};
 use crate::state::{MemoryState, RedisState, SharedState};
@@ -46,6 +47,10 @@ pub struct FabricServices {
     pub recent: Arc<RecentPublishes>,
     /// Each fabric's NetBox snapshot kept between publishes.
     kept: Arc<SnapshotCache>,
+    /// The NetBox client the fabrics read and write through.
+    client: NetBoxClient,
+    /// The rounds of publishes the job handlers start, waited for at shutdown.
+    rounds: TaskTracker,
 }
 
 /// The connection pool of the configured Redis (`redis_url`), when there is one.
@@ -105,18 +110,29 @@ impl FabricServices {
                 kept: kept.clone(),
             }),
             writer: Arc::new(NetBoxStatusWriter {
-                client,
+                client: client.clone(),
                 kept: kept.clone(),
             }),
             fabrics,
             redis,
             kept,
+            client,
+            rounds: TaskTracker::new(),
         })
     }
 
-    /// Waits for what the fabrics' targets still run on their own (batched publishes, lock
-    /// releases); called once the workers and the scheduler stopped.
+    /// The NetBox client the fabrics' publishes, reconciles and write-backs use: its
+    /// [`NetBoxClient::requests_sent`] is what they cost NetBox.
+    pub fn netbox(&self) -> &NetBoxClient {
+        &self.client
+    }
+
+    /// Waits for the rounds of publishes still running, then for what the fabrics' targets
+    /// still run on their own (batched publishes, lock releases); called once the workers and
+    /// the scheduler stopped.
     pub async fn shutdown(&self) {
+        self.rounds.close();
+        self.rounds.wait().await;
         for parts in &self.fabrics {
             parts.target.shutdown().await;
         }
@@ -137,21 +153,26 @@ impl FabricServices {
                 .collect(),
         )
         .with_recent(self.recent.clone())
+        .with_rounds_owned_by(self.rounds.clone())
     }
 
-    /// The reconcile scheduler, with a Redis lease when replicas share a Redis.
-    pub fn scheduler(self: &Arc<Self>, settings: &Settings) -> Scheduler {
-        let lease: Arc<dyn LeaseStore> = match &self.redis {
+    /// The leases replicas share: in Redis when there is one, else this process's.
+    pub fn lease_store(&self, settings: &Settings) -> Arc<dyn LeaseStore> {
+        match &self.redis {
             Some(pool) => Arc::new(RedisLease::new(
                 pool.clone(),
                 settings.queue.key_prefix.clone(),
             )),
             None => Arc::new(LocalLease::default()),
-        };
+        }
+    }
+
+    /// The reconcile scheduler, with a Redis lease when replicas share a Redis.
+    pub fn scheduler(self: &Arc<Self>, settings: &Settings) -> Scheduler {
         Scheduler::new(
             self.fabrics.iter().map(|p| p.fabric.clone()).collect(),
             self.clone(),
-            lease,
+            self.lease_store(settings),
             self.shared.clone(),
             Cadence::from_settings(&settings.reconcile),
         )
@@ -207,15 +228,22 @@ impl FabricRunner for FabricServices {
         }
     }
 
-    async fn object(&self, fabric: &FabricConfig, key: &ObjectKey) -> Result<ObjectView, String> {
+    async fn object(
+        &self,
+        fabric: &FabricConfig,
+        key: &ObjectKey,
+    ) -> Result<ObjectView, ObjectReadError> {
         let parts = self
             .fabrics
             .iter()
             .find(|p| p.fabric.name == fabric.name)
-            .ok_or("the fabric has no target")?;
+            .ok_or(ObjectReadError::NoTarget)?;
         let (desired, actual) = tokio::join!(self.source.desired(fabric), parts.target.actual());
-        let desired = desired.map_err(|e| e.to_string())?;
-        let actual = actual.map_err(|e| format!("cannot read the {}: {e}", parts.target.kind()))?;
+        let desired = desired?;
+        let actual = actual.map_err(|source| ObjectReadError::Actual {
+            target: parts.target.kind(),
+            source,
+        })?;
         Ok(view_of(&desired, &actual, key))
     }
 }

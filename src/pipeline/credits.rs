@@ -130,15 +130,21 @@ impl History {
     }
 }
 
-/// One journal entry per NetBox object whose rendered objects changed in the target, naming
-/// for each the NetBox changes credited with it (`found` when none was).
+/// Most objects the fabric's record names in one entry about uncredited changes.
+const MAX_NAMED_ON_RECORD: usize = 50;
+
+/// One journal entry per NetBox object whose rendered objects a credited NetBox change
+/// changed in the target, naming those changes; and the text for the fabric's record, naming
+/// the changed objects no recorded change is credited with (`found`). Such changes are
+/// fabric-wide (a cluster behind NetBox, a first publish into an empty one): one entry on the
+/// fabric's record says so, instead of one on every NetBox object it touched.
 pub(crate) fn change_journal(
     report: &PublishReport,
     sources: &SourceMap,
     mode: FabricMode,
     credits: &[Credit],
     found: &str,
-) -> Vec<JournalEntry> {
+) -> (Vec<JournalEntry>, Option<String>) {
     let verb = match mode {
         FabricMode::Apply => "Applied",
         FabricMode::Commit => "Committed",
@@ -149,9 +155,17 @@ pub(crate) fn change_journal(
         .map(|c| format!(" in commit {c}"))
         .unwrap_or_default();
     let mut by_object: BTreeMap<&SourceRef, Vec<String>> = BTreeMap::new();
+    let mut uncredited = Vec::new();
     let changes = [("created", &report.created), ("updated", &report.updated)];
     for (what, keys) in changes {
         for key in keys {
+            if !credits
+                .iter()
+                .any(|c| &c.key == key && !c.changes.is_empty())
+            {
+                uncredited.push(format!("{key} ({what})"));
+                continue;
+            }
             let by = describe_credit(credits, key, found);
             for source in sources.get(key).into_iter().flatten() {
                 by_object
@@ -161,7 +175,7 @@ pub(crate) fn change_journal(
             }
         }
     }
-    by_object
+    let entries = by_object
         .into_iter()
         .map(|(source, changes)| JournalEntry {
             assigned_object_type: source.object_type.clone(),
@@ -169,7 +183,17 @@ pub(crate) fn change_journal(
             kind: JournalKind::Success,
             comments: format!("{verb} {}{commit}", changes.join(", ")),
         })
-        .collect()
+        .collect();
+    let on_record = (!uncredited.is_empty()).then(|| {
+        let count = uncredited.len();
+        let named = uncredited[..count.min(MAX_NAMED_ON_RECORD)].join(", ");
+        let more = match count.saturating_sub(MAX_NAMED_ON_RECORD) {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        format!("{verb} {count} objects{commit}, {found}: {named}{more}")
+    });
+    (entries, on_record)
 }
 
 /// Objects a publish removed from the target, journalled on the NetBox objects they were

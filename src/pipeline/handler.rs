@@ -10,7 +10,7 @@ use super::recent::RecentPublishes;
 use super::rounds::FabricRounds;
 use crate::netbox::incremental::ObjectChange;
 use crate::queue::{Job, JobError, JobHandler};
-use crate::targets::Cause;
+use crate::targets::{Cause, info_publish_counts};
 
 /// A fabric's failed publish, as its job's error.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,18 @@ impl FabricJobHandler {
             .map(|p| (p.fabric.name.clone(), FabricRounds::new(p, recent.clone())))
             .collect();
         Self { fabrics }
+    }
+
+    /// Runs the rounds of publishes as tasks of `tasks`, which shutdown waits for; before any
+    /// job runs.
+    pub fn with_rounds_owned_by(mut self, tasks: tokio_util::task::TaskTracker) -> Self {
+        for rounds in self.fabrics.values_mut() {
+            match Arc::get_mut(rounds) {
+                Some(rounds) => rounds.set_tasks(tasks.clone()),
+                None => tracing::warn!("a fabric's publishes already run; not owned by shutdown"),
+            }
+        }
+        self
     }
 
     /// Keeps the publishes in `recent` (the one the web UI shows); before any job runs.
@@ -137,16 +149,12 @@ impl FabricPublisher {
                     recent.record(fabric, self.target.kind(), &outcome.cause, report);
                 }
                 match &outcome.report {
-                    Some(report) => tracing::info!(
+                    Some(report) => info_publish_counts!(
+                        report,
+                        "published",
                         fabric,
-                        created = report.created.len(),
-                        updated = report.updated.len(),
-                        deleted = report.deleted.len(),
-                        unchanged = report.unchanged,
-                        failures = report.failures.len(),
                         commit = report.commit.as_deref().unwrap_or("-"),
-                        netbox_updates = outcome.netbox_updates,
-                        "published"
+                        netbox_updates = outcome.netbox_updates
                     ),
                     None => tracing::warn!(
                         fabric,

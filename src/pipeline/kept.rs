@@ -47,8 +47,13 @@ impl FabricPublisher {
         Ok((desired, Reading { version, basis }))
     }
 
-    /// Keeps the publish's snapshot, unconfirmed until [`FabricPublisher::confirm_snapshot`].
+    /// Keeps the publish's snapshot, unconfirmed until [`FabricPublisher::confirm_snapshot`];
+    /// a fabric configured with `keep_snapshot = false` keeps none, so each publish reads it
+    /// in full.
     pub(super) fn keep_snapshot(&self, desired: &Desired, reading: &Reading) {
+        if !self.fabric.keep_snapshot {
+            return;
+        }
         let (Some(kept), Some(generation), Some(_)) = (
             self.source.kept(),
             reading.basis.generation,

@@ -185,3 +185,23 @@ async fn a_device_edit_is_published_from_the_kept_snapshot_without_reading_netbo
         Some("edited")
     );
 }
+
+#[tokio::test]
+async fn a_fabric_configured_not_to_keep_its_snapshot_reads_every_publish_in_full() {
+    let shared = Arc::new(MemoryState::default());
+    let source = Arc::new(KeepingSource {
+        kept: SnapshotCache::default(),
+        rival: None,
+    });
+    let mut publisher = publisher(source.clone(), shared.clone());
+    publisher.fabric.keep_snapshot = false;
+    let cause = crate::targets::Cause::default();
+    for version in [1, 2] {
+        publisher.publish(&cause, &[]).await.unwrap();
+        assert_eq!(shared.snapshot_version("docs").await.unwrap(), version);
+        assert!(
+            source.kept.checkout("docs", Some(version)).is_err(),
+            "nothing kept at version {version}"
+        );
+    }
+}

@@ -38,14 +38,12 @@ pub fn record_push(fabric: &str, ok: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::metrics::capture::{assert_lines, rendered_by};
     use crate::model::{Kind, ObjectKey};
     use crate::targets::ObjectFailure;
-    use metrics_exporter_prometheus::PrometheusBuilder;
 
     #[test]
     fn a_partly_refused_apply_counts_as_partial_with_its_objects() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
         let key = ObjectKey {
             kind: Kind::Switch,
             name: "leaf-01".into(),
@@ -58,18 +56,16 @@ mod tests {
             }],
             ..PublishReport::default()
         };
-        metrics::with_local_recorder(&recorder, || {
+        let text = rendered_by(|| {
             record_publish("lab", &Ok(report));
             record_push("lab", false);
         });
-        let text = handle.render();
-        for line in [
+        let expected = [
             r#"hhs_publishes_total{fabric="lab",outcome="partial"} 1"#,
             r#"hhs_published_objects_total{fabric="lab",change="created"} 1"#,
             r#"hhs_published_objects_total{fabric="lab",change="refused"} 1"#,
             r#"hhs_git_pushes_total{fabric="lab",outcome="failed"} 1"#,
-        ] {
-            assert!(text.contains(line), "missing {line} in:\n{text}");
-        }
+        ];
+        assert_lines(&text, &expected);
     }
 }

@@ -121,13 +121,9 @@ impl FabricPublisher {
         writeback.journal.extend(unmapped.journal);
         let found = found_by(&cause.reason);
         let (mode, target) = (self.fabric.mode, self.target.kind());
-        writeback.journal.extend(change_journal(
-            &report,
-            &desired.sources,
-            mode,
-            &cause.credits,
-            &found,
-        ));
+        let (changed, unexplained) =
+            change_journal(&report, &desired.sources, mode, &cause.credits, &found);
+        writeback.journal.extend(changed);
         let (pruned, gone) = prune_journal(
             &report,
             &history.sources,
@@ -150,7 +146,8 @@ impl FabricPublisher {
             .await;
         self.write(&writeback).await?;
         self.confirm_snapshot(&reading).await?;
-        self.journal_prune(gone).await;
+        self.journal_on_record(unexplained).await;
+        self.journal_on_record(gone).await;
         self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
             .await;
         Ok(PublishOutcome {
@@ -232,11 +229,12 @@ impl FabricPublisher {
         }
     }
 
-    /// Pruned objects whose NetBox objects are all gone are journalled on the fabric's record.
-    async fn journal_prune(&self, comment: Option<String>) {
+    /// What no NetBox object stands for (changes no recorded change is credited with, pruned
+    /// objects whose NetBox objects are all gone) is journalled on the fabric's record.
+    async fn journal_on_record(&self, comment: Option<String>) {
         let Some(comment) = comment else { return };
         if let Err(error) = self.writer.journal_fabric(&self.fabric, &comment).await {
-            tracing::warn!(fabric = %self.fabric.name, %error, "journalling a prune failed");
+            tracing::warn!(fabric = %self.fabric.name, %error, "journalling on the fabric's record failed");
         }
     }
 

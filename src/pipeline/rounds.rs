@@ -4,7 +4,9 @@
 //! The first job of a round opens it and starts a task that waits `publish_debounce_ms`, then
 //! for the fabric's previous publish to end; every job of the fabric arriving meanwhile joins
 //! the round. The round then publishes once and hands the outcome to each of its jobs, whose
-//! workers acknowledge, retry or dead-letter them on their own. Attribution needs nothing from
+//! workers acknowledge, retry or dead-letter them on their own. A job waiting in a round lets
+//! its worker claim the next job ([`crate::queue::waiting_for_others`]), so a round is not
+//! bounded by the number of workers. Attribution needs nothing from
 //! the round: each job's change is recorded before it joins, and the publish credits every
 //! object with the recorded changes of the NetBox objects it is rendered from.
 
@@ -12,6 +14,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, oneshot};
+use tokio_util::task::TaskTracker;
 
 use super::publisher::FabricPublisher;
 use super::recent::RecentPublishes;
@@ -43,6 +46,9 @@ pub(crate) struct FabricRounds {
     open: StdMutex<Option<Vec<Member>>>,
     /// Held while a round publishes: one publish per fabric at a time.
     publishing: Mutex<()>,
+    /// The rounds' tasks: a round outlives the jobs waiting in it (a worker hands its job back
+    /// when the shutdown grace ends), so its owner waits for it.
+    tasks: TaskTracker,
 }
 
 impl FabricRounds {
@@ -54,7 +60,12 @@ impl FabricRounds {
             debounce,
             open: StdMutex::new(None),
             publishing: Mutex::new(()),
+            tasks: TaskTracker::new(),
         })
+    }
+
+    pub fn set_tasks(&mut self, tasks: TaskTracker) {
+        self.tasks = tasks;
     }
 
     pub fn set_recent(&mut self, recent: Arc<RecentPublishes>) {
@@ -85,8 +96,10 @@ impl FabricRounds {
             round.len() == 1
         };
         if opens_round {
-            tokio::spawn(self.clone().run_round());
+            self.tasks.spawn(self.clone().run_round());
         }
+        // The worker may claim the next job meanwhile, which can then join this round.
+        crate::queue::waiting_for_others();
         outcome.await.unwrap_or_else(|_| {
             let fabric = self.publisher.fabric.name.clone();
             Err(JobError::retryable(RoundAbandoned(fabric)))

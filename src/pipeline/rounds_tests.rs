@@ -125,6 +125,36 @@ async fn jobs_waiting_together_are_published_by_one_read_and_render() {
     );
 }
 
+/// A round outlives a job that stopped waiting for it (a worker hands its job back when the
+/// shutdown grace ends): the round's owner waits until it has published.
+#[tokio::test(start_paused = true)]
+async fn a_round_whose_job_stopped_waiting_is_waited_for_by_its_owner() {
+    let tasks = tokio_util::task::TaskTracker::new();
+    let target = Arc::new(MemoryTarget::new(vec![]));
+    let publisher = FabricPublisher {
+        fabric: fabric(200),
+        source: Arc::new(CountingSource::default()),
+        target: target.clone(),
+        writer: Arc::new(RecordingWriter::default()),
+        shared: Arc::new(crate::state::MemoryState::default()),
+    };
+    let handler = FabricJobHandler::new(vec![publisher]).with_rounds_owned_by(tasks.clone());
+    let job = held(new_job(1, "alice"), 1);
+    let gave_up = tokio::time::timeout(Duration::from_millis(50), handler.handle(&job)).await;
+    assert!(
+        gave_up.is_err(),
+        "the job stopped waiting during the debounce"
+    );
+    assert_eq!(*target.publishes.lock().unwrap(), 0);
+    tasks.close();
+    tasks.wait().await;
+    assert_eq!(
+        *target.publishes.lock().unwrap(),
+        1,
+        "the round published before its owner's wait returned"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn jobs_arriving_while_a_round_publishes_form_the_next_round() {
     let s = setup(200, MemoryTarget::new(vec![]));
@@ -195,7 +225,12 @@ async fn a_round_credits_each_switch_with_its_own_jobs_change() {
 
 /// The real embedded queue and workers around the handler: each job of a round is
 /// acknowledged (or dead-lettered) on its own.
-async fn run_through_queue(s: &Setup, jobs: usize, max_attempts: u32) -> crate::queue::QueueStats {
+async fn run_through_queue(
+    s: &Setup,
+    jobs: usize,
+    workers: usize,
+    max_attempts: u32,
+) -> crate::queue::QueueStats {
     let dir = tempfile::tempdir().unwrap();
     let queue: Arc<dyn JobQueue> = Arc::new(
         crate::queue::embedded::EmbeddedQueue::open(
@@ -209,7 +244,7 @@ async fn run_through_queue(s: &Setup, jobs: usize, max_attempts: u32) -> crate::
     let news = (1..=jobs as i64).map(|d| new_job(d, "alice")).collect();
     queue.enqueue_batch(news).await.unwrap();
     let config = WorkerConfig {
-        workers: jobs,
+        workers,
         max_attempts,
         backoff_initial_ms: 60_000,
         backoff_max_ms: 60_000,
@@ -232,20 +267,23 @@ async fn run_through_queue(s: &Setup, jobs: usize, max_attempts: u32) -> crate::
     stats
 }
 
+/// Also with fewer workers than jobs: a job waiting in a round frees its worker for the next.
 #[tokio::test]
 async fn each_job_of_a_round_is_acknowledged_by_the_queue() {
-    let s = setup(500, MemoryTarget::new(vec![]));
-    let stats = run_through_queue(&s, 4, 3).await;
-    assert_eq!(
-        stats,
-        crate::queue::QueueStats::default(),
-        "every job acknowledged"
-    );
-    assert_eq!(
-        s.source.0.load(Ordering::SeqCst),
-        1,
-        "one NetBox read for four jobs"
-    );
+    for (jobs, workers) in [(4, 4), (12, 2)] {
+        let s = setup(500, MemoryTarget::new(vec![]));
+        let stats = run_through_queue(&s, jobs, workers, 3).await;
+        assert_eq!(
+            stats,
+            crate::queue::QueueStats::default(),
+            "every job acknowledged"
+        );
+        assert_eq!(
+            s.source.0.load(Ordering::SeqCst),
+            1,
+            "one NetBox read for {jobs} jobs and {workers} workers"
+        );
+    }
 }
 
 #[tokio::test]
@@ -253,14 +291,14 @@ async fn each_job_of_a_failed_round_is_retried_or_dead_lettered_on_its_own() {
     let mut target = MemoryTarget::new(vec![]);
     target.reachable = false;
     let s = setup(500, target);
-    let retried = run_through_queue(&s, 3, 3).await;
+    let retried = run_through_queue(&s, 3, 3, 3).await;
     assert_eq!((retried.retrying, retried.dead), (3, 0), "{retried:?}");
     let s = {
         let mut target = MemoryTarget::new(vec![]);
         target.reachable = false;
         setup(500, target)
     };
-    let dead = run_through_queue(&s, 3, 1).await;
+    let dead = run_through_queue(&s, 3, 3, 1).await;
     assert_eq!((dead.retrying, dead.dead), (0, 3), "{dead:?}");
     assert_eq!(s.source.0.load(Ordering::SeqCst), 1);
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::config::FabricConfig;
+use crate::model::ObjectKey;
 use crate::netbox::FabricSnapshot;
 use crate::netbox::writeback::JournalKind;
 use crate::queue::job::NewJob;
@@ -97,16 +98,57 @@ async fn a_change_is_published_and_reported_on_its_netbox_objects() {
         "{}",
         entry.comments
     );
-    let other = plans[0]
-        .journal
-        .iter()
-        .find(|j| j.comments.contains("Switch/spine-01 (created;"))
-        .expect("every applied object is journalled");
+    // What no recorded change explains is one entry on the fabric's record, not one per object.
     assert!(
-        other.comments.contains("no NetBox change was recorded"),
-        "{}",
-        other.comments
+        !plans[0]
+            .journal
+            .iter()
+            .any(|j| j.comments.contains("Switch/spine-01")),
+        "an uncredited object gets no entry of its own: {:?}",
+        plans[0].journal
     );
+    let on_record = s.writer.2.lock().unwrap().clone();
+    assert_eq!(on_record.len(), 1, "{on_record:?}");
+    assert!(
+        on_record[0].contains("Switch/spine-01 (created)")
+            && on_record[0].contains("no NetBox change was recorded"),
+        "{}",
+        on_record[0]
+    );
+}
+
+/// A publish into a cluster far behind NetBox names at most a bounded number of objects on the
+/// fabric's record, with a count of the rest.
+#[test]
+fn uncredited_changes_are_counted_on_the_fabrics_record_with_a_bounded_list() {
+    let report = crate::targets::PublishReport {
+        created: (0..120)
+            .map(|i| ObjectKey {
+                kind: crate::model::Kind::Switch,
+                name: format!("leaf-{i:03}"),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let (entries, on_record) = super::credits::change_journal(
+        &report,
+        &crate::reconcile::SourceMap::default(),
+        crate::config::FabricMode::Apply,
+        &[],
+        "no NetBox change was recorded for it (reconcile)",
+    );
+    assert!(entries.is_empty(), "{entries:?}");
+    let on_record = on_record.expect("an entry on the fabric's record");
+    assert!(
+        on_record.starts_with("Applied 120 objects, no NetBox change"),
+        "{on_record}"
+    );
+    assert!(
+        on_record.contains("Switch/leaf-049 (created)"),
+        "{on_record}"
+    );
+    assert!(!on_record.contains("leaf-050"), "{on_record}");
+    assert!(on_record.ends_with("and 70 more"), "{on_record}");
 }
 
 /// The web UI's journal: what a job's publish changed and whose change it was.
@@ -316,7 +358,7 @@ async fn a_failed_write_back_is_retried_and_the_change_still_journalled() {
         written[0]
             .journal
             .iter()
-            .any(|j| j.comments.contains("Switch/spine-01 (created;")),
+            .any(|j| j.comments.contains("Switch/leaf-02 (created;")),
         "the change is journalled"
     );
 }

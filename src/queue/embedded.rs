@@ -876,16 +876,9 @@ mod tests {
 
     fn job(object_id: i64, padding: usize) -> NewJob {
         NewJob {
-            key: format!("dcim.device:{object_id}"),
-            object_type: "dcim.device".into(),
-            object_id,
-            event: "updated".into(),
-            request_id: None,
-            user: None,
-            timestamp: format!("t{object_id}"),
             data: serde_json::json!({"id": object_id, "pad": "x".repeat(padding)}).into(),
-            fabric: None,
             dedupe_key: format!("d{object_id}-{padding}"),
+            ..NewJob::device_update(object_id)
         }
     }
 

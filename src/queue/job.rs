@@ -100,6 +100,25 @@ job_of_netbox_change! {
     }
 }
 
+#[cfg(test)]
+impl NewJob {
+    /// For tests: an update of NetBox device `object_id`, of no fabric.
+    pub(crate) fn device_update(object_id: i64) -> Self {
+        NewJob {
+            key: format!("dcim.device:{object_id}"),
+            object_type: "dcim.device".into(),
+            object_id,
+            event: "updated".into(),
+            request_id: None,
+            user: None,
+            timestamp: format!("t{object_id}"),
+            data: serde_json::json!({"id": object_id}).into(),
+            fabric: None,
+            dedupe_key: format!("d{object_id}"),
+        }
+    }
+}
+
 job_of_netbox_change! {
     /// A job as a worker sees it.
     pub struct Job {

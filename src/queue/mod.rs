@@ -18,4 +18,4 @@ pub use batcher::Enqueuer;
 pub use handler::{JobError, JobHandler, LoggingHandler};
 pub use job::{Job, JobState, JobSummary, NewJob};
 pub(crate) use open::open_queue;
-pub use worker::WorkerPool;
+pub use worker::{WorkerPool, waiting_for_others};

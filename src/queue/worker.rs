@@ -1,11 +1,17 @@
 //! Workers: claim a job, run the handler while heartbeating, then ack, retry with backoff, or
-//! dead-letter it. On shutdown a worker stops claiming, lets its job finish within the grace
-//! period, and otherwise hands it back to the queue.
+//! dead-letter it. On shutdown a worker stops claiming, lets its jobs finish within the grace
+//! period, and otherwise hands them back to the queue.
+//!
+//! A handler whose job waits for work shared with other jobs (a fabric's round of publishes)
+//! says so with [`waiting_for_others`]: its worker then claims the next job while that one
+//! waits, so the shared work gathers every job that arrives meanwhile instead of at most one
+//! per worker. At most [`MAX_WAITING`] jobs of a pool wait so at once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -17,6 +23,19 @@ use crate::config::QueueSettings;
 
 /// How long one claim call waits for a job before checking for shutdown again.
 const CLAIM_WAIT: Duration = Duration::from_millis(500);
+/// Most jobs of a pool that wait for others' shared work while their workers claim more.
+pub const MAX_WAITING: usize = 1024;
+
+tokio::task_local! {
+    /// Told when the running job waits for work shared with other jobs.
+    static WAITING: Arc<Notify>;
+}
+
+/// The running job now waits for work other jobs share (see the module's documentation): its
+/// worker may claim the next job meanwhile. Outside a worker this does nothing.
+pub fn waiting_for_others() {
+    let _ = WAITING.try_with(|waiting| waiting.notify_one());
+}
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -54,6 +73,8 @@ struct Worker {
     consumer: String,
     /// Cancelled when the grace period after shutdown is over: unfinished jobs are handed back.
     hard_stop: CancellationToken,
+    /// The pool's places for jobs waiting for others' work (see [`waiting_for_others`]).
+    waiting: Arc<Semaphore>,
 }
 
 impl WorkerPool {
@@ -66,6 +87,7 @@ impl WorkerPool {
     ) -> Self {
         let process = uuid::Uuid::new_v4().simple().to_string();
         let hard_stop = CancellationToken::new();
+        let waiting = Arc::new(Semaphore::new(MAX_WAITING));
         let grace_timer = {
             let (shutdown, hard_stop, grace) =
                 (shutdown.clone(), hard_stop.clone(), config.shutdown_grace);
@@ -83,8 +105,9 @@ impl WorkerPool {
                     config: config.clone(),
                     consumer: format!("{}-{i}", &process[..12]),
                     hard_stop: hard_stop.clone(),
+                    waiting: waiting.clone(),
                 };
-                tokio::spawn(worker.run(shutdown.clone()))
+                tokio::spawn(Arc::new(worker).run(shutdown.clone()))
             })
             .collect();
         Self { tasks, grace_timer }
@@ -101,10 +124,11 @@ impl WorkerPool {
 }
 
 impl Worker {
-    async fn run(self, shutdown: CancellationToken) {
+    async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut waiting = JoinSet::new();
         while !shutdown.is_cancelled() {
             match self.queue.claim(&self.consumer, CLAIM_WAIT).await {
-                Ok(Some(lease)) => self.process(lease).await,
+                Ok(Some(lease)) => self.clone().start(lease, &mut waiting).await,
                 Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(consumer = %self.consumer, %error, "cannot claim a job");
@@ -113,6 +137,34 @@ impl Worker {
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
                 }
+            }
+            while waiting.try_join_next().is_some() {}
+        }
+        while waiting.join_next().await.is_some() {}
+    }
+
+    /// Processes the job until it is done, or until it waits for others' work and the pool
+    /// has a place for it: it then goes on in `waiting` and the worker claims the next job.
+    async fn start(self: Arc<Self>, lease: Lease, waiting: &mut JoinSet<()>) {
+        let told = Arc::new(Notify::new());
+        let worker = self.clone();
+        let mut job =
+            tokio::spawn(WAITING.scope(told.clone(), async move { worker.process(lease).await }));
+        loop {
+            let waits = tokio::select! {
+                _ = &mut job => false,
+                _ = told.notified() => true,
+            };
+            if !waits {
+                return;
+            }
+            // Without a place the job keeps its worker until it is done.
+            if let Ok(place) = self.waiting.clone().try_acquire_owned() {
+                waiting.spawn(async move {
+                    let _ = job.await;
+                    drop(place);
+                });
+                return;
             }
         }
     }
@@ -202,4 +254,73 @@ impl Worker {
 /// The job's fabric as a metric label; `-` when intake could not tell (the handler decides).
 fn fabric_label(job: &super::Job) -> String {
     job.fabric.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    use super::*;
+    use crate::api::metrics::capture::assert_lines;
+    use crate::queue::embedded::EmbeddedQueue;
+    use crate::queue::{Job, NewJob};
+
+    /// Does fabric `lab`'s jobs, fails `east`'s for now and `west`'s for good.
+    struct ByFabric;
+
+    #[async_trait]
+    impl JobHandler for ByFabric {
+        async fn handle(&self, job: &Job) -> Result<(), JobError> {
+            match job.fabric.as_deref() {
+                Some("east") => Err(JobError::retryable("the cluster is unreachable")),
+                Some("west") => Err(JobError::permanent("the event cannot be read")),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    fn job(object_id: i64, fabric: &str) -> NewJob {
+        NewJob {
+            fabric: Some(fabric.into()),
+            ..NewJob::device_update(object_id)
+        }
+    }
+
+    #[tokio::test]
+    async fn done_retried_and_dead_lettered_jobs_are_counted_per_fabric() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let exposition = recorder.handle();
+        let _recording = metrics::set_default_local_recorder(&recorder);
+        let dir = tempfile::tempdir().unwrap();
+        let second = Duration::from_secs(1);
+        let queue: Arc<dyn JobQueue> =
+            Arc::new(EmbeddedQueue::open(dir.path(), second, second, 10).unwrap());
+        let jobs = vec![job(1, "lab"), job(2, "east"), job(3, "west")];
+        queue.enqueue_batch(jobs).await.unwrap();
+        let worker = Worker {
+            queue: queue.clone(),
+            handler: Arc::new(ByFabric),
+            config: WorkerConfig::from(&QueueSettings::default()),
+            consumer: "c".into(),
+            hard_stop: CancellationToken::new(),
+            waiting: Arc::new(Semaphore::new(1)),
+        };
+        for _ in 0..3 {
+            let lease = queue
+                .claim("c", Duration::ZERO)
+                .await
+                .unwrap()
+                .expect("a job");
+            worker.process(lease).await;
+        }
+        let expected = [
+            r#"hhs_jobs_done_total{fabric="lab"} 1"#,
+            r#"hhs_jobs_retried_total{fabric="east"} 1"#,
+            r#"hhs_jobs_dead_lettered_total{fabric="west"} 1"#,
+            r#"hhs_job_processing_seconds_count{fabric="lab",outcome="done"} 1"#,
+            r#"hhs_job_processing_seconds_count{fabric="east",outcome="failed"} 1"#,
+        ];
+        assert_lines(&exposition.render(), &expected);
+    }
 }

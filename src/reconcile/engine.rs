@@ -252,6 +252,18 @@ impl FabricReport {
     pub fn count(&self, state: ObjectState) -> usize {
         self.objects.iter().filter(|o| o.state == state).count()
     }
+
+    /// Whether the pass's self-heal applied or pruned `key`: its state is what the pass found
+    /// before the heal repaired it.
+    pub fn healed(&self, key: &ObjectKey) -> bool {
+        self.healed.as_ref().is_some_and(|h| {
+            h.created
+                .iter()
+                .chain(&h.updated)
+                .chain(&h.deleted)
+                .any(|k| k == key)
+        })
+    }
 }
 
 pub struct Reconciler<'a> {

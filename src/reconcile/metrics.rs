@@ -107,9 +107,9 @@ fn label(value: impl serde::Serialize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::metrics::capture::{assert_lines, rendered_by};
     use crate::model::{Kind, ObjectKey};
     use crate::reconcile::compare::ObjectReport;
-    use metrics_exporter_prometheus::PrometheusBuilder;
 
     fn object(state: ObjectState) -> ObjectReport {
         ObjectReport {
@@ -125,19 +125,7 @@ mod tests {
 
     #[test]
     fn a_pass_sets_one_hot_status_and_counts_objects_by_state() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        let mut report = FabricReport::new("lab", "apply", false);
-        report.sync = SyncStatus::OutOfSync;
-        report.health = Health::Healthy;
-        report.objects = vec![
-            object(ObjectState::InSync),
-            object(ObjectState::InSync),
-            object(ObjectState::Drifted),
-        ];
-        metrics::with_local_recorder(&recorder, || record(&report));
-        let text = handle.render();
-        for line in [
+        let expected = [
             r#"hhs_fabric_sync_status{fabric="lab",status="OutOfSync"} 1"#,
             r#"hhs_fabric_sync_status{fabric="lab",status="Synced"} 0"#,
             r#"hhs_fabric_health{fabric="lab",health="Healthy"} 1"#,
@@ -147,31 +135,33 @@ mod tests {
             r#"hhs_reconcile_runs_total{fabric="lab",sync="OutOfSync"} 1"#,
             r#"hhs_fabric_status{fabric="lab",status="drifted"} 1"#,
             r#"hhs_fabric_status{fabric="lab",status="synced"} 0"#,
-        ] {
-            assert!(text.contains(line), "missing {line} in:\n{text}");
-        }
+        ];
+        let mut report = FabricReport::new("lab", "apply", false);
+        report.sync = SyncStatus::OutOfSync;
+        report.health = Health::Healthy;
+        report.objects = vec![
+            object(ObjectState::InSync),
+            object(ObjectState::InSync),
+            object(ObjectState::Drifted),
+        ];
+        let text = rendered_by(|| record(&report));
+        assert_lines(&text, &expected);
     }
 
     #[test]
     fn an_unknown_pass_does_not_zero_the_object_counts() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
+        let expected = [
+            r#"hhs_fabric_objects{fabric="lab",state="in_sync"} 1"#,
+            r#"hhs_fabric_sync_status{fabric="lab",status="Unknown"} 1"#,
+        ];
         let mut known = FabricReport::new("lab", "apply", false);
         known.sync = SyncStatus::Synced;
         known.objects = vec![object(ObjectState::InSync)];
         let unknown = FabricReport::new("lab", "apply", false);
-        metrics::with_local_recorder(&recorder, || {
+        let text = rendered_by(|| {
             record(&known);
             record(&unknown);
         });
-        let text = handle.render();
-        assert!(
-            text.contains(r#"hhs_fabric_objects{fabric="lab",state="in_sync"} 1"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#"hhs_fabric_sync_status{fabric="lab",status="Unknown"} 1"#),
-            "{text}"
-        );
+        assert_lines(&text, &expected);
     }
 }

@@ -12,7 +12,7 @@ mod pass_log;
 
 pub use compare::{ObjectReport, ObjectState, compare};
 pub use health::{Health, SwitchHealth, SyncStatus};
-pub use object_view::ObjectView;
+pub use object_view::{ObjectReadError, ObjectView};
 pub mod sources;
 pub mod writeback;
 

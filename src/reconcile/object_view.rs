@@ -5,8 +5,28 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::key_of;
-use super::engine::Desired;
+use super::engine::{Desired, SourceError};
 use crate::model::ObjectKey;
+use crate::targets::TargetError;
+
+/// Why one object cannot be shown now.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectReadError {
+    #[error("no fabric named `{0}` is configured")]
+    UnknownFabric(String),
+    #[error("the fabric has no target")]
+    NoTarget,
+    #[error("this runner cannot read objects")]
+    Unsupported,
+    #[error(transparent)]
+    Desired(#[from] SourceError),
+    #[error("cannot read the {target}: {source}")]
+    Actual {
+        target: &'static str,
+        #[source]
+        source: TargetError,
+    },
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObjectView {

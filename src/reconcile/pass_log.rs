@@ -52,6 +52,53 @@ fn quoted<'a>(messages: impl ExactSizeIterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::{Problem, SyncStatus};
+    use testkit::logs::logs_of;
+
+    fn report(sync: SyncStatus) -> FabricReport {
+        let mut report = FabricReport::new("lab", "cluster", false);
+        report.sync = sync;
+        report
+    }
+
+    fn line_of(report: &FabricReport, message: &str) -> serde_json::Value {
+        let logs = logs_of(|| log_pass(report));
+        let line = logs.lines().find(|l| l.contains(message));
+        let line = line.unwrap_or_else(|| panic!("no {message:?} line in:\n{logs}"));
+        serde_json::from_str(line).unwrap()
+    }
+
+    #[test]
+    fn a_failed_pass_is_an_error_with_its_errors_text() {
+        let mut failed = report(SyncStatus::Unknown);
+        failed.errors = vec!["NetBox did not answer".into()];
+        let line = line_of(&failed, "reconcile failed");
+        assert_eq!(line["level"], "ERROR");
+        assert_eq!(line["fabric"], "lab");
+        assert_eq!(line["errors"], "NetBox did not answer");
+    }
+
+    #[test]
+    fn a_pass_with_problems_is_a_warning_quoting_them() {
+        let mut held = report(SyncStatus::OutOfSync);
+        held.problems = vec![Problem {
+            objects: vec![],
+            message: "switch leaf-01: ASN 70000 is outside the leaf range".into(),
+        }];
+        let line = line_of(&held, "reconciled with problems");
+        assert_eq!(line["level"], "WARN");
+        assert_eq!(line["count"], 1);
+        assert_eq!(
+            line["problems"],
+            "switch leaf-01: ASN 70000 is outside the leaf range"
+        );
+    }
+
+    #[test]
+    fn a_clean_pass_is_information() {
+        let line = line_of(&report(SyncStatus::Synced), "reconciled");
+        assert_eq!(line["level"], "INFO");
+    }
 
     #[test]
     fn many_problems_are_quoted_up_to_a_limit() {

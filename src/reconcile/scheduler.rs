@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{FabricReport, ReconcileOptions};
-use super::object_view::ObjectView;
+use super::object_view::{ObjectReadError, ObjectView};
 use crate::config::{FabricConfig, ReconcileSettings};
 use crate::lease::{HeldLease, LeaseStore};
 use crate::model::ObjectKey;
@@ -30,8 +30,12 @@ pub trait FabricRunner: Send + Sync {
 
     /// One object as NetBox renders it and as the target holds it now (the web UI's object
     /// page); the error says why it cannot be read.
-    async fn object(&self, _fabric: &FabricConfig, _key: &ObjectKey) -> Result<ObjectView, String> {
-        Err("this runner cannot read objects".into())
+    async fn object(
+        &self,
+        _fabric: &FabricConfig,
+        _key: &ObjectKey,
+    ) -> Result<ObjectView, ObjectReadError> {
+        Err(ObjectReadError::Unsupported)
     }
 }
 
@@ -114,7 +118,7 @@ impl Scheduler {
             runner,
             lease,
             shared,
-            holder: format!("{}-{}", hostname(), uuid::Uuid::new_v4()),
+            holder: crate::lease::new_holder(),
             cadence,
             running,
         }
@@ -125,12 +129,16 @@ impl Scheduler {
     }
 
     /// One object of `fabric` as NetBox renders it and as the target holds it now.
-    pub async fn object(&self, fabric: &str, key: &ObjectKey) -> Result<ObjectView, String> {
+    pub async fn object(
+        &self,
+        fabric: &str,
+        key: &ObjectKey,
+    ) -> Result<ObjectView, ObjectReadError> {
         let config = self
             .fabrics
             .iter()
             .find(|f| f.name == fabric)
-            .ok_or_else(|| ScheduleError::UnknownFabric(fabric.to_owned()).to_string())?;
+            .ok_or_else(|| ObjectReadError::UnknownFabric(fabric.to_owned()))?;
         self.runner.object(config, key).await
     }
 
@@ -359,10 +367,6 @@ impl Due {
         });
         self.at = now + backoff.next().unwrap_or(interval);
     }
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME").unwrap_or_else(|_| "sidecar".into())
 }
 
 #[cfg(test)]

@@ -54,6 +54,24 @@ impl PublishReport {
     }
 }
 
+/// Logs `$message` at info level with a [`PublishReport`]'s counts (created, updated, deleted,
+/// unchanged, failures) after the other fields given, so every publish log names them alike.
+macro_rules! info_publish_counts {
+    ($report:expr, $message:literal, $($fields:tt)+) => {{
+        let report: &$crate::targets::PublishReport = $report;
+        tracing::info!(
+            $($fields)+,
+            created = report.created.len(),
+            updated = report.updated.len(),
+            deleted = report.deleted.len(),
+            unchanged = report.unchanged,
+            failures = report.failures.len(),
+            $message
+        )
+    }};
+}
+pub(crate) use info_publish_counts;
+
 /// Why a target failed. Sources are shared so the Git batcher can hand one error to every
 /// caller of its batch.
 #[derive(Debug, Clone, thiserror::Error)]

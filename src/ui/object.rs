@@ -27,6 +27,8 @@ struct ObjectPage {
     key: ObjectKey,
     /// The state the last reconcile or publish found; none when it did not know the object.
     state: Option<&'static str>,
+    /// Whether that pass's self-heal then re-applied or pruned it.
+    healed: bool,
     diffs: Vec<DiffRow>,
     sources: Vec<SourceRef>,
     rendered: Option<String>,
@@ -74,11 +76,12 @@ pub(crate) async fn page(
     let view = scheduler.object(&fabric, &key).await;
     let (view, unreadable) = match view {
         Ok(view) => (view, None),
-        Err(error) => (Default::default(), Some(error)),
+        Err(error) => (Default::default(), Some(error.to_string())),
     };
     let page = ObjectPage {
         layout,
         state: object.map(|o| o.state.as_str()),
+        healed: report.as_ref().is_some_and(|r| r.healed(&key)),
         diffs,
         sources,
         rendered: view.rendered.as_ref().map(yaml),

@@ -36,6 +36,12 @@ impl Filter {
     }
 }
 
+/// An object as the last pass found it, and whether that pass's self-heal then repaired it.
+pub(crate) struct ObjectRow {
+    pub object: ObjectReport,
+    pub healed: bool,
+}
+
 /// A switch's agent as the last reconcile found it.
 pub(crate) struct SwitchRow {
     pub switch: String,
@@ -73,7 +79,7 @@ struct ObjectsPage {
     states: Vec<&'static str>,
     kinds: Vec<&'static str>,
     filter: Filter,
-    objects: Vec<ObjectReport>,
+    objects: Vec<ObjectRow>,
     problems: Vec<Problem>,
     switches: Vec<SwitchRow>,
 }
@@ -107,7 +113,14 @@ pub(crate) async fn page(
         reconciled: report.is_some(),
         states: STATES.iter().map(|s| s.as_str()).collect(),
         kinds,
-        objects: all.iter().filter(|o| filter.keeps(o)).cloned().collect(),
+        objects: all
+            .iter()
+            .filter(|o| filter.keeps(o))
+            .map(|o| ObjectRow {
+                object: o.clone(),
+                healed: report.as_ref().is_some_and(|r| r.healed(&o.key)),
+            })
+            .collect(),
         switches: report
             .as_ref()
             .map(|r| r.switches.iter().map(SwitchRow::from).collect())

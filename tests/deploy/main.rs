@@ -9,6 +9,7 @@ mod binary;
 mod compose;
 mod container;
 mod demo;
+mod demo_stop;
 mod kubernetes;
 mod rbac;
 mod startup;

@@ -1,10 +1,15 @@
 //! Discovery from the fabric source against the real test NetBox and the Kubernetes test
 //! server: Agents whose status holds LLDP neighbours, oper state, speed and NOS inventory shaped
-//! as the Agent CRD defines them.
+//! as the Agent CRD defines them (neighbour ports named by the NOS, as SONiC reports them), and
+//! the cabling route comparing them.
+
+mod inventory;
 
 use std::sync::Arc;
 
+use actix_web::http::StatusCode;
 use chrono::{Duration, Utc};
+use hedgehog_sidecar::api::DiscoveryApi;
 use hedgehog_sidecar::config::{FabricConfig, MappingConfig};
 use hedgehog_sidecar::discovery::sources::fabric::FabricSource;
 use hedgehog_sidecar::discovery::{RunOptions, RunReport, Source, run};
@@ -15,7 +20,7 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube_testserver::TestServer;
 use serde_json::{Value, json};
 use testkit::kube::objects;
-use testkit::netbox::{NETBOX, client, unique};
+use testkit::netbox::{NETBOX, client, tag_slugs, unique};
 use testkit::paths::crds_dir;
 
 /// A leaf and a spine of a new fabric in NetBox, and a device the source owned long ago.
@@ -146,10 +151,10 @@ fn agent_status(serial: &str, neighbours: &[(&str, &str, &str)]) -> Value {
         "interfaces": interfaces}}})
 }
 
-async fn agent(server: &TestServer, name: &str, status: Value) {
+async fn agent(server: &TestServer, name: &str, spec: Value, status: Value) {
     let api = objects(&server.client().await.unwrap(), Kind::Agent);
     let body = json!({"apiVersion": "agent.githedgehog.com/v1beta1", "kind": "Agent",
-                      "metadata": {"name": name}, "spec": {}});
+                      "metadata": {"name": name}, "spec": spec});
     api.create(
         &PostParams::default(),
         &serde_json::from_value(body).unwrap(),
@@ -188,6 +193,13 @@ async fn discover(source: &Arc<dyn Source>, dry_run: bool, create_cables: bool) 
     .unwrap()
 }
 
+/// `GET path` on the API serving the cabling route for `source`, with token `t`.
+async fn cabling_route(source: &Arc<dyn Source>, path: &str, bearer: &str) -> (StatusCode, Value) {
+    DiscoveryApi::for_source(Arc::new(client()), source.clone())
+        .get("t", path, bearer)
+        .await
+}
+
 async fn cleanup(client: &NetBoxClient, lab: &Lab) {
     for (path, id) in &lab.ids {
         let _ = client.delete::<Value>(&format!("{path}{id}/"), None).await;
@@ -204,21 +216,58 @@ async fn the_fabric_source_reports_cabling_drift_keeps_hand_typed_values_and_tag
         .unwrap();
     let lab = seed(&client).await;
     let server = TestServer::start(&crds_dir()).await.unwrap();
+    // The spine's SONiC names port E1/n Ethernet<n-1> (its profile is the S5248F-ON); the
+    // leaf's Agent has no profile, so names seen on it stay as they are.
     let leaf_sees = [
-        ("E1/1", lab.spine.as_str(), "E1/1"),
-        ("E1/2", lab.spine.as_str(), "E1/3"),
+        ("E1/1", lab.spine.as_str(), "Ethernet0"),
+        ("E1/2", lab.spine.as_str(), "Ethernet2"),
         ("E1/3", lab.spine.as_str(), "E1/4"),
         ("E1/4", "ghost-host", "eth0"),
     ];
-    agent(&server, &lab.leaf, agent_status("SN-LEAF", &leaf_sees)).await;
+    agent(
+        &server,
+        &lab.leaf,
+        json!({}),
+        agent_status("SN-LEAF", &leaf_sees),
+    )
+    .await;
+    let spine_spec = json!({"switch": {"role": "spine", "profile": "dell-s5248f-on"}});
     agent(
         &server,
         &lab.spine,
+        spine_spec,
         agent_status("SN-SPINE", &[("E1/1", lab.leaf.as_str(), "E1/1")]),
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
     let source = source(&server, &lab, dir.path()).await;
+
+    let route = format!("/api/v1/fabrics/{}/cabling", lab.fabric);
+    let (status, _) = cabling_route(&source, &route, "wrong").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = cabling_route(&source, "/api/v1/fabrics/nope/cabling", "t").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = cabling_route(&source, &route, "t").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["fabric"], lab.fabric.as_str());
+    assert_eq!(body["mismatches"], 3, "{body}");
+    let finding = |port: &str| {
+        body["interfaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["device"] == lab.leaf.as_str() && f["interface"] == port)
+            .cloned()
+            .unwrap_or_else(|| panic!("no finding for {port}: {body}"))
+    };
+    assert_eq!(
+        finding("E1/1"),
+        json!({"device": lab.leaf, "interface": "E1/1", "state": "ok",
+               "lldp": format!("{}/E1/1", lab.spine), "netbox": [format!("{}/E1/1", lab.spine)]})
+    );
+    assert_eq!(finding("E1/2")["state"], "wrong_peer");
+    assert_eq!(finding("E1/3")["state"], "missing_cable");
+    assert_eq!(finding("E1/4")["state"], "neighbour_not_in_netbox");
 
     let dry = discover(&source, true, false).await;
     assert!(dry.applied.is_none());
@@ -247,10 +296,10 @@ async fn the_fabric_source_reports_cabling_drift_keeps_hand_typed_values_and_tag
                 .to_owned()
         }
     };
-    assert!(
-        cabling("E1/1").await.starts_with("ok"),
-        "{}",
-        cabling("E1/1").await
+    assert_eq!(
+        cabling("E1/1").await,
+        format!("ok: LLDP sees {}/E1/1", lab.spine),
+        "the NOS name Ethernet0 is the spine's E1/1"
     );
     assert!(
         cabling("E1/2").await.starts_with("cable to"),
@@ -300,14 +349,8 @@ async fn the_fabric_source_reports_cabling_drift_keeps_hand_typed_values_and_tag
         format!("fabric:{}", lab.fabric)
     );
     let gone = &get(&client, &device(&lab.gone)).await["results"][0];
-    let tags: Vec<&str> = gone["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["slug"].as_str())
-        .collect();
     assert_eq!(
-        tags,
+        tag_slugs(gone),
         ["hedgehog-stale"],
         "the vanished device is tagged, not deleted"
     );

@@ -379,6 +379,10 @@ pub async fn cluster_object(
         .map(|o| serde_json::to_value(o).unwrap())
 }
 
+/// How long an edit's delivery may take: NetBox's one webhook worker is shared by every test
+/// and bench on the machine, and its queue can hold minutes of others' deliveries.
+const DELIVERY_WAIT: Duration = Duration::from_secs(900);
+
 /// Saves a user's edit of `device` and waits for its delivery. NetBox's worker sends its
 /// queue in order, so everything enqueued before the edit has arrived by then: returns those
 /// deliveries, the edit's own, and how long the edit took to arrive after its save.
@@ -394,7 +398,7 @@ pub async fn deliveries_through_an_edit(
         json!({"description": description}),
     )
     .await;
-    let index = eventually_some(Duration::from_secs(120), "the edit's delivery", || async {
+    let index = eventually_some(DELIVERY_WAIT, "the edit's delivery", || async {
         counter
             .deliveries()
             .iter()

@@ -17,4 +17,5 @@ mod replicas;
 mod saved_filters;
 mod scripts;
 mod steady;
+mod ui_object;
 mod webhook_counter;

@@ -239,6 +239,21 @@ async fn publish_new_role(
     report
 }
 
+/// Publishes `manifests` as bob's request `request`; the publish must fail with an error the
+/// queue retries, which is returned.
+async fn retryable_failure(
+    target: &GitTarget,
+    manifests: &[Manifest],
+    request: &str,
+) -> TargetError {
+    let error = target
+        .publish(manifests, &cause("bob", request), false)
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    error
+}
+
 fn cause(user: &str, request: &str) -> Cause {
     Cause {
         request_id: Some(request.into()),
@@ -456,11 +471,7 @@ async fn a_branch_that_keeps_moving_is_retryable_and_nothing_is_lost() {
         commit_files(&remote, &[(&format!("other/{attempt}.txt"), "x\n")]);
     })));
     let changed = fabric_with_leaf_2();
-    let error = target
-        .publish(&changed, &cause("bob", "req-2"), false)
-        .await
-        .unwrap_err();
-    assert!(error.is_retryable(), "{error}");
+    let error = retryable_failure(&target, &changed, "req-2").await;
     assert!(
         matches!(error, TargetError::Git(GitError::Rejected(_))),
         "{error:?}"
@@ -487,11 +498,7 @@ async fn an_unreachable_remote_is_retryable_and_the_next_publish_pushes_the_chan
     let away = fx.remote.with_extension("away");
     std::fs::rename(&fx.remote, &away).unwrap();
     let changed = fabric_with_leaf_2();
-    let error = target
-        .publish(&changed, &cause("bob", "req-lost"), false)
-        .await
-        .unwrap_err();
-    assert!(error.is_retryable(), "{error}");
+    retryable_failure(&target, &changed, "req-lost").await;
     assert!(target.health_check().await.unwrap_err().is_retryable());
 
     std::fs::rename(&away, &fx.remote).unwrap();
@@ -739,6 +746,16 @@ fn redis_pool() -> deadpool_redis::Pool {
         .unwrap()
 }
 
+/// Deletes the Redis key of `lease`'s lock on `repo`: as if it had expired, or to clean up.
+async fn delete_lease_key(pool: &deadpool_redis::Pool, lease: &RepoLease) {
+    let mut conn = pool.get().await.unwrap();
+    let _: () = deadpool_redis::redis::cmd("DEL")
+        .arg(lease.redis_key("repo"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 #[ignore = "needs Redis"]
 async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
@@ -773,12 +790,7 @@ async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
 
     // A loses its lease (say it stalled past expiry) and B takes over: A neither renews nor
     // releases B's lease.
-    let mut conn = pool.get().await.unwrap();
-    let _: () = deadpool_redis::redis::cmd("DEL")
-        .arg(replica_a.redis_key("repo"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    delete_lease_key(&pool, &replica_a).await;
     let b_holds = replica_b.acquire("repo").await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     drop(held);
@@ -791,12 +803,7 @@ async fn the_redis_lease_admits_one_replica_and_releases_only_its_own() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let _a_again = replica_a.acquire("repo").await.unwrap();
 
-    let mut conn = pool.get().await.unwrap();
-    let _: () = deadpool_redis::redis::cmd("DEL")
-        .arg(replica_a.redis_key("repo"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    delete_lease_key(&pool, &replica_a).await;
 }
 
 #[tokio::test]
@@ -851,6 +858,7 @@ async fn the_commit_command_publishes_a_yaml_file_of_rendered_objects() {
         mapping: Default::default(),
         allocate: false,
         publish_debounce_ms: hedgehog_sidecar::config::DEFAULT_PUBLISH_DEBOUNCE_MS,
+        keep_snapshot: true,
     };
     fabric.mode = hedgehog_sidecar::config::FabricMode::Commit;
     settings.fabrics.push(fabric);

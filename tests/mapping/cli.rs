@@ -14,11 +14,18 @@ fn render_cli(snapshot: &FabricSnapshot) -> Output {
 
 /// The binary with `args` and no configuration but fabric `lab` (NetBox at a closed port).
 fn sidecar(args: &[&str]) -> Output {
+    sidecar_with("", args)
+}
+
+/// [`sidecar`] with `extra` appended to its configuration.
+fn sidecar_with(extra: &str, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sidecar.toml");
     std::fs::write(
         &config,
-        "[netbox]\nurl = \"http://127.0.0.1:9\"\ntoken = \"t\"\nmax_retries = 0\n\n[[fabric]]\nname = \"lab\"\nkubeconfig = \"/nonexistent\"\n",
+        format!(
+            "[netbox]\nurl = \"http://127.0.0.1:9\"\ntoken = \"t\"\nmax_retries = 0\n\n[[fabric]]\nname = \"lab\"\nkubeconfig = \"/nonexistent\"\n{extra}"
+        ),
     )
     .unwrap();
     Command::new(env!("CARGO_BIN_EXE_hedgehog-sidecar"))
@@ -148,4 +155,36 @@ fn completions_need_no_configuration() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("#compdef hedgehog-sidecar"));
+}
+
+#[test]
+fn discover_names_the_source_kinds_when_none_is_selected_and_a_missing_credential() {
+    let out = sidecar(&["discover", "--source", "proxmox:nope", "--dry-run"]);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no discovery source `proxmox:nope` is configured"),
+        "{stderr}"
+    );
+    for kind in [
+        "fabric:",
+        "inventory:",
+        "proxmox:",
+        "truenas:",
+        "home_assistant:",
+        "scanner:",
+    ] {
+        assert!(stderr.contains(kind), "{kind} is named: {stderr}");
+    }
+
+    let table = "\n[[discovery.proxmox]]\nname = \"lab\"\nurl = \"https://pve.invalid:8006\"\n\
+                 token_env = \"HHS_TEST_NO_SUCH_VARIABLE\"\n";
+    let out = sidecar_with(table, &["discover", "--source", "proxmox", "--dry-run"]);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HHS_TEST_NO_SUCH_VARIABLE is not set"),
+        "the missing credential is named: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -7,5 +7,6 @@ mod connections;
 mod differential;
 mod kinds;
 mod oracle;
+mod progress;
 mod rules;
 mod samples;

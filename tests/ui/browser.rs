@@ -2,77 +2,15 @@
 //! and a screenshot of each is kept in `<target>/tmp/ui-screenshots/` (docs/ui/ holds copies).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use hedgehog_sidecar::queue::JobState;
-use serde_json::json;
+use testkit::browser::{Driver, installed, sign_in, text_of};
 
 use crate::fixture::{DEAD_ERROR, Sidecar, TOKEN};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// chromedriver on a free port, killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// A headless Chromium session, once chromedriver answers.
-    async fn browser(&self) -> Client {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({"binary": CHROMIUM,
-                   "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                            "--disable-dev-shm-usage", "--window-size=1280,860"]}),
-        );
-        for _ in 0..100 {
-            let connected = ClientBuilder::rustls()
-                .expect("a TLS client")
-                .capabilities(capabilities.clone())
-                .connect(&self.url)
-                .await;
-            if let Ok(client) = connected {
-                return client;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver at {} gave no session", self.url);
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn screenshots() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
-    std::fs::create_dir_all(&dir).expect("the screenshot directory");
-    dir
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots")
 }
 
 /// Opens `path`, checks that the page shows each of `expected`, and keeps a screenshot.
@@ -84,48 +22,16 @@ async fn visit(browser: &Client, sidecar: &Sidecar, path: &str, expected: &[&str
     check(browser, expected, shot).await;
 }
 
-/// The text of the element `css` selects, once the page shows it (a click's navigation may
-/// still be under way: the element is then missing or stale for a moment).
-async fn text_of(browser: &Client, css: &str) -> String {
-    for _ in 0..50 {
-        if let Ok(element) = browser.find(Locator::Css(css)).await
-            && let Ok(text) = element.text().await
-        {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("no `{css}` on the page within 10 s");
-}
-
-/// Waits up to 10 s for the page to show each of `expected`, then keeps a screenshot.
+/// Waits up to 10 s for the page to show each of `expected`, then keeps screenshot `shot`.
 async fn check(browser: &Client, expected: &[&str], shot: &str) {
-    let mut text = String::new();
-    for _ in 0..50 {
-        text = text_of(browser, "body").await;
-        if expected.iter().all(|needle| text.contains(needle)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    for needle in expected {
-        assert!(
-            text.contains(needle),
-            "{shot}: `{needle}` not shown:\n{text}"
-        );
-    }
-    let png = browser.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "{shot}: not a PNG");
-    std::fs::write(screenshots().join(format!("{shot}.png")), png).expect("kept");
+    let file = screenshots().join(format!("{shot}.png"));
+    testkit::browser::check(browser, expected, &file).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium"]
 async fn every_page_shows_its_content_in_chromium() {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        eprintln!(
-            "skipped: {CHROMIUM} or {CHROMEDRIVER} is not installed (apt-get install chromium chromium-driver)"
-        );
+    if !installed() {
         return;
     }
     let sidecar = Sidecar::start("").await;
@@ -140,26 +46,22 @@ async fn every_page_shows_its_content_in_chromium() {
         "login",
     )
     .await;
-    let field = browser
-        .find(Locator::Id("token"))
-        .await
-        .expect("token field");
-    field.send_keys(TOKEN).await.expect("typed");
-    browser
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&browser, &sidecar.url("/ui/"), TOKEN).await;
     let fabric = [
         "lab",
         "OutOfSync",
         "Progressing",
         "Last reconcile",
-        "3 (1 in sync, 1 drifted",
+        "Last successful",
+        "4 (1 in sync, 1 drifted, 1 missing",
     ];
     check(&browser, &fabric, "fabrics").await;
+    let fabrics = text_of(&browser, "#fabrics").await;
+    assert_eq!(
+        fabrics.matches(" UTC").count(),
+        2,
+        "the times of the last and the last successful reconcile: {fabrics}"
+    );
 
     let objects = [
         "leaf-01",

@@ -1,4 +1,5 @@
-//! A sidecar serving fabric `lab`: one drifted switch, one in sync and one held back, a dead
+//! A sidecar serving fabric `lab`: one drifted switch, one in sync, one held back and one the
+//! pass found missing and its self-heal applied, a dead
 //! letter, a publish in the recent publishes, and the switch published from NetBox device 12.
 
 use std::net::SocketAddr;
@@ -16,8 +17,8 @@ use hedgehog_sidecar::pipeline::RecentPublishes;
 use hedgehog_sidecar::queue::JobQueue;
 use hedgehog_sidecar::reconcile::scheduler::{Cadence, FabricRunner, Scheduler};
 use hedgehog_sidecar::reconcile::{
-    FabricReport, Health, ObjectReport, ObjectState, ObjectView, Problem, ReconcileOptions,
-    SourceRef, SwitchHealth, SyncStatus,
+    FabricReport, Health, ObjectReadError, ObjectReport, ObjectState, ObjectView, Problem,
+    ReconcileOptions, SourceRef, SwitchHealth, SyncStatus,
 };
 use hedgehog_sidecar::state::{MemoryState, SharedState};
 use hedgehog_sidecar::targets::{Cause, PublishReport};
@@ -60,7 +61,12 @@ impl FabricRunner for DriftingFabric {
             object(Kind::Switch, "leaf-01", ObjectState::Drifted, vec![asn]),
             object(Kind::Switch, "spine-01", ObjectState::InSync, vec![]),
             object(Kind::VPC, "vpc-broken", ObjectState::HeldBack, vec![]),
+            object(Kind::Switch, "leaf-02", ObjectState::Missing, vec![]),
         ];
+        report.healed = Some(PublishReport {
+            created: vec![key(Kind::Switch, "leaf-02")],
+            ..PublishReport::default()
+        });
         report.switches = vec![SwitchHealth {
             switch: "leaf-01".into(),
             health: Health::Progressing,
@@ -77,7 +83,11 @@ impl FabricRunner for DriftingFabric {
         report
     }
 
-    async fn object(&self, _fabric: &FabricConfig, key: &ObjectKey) -> Result<ObjectView, String> {
+    async fn object(
+        &self,
+        _fabric: &FabricConfig,
+        key: &ObjectKey,
+    ) -> Result<ObjectView, ObjectReadError> {
         let switch = |asn: u32| {
             json!({"apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Switch",
                    "metadata": {"name": key.name, "namespace": "default"},

@@ -165,6 +165,37 @@ async fn behind_a_path_prefix_links_and_the_cookie_carry_it() {
     sidecar.stop().await;
 }
 
+/// The table row of `name` in the objects page.
+fn row_of<'a>(html: &'a str, name: &str) -> &'a str {
+    let start = html
+        .find(&format!(">{name}</a>"))
+        .unwrap_or_else(|| panic!("{name} listed: {html}"));
+    let end = html[start..]
+        .find("</tr>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn what_the_pass_found_and_its_self_heal_repaired_is_marked_healed() {
+    let sidecar = Sidecar::start("").await;
+    let cookie = session(&sidecar, "/ui").await;
+    let (status, _, html) = get(&sidecar, "/ui/fabrics/lab", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let repaired = row_of(&html, "leaf-02");
+    assert!(
+        repaired.contains("missing") && repaired.contains(">healed<"),
+        "found missing, then applied: {repaired}"
+    );
+    let drifted = row_of(&html, "leaf-01");
+    assert!(!drifted.contains("healed"), "not repaired: {drifted}");
+    let (_, _, page) = get(&sidecar, "/ui/fabrics/lab/objects/Switch/leaf-02", &cookie).await;
+    assert!(page.contains(">healed<"), "{page}");
+    let (_, _, page) = get(&sidecar, "/ui/fabrics/lab/objects/Switch/leaf-01", &cookie).await;
+    assert!(!page.contains(">healed<"), "{page}");
+    sidecar.stop().await;
+}
+
 #[tokio::test]
 async fn a_netbox_object_leads_to_what_the_sidecar_made_of_it() {
     let sidecar = Sidecar::start("").await;
@@ -192,5 +223,45 @@ async fn a_netbox_object_leads_to_what_the_sidecar_made_of_it() {
         location, "/ui/login?next=%2Fnetbox%2Fdcim.device%2F12",
         "signed out: back here after signing in"
     );
+    sidecar.stop().await;
+}
+
+#[tokio::test]
+async fn every_page_is_self_contained_under_a_policy_that_loads_nothing_from_elsewhere() {
+    let sidecar = Sidecar::start("").await;
+    let cookie = session(&sidecar, "/ui").await;
+    for path in [
+        "/ui/login",
+        "/ui/",
+        "/ui/fabrics/lab",
+        "/ui/fabrics/lab/objects/Switch/leaf-01",
+        "/ui/jobs?state=dead",
+        "/ui/journal",
+    ] {
+        let response = client()
+            .get(sidecar.url(path))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            policy.starts_with("default-src 'none';") && !policy.contains("script-src"),
+            "{path}: nothing may load but inline styles: {policy}"
+        );
+        let html = response.text().await.unwrap().to_lowercase();
+        for asset in [
+            "<script", "<link", "<img", "<iframe", " src=", "url(", "@import",
+        ] {
+            assert!(
+                !html.contains(asset),
+                "{path} loads an asset ({asset}): {html}"
+            );
+        }
+    }
     sidecar.stop().await;
 }

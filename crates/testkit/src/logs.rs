@@ -4,6 +4,11 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::SubscriberBuilder;
+use tracing_subscriber::fmt::format::{Format, Json, JsonFields};
+use tracing_subscriber::fmt::writer::MakeWriter;
+
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
 
 #[derive(Clone)]
@@ -19,18 +24,35 @@ impl Write for LogWriter {
     }
 }
 
-/// Installs (once per test binary) a global subscriber like the service's JSON logging,
-/// writing into memory at debug level (trace for the sidecar) so tests can read every line.
-pub fn capture_logs() {
-    let buffer = LOGS.get_or_init(Default::default).clone();
-    let _ = tracing_subscriber::fmt()
+/// A subscriber like the service's JSON logging at info level (trace for the sidecar),
+/// writing to `writer`.
+fn json_logging<W>(writer: W) -> SubscriberBuilder<JsonFields, Format<Json>, EnvFilter, W>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(true)
         .with_env_filter("info,hedgehog_sidecar=trace")
-        .with_writer(move || LogWriter(buffer.clone()))
-        .try_init();
+        .with_writer(writer)
+}
+
+/// Installs (once per test binary) a global subscriber like the service's JSON logging,
+/// writing into memory so tests can read every line.
+pub fn capture_logs() {
+    let buffer = LOGS.get_or_init(Default::default).clone();
+    let _ = json_logging(move || LogWriter(buffer.clone())).try_init();
+}
+
+/// What `f` logs on this thread, as the JSON lines [`capture_logs`] keeps; for a unit test,
+/// which sees only its own lines and installs nothing global.
+pub fn logs_of(f: impl FnOnce()) -> String {
+    let buffer: Arc<Mutex<Vec<u8>>> = Default::default();
+    let writer = LogWriter(buffer.clone());
+    tracing::subscriber::with_default(json_logging(move || writer.clone()).finish(), f);
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
 }
 
 /// Everything the test binary logged since [`capture_logs`], as JSON lines.

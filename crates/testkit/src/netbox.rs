@@ -45,6 +45,30 @@ pub fn client_v1() -> NetBoxClient {
     NetBoxClient::new(options(&var("NETBOX_URL"), &var("NETBOX_TOKEN"))).expect("client")
 }
 
+/// Discovery creation defaults whose every reference is the slug `prefix` (and status
+/// active), so what a test creates is found and deleted by that one slug.
+pub fn creation_defaults(prefix: &str) -> hedgehog_sidecar::config::CreateDefaults {
+    hedgehog_sidecar::config::CreateDefaults {
+        site: prefix.into(),
+        role: prefix.into(),
+        manufacturer: prefix.into(),
+        device_type: prefix.into(),
+        platform: None,
+        status: "active".into(),
+        cluster_type: prefix.into(),
+    }
+}
+
+/// The slugs of an object's tags.
+pub fn tag_slugs(object: &serde_json::Value) -> Vec<&str> {
+    object["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["slug"].as_str())
+        .collect()
+}
+
 /// `prefix` made unique with a random suffix, for names in the shared NetBox.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:08x}", rand::random::<u32>())

@@ -65,6 +65,7 @@ impl SyntheticFabric {
             mapping,
             allocate: false,
             publish_debounce_ms: hedgehog_sidecar::config::DEFAULT_PUBLISH_DEBOUNCE_MS,
+            keep_snapshot: true,
         }
     }
 

@@ -25,7 +25,13 @@ const GROUP: &str = "Hedgehog";
 
 const DEVICE: &[&str] = &["dcim.device"];
 const INTERFACE: &[&str] = &["dcim.interface"];
-const DEVICE_INTERFACE: &[&str] = &["dcim.device", "dcim.interface"];
+/// What discovery owns and records: devices, virtual machines and their interfaces.
+const DISCOVERED: &[&str] = &[
+    "dcim.device",
+    "dcim.interface",
+    "virtualization.virtualmachine",
+    "virtualization.vminterface",
+];
 const PREFIX: &[&str] = &["ipam.prefix"];
 const VRF: &[&str] = &["ipam.vrf"];
 const PREFIX_VRF: &[&str] = &["ipam.prefix", "ipam.vrf"];
@@ -297,13 +303,13 @@ fn field_definitions<'a>(
         (
             &f.discovered_by,
             "text",
-            DEVICE_INTERFACE,
+            DISCOVERED,
             "Discovery source owning the discovered fields",
         ),
         (
             &f.discovery,
             "json",
-            DEVICE_INTERFACE,
+            DISCOVERED,
             "What discovery wrote and when it last saw the object",
         ),
         (
@@ -317,6 +323,12 @@ fn field_definitions<'a>(
             "text",
             DEVICE,
             "Hardware as the NOS reports it",
+        ),
+        (
+            &f.storage,
+            "json",
+            DEVICE,
+            "Storage pools and shares as the system reports them",
         ),
         (
             &f.oper_status,

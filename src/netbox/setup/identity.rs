@@ -104,7 +104,7 @@ async fn ensure_user(client: &NetBoxClient, username: &str) -> Result<(u64, Outc
 }
 
 /// What the sidecar reads (the fabric's objects, roles, tags, custom fields) and writes
-/// (status fields, journal entries, its fabric records).
+/// (status fields, journal entries, its fabric records, what discovery creates).
 fn permission(username: &str, user_id: u64) -> Desired {
     let object_types: Vec<&str> = FABRIC_OBJECT_TYPES
         .iter()
@@ -120,6 +120,10 @@ fn permission(username: &str, user_id: u64) -> Desired {
             ep::JOURNAL_ENTRIES.object_type,
             ep::CLUSTER_TYPES.object_type,
             ep::CLUSTERS.object_type,
+            ep::MANUFACTURERS.object_type,
+            ep::PLATFORMS.object_type,
+            ep::VIRTUAL_MACHINES.object_type,
+            ep::VM_INTERFACES.object_type,
             "dcim.cabletermination",
         ])
         .collect();

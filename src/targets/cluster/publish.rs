@@ -12,7 +12,7 @@ use super::parking;
 use super::plan::Plan;
 use super::{ClusterTarget, FIELD_MANAGER};
 use crate::model::{Kind, Manifest, ObjectKey};
-use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError};
+use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError, info_publish_counts};
 
 fn resource_version(object: &Value) -> Option<&str> {
     object
@@ -333,16 +333,12 @@ impl Run<'_> {
 }
 
 fn log_report(target: &ClusterTarget, cause: &Cause, report: &PublishReport, dry_run: bool) {
-    tracing::info!(
+    info_publish_counts!(
+        report,
+        "cluster publish",
         fabric = %target.fabric,
         request_id = cause.request_id.as_deref().unwrap_or(""),
         reason = %cause.reason,
-        dry_run,
-        created = report.created.len(),
-        updated = report.updated.len(),
-        deleted = report.deleted.len(),
-        unchanged = report.unchanged,
-        failures = report.failures.len(),
-        "cluster publish"
+        dry_run
     );
 }

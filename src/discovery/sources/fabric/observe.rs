@@ -85,6 +85,7 @@ pub fn observe_agent(
             .into_iter()
             .map(|(name, i)| interface(name, i, names))
             .collect(),
+        ..ObservedDevice::default()
     }
 }
 
@@ -116,6 +117,7 @@ fn interface(
         name,
         facts,
         neighbours,
+        ..ObservedInterface::default()
     }
 }
 

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::observe::observe_agent;
+use super::ports::FabricPortNames;
 use crate::config::{CustomFieldNames, FabricConfig};
 use crate::discovery::observation::ObservedDevice;
 use crate::discovery::source::{Source, SourceError};
 use crate::model::Agent;
 use crate::netbox::ListQuery;
+use crate::profiles::SwitchProfiles;
 use crate::targets::TargetError;
 use crate::targets::cluster::ClusterTarget;
 
@@ -58,11 +60,16 @@ impl Source for FabricSource {
 
     async fn observe(&self) -> Result<Vec<ObservedDevice>, SourceError> {
         let objects = self.cluster.agents().await.map_err(|e| self.error(e))?;
-        let mut observed = Vec::with_capacity(objects.len());
-        for object in objects {
-            let agent: Agent = serde_json::from_value(object).map_err(|e| self.error(e))?;
-            observed.push(observe_agent(&agent, &self.fabric, &self.name, &self.names));
-        }
+        let agents = objects
+            .into_iter()
+            .map(serde_json::from_value::<Agent>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))?;
+        let mut observed: Vec<ObservedDevice> = agents
+            .iter()
+            .map(|agent| observe_agent(agent, &self.fabric, &self.name, &self.names))
+            .collect();
+        FabricPortNames::new(&agents, &SwitchProfiles::builtin()).translate(&mut observed);
         Ok(observed)
     }
 }
