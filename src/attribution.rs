@@ -109,6 +109,13 @@ pub fn credit<'a>(
         .collect()
 }
 
+/// Whether a recorded NetBox change is credited with `key`.
+pub(crate) fn is_credited(credits: &[Credit], key: &ObjectKey) -> bool {
+    credits
+        .iter()
+        .any(|c| &c.key == key && !c.changes.is_empty())
+}
+
 /// The changes credited to `key`, described; `found` says where an uncredited change came
 /// from ("reconcile: self-heal", or that no NetBox change was recorded for it).
 pub(crate) fn describe_credit(credits: &[Credit], key: &ObjectKey, found: &str) -> String {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::attribution::{Credit, NetBoxChange, credit, describe_credit};
+use crate::attribution::{Credit, NetBoxChange, credit, describe_credit, is_credited};
 use crate::config::FabricMode;
 use crate::model::ObjectKey;
 use crate::netbox::types::CustomFields;
@@ -159,10 +159,7 @@ pub(crate) fn change_journal(
     let changes = [("created", &report.created), ("updated", &report.updated)];
     for (what, keys) in changes {
         for key in keys {
-            if !credits
-                .iter()
-                .any(|c| &c.key == key && !c.changes.is_empty())
-            {
+            if !is_credited(credits, key) {
                 uncredited.push(format!("{key} ({what})"));
                 continue;
             }
