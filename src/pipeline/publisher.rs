@@ -109,7 +109,7 @@ impl FabricPublisher {
                 .extend(self.source.deletions(&unexplained).await);
         }
         let cause = history.credited(cause, &desired);
-        let published = self.target.publish(&manifests, &cause, false).await;
+        let published = self.target.publish_change(&manifests, &cause).await;
         super::metrics::record_publish(&self.fabric.name, &published);
         let report = published.map_err(PublishError::Target)?;
         self.keep_snapshot(&desired, &reading);

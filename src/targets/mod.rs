@@ -150,6 +150,18 @@ pub trait Target: Send + Sync {
         dry_run: bool,
     ) -> Result<PublishReport, TargetError>;
 
+    /// [`Target::publish`] of what a NetBox change rendered: a target may plan it against what
+    /// it keeps of its own state instead of reading all of it (a cluster watches its objects),
+    /// so the change costs what it changes. Changes made to the target moments before may be
+    /// missed; the reconcile, which publishes with [`Target::publish`], heals them.
+    async fn publish_change(
+        &self,
+        desired: &[Manifest],
+        cause: &Cause,
+    ) -> Result<PublishReport, TargetError> {
+        self.publish(desired, cause, false).await
+    }
+
     /// The fabric's objects as the target holds them now (for the reconciler).
     async fn actual(&self) -> Result<Vec<serde_json::Value>, TargetError>;
 

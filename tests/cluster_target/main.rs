@@ -18,6 +18,7 @@ use testkit::paths::{crds_dir, fixture, shared};
 mod events;
 mod redundancy_pairs;
 mod transitions;
+mod watched;
 
 /// The demo-gitops sample with the complete wiring it names, as YAML.
 fn demo_yaml() -> String {

@@ -125,6 +125,14 @@ async fn apply_mode_works_with_the_bases_role_and_nothing_more() {
     let report = target.publish(&both, &cause(), false).await.unwrap();
     assert_eq!(report.created, [key("leaf-1"), key("leaf-2")], "{report:?}");
     assert!(report.failures.is_empty(), "{report:?}");
+    let change = target.publish_change(&both, &cause()).await.unwrap();
+    assert_eq!(change.unchanged, 2, "{change:?}");
+    assert!(
+        server
+            .wait_for_watchers(Kind::RENDERED.len(), std::time::Duration::from_secs(10))
+            .await,
+        "the Role lets a webhook job's publish watch every rendered kind"
+    );
 
     // Drift: an administrator edits one switch and deletes the other; the sidecar reads
     // both changes back and re-creates the missing one.

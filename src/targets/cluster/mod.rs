@@ -1,16 +1,18 @@
 //! The cluster target: server-side apply of a fabric's objects to its Kubernetes cluster
 //! with field manager `hedgehog-sidecar`, in dependency order; pruning of the sidecar's own
-//! objects (by label) in reverse order; reading back everything for the reconciler.
+//! objects (by label) in reverse order; reading back everything for the reconciler; a
+//! webhook job's change planned against a watched view of the cluster (`live`).
 
 mod connect;
 mod errors;
 pub mod events;
 pub(crate) mod labels;
+mod live;
 mod parking;
 mod plan;
 mod publish;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -24,6 +26,7 @@ pub use connect::{ConnectError, client};
 pub(crate) use errors::describe;
 pub use labels::FabricLabels;
 pub use plan::apply_order;
+use publish::Planning;
 
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "hedgehog-sidecar";
@@ -36,6 +39,8 @@ pub struct ClusterTarget {
     /// The fabric's settings: where an object is parked while two swap a unique value.
     settings: FabricSettings,
     events: events::EventSink,
+    /// What the cluster holds, watched from the first publish on (see `live`).
+    live: OnceLock<live::LiveView>,
 }
 
 impl ClusterTarget {
@@ -75,6 +80,7 @@ impl ClusterTarget {
             labels: FabricLabels::new(label_domain, fabric),
             options,
             settings: FabricSettings::default(),
+            live: OnceLock::new(),
         }
     }
 
@@ -84,6 +90,20 @@ impl ClusterTarget {
             kind.plural(),
         );
         Api::namespaced_with(self.client.clone(), &self.options.namespace, &resource)
+    }
+
+    /// The watched view of the cluster, its watches started on first use.
+    fn live(&self) -> &live::LiveView {
+        self.live
+            .get_or_init(|| live::LiveView::start(|kind| self.api(kind)))
+    }
+
+    /// Tells the watched view, if there is one, what the cluster answered a write of ours
+    /// (`None`: deleted `key`).
+    fn wrote(&self, key: &ObjectKey, object: Option<&Value>) {
+        if let Some(live) = self.live.get() {
+            live.wrote(key, object);
+        }
     }
 
     /// The fabric's Agents (the switches' reported state), as JSON.
@@ -129,10 +149,20 @@ impl Target for ClusterTarget {
         cause: &Cause,
         dry_run: bool,
     ) -> Result<PublishReport, TargetError> {
-        let report = publish::publish(self, desired, cause, dry_run).await?;
+        let report = publish::publish(self, desired, cause, dry_run, Planning::Listed).await?;
         if !dry_run {
             self.events.emit(&events::of_publish(&report, cause)).await;
         }
+        Ok(report)
+    }
+
+    async fn publish_change(
+        &self,
+        desired: &[Manifest],
+        cause: &Cause,
+    ) -> Result<PublishReport, TargetError> {
+        let report = publish::publish(self, desired, cause, false, Planning::Watched).await?;
+        self.events.emit(&events::of_publish(&report, cause)).await;
         Ok(report)
     }
 

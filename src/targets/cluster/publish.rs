@@ -60,6 +60,9 @@ impl ClusterTarget {
         {
             Ok(applied) => {
                 let applied = serde_json::to_value(applied).unwrap_or_default();
+                if !dry_run {
+                    self.wrote(key, Some(&applied));
+                }
                 Ok(Ok(match live {
                     None => Outcome::Created,
                     // A dry-run keeps the resourceVersion: compare what was sent back.
@@ -99,25 +102,31 @@ fn comparable(object: &Value) -> Value {
 /// something for the next to run.
 const MAX_ROUNDS: usize = 8;
 
-pub async fn publish(
+/// What a publish plans against.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Planning {
+    /// Every object of the rendered kinds, listed now.
+    Listed,
+    /// The watched view (see `live`), or a list while it cannot be trusted.
+    Watched,
+}
+
+pub(super) async fn publish(
     target: &ClusterTarget,
     desired: &[Manifest],
     cause: &Cause,
     dry_run: bool,
+    planning: Planning,
 ) -> Result<PublishReport, TargetError> {
     let objects = stamped(target, desired)?;
-    // What is there now: every object of the rendered kinds, by key.
-    let mut live: BTreeMap<ObjectKey, Value> = BTreeMap::new();
-    for kind in Kind::RENDERED {
-        for object in target.list(kind, None).await? {
-            let name = object
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            live.insert(ObjectKey { kind, name }, object);
-        }
-    }
+    let watched = match planning {
+        Planning::Watched => target.live().objects(),
+        Planning::Listed => None,
+    };
+    let live = match watched {
+        Some(watched) => watched,
+        None => listed(target).await?,
+    };
     let selector = target.labels.selector();
     let prune = target.options.prune;
     let plan = Plan::new(&objects, &live, |object| {
@@ -154,6 +163,22 @@ pub async fn publish(
     let report = execute(target, &objects, &live, &plan, dry_run).await?;
     log_report(target, cause, &report, dry_run);
     Ok(report)
+}
+
+/// Every object of the rendered kinds, listed, by key.
+async fn listed(target: &ClusterTarget) -> Result<BTreeMap<ObjectKey, Value>, TargetError> {
+    let mut live = BTreeMap::new();
+    for kind in Kind::RENDERED {
+        for object in target.list(kind, None).await? {
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            live.insert(ObjectKey { kind, name }, object);
+        }
+    }
+    Ok(live)
 }
 
 /// The desired objects, labelled and in the fabric's namespace, by key.
@@ -299,6 +324,9 @@ impl Run<'_> {
                 },
             }
             progressed = true;
+            if !self.dry_run {
+                self.target.wrote(&key, None);
+            }
             self.failures.remove(&key);
             self.live.remove(&key);
             if !self.recreated.contains(&key) {
