@@ -154,14 +154,8 @@ fn settings(fabric: FabricConfig, dir: &std::path::Path) -> Settings {
 
 /// A test server holding the fabric's configuration, and the fabric applying to it.
 async fn cluster(fabric: &FabricConfig, dir: &std::path::Path) -> (TestServer, FabricConfig) {
-    let server = TestServer::start(&testkit::paths::crds_dir())
-        .await
-        .expect("test server");
-    let kubeconfig = dir.join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
-    testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
     let mut fabric = fabric.clone();
-    fabric.kubeconfig = Some(kubeconfig);
+    let server = bench_fabric::fabric_cluster(&mut fabric, dir).await;
     (server, fabric)
 }
 

@@ -34,7 +34,6 @@ use hedgehog_sidecar::reconcile::{
 use hedgehog_sidecar::state::MemoryState;
 use hedgehog_sidecar::targets::cluster::ClusterTarget;
 use hedgehog_sidecar::targets::{Cause, Target};
-use kube_testserver::TestServer;
 use serde_json::Value;
 
 /// NetBox as a full read finds it, and the snapshot kept between publishes.
@@ -137,13 +136,7 @@ async fn main() {
     let mut fabric = spec.fabric_config();
     let snapshot = spec.generate(&fabric.mapping);
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&testkit::paths::crds_dir())
-        .await
-        .expect("test server");
-    let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
-    testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
-    fabric.kubeconfig = Some(kubeconfig);
+    let server = bench_fabric::fabric_cluster(&mut fabric, dir.path()).await;
 
     let switches: Vec<Value> = snapshot
         .devices

@@ -249,13 +249,7 @@ struct Running {
 
 async fn start(fabric: &mut FabricConfig) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&testkit::paths::crds_dir())
-        .await
-        .expect("test server");
-    let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig).unwrap();
-    testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
-    fabric.kubeconfig = Some(kubeconfig);
+    let server = bench_fabric::fabric_cluster(fabric, dir.path()).await;
     let settings = settings(fabric.clone(), dir.path());
     let services = FabricServices::build(&settings, None)
         .await

@@ -1,6 +1,6 @@
-//! The generated bench fabric shared by the NetBox-facing benches (`netbox_load`, `reconcile`,
-//! `writeback_load`): its shape, a client for the real NetBox of `netbox-up`, and seeding it
-//! once, through a server of that NetBox that fires no event rule ([`QuietNetBox`]).
+//! The generated bench fabric shared by the benches (`netbox_load`, `reconcile`,
+//! `writeback_load`, `publish_load`, `publish_step`): its shape, a client for the real NetBox of
+//! `netbox-up`, a test server for it to apply to, and seeding it once, through a server of that NetBox that fires no event rule ([`QuietNetBox`]).
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +57,23 @@ pub fn sidecar_settings(fabric: FabricConfig, dir: &std::path::Path, secret: &st
     settings.netbox.token = Some(secrecy::SecretString::from(var("NETBOX_TOKEN_V2")));
     settings.netbox.timeout_secs = 300;
     settings
+}
+
+/// A Kubernetes API test server holding the fabric's configuration and switch profiles, with
+/// `fabric` applying to it through a kubeconfig in `dir`.
+#[allow(dead_code)]
+pub async fn fabric_cluster(
+    fabric: &mut FabricConfig,
+    dir: &std::path::Path,
+) -> kube_testserver::TestServer {
+    let server = kube_testserver::TestServer::start(&testkit::paths::crds_dir())
+        .await
+        .expect("test server");
+    let kubeconfig = dir.join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    testkit::fabric_env::seed_fabric(&server, &fabric.mapping.settings).await;
+    fabric.kubeconfig = Some(kubeconfig);
+    server
 }
 
 /// Deliveries waiting in NetBox's webhook queue, or `None` when its Redis cannot be read.
