@@ -113,7 +113,7 @@ fn name(object: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn version(object: &Value) -> Option<&str> {
+pub(super) fn resource_version(object: &Value) -> Option<&str> {
     object
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
@@ -122,7 +122,7 @@ fn version(object: &Value) -> Option<&str> {
 /// `seen` is `written` or a later state of it. resourceVersions are opaque in general but
 /// numeric on every API server the sidecar talks to; otherwise only equality counts.
 fn at_least(seen: &Value, written: &Value) -> bool {
-    match (version(seen), version(written)) {
+    match (resource_version(seen), resource_version(written)) {
         (Some(seen), Some(written)) => match (seen.parse::<u64>(), written.parse::<u64>()) {
             (Ok(seen), Ok(written)) => seen >= written,
             _ => seen == written,

@@ -8,17 +8,12 @@ use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::Value;
 
 use super::errors::{Failure, classify};
+use super::live::resource_version;
 use super::parking;
 use super::plan::Plan;
 use super::{ClusterTarget, FIELD_MANAGER};
 use crate::model::{Kind, Manifest, ObjectKey};
 use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError, info_publish_counts};
-
-fn resource_version(object: &Value) -> Option<&str> {
-    object
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-}
 
 fn has_labels(object: &Value, selector: &str) -> bool {
     selector.split(',').all(|term| {
