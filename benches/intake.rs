@@ -24,9 +24,8 @@ use tokio_util::sync::CancellationToken;
 #[path = "support/raw_load.rs"]
 mod raw_load;
 
-/// The allocator of the `hedgehog-sidecar` binary, so the service is measured as it runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "support/product_allocator.rs"]
+mod product_allocator;
 
 const SECRET: &str = "netbox-webhook-secret";
 

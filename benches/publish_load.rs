@@ -6,6 +6,7 @@
 //!
 //!     eval "$(../shared/netbox/netbox-up)"
 //!     cargo bench --bench publish_load    # HHS_BENCH_FABRIC=small, HHS_BENCH_EDITS=50, HHS_BENCH_MODES
+//!     RUST_LOG=hedgehog_sidecar=debug cargo bench --bench publish_load   # each publish's timings
 //!
 //! The fabric is seeded once (see `support/bench_fabric.rs`). Two modes are measured in turn,
 //! each alone on the machine and on NetBox (`HHS_BENCH_MODES=kept` or `full` for one only):
@@ -32,6 +33,8 @@
 
 #[path = "support/bench_fabric.rs"]
 mod bench_fabric;
+#[path = "support/product_allocator.rs"]
+mod product_allocator;
 #[path = "../tests/e2e/webhook_counter.rs"]
 #[allow(dead_code)]
 mod webhook_counter;
@@ -700,6 +703,13 @@ fn modes() -> Vec<&'static Mode> {
 
 #[tokio::main]
 async fn main() {
+    // `RUST_LOG=hedgehog_sidecar=debug` shows where each publish's time goes.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let client = client();
     let fabric = spec().fabric_config();
     ensure_seeded(&client, &fabric).await;

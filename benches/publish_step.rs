@@ -15,6 +15,8 @@
 #[path = "support/bench_fabric.rs"]
 #[allow(dead_code)]
 mod bench_fabric;
+#[path = "support/product_allocator.rs"]
+mod product_allocator;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod discovery;
 pub mod fabric_env;
+pub(crate) mod freeing;
 pub mod import;
 pub mod intake;
 pub mod lease;

@@ -84,7 +84,7 @@ fn keep_snapshot_by_default() -> bool {
 }
 
 /// How long a webhook job waits for others of its fabric by default.
-pub const DEFAULT_PUBLISH_DEBOUNCE_MS: u64 = 50;
+pub const DEFAULT_PUBLISH_DEBOUNCE_MS: u64 = 20;
 
 fn default_publish_debounce_ms() -> u64 {
     DEFAULT_PUBLISH_DEBOUNCE_MS

@@ -19,6 +19,18 @@ pub struct FieldDiff {
     pub actual: Value,
 }
 
+/// A copy of `object` without the named `metadata` fields (what every write changes, or the
+/// managed fields nobody reading the object needs).
+pub fn without_metadata(object: &Value, fields: &[&str]) -> Value {
+    let mut copy = object.clone();
+    if let Some(metadata) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
+        for field in fields {
+            metadata.remove(*field);
+        }
+    }
+    copy
+}
+
 /// Compares `desired` (a rendered object as JSON) with `actual` (the cluster's object).
 /// Returns the managed fields that differ, in path order.
 pub fn diff_managed(desired: &Value, actual: &Value) -> Vec<FieldDiff> {

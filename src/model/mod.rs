@@ -25,7 +25,7 @@ pub(crate) mod vpc_peering;
 
 pub use agent::Agent;
 pub use connection::{ConnectionSpec, ConnectionType};
-pub use diff::{FieldDiff, diff_managed};
+pub use diff::{FieldDiff, diff_managed, without_metadata};
 pub use external::ExternalSpec;
 pub use external_attachment::ExternalAttachmentSpec;
 pub use external_peering::ExternalPeeringSpec;

@@ -9,6 +9,7 @@
 //! rendered from it fails its jobs, which run again from a full read.
 
 use super::publisher::{FabricPublisher, PublishError};
+use crate::netbox::FabricSnapshot;
 use crate::netbox::incremental::{KeptSnapshot, ObjectChange};
 use crate::reconcile::{Basis, Desired};
 use crate::state::invalidate_snapshots_or_warn;
@@ -50,7 +51,7 @@ impl FabricPublisher {
     /// Keeps the publish's snapshot, unconfirmed until [`FabricPublisher::confirm_snapshot`];
     /// a fabric configured with `keep_snapshot = false` keeps none, so each publish reads it
     /// in full.
-    pub(super) fn keep_snapshot(&self, desired: &Desired, reading: &Reading) {
+    pub(super) fn keep_snapshot(&self, snapshot: FabricSnapshot, reading: &Reading) {
         if !self.fabric.keep_snapshot {
             return;
         }
@@ -61,7 +62,6 @@ impl FabricPublisher {
         ) else {
             return;
         };
-        let snapshot = desired.snapshot.clone();
         kept.keep(
             &self.fabric.name,
             KeptSnapshot {

@@ -12,6 +12,7 @@ pub mod metrics;
 mod publisher;
 pub mod recent;
 mod rounds;
+mod timings;
 
 #[cfg(test)]
 mod kept_tests;

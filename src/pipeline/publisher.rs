@@ -1,5 +1,6 @@
 //! Publishing one fabric: render from NetBox, publish to the target, write the result back.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,11 +9,14 @@ use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
 
 use super::credits::{History, change_journal, prune_journal};
+use super::timings::Timings;
 use crate::attribution::found_by;
 use crate::config::FabricConfig;
+use crate::freeing::drop_in_background;
 use crate::model::Manifest;
 use crate::model::ObjectKey;
 use crate::netbox::incremental::ObjectChange;
+use crate::netbox::types::CustomFields;
 use crate::reconcile::after_publish::{record_publish_failure, refresh_after_publish};
 use crate::reconcile::engine::Desired;
 use crate::reconcile::engine::held_back_outcomes;
@@ -92,7 +96,9 @@ impl FabricPublisher {
         changes: &[ObjectChange],
     ) -> Result<PublishOutcome, PublishError> {
         let render_started = Utc::now();
-        let (desired, reading) = self.read_desired(changes).await?;
+        let mut timings = Timings::start();
+        let (mut desired, reading) = self.read_desired(changes).await?;
+        timings.mark("render");
         let now = Utc::now();
         let cause_text = describe(cause);
         let mut outcomes = BTreeMap::new();
@@ -101,18 +107,12 @@ impl FabricPublisher {
         held_back_outcomes(&mut outcomes, &desired);
         let manifests = self.manifests_to_publish(&desired).await?;
         let current = custom_fields_index(&desired.snapshot);
-        let mut history = History::read(self.shared.as_ref(), &self.fabric.name).await;
-        let unexplained = history.unexplained_deletions(&desired, &current);
-        if !unexplained.is_empty() {
-            history
-                .changes
-                .extend(self.source.deletions(&unexplained).await);
-        }
-        let cause = history.credited(cause, &desired);
+        let (history, cause) = self.attributed(cause, &desired, &current).await;
+        timings.mark("attribute");
         let published = self.target.publish_change(&manifests, &cause).await;
+        timings.mark("target");
         super::metrics::record_publish(&self.fabric.name, &published);
         let report = published.map_err(PublishError::Target)?;
-        self.keep_snapshot(&desired, &reading);
         self.published_outcomes(&mut outcomes, &desired, &report);
         let names = &self.fabric.mapping.custom_fields;
         let mut writeback = plan(&outcomes, &current, names, now, &cause_text);
@@ -144,18 +144,47 @@ impl FabricPublisher {
                 render_started,
             )
             .await;
+        // Kept before the write-back, which the kept snapshot then takes; nothing after this
+        // reads the NetBox snapshot, so it is kept without a copy.
+        self.keep_snapshot(std::mem::take(&mut desired.snapshot), &reading);
+        timings.mark("plan_writeback");
         self.write(&writeback).await?;
+        timings.mark("writeback");
         self.confirm_snapshot(&reading).await?;
         self.journal_on_record(unexplained).await;
         self.journal_on_record(gone).await;
         self.update_report(|last| refresh_after_publish(last, &desired, &report, Utc::now()))
             .await;
+        timings.mark("record");
+        tracing::debug!(fabric = %self.fabric.name, timings = %timings, "publish timings");
+        let problems = desired.problems.len();
+        drop_in_background((desired, history));
         Ok(PublishOutcome {
             report: Some(report),
-            problems: desired.problems.len(),
+            problems,
             netbox_updates: updates,
             cause,
         })
+    }
+
+    /// The recorded changes and what the last publish rendered from what, with `cause`
+    /// crediting each object of `desired` with its changes (NetBox's change log names those
+    /// of deletions no webhook told of).
+    async fn attributed(
+        &self,
+        cause: &Cause,
+        desired: &Desired,
+        current: &BTreeMap<(&'static str, u64), &CustomFields>,
+    ) -> (History, Cause) {
+        let mut history = History::read(self.shared.as_ref(), &self.fabric.name).await;
+        let unexplained = history.unexplained_deletions(desired, current);
+        if !unexplained.is_empty() {
+            history
+                .changes
+                .extend(self.source.deletions(&unexplained).await);
+        }
+        let cause = history.credited(cause, desired);
+        (history, cause)
     }
 
     /// Records a failed publish on the fabric's last report (it reads `error` until a later
@@ -184,19 +213,23 @@ impl FabricPublisher {
 
     /// The valid manifests, plus what the target holds of the objects held back (so a
     /// problem never deletes what already runs).
-    async fn manifests_to_publish(&self, desired: &Desired) -> Result<Vec<Manifest>, PublishError> {
-        let mut manifests = desired.manifests.clone();
-        if !desired.held_back.is_empty() {
-            tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
-                held_back = desired.held_back.len(), "objects held back: they break admission rules");
-            let actual = self
-                .target
-                .actual()
-                .await
-                .map_err(PublishError::ReadTarget)?;
-            manifests.extend(preserved(&actual, &desired.held_back));
+    async fn manifests_to_publish<'a>(
+        &self,
+        desired: &'a Desired,
+    ) -> Result<Cow<'a, [Manifest]>, PublishError> {
+        if desired.held_back.is_empty() {
+            return Ok(Cow::Borrowed(&desired.manifests));
         }
-        Ok(manifests)
+        tracing::warn!(fabric = %self.fabric.name, problems = desired.problems.len(),
+            held_back = desired.held_back.len(), "objects held back: they break admission rules");
+        let actual = self
+            .target
+            .actual()
+            .await
+            .map_err(PublishError::ReadTarget)?;
+        let mut manifests = desired.manifests.clone();
+        manifests.extend(preserved(&actual, &desired.held_back));
+        Ok(Cow::Owned(manifests))
     }
 
     /// Each published object's NetBox sources are synced, or refused with the target's reason.

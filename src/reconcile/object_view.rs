@@ -49,13 +49,7 @@ pub fn view_of(desired: &Desired, actual: &[Value], key: &ObjectKey) -> ObjectVi
     let live = actual
         .iter()
         .find(|object| key_of(object).as_ref() == Some(key))
-        .cloned()
-        .map(|mut object| {
-            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                metadata.remove("managedFields");
-            }
-            object
-        });
+        .map(|object| crate::model::without_metadata(object, &["managedFields"]));
     ObjectView {
         rendered,
         held_back: desired.held_back.get(key).cloned(),

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
+use crate::freeing::drop_in_background;
 use crate::netbox::FabricSnapshot;
 
 #[derive(Default)]
@@ -56,10 +57,12 @@ impl SnapshotCache {
 
     /// Keeps `read` unconfirmed, unless a write or forget happened since it was read.
     pub fn keep(&self, fabric: &str, read: KeptSnapshot) {
-        self.with(fabric, |kept| {
+        let replaced = self.with(fabric, |kept| {
             kept.version = None;
-            kept.snapshot = (kept.generation == read.generation).then_some(read.snapshot);
+            let snapshot = (kept.generation == read.generation).then_some(read.snapshot);
+            std::mem::replace(&mut kept.snapshot, snapshot)
         });
+        drop_in_background(replaced);
     }
 
     /// The kept snapshot stands for `version`.

@@ -18,7 +18,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::model::{Kind, ObjectKey};
+use crate::model::{Kind, ObjectKey, without_metadata};
 
 /// How long the watch may take to report one of our writes before the view is distrusted.
 const REPORT_LIMIT: Duration = Duration::from_secs(10);
@@ -53,7 +53,9 @@ impl LiveView {
 
     /// The cluster answered a write of ours with `object` (`None`: deleted `key`).
     pub fn wrote(&self, key: &ObjectKey, object: Option<&Value>) {
-        self.lock().wrote(key, object.cloned(), Instant::now());
+        // Kept as the watch keeps objects.
+        let object = object.map(|object| without_metadata(object, &["managedFields"]));
+        self.lock().wrote(key, object, Instant::now());
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Watched> {
@@ -63,8 +65,11 @@ impl LiveView {
 
 /// Follows one kind's watch (re-listing after a gap, with kube's backoff) into `watched`.
 async fn watch(kind: Kind, api: Api<DynamicObject>, watched: Arc<Mutex<Watched>>) {
+    // The view is planned against, never sent back: the managed fields, about half of each
+    // object, are dropped as objects arrive.
     let mut events = watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(|object| object.metadata.managed_fields = None)
         .boxed();
     while let Some(event) = events.next().await {
         match event {

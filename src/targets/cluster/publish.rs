@@ -2,6 +2,7 @@
 //! applies and deletes, in rounds until the cluster takes them all or a round changes nothing.
 //! Objects the cluster still refuses become [`ObjectFailure`]s quoting the cluster's message.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use kube::api::{DeleteParams, Patch, PatchParams};
@@ -12,7 +13,8 @@ use super::live::resource_version;
 use super::parking;
 use super::plan::Plan;
 use super::{ClusterTarget, FIELD_MANAGER};
-use crate::model::{Kind, Manifest, ObjectKey};
+use crate::freeing::drop_in_background;
+use crate::model::{Kind, Manifest, ObjectKey, without_metadata};
 use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError, info_publish_counts};
 
 fn has_labels(object: &Value, selector: &str) -> bool {
@@ -84,13 +86,7 @@ impl ClusterTarget {
 
 /// An object without the fields every write changes.
 fn comparable(object: &Value) -> Value {
-    let mut copy = object.clone();
-    if let Some(metadata) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
-        for field in ["managedFields", "resourceVersion", "generation"] {
-            metadata.remove(field);
-        }
-    }
-    copy
+    without_metadata(object, &["managedFields", "resourceVersion", "generation"])
 }
 
 /// The most rounds of applies and deletes one publish makes; each round must have done
@@ -157,6 +153,7 @@ pub(super) async fn publish(
     }
     let report = execute(target, &objects, &live, &plan, dry_run).await?;
     log_report(target, cause, &report, dry_run);
+    drop_in_background((objects, live));
     Ok(report)
 }
 
@@ -207,7 +204,9 @@ fn stamped(
 struct Run<'a> {
     target: &'a ClusterTarget,
     objects: &'a BTreeMap<ObjectKey, Value>,
-    live: BTreeMap<ObjectKey, Value>,
+    /// Copied only when a step changes it (a delete, a parked object): most publishes of a
+    /// large fabric change a few objects and delete none.
+    live: Cow<'a, BTreeMap<ObjectKey, Value>>,
     recreated: &'a std::collections::BTreeSet<ObjectKey>,
     applies: Vec<ObjectKey>,
     deletes: Vec<ObjectKey>,
@@ -220,17 +219,17 @@ struct Run<'a> {
 /// cluster refused are tried again in the next round as long as the last one did something
 /// (a delete frees a name, an ASN or a port another object then takes). A dry-run makes one
 /// round: it changes nothing a second one could build on.
-async fn execute(
-    target: &ClusterTarget,
-    objects: &BTreeMap<ObjectKey, Value>,
-    live: &BTreeMap<ObjectKey, Value>,
+async fn execute<'a>(
+    target: &'a ClusterTarget,
+    objects: &'a BTreeMap<ObjectKey, Value>,
+    live: &'a BTreeMap<ObjectKey, Value>,
     plan: &Plan,
     dry_run: bool,
 ) -> Result<PublishReport, TargetError> {
     let mut run = Run {
         target,
         objects,
-        live: live.clone(),
+        live: Cow::Borrowed(live),
         recreated: &plan.recreated,
         applies: plan.applies.clone(),
         deletes: plan.deletes.clone(),
@@ -323,7 +322,9 @@ impl Run<'_> {
                 self.target.wrote(&key, None);
             }
             self.failures.remove(&key);
-            self.live.remove(&key);
+            if self.live.contains_key(&key) {
+                self.live.to_mut().remove(&key);
+            }
             if !self.recreated.contains(&key) {
                 self.report.deleted.push(key);
             } else if self.dry_run {
@@ -347,7 +348,7 @@ impl Run<'_> {
                 .await?
                 .is_ok()
             {
-                self.live.insert(key, parked);
+                self.live.to_mut().insert(key, parked);
                 return Ok(true);
             }
         }
