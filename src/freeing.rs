@@ -17,7 +17,7 @@ mod tests {
     use std::sync::Arc;
 
     #[tokio::test]
-    async fn the_value_is_freed_on_the_blocking_pool() {
+    async fn inside_a_runtime_the_value_is_freed_soon_after() {
         let value = Arc::new(());
         let watch = Arc::downgrade(&value);
         drop_in_background(value);
