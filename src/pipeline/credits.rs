@@ -123,7 +123,13 @@ impl History {
             .cloned()
             .collect();
         let forgotten = shared.forget_changes(&read).await;
-        let stored = shared.set_published_sources(fabric, &desired.sources).await;
+        // Most publishes render from the same objects as the last: on a large fabric, storing
+        // them again would cost each job a write of thousands of entries.
+        let stored = if desired.sources == self.sources {
+            Ok(())
+        } else {
+            shared.set_published_sources(fabric, &desired.sources).await
+        };
         if let Err(error) = forgotten.and(stored) {
             tracing::warn!(fabric, %error, "cannot record what was published");
         }
@@ -264,4 +270,51 @@ pub(crate) fn prune_journal(
         )
     });
     (entries, gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+    use crate::state::MemoryState;
+
+    fn sources(id: u64) -> SourceMap {
+        let key = ObjectKey {
+            kind: Kind::Switch,
+            name: "leaf-1".into(),
+        };
+        let source = SourceRef {
+            object_type: "dcim.device".into(),
+            id,
+            name: "leaf-1".into(),
+        };
+        [(key, vec![source])].into()
+    }
+
+    #[tokio::test]
+    async fn what_was_published_is_stored_only_when_it_changed() {
+        let shared = MemoryState::default();
+        let desired = Desired {
+            sources: sources(1),
+            ..Desired::default()
+        };
+        let read = |sources| History {
+            changes: Vec::new(),
+            sources,
+        };
+        // Read as the same: nothing is written (the record keeps its value).
+        shared
+            .set_published_sources("lab", &sources(2))
+            .await
+            .unwrap();
+        read(sources(1))
+            .remember(&shared, "lab", &desired, Utc::now())
+            .await;
+        assert_eq!(shared.published_sources("lab").await.unwrap(), sources(2));
+        // Read as different: written.
+        read(sources(3))
+            .remember(&shared, "lab", &desired, Utc::now())
+            .await;
+        assert_eq!(shared.published_sources("lab").await.unwrap(), sources(1));
+    }
 }

@@ -18,6 +18,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 use tokio_util::task::AbortOnDropHandle;
 
+use super::Objects;
 use crate::model::{Kind, ObjectKey, without_metadata};
 
 /// How long the watch may take to report one of our writes before the view is distrusted.
@@ -47,14 +48,14 @@ impl LiveView {
 
     /// Every watched object by key, with our unreported writes laid over them; `None` while
     /// the view cannot be trusted.
-    pub fn objects(&self) -> Option<BTreeMap<ObjectKey, Value>> {
+    pub fn objects(&self) -> Option<Objects> {
         self.lock().objects(Instant::now())
     }
 
     /// The cluster answered a write of ours with `object` (`None`: deleted `key`).
     pub fn wrote(&self, key: &ObjectKey, object: Option<&Value>) {
         // Kept as the watch keeps objects.
-        let object = object.map(|object| without_metadata(object, &["managedFields"]));
+        let object = object.map(|object| Arc::new(without_metadata(object, &["managedFields"])));
         self.lock().wrote(key, object, Instant::now());
     }
 
@@ -84,8 +85,9 @@ async fn watch(kind: Kind, api: Api<DynamicObject>, watched: Arc<Mutex<Watched>>
     }
 }
 
-fn as_json(event: watcher::Event<DynamicObject>) -> watcher::Event<Value> {
-    let json = |object: DynamicObject| serde_json::to_value(object).unwrap_or(Value::Null);
+fn as_json(event: watcher::Event<DynamicObject>) -> watcher::Event<Arc<Value>> {
+    let json =
+        |object: DynamicObject| Arc::new(serde_json::to_value(object).unwrap_or(Value::Null));
     match event {
         watcher::Event::Apply(object) => watcher::Event::Apply(json(object)),
         watcher::Event::Delete(object) => watcher::Event::Delete(json(object)),
@@ -99,15 +101,15 @@ fn as_json(event: watcher::Event<DynamicObject>) -> watcher::Event<Value> {
 #[derive(Default)]
 pub(super) struct Watched {
     /// Each kind's objects by name, once its first list is complete.
-    kinds: BTreeMap<Kind, BTreeMap<String, Value>>,
+    kinds: BTreeMap<Kind, BTreeMap<String, Arc<Value>>>,
     /// A kind's objects while its watch lists them again.
-    listing: BTreeMap<Kind, BTreeMap<String, Value>>,
+    listing: BTreeMap<Kind, BTreeMap<String, Arc<Value>>>,
     unreported: BTreeMap<ObjectKey, Write>,
 }
 
 /// A write of ours: the object as the cluster answered (`None`: deleted), and when.
 pub(super) struct Write {
-    object: Option<Value>,
+    object: Option<Arc<Value>>,
     at: Instant,
 }
 
@@ -138,7 +140,7 @@ fn at_least(seen: &Value, written: &Value) -> bool {
 
 impl Write {
     /// The watch now shows `seen` (`None`: the object is gone): does it show this write?
-    fn reported_by(&self, seen: Option<&Value>) -> bool {
+    fn reported_by(&self, seen: Option<&Arc<Value>>) -> bool {
         match (&self.object, seen) {
             (Some(written), Some(seen)) => at_least(seen, written),
             (None, None) => true,
@@ -149,7 +151,7 @@ impl Write {
 }
 
 impl Watched {
-    pub(super) fn event(&mut self, kind: Kind, event: watcher::Event<Value>) {
+    pub(super) fn event(&mut self, kind: Kind, event: watcher::Event<Arc<Value>>) {
         match event {
             watcher::Event::Apply(object) => {
                 let Some(name) = name(&object) else { return };
@@ -182,7 +184,7 @@ impl Watched {
     }
 
     /// Forgets our write of `kind` `name` once the watch shows it.
-    fn settle(&mut self, kind: Kind, name: &str, seen: Option<&Value>) {
+    fn settle(&mut self, kind: Kind, name: &str, seen: Option<&Arc<Value>>) {
         let key = ObjectKey {
             kind,
             name: name.to_owned(),
@@ -215,7 +217,7 @@ impl Watched {
     }
 
     /// Lays our write over the view, unless the watch, being quick, reported it already.
-    pub(super) fn wrote(&mut self, key: &ObjectKey, object: Option<Value>, now: Instant) {
+    pub(super) fn wrote(&mut self, key: &ObjectKey, object: Option<Arc<Value>>, now: Instant) {
         let write = Write { object, at: now };
         let seen = self.kinds.get(&key.kind).and_then(|o| o.get(&key.name));
         if self.kinds.contains_key(&key.kind) && write.reported_by(seen) {
@@ -227,7 +229,7 @@ impl Watched {
 
     /// `None` until every kind is listed, and once when writes went unreported too long
     /// (they are forgotten: the publish lists in full, which shows them).
-    pub(super) fn objects(&mut self, now: Instant) -> Option<BTreeMap<ObjectKey, Value>> {
+    pub(super) fn objects(&mut self, now: Instant) -> Option<Objects> {
         if Kind::RENDERED
             .iter()
             .any(|kind| !self.kinds.contains_key(kind))
@@ -241,7 +243,7 @@ impl Watched {
             self.unreported.retain(|_, write| !overdue(write));
             return None;
         }
-        let mut objects: BTreeMap<ObjectKey, Value> = self
+        let mut objects: Objects = self
             .kinds
             .iter()
             .flat_map(|(kind, objects)| {

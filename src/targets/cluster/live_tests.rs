@@ -1,6 +1,7 @@
 //! The watched view: trusted only once every kind is listed, following the watch's events,
 //! with our writes laid over it until the watch reports them.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::runtime::watcher::Event;
@@ -9,11 +10,11 @@ use serde_json::{Value, json};
 use super::{REPORT_LIMIT, Watched};
 use crate::model::{Kind, ObjectKey};
 
-fn object(name: &str, version: u64, description: &str) -> Value {
-    json!({
+fn object(name: &str, version: u64, description: &str) -> Arc<Value> {
+    Arc::new(json!({
         "metadata": {"name": name, "resourceVersion": version.to_string()},
         "spec": {"description": description},
-    })
+    }))
 }
 
 fn key(kind: Kind, name: &str) -> ObjectKey {
@@ -24,7 +25,7 @@ fn key(kind: Kind, name: &str) -> ObjectKey {
 }
 
 /// Every kind listed, with `switches` as the switches.
-fn listed(switches: &[Value]) -> Watched {
+fn listed(switches: &[Arc<Value>]) -> Watched {
     let mut watched = Watched::default();
     for kind in Kind::RENDERED {
         watched.event(kind, Event::Init);

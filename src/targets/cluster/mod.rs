@@ -11,7 +11,9 @@ mod live;
 mod parking;
 mod plan;
 mod publish;
+mod reuse;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
@@ -31,6 +33,10 @@ use publish::Planning;
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "hedgehog-sidecar";
 
+/// Objects by key, shared rather than copied: a publish's desired objects and its view of the
+/// cluster hold the same objects as the watched view and the previous publish.
+type Objects = BTreeMap<ObjectKey, Arc<Value>>;
+
 pub struct ClusterTarget {
     client: kube::Client,
     fabric: String,
@@ -41,6 +47,8 @@ pub struct ClusterTarget {
     events: events::EventSink,
     /// What the cluster holds, watched from the first publish on (see `live`).
     live: OnceLock<live::LiveView>,
+    /// What the next publish takes over from the last (see `reuse`).
+    reuse: reuse::Reuse,
 }
 
 impl ClusterTarget {
@@ -81,6 +89,7 @@ impl ClusterTarget {
             options,
             settings: FabricSettings::default(),
             live: OnceLock::new(),
+            reuse: reuse::Reuse::default(),
         }
     }
 

@@ -8,11 +8,13 @@
 //! the VPC's VLANNamespace), and a fabric, mesh or gateway link's /31 (a fresh one from the
 //! fabric subnet).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::Objects;
 use crate::config::FabricSettings;
 use crate::model::{Kind, ObjectKey};
 
@@ -20,8 +22,8 @@ use crate::model::{Kind, ObjectKey};
 /// up moved to free ones; `None` when it swaps nothing with another object or no value is free.
 pub fn parked(
     key: &ObjectKey,
-    desired: &BTreeMap<ObjectKey, Value>,
-    live: &BTreeMap<ObjectKey, Value>,
+    desired: &Objects,
+    live: &Objects,
     settings: &FabricSettings,
 ) -> Option<Value> {
     let swap = Swap { key, desired, live };
@@ -146,8 +148,8 @@ fn free_pair(subnet: ipnet::Ipv4Net, taken: &BTreeSet<String>) -> Option<(Ipv4Ad
 
 struct Swap<'a> {
     key: &'a ObjectKey,
-    desired: &'a BTreeMap<ObjectKey, Value>,
-    live: &'a BTreeMap<ObjectKey, Value>,
+    desired: &'a Objects,
+    live: &'a Objects,
 }
 
 impl Swap<'_> {
@@ -156,7 +158,7 @@ impl Swap<'_> {
         self.live
             .iter()
             .filter(|(other, _)| other.kind == self.key.kind && *other != self.key)
-            .map(|(other, held)| (held, self.desired.get(other)))
+            .map(|(other, held)| (held.as_ref(), self.desired.get(other).map(Arc::as_ref)))
     }
 
     /// Every value of this kind's objects, desired or live, `values` finds in one object.
@@ -165,7 +167,7 @@ impl Swap<'_> {
             .iter()
             .chain(self.live)
             .filter(|(k, _)| k.kind == self.key.kind)
-            .flat_map(|(_, object)| values(object))
+            .flat_map(|(_, object)| values(object.as_ref()))
             .collect()
     }
 
@@ -173,7 +175,7 @@ impl Swap<'_> {
         let desired = self.desired.get(self.key)?;
         let current = self.live.get(self.key)?;
         let spine = desired.pointer("/spec/role").and_then(Value::as_str) == Some("spine");
-        let mut parked = desired.clone();
+        let mut parked = Value::clone(desired);
         let mut moved = false;
         for field in SwitchField::ALL {
             // A spine's ASN is the fabric's one spine ASN: never parked.
@@ -223,7 +225,7 @@ impl Swap<'_> {
                 .collect()
         };
         let held_now = vlans(current);
-        let mut parked = desired.clone();
+        let mut parked = Value::clone(desired);
         let mut moved = false;
         let subnets = desired
             .pointer("/spec/subnets")
@@ -254,7 +256,7 @@ impl Swap<'_> {
         let desired = self.desired.get(self.key)?;
         let current = self.live.get(self.key)?;
         let held_now = link_ips(current);
-        let mut parked = desired.clone();
+        let mut parked = Value::clone(desired);
         let mut moved = false;
         let (kind, links) = link_list(desired)?;
         for (n, link) in links.iter().enumerate() {
@@ -314,15 +316,16 @@ impl Swap<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
-    fn entry(kind: Kind, name: &str, spec: Value) -> (ObjectKey, Value) {
+    fn entry(kind: Kind, name: &str, spec: Value) -> (ObjectKey, Arc<Value>) {
         let key = ObjectKey {
             kind,
             name: name.into(),
         };
         (
             key,
-            json!({"kind": kind.as_str(), "metadata": {"name": name}, "spec": spec}),
+            Arc::new(json!({"kind": kind.as_str(), "metadata": {"name": name}, "spec": spec})),
         )
     }
 
@@ -333,7 +336,7 @@ mod tests {
         }
     }
 
-    fn leaf(name: &str, asn: u64, n: u8) -> (ObjectKey, Value) {
+    fn leaf(name: &str, asn: u64, n: u8) -> (ObjectKey, Arc<Value>) {
         entry(
             Kind::Switch,
             name,
@@ -365,7 +368,7 @@ mod tests {
         let live: BTreeMap<_, _> = [leaf("a", 65101, 11), leaf("b", 65102, 12)].into();
         let mut desired = live.clone();
         for (name, n) in [("a", 12), ("b", 11)] {
-            let spec = &mut desired.get_mut(&switch_key(name)).unwrap()["spec"];
+            let spec = &mut Arc::make_mut(desired.get_mut(&switch_key(name)).unwrap())["spec"];
             spec["ip"] = json!(format!("172.30.0.{n}/21"));
             spec["protocolIP"] = json!(format!("172.30.8.{n}/32"));
             spec["vtepIP"] = json!(format!("172.30.12.{n}/32"));

@@ -11,10 +11,12 @@
 //! * When two objects swap a value the fabric keeps unique, one of them is first parked on a
 //!   free value; see `parking`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::Objects;
+use super::reuse::InStep;
 use crate::model::{Kind, ObjectKey, diff_managed, refers_to};
 
 /// What one publish does, in order.
@@ -37,10 +39,11 @@ pub fn apply_order(key: &ObjectKey) -> (bool, Kind, &str) {
 
 impl Plan {
     /// The plan bringing `live` to `desired`; `prunable` says which live objects no longer
-    /// desired may be deleted.
+    /// desired may be deleted. Pairs `in_step` holds are not compared again.
     pub fn new(
-        desired: &BTreeMap<ObjectKey, Value>,
-        live: &BTreeMap<ObjectKey, Value>,
+        desired: &Objects,
+        live: &Objects,
+        in_step: &InStep,
         prunable: impl Fn(&Value) -> bool,
     ) -> Plan {
         let replaced: BTreeSet<ObjectKey> = desired
@@ -67,9 +70,10 @@ impl Plan {
             .iter()
             .filter(|(key, object)| {
                 recreated.contains(key)
-                    || live
-                        .get(key)
-                        .is_none_or(|current| !diff_managed(object, current).is_empty())
+                    || live.get(key).is_none_or(|current| {
+                        !in_step.holds(key, object, current)
+                            && !diff_managed(object, current).is_empty()
+                    })
             })
             .map(|(key, _)| key.clone())
             .collect();
@@ -145,6 +149,8 @@ fn changes_immutable_field(kind: Kind, desired: &Value, live: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     fn key(kind: Kind, name: &str) -> ObjectKey {
         ObjectKey {
@@ -153,11 +159,15 @@ mod tests {
         }
     }
 
-    fn object(kind: Kind, name: &str, spec: Value) -> (ObjectKey, Value) {
+    fn object(kind: Kind, name: &str, spec: Value) -> (ObjectKey, Arc<Value>) {
         (
             key(kind, name),
-            json!({"kind": kind.as_str(), "metadata": {"name": name}, "spec": spec}),
+            Arc::new(json!({"kind": kind.as_str(), "metadata": {"name": name}, "spec": spec})),
         )
+    }
+
+    fn plan(desired: &Objects, live: &Objects) -> Plan {
+        Plan::new(desired, live, &InStep::default(), |_| true)
     }
 
     #[test]
@@ -172,10 +182,10 @@ mod tests {
             object(Kind::Switch, "s", json!({})),
         ]
         .into();
-        let plan = Plan::new(&desired, &BTreeMap::new(), |_| true);
-        let names: Vec<&str> = plan.applies.iter().map(|k| k.name.as_str()).collect();
+        let created = plan(&desired, &BTreeMap::new());
+        let names: Vec<&str> = created.applies.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["s", "vpc-1", "s--static-external"]);
-        let pruned = Plan::new(&BTreeMap::new(), &desired, |_| true);
+        let pruned = plan(&BTreeMap::new(), &desired);
         let names: Vec<&str> = pruned.deletes.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["s--static-external", "vpc-1", "s"]);
     }
@@ -199,11 +209,24 @@ mod tests {
         let mut desired = live.clone();
         desired.extend([object(Kind::Connection, "c", json!({"bundled": {}}))]);
         desired.remove(&key(Kind::VPCAttachment, "w--c"));
-        let plan = Plan::new(&desired, &live, |_| true);
+        let recreating = plan(&desired, &live);
         let names = |keys: &[ObjectKey]| keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>();
-        assert_eq!(names(&plan.deletes), ["w--c", "v--c", "c"]);
-        assert_eq!(names(&plan.applies), ["c", "v--c"]);
-        assert_eq!(plan.recreated.len(), 2, "{plan:?}");
-        assert_eq!(names(&plan.prunes_only().deletes), ["w--c"]);
+        assert_eq!(names(&recreating.deletes), ["w--c", "v--c", "c"]);
+        assert_eq!(names(&recreating.applies), ["c", "v--c"]);
+        assert_eq!(recreating.recreated.len(), 2, "{recreating:?}");
+        assert_eq!(names(&recreating.prunes_only().deletes), ["w--c"]);
+    }
+
+    #[test]
+    fn a_pair_found_in_step_is_not_compared_again_but_a_changed_object_is() {
+        let desired: Objects = [object(Kind::Switch, "s", json!({"description": "new"}))].into();
+        let live: Objects = [object(Kind::Switch, "s", json!({"description": "old"}))].into();
+        // As if a previous plan had found these two in step: only their identity counts.
+        let in_step = InStep::of(&desired, &live, &[]);
+        let trusted = Plan::new(&desired, &live, &in_step, |_| true);
+        assert!(trusted.applies.is_empty(), "{trusted:?}");
+        let reported: Objects = [object(Kind::Switch, "s", json!({"description": "old"}))].into();
+        let compared = Plan::new(&desired, &reported, &in_step, |_| true);
+        assert_eq!(compared.applies, [key(Kind::Switch, "s")]);
     }
 }

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::Value;
@@ -12,7 +13,8 @@ use super::errors::{Failure, classify};
 use super::live::resource_version;
 use super::parking;
 use super::plan::Plan;
-use super::{ClusterTarget, FIELD_MANAGER};
+use super::reuse::InStep;
+use super::{ClusterTarget, FIELD_MANAGER, Objects};
 use crate::freeing::drop_in_background;
 use crate::model::{Kind, Manifest, ObjectKey, without_metadata};
 use crate::targets::{Cause, ObjectFailure, PublishReport, TargetError, info_publish_counts};
@@ -120,9 +122,14 @@ pub(super) async fn publish(
     };
     let selector = target.labels.selector();
     let prune = target.options.prune;
-    let plan = Plan::new(&objects, &live, |object| {
+    let plan = Plan::new(&objects, &live, &target.reuse.in_step(), |object| {
         prune && has_labels(object, &selector)
     });
+    // A listed view shares no object with the next publish's watched one.
+    if planning == Planning::Watched {
+        let in_step = InStep::of(&objects, &live, &plan.applies);
+        target.reuse.found_in_step(in_step);
+    }
 
     if !dry_run && target.options.dry_run_first {
         let check = execute(target, &objects, &live, &plan, true).await?;
@@ -158,7 +165,7 @@ pub(super) async fn publish(
 }
 
 /// Every object of the rendered kinds, listed, by key.
-async fn listed(target: &ClusterTarget) -> Result<BTreeMap<ObjectKey, Value>, TargetError> {
+async fn listed(target: &ClusterTarget) -> Result<Objects, TargetError> {
     let mut live = BTreeMap::new();
     for kind in Kind::RENDERED {
         for object in target.list(kind, None).await? {
@@ -167,46 +174,40 @@ async fn listed(target: &ClusterTarget) -> Result<BTreeMap<ObjectKey, Value>, Ta
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            live.insert(ObjectKey { kind, name }, object);
+            live.insert(ObjectKey { kind, name }, Arc::new(object));
         }
     }
     Ok(live)
 }
 
-/// The desired objects, labelled and in the fabric's namespace, by key.
-fn stamped(
-    target: &ClusterTarget,
-    desired: &[Manifest],
-) -> Result<BTreeMap<ObjectKey, Value>, TargetError> {
-    let mut objects = BTreeMap::new();
-    for manifest in desired {
+/// The desired objects, labelled and in the fabric's namespace, by key; those of unchanged
+/// manifests are the last publish's.
+fn stamped(target: &ClusterTarget, desired: &[Manifest]) -> Result<Objects, TargetError> {
+    let key_of = |manifest: &Manifest| match manifest.key() {
+        Some(key) if Kind::RENDERED.contains(&key.kind) => Ok(key),
+        _ => Err(TargetError::NotApplied {
+            kind: manifest.kind.clone(),
+            name: manifest.metadata.name.clone(),
+        }),
+    };
+    let stamp = |manifest: &Manifest| {
         let mut object = manifest.to_value();
         target.labels.stamp(&mut object);
         if let Some(metadata) = object.get_mut("metadata") {
             metadata["namespace"] = Value::String(target.options.namespace.clone());
         }
-        match manifest.key() {
-            Some(key) if Kind::RENDERED.contains(&key.kind) => {
-                objects.insert(key, object);
-            }
-            _ => {
-                return Err(TargetError::NotApplied {
-                    kind: manifest.kind.clone(),
-                    name: manifest.metadata.name.clone(),
-                });
-            }
-        }
-    }
-    Ok(objects)
+        object
+    };
+    target.reuse.stamped(desired, key_of, stamp)
 }
 
 /// The steps of `plan` still to make, and what they did.
 struct Run<'a> {
     target: &'a ClusterTarget,
-    objects: &'a BTreeMap<ObjectKey, Value>,
+    objects: &'a Objects,
     /// Copied only when a step changes it (a delete, a parked object): most publishes of a
     /// large fabric change a few objects and delete none.
-    live: Cow<'a, BTreeMap<ObjectKey, Value>>,
+    live: Cow<'a, Objects>,
     recreated: &'a std::collections::BTreeSet<ObjectKey>,
     applies: Vec<ObjectKey>,
     deletes: Vec<ObjectKey>,
@@ -221,8 +222,8 @@ struct Run<'a> {
 /// round: it changes nothing a second one could build on.
 async fn execute<'a>(
     target: &'a ClusterTarget,
-    objects: &'a BTreeMap<ObjectKey, Value>,
-    live: &'a BTreeMap<ObjectKey, Value>,
+    objects: &'a Objects,
+    live: &'a Objects,
     plan: &Plan,
     dry_run: bool,
 ) -> Result<PublishReport, TargetError> {
@@ -271,7 +272,7 @@ impl Run<'_> {
                 self.applies.push(key);
                 continue;
             }
-            let current = self.live.get(&key);
+            let current = self.live.get(&key).map(Arc::as_ref);
             match self
                 .target
                 .apply_one(&key, object, current, self.dry_run)
@@ -341,14 +342,14 @@ impl Run<'_> {
         for key in self.applies.clone() {
             let parked = parking::parked(&key, self.objects, &self.live, &self.target.settings);
             let Some(parked) = parked else { continue };
-            let current = self.live.get(&key);
+            let current = self.live.get(&key).map(Arc::as_ref);
             if self
                 .target
                 .apply_one(&key, &parked, current, false)
                 .await?
                 .is_ok()
             {
-                self.live.to_mut().insert(key, parked);
+                self.live.to_mut().insert(key, Arc::new(parked));
                 return Ok(true);
             }
         }
