@@ -130,8 +130,8 @@ impl TimedHandler {
         self.done.lock().unwrap().clone()
     }
 
-    /// When the job carrying `description` for device `id` was published.
-    fn published(&self, id: u64, description: &str) -> Option<Instant> {
+    /// When the job carrying `description` for device `id` was done.
+    fn done_at(&self, id: u64, description: &str) -> Option<Instant> {
         let done = self.done.lock().unwrap();
         done.iter()
             .find(|d| {
@@ -370,7 +370,7 @@ impl Requests {
 struct Timed {
     arrived: Instant,
     applied: Instant,
-    published: Instant,
+    done: Instant,
 }
 
 /// Which of an edit's ends a figure measures to.
@@ -386,7 +386,7 @@ impl Timed {
     fn until(&self, end: Until) -> Instant {
         match end {
             Until::Applied => self.applied,
-            Until::Done => self.published,
+            Until::Done => self.done,
         }
     }
 }
@@ -448,24 +448,24 @@ impl Sidecar {
         let mut timed = Vec::new();
         for (id, description) in edits {
             let name = names.get(id).map(String::as_str).unwrap_or_default();
-            let (arrived, applied, published) =
+            let (arrived, applied, done) =
                 testkit::eventually_some(PHASE_LIMIT, "an edit's publish", || async {
                     Some((
                         self.arrived(*id, description)?,
                         self.applied.at(name, description)?,
-                        self.handler.published(*id, description)?,
+                        self.handler.done_at(*id, description)?,
                     ))
                 })
                 .await;
             timed.push(Timed {
                 arrived,
                 applied,
-                published,
+                done,
             });
         }
         let drained = self.drained().await;
         let from = timed.iter().map(|e| e.arrived).min().unwrap();
-        let to = timed.iter().map(|e| e.published).max().unwrap();
+        let to = timed.iter().map(|e| e.done).max().unwrap();
         let jobs = self
             .handler
             .done()
